@@ -1,0 +1,80 @@
+"""discovery: closed-loop discovery campaigns for materials and chemistry.
+
+Learn from every experiment run so far, choose the next one, dispatch it to an
+oracle (a simulation, a dataset emulator, a lab robot), record the result, repeat.
+"""
+
+from discovery.acquisition import (
+    Acquisition,
+    expected_improvement,
+    greedy,
+    log_expected_improvement,
+    maximum_uncertainty,
+    probability_of_improvement,
+    resolve_acquisition,
+    thompson_sampling,
+    upper_confidence_bound,
+)
+from discovery.campaign import Campaign
+from discovery.config import CampaignConfig
+from discovery.exceptions import (
+    CampaignFileError,
+    ConfigurationError,
+    DiscoveryError,
+    NotFittedError,
+    OracleError,
+    PoolError,
+)
+from discovery.history import CampaignResult
+from discovery.oracles import FunctionOracle, LookupOracle, Oracle, Status
+from discovery.prediction import Prediction
+from discovery.selection import (
+    FarthestPointDesign,
+    KMeansDesign,
+    KMeansDiversified,
+    RandomDesign,
+    Selector,
+    TopK,
+)
+from discovery.space import Candidate, CandidatePool
+from discovery.surrogates import GaussianProcessSurrogate, RandomForestSurrogate, Surrogate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Acquisition",
+    "Campaign",
+    "CampaignConfig",
+    "CampaignFileError",
+    "CampaignResult",
+    "Candidate",
+    "CandidatePool",
+    "ConfigurationError",
+    "DiscoveryError",
+    "FarthestPointDesign",
+    "FunctionOracle",
+    "GaussianProcessSurrogate",
+    "KMeansDesign",
+    "KMeansDiversified",
+    "LookupOracle",
+    "NotFittedError",
+    "Oracle",
+    "OracleError",
+    "PoolError",
+    "Prediction",
+    "RandomDesign",
+    "RandomForestSurrogate",
+    "Selector",
+    "Status",
+    "Surrogate",
+    "TopK",
+    "__version__",
+    "expected_improvement",
+    "greedy",
+    "log_expected_improvement",
+    "maximum_uncertainty",
+    "probability_of_improvement",
+    "resolve_acquisition",
+    "thompson_sampling",
+    "upper_confidence_bound",
+]

@@ -1,0 +1,94 @@
+"""A campaign's configuration as one frozen, JSON-round-tripping value."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from discovery.exceptions import ConfigurationError
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """Everything that decides a campaign's choices, apart from the pool and the oracle.
+
+    Components given as objects are recorded by their ``name`` (or class name);
+    a stored configuration therefore names them but cannot rebuild a user's own
+    object.
+
+    Attributes:
+        objective: the measured property to optimise.
+        maximize: True to maximise, False to minimise.
+        budget: total experiments, initial design included.
+        n_initial: experiments in the initial design.
+        batch_size: experiments chosen per iteration after the initial design.
+        seed: seed of every random choice of the campaign.
+        target: stop as soon as a measured value reaches this (>= when
+            maximising, <= when minimising).
+        surrogate: model name.
+        acquisition: acquisition name.
+        acquisition_params: keyword parameters of the acquisition (beta, xi).
+        selector: batch selector name.
+        initial_design: initial design name.
+        name: the campaign's name, used in messages and file names.
+    """
+
+    objective: str
+    maximize: bool = True
+    budget: int = 50
+    n_initial: int = 5
+    batch_size: int = 1
+    seed: int = 0
+    target: float | None = None
+    surrogate: str = "gp"
+    acquisition: str = "ei"
+    acquisition_params: dict[str, Any] = field(default_factory=dict)
+    selector: str = "top"
+    initial_design: str = "kmeans"
+    name: str = "campaign"
+
+    def __post_init__(self) -> None:
+        prefix = f"campaign '{self.name}'"
+        if not isinstance(self.objective, str) or not self.objective:
+            raise ConfigurationError(f"{prefix}: objective must be a non-empty column name")
+        for key in ("budget", "n_initial", "batch_size", "seed"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigurationError(f"{prefix}: {key} must be an integer, got {value!r}")
+        if self.budget < 1:
+            raise ConfigurationError(f"{prefix}: budget must be >= 1, got {self.budget}")
+        if self.n_initial < 1:
+            raise ConfigurationError(f"{prefix}: n_initial must be >= 1, got {self.n_initial}")
+        if self.batch_size < 1:
+            raise ConfigurationError(f"{prefix}: batch_size must be >= 1, got {self.batch_size}")
+        if self.budget < self.n_initial:
+            raise ConfigurationError(
+                f"{prefix}: budget ({self.budget}) is smaller than the initial design "
+                f"(n_initial={self.n_initial})"
+            )
+        if self.target is not None and not math.isfinite(self.target):
+            raise ConfigurationError(f"{prefix}: target must be a finite number")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as plain JSON-able values."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CampaignConfig:
+        """Rebuild a configuration saved with :meth:`to_dict`; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigurationError(f"campaign config: unknown keys {unknown}")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        """The configuration as a JSON string."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> CampaignConfig:
+        """Rebuild a configuration from :meth:`to_json`'s output."""
+        return cls.from_dict(json.loads(text))

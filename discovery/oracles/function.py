@@ -1,0 +1,143 @@
+"""Oracles for Python callables and for recorded data (dataset emulators)."""
+
+from __future__ import annotations
+
+import math
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future
+from typing import Any
+
+from discovery.exceptions import ConfigurationError
+from discovery.oracles.base import FAILED, LOST, RUNNING, SUCCEEDED, Handle, Status
+from discovery.space import Candidate, CandidatePool
+
+
+def _as_result(value: Any, output: str) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    return {output: float(value)}
+
+
+def _describe(error: BaseException) -> str:
+    lines = traceback.format_exception(type(error), error, error.__traceback__)
+    return f"{type(error).__name__}: {error}\n{''.join(lines)}"
+
+
+class FunctionOracle:
+    """Runs any Python callable as the experiment.
+
+    The callable receives the :class:`Candidate` (its ``id`` and original
+    ``parameters``) and returns a number (stored under ``output``) or a dict of
+    measured properties. An exception it raises fails that job with the
+    traceback recorded; the campaign goes on.
+
+    Args:
+        function: ``function(candidate) -> float | dict``.
+        output: the property name a plain number is reported as.
+        executor: a ``concurrent.futures.Executor`` to run calls on; None runs
+            each call at submit time, in the caller's thread.
+    """
+
+    def __init__(
+        self,
+        function: Callable[[Candidate], Any],
+        output: str = "value",
+        executor: Executor | None = None,
+    ) -> None:
+        if not callable(function):
+            raise ConfigurationError(
+                f"FunctionOracle: function must be callable, got {type(function).__name__}"
+            )
+        self.function = function
+        self.output = output
+        self.executor = executor
+        self._jobs: dict[str, Future | Status] = {}
+
+    def _call(self, candidate: Candidate) -> dict[str, Any]:
+        return _as_result(self.function(candidate), self.output)
+
+    def submit(self, candidate: Candidate) -> Handle:
+        """Start the call and return ``{"job_id": ...}``."""
+        job_id = uuid.uuid4().hex
+        if self.executor is not None:
+            self._jobs[job_id] = self.executor.submit(self._call, candidate)
+            return {"job_id": job_id}
+        try:
+            self._jobs[job_id] = Status(SUCCEEDED, result=self._call(candidate))
+        except Exception as error:  # the experiment failed, not the campaign: record it
+            self._jobs[job_id] = Status(FAILED, error=_describe(error))
+        return {"job_id": job_id}
+
+    def poll(self, handle: Handle) -> Status:
+        """The job's status; a job this process never started (e.g. before a restart) is lost."""
+        job = self._jobs.get(str(handle.get("job_id")))
+        if job is None:
+            return Status(LOST, error=f"no job {handle.get('job_id')} in this process")
+        if isinstance(job, Status):
+            return job
+        if not job.done():
+            return Status(RUNNING)
+        if job.cancelled():
+            return Status(LOST, error="the executor cancelled the call")
+        error = job.exception()
+        if error is not None:
+            return Status(FAILED, error=_describe(error))
+        return Status(SUCCEEDED, result=job.result())
+
+    def cancel(self, handle: Handle) -> None:
+        """Cancel the call if it has not started."""
+        job = self._jobs.get(str(handle.get("job_id")))
+        if isinstance(job, Future):
+            job.cancel()
+
+
+class LookupOracle:
+    """A dataset emulator: "measures" a candidate by returning its recorded value.
+
+    Handles are the candidate ids themselves, so they stay valid across restarts.
+
+    Args:
+        values: recorded objective value by candidate id.
+        objective: the name the value is reported under.
+    """
+
+    def __init__(self, values: Mapping[str, float], objective: str) -> None:
+        self.values = {str(k): float(v) for k, v in values.items() if not math.isnan(float(v))}
+        if not self.values:
+            raise ConfigurationError("LookupOracle: no recorded values")
+        self.objective = objective
+
+    @classmethod
+    def from_pool(cls, pool: CandidatePool, objective: str) -> LookupOracle:
+        """The emulator of a pool whose table holds the measured ``objective`` column."""
+        if objective not in pool.frame.columns:
+            raise ConfigurationError(
+                f"LookupOracle: objective '{objective}' not in the pool's columns "
+                f"{list(pool.frame.columns)}"
+            )
+        return cls(dict(zip(pool.ids, pool.frame[objective].to_numpy(), strict=True)), objective)
+
+    @property
+    def known_ids(self) -> set[str]:
+        """The candidate ids this emulator can answer for."""
+        return set(self.values)
+
+    @property
+    def optimum(self) -> tuple[float, float]:
+        """The (min, max) recorded values: what a perfect campaign could find."""
+        values = list(self.values.values())
+        return min(values), max(values)
+
+    def submit(self, candidate: Candidate) -> Handle:
+        return {"candidate_id": candidate.id}
+
+    def poll(self, handle: Handle) -> Status:
+        candidate_id = str(handle.get("candidate_id"))
+        if candidate_id not in self.values:
+            return Status(FAILED, error=f"no recorded value for candidate '{candidate_id}'")
+        return Status(SUCCEEDED, result={self.objective: self.values[candidate_id]})
+
+    def cancel(self, handle: Handle) -> None:
+        """Nothing to stop: a lookup finishes at once."""

@@ -1,0 +1,53 @@
+"""The one value that flows from a surrogate to an acquisition function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from discovery.exceptions import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Posterior summary of a surrogate over candidates.
+
+    Attributes:
+        mean: (n,) float64 predicted objective.
+        std: (n,) float64 predictive standard deviation, >= 0.
+        samples: optional (s, n) float64 draws of the objective, e.g. joint GP
+            samples or the predictions of individual trees. Entries a surrogate
+            did not draw (a GP samples only its most promising candidates) are NaN.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    samples: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        mean = np.asarray(self.mean, dtype=np.float64).reshape(-1)
+        std = np.asarray(self.std, dtype=np.float64).reshape(-1)
+        if mean.shape != std.shape:
+            raise ConfigurationError(
+                f"prediction: mean has shape {mean.shape} but std has shape {std.shape}"
+            )
+        if np.any(std < 0):
+            raise ConfigurationError("prediction: std must be non-negative")
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "std", std)
+        if self.samples is not None:
+            samples = np.atleast_2d(np.asarray(self.samples, dtype=np.float64))
+            if samples.shape[1] != mean.shape[0]:
+                raise ConfigurationError(
+                    f"prediction: samples have {samples.shape[1]} columns for {mean.shape[0]} candidates"
+                )
+            object.__setattr__(self, "samples", samples)
+
+    def __len__(self) -> int:
+        return int(self.mean.shape[0])
+
+    @property
+    def has_samples(self) -> bool:
+        """Whether the surrogate drew samples of the objective."""
+        return self.samples is not None

@@ -1,0 +1,185 @@
+"""Selectors: which candidates to measure next, from scores (batches) or from features alone
+(initial designs). A selector never returns an excluded (measured or pending) candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import pairwise_distances_argmin_min
+
+from discovery.exceptions import ConfigurationError
+
+
+@runtime_checkable
+class Selector(Protocol):
+    """Chooses ``k`` candidate indices among those not ``excluded``.
+
+    Args of ``pick``:
+        scores: (n,) float64 acquisition scores over the whole pool, higher is
+            better; None for initial designs, which use features alone.
+        k: how many to choose.
+        excluded: (n,) bool, True for measured, pending or failed candidates.
+        features: (n, d) float64 pool features in the unit cube.
+        rng: the campaign's random generator.
+    Returns:
+        (k,) int indices into the pool, distinct, none of them excluded.
+    """
+
+    def pick(
+        self,
+        scores: np.ndarray | None,
+        k: int,
+        excluded: np.ndarray,
+        features: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray: ...
+
+
+def _available(excluded: np.ndarray, k: int) -> np.ndarray:
+    available = np.flatnonzero(~excluded)
+    if k > available.shape[0]:
+        raise ConfigurationError(
+            f"selection: asked for {k} candidates but only {available.shape[0]} remain unmeasured"
+        )
+    return available
+
+
+def _best_first(scores: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """``indices`` ordered by descending score; NaN last, ties by pool order."""
+    values = np.nan_to_num(scores[indices], nan=-np.inf)
+    return indices[np.argsort(-values, kind="stable")]
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**31 - 1))
+
+
+@dataclass(frozen=True)
+class TopK:
+    """The k best-scoring available candidates (ties broken by pool order)."""
+
+    name: str = "top"
+
+    def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
+        available = _available(excluded, k)
+        return _best_first(scores, available)[:k]
+
+
+@dataclass(frozen=True)
+class KMeansDiversified:
+    """Top-k made diverse: cluster the ``oversample * k`` best candidates into k
+    groups with k-means and take the best of each group, so a batch does not
+    spend all its experiments on one peak.
+    """
+
+    oversample: int = 10
+    name: str = "kmeans"
+
+    def __post_init__(self) -> None:
+        if self.oversample < 1:
+            raise ConfigurationError(f"selector: oversample must be >= 1, got {self.oversample}")
+
+    def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
+        available = _available(excluded, k)
+        ranked = _best_first(scores, available)
+        top = ranked[: min(ranked.shape[0], self.oversample * k)]
+        if k == 1 or top.shape[0] == k:
+            return top[:k]
+        labels = KMeans(n_clusters=k, n_init=3, random_state=_seed(rng)).fit_predict(features[top])
+        # `top` is best-first, so the first member of each cluster is its best.
+        _, first = np.unique(labels, return_index=True)
+        chosen = top[np.sort(first)]
+        if chosen.shape[0] < k:  # identical features can leave clusters empty
+            rest = top[~np.isin(top, chosen)]
+            chosen = np.concatenate([chosen, rest[: k - chosen.shape[0]]])
+        return chosen
+
+
+@dataclass(frozen=True)
+class KMeansDesign:
+    """Initial design: k-means on the available candidates' features, then the
+    candidate nearest each centroid: a training set spread over the pool as the
+    data are spread.
+    """
+
+    name: str = "kmeans"
+
+    def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
+        available = _available(excluded, k)
+        points = features[available]
+        centroids = KMeans(n_clusters=k, n_init=10, random_state=_seed(rng)).fit(points)
+        chosen: list[int] = []
+        for centroid in centroids.cluster_centers_:
+            order = np.argsort(np.linalg.norm(points - centroid, axis=1), kind="stable")
+            chosen.append(next(int(i) for i in order if int(i) not in chosen))
+        return available[np.asarray(chosen, dtype=int)]
+
+
+@dataclass(frozen=True)
+class RandomDesign:
+    """Initial design (or baseline): k available candidates uniformly at random."""
+
+    name: str = "random"
+
+    def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
+        available = _available(excluded, k)
+        return rng.choice(available, size=k, replace=False)
+
+
+@dataclass(frozen=True)
+class FarthestPointDesign:
+    """Initial design: start at a random candidate, then repeatedly add the candidate
+    farthest from everything chosen or already measured (greedy max-min distance).
+    """
+
+    name: str = "farthest"
+
+    def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
+        available = _available(excluded, k)
+        measured = np.flatnonzero(excluded)
+        points = features[available]
+        if measured.shape[0]:
+            _, nearest = pairwise_distances_argmin_min(points, features[measured])
+            chosen = []
+        else:
+            first = int(rng.integers(available.shape[0]))
+            chosen = [first]
+            nearest = np.linalg.norm(points - points[first], axis=1)
+        while len(chosen) < k:
+            nearest = nearest.copy()
+            nearest[chosen] = -1.0
+            new = int(np.argmax(nearest))
+            chosen.append(new)
+            nearest = np.minimum(nearest, np.linalg.norm(points - points[new], axis=1))
+        return available[np.asarray(chosen, dtype=int)]
+
+
+BATCH_SELECTORS = {"top": TopK, "kmeans": KMeansDiversified}
+INITIAL_DESIGNS = {"kmeans": KMeansDesign, "random": RandomDesign, "farthest": FarthestPointDesign}
+
+
+def _resolve(spec: str | Selector, registry: dict, role: str) -> Selector:
+    if isinstance(spec, str):
+        if spec.lower() not in registry:
+            raise ConfigurationError(
+                f"{role}: unknown name '{spec}'; choose one of {list(registry)} "
+                "or pass an object with pick(scores, k, excluded, features, rng)"
+            )
+        return registry[spec.lower()]()
+    if not callable(getattr(spec, "pick", None)):
+        raise ConfigurationError(f"{role}: {type(spec).__name__} has no pick(...) method")
+    return spec
+
+
+def resolve_selector(spec: str | Selector) -> Selector:
+    """A batch selector from "top", "kmeans" or an object with ``pick``."""
+    return _resolve(spec, BATCH_SELECTORS, "selector")
+
+
+def resolve_initial_design(spec: str | Selector) -> Selector:
+    """An initial design from "kmeans", "random", "farthest" or an object with ``pick``."""
+    return _resolve(spec, INITIAL_DESIGNS, "initial_design")

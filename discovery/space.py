@@ -1,0 +1,224 @@
+"""Candidate pools: the designs a campaign may choose from, as ids and a feature matrix."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import MinMaxScaler
+
+from discovery.exceptions import PoolError
+
+IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One design handed to an oracle.
+
+    Attributes:
+        id: the candidate's id in its pool.
+        parameters: the design's original column values (before encoding).
+    """
+
+    id: str
+    parameters: dict = field(default_factory=dict)
+
+
+class CandidatePool:
+    """A discrete set of candidate designs, known before any experiment.
+
+    Features are one-hot encoded where categorical and scaled to the unit cube
+    over the whole pool (the features of every candidate are known up front,
+    so this leaks no measurement). Build one with :meth:`from_frame` or
+    :meth:`from_csv`.
+
+    Attributes:
+        ids: (n,) str candidate ids, unique.
+        features: (n, d) float64 features scaled to [0, 1].
+        feature_names: d names of the encoded feature columns.
+        frame: the original rows, one per candidate, indexed by id.
+    """
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        features: np.ndarray,
+        feature_names: Sequence[str],
+        frame: pd.DataFrame,
+        parameter_columns: Sequence[str],
+    ) -> None:
+        self.ids = np.asarray([str(i) for i in ids], dtype=object)
+        self.raw_features = np.asarray(features, dtype=np.float64)
+        self.features = _unit_scale(self.raw_features)
+        self.feature_names = list(feature_names)
+        self.frame = frame
+        self.parameter_columns = list(parameter_columns)
+        self._index = {candidate_id: i for i, candidate_id in enumerate(self.ids)}
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        features: Sequence[str] | None = None,
+        id_column: str | None = None,
+        objective: str | None = None,
+        exclude: Sequence[str] = (),
+        impute: str | None = None,
+    ) -> CandidatePool:
+        """Build a pool from a DataFrame, one row per candidate.
+
+        Args:
+            frame: the candidates.
+            features: the design columns; by default every column except the id,
+                the objective and ``exclude``. Numeric columns are used as they
+                are, text, boolean and categorical columns are one-hot encoded.
+            id_column: column of unique candidate ids; by default the row number.
+            objective: the objective's column, if the frame has one (a dataset
+                emulator's truth, or prior measurements): checked to exist and
+                never used as a feature.
+            exclude: further columns that are not features.
+            impute: fill missing feature values with scikit-learn's SimpleImputer
+                using this strategy ("mean", "median", "most_frequent"); without
+                it a missing value is an error.
+
+        Raises:
+            PoolError: empty frame, a named column missing, duplicate ids, missing
+                feature values without ``impute``, or no feature columns.
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise PoolError(f"pool: expected a pandas DataFrame, got {type(frame).__name__}")
+        if len(frame) == 0:
+            raise PoolError("pool: the candidate table is empty (no rows)")
+        columns = [str(c) for c in frame.columns]
+        frame = frame.copy()
+        frame.columns = columns
+        _require_columns(columns, [id_column] if id_column else [], "id_column")
+        _require_columns(columns, [objective] if objective else [], "objective")
+        _require_columns(columns, list(exclude), "exclude")
+        if features is None:
+            skipped = {id_column, objective, *exclude}
+            features = [c for c in columns if c not in skipped]
+        else:
+            features = [str(f) for f in features]
+            _require_columns(columns, features, "features")
+            if objective in features:
+                raise PoolError(f"pool: objective '{objective}' cannot also be a feature")
+        if not features:
+            raise PoolError("pool: no feature columns left after removing id and objective")
+
+        if id_column is None:
+            ids = [str(i) for i in range(len(frame))]
+        else:
+            ids = [str(i) for i in frame[id_column]]
+            duplicated = pd.Series(ids)[pd.Series(ids).duplicated()].unique()
+            if len(duplicated):
+                raise PoolError(
+                    f"pool: id_column '{id_column}' has duplicate ids: {list(duplicated[:5])}"
+                )
+
+        encoded = _encode(frame[features], impute)
+        _warn_duplicate_rows(encoded, ids)
+        frame.index = pd.Index(ids, name="candidate_id")
+        return cls(ids, encoded.to_numpy(np.float64), encoded.columns, frame, features)
+
+    @classmethod
+    def from_csv(cls, path: str | Path, **options) -> CandidatePool:
+        """Read a CSV file and build a pool; options as in :meth:`from_frame`."""
+        path = Path(path)
+        if not path.is_file():
+            raise PoolError(f"pool: file not found: {path}")
+        return cls.from_frame(pd.read_csv(path), **options)
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def __repr__(self) -> str:
+        return f"CandidatePool({len(self)} candidates, {len(self.feature_names)} features)"
+
+    def index_of(self, candidate_id: str) -> int:
+        """Row index of a candidate id."""
+        try:
+            return self._index[str(candidate_id)]
+        except KeyError:
+            raise PoolError(f"pool: unknown candidate id '{candidate_id}'") from None
+
+    def candidate(self, index: int) -> Candidate:
+        """The candidate at row ``index`` with its original parameter values."""
+        row = self.frame.iloc[index]
+        parameters = {c: _plain(row[c]) for c in self.parameter_columns}
+        return Candidate(id=str(self.ids[index]), parameters=parameters)
+
+    def fingerprint(self) -> str:
+        """sha256 of the ids and raw features: identifies the pool a campaign ran on."""
+        digest = hashlib.sha256()
+        digest.update("\x1f".join(self.ids).encode())
+        digest.update(np.ascontiguousarray(self.raw_features).tobytes())
+        return digest.hexdigest()
+
+
+def _require_columns(columns: list[str], wanted: list[str], field_name: str) -> None:
+    missing = [w for w in wanted if w not in columns]
+    if missing:
+        raise PoolError(
+            f"pool: {field_name} {missing} not in the columns {columns}"
+            if len(missing) > 1
+            else f"pool: {field_name} '{missing[0]}' not in the columns {columns}"
+        )
+
+
+def _encode(table: pd.DataFrame, impute: str | None) -> pd.DataFrame:
+    numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
+    numeric = [c for c in numeric if not pd.api.types.is_bool_dtype(table[c])]
+    categorical = [c for c in table.columns if c not in numeric]
+    if impute is not None and impute not in IMPUTE_STRATEGIES:
+        raise PoolError(f"pool: impute must be one of {IMPUTE_STRATEGIES}, got '{impute}'")
+    missing = table.isna().sum()
+    missing = missing[missing > 0]
+    if len(missing) and impute is None:
+        where = ", ".join(f"'{c}' ({n} rows)" for c, n in missing.items())
+        raise PoolError(
+            f"pool: missing feature values (NaN) in {where}; "
+            "pass impute='mean', 'median' or 'most_frequent' to fill them"
+        )
+    parts = []
+    if numeric:
+        values = table[numeric].to_numpy(np.float64)
+        if len(missing):
+            values = SimpleImputer(strategy=impute, keep_empty_features=True).fit_transform(values)
+        parts.append(pd.DataFrame(values, columns=numeric, index=table.index))
+    if categorical:
+        text = table[categorical].astype("object")
+        if len(missing):
+            filled = SimpleImputer(strategy="most_frequent").fit_transform(text)
+            text = pd.DataFrame(filled, columns=categorical, index=table.index)
+        parts.append(pd.get_dummies(text.astype(str), prefix_sep="=", dtype=np.float64))
+    return pd.concat(parts, axis=1)
+
+
+def _warn_duplicate_rows(encoded: pd.DataFrame, ids: list[str]) -> None:
+    duplicated = encoded.duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        examples = [ids[i] for i in np.flatnonzero(duplicated)[:6]]
+        warnings.warn(
+            f"pool: {int(duplicated.sum())} candidates share their feature values with "
+            f"another candidate (e.g. ids {examples}); a surrogate cannot tell them apart",
+            stacklevel=3,
+        )
+
+
+def _unit_scale(features: np.ndarray) -> np.ndarray:
+    # Constant columns map to 0 (MinMaxScaler handles the zero range).
+    return MinMaxScaler().fit_transform(features)
+
+
+def _plain(value):
+    """A numpy scalar as the Python value JSON understands."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,95 @@
+"""The Surrogate protocol, shared input checks, and construction by name."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from discovery.exceptions import ConfigurationError, NotFittedError
+from discovery.prediction import Prediction
+
+SURROGATE_NAMES = ("gp", "forest", "extra_trees")
+
+
+@runtime_checkable
+class Surrogate(Protocol):
+    """A regression model with uncertainty, following the scikit-learn contract.
+
+    The constructor stores configuration only; ``fit`` learns and returns self;
+    ``predict`` on an unfitted model raises :class:`NotFittedError`.
+    ``supports_samples`` declares whether ``predict(X, n_samples=s)`` draws
+    posterior samples (needed by Thompson sampling).
+    """
+
+    supports_samples: bool
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Surrogate: ...
+
+    def predict(self, X: np.ndarray, n_samples: int = 0) -> Prediction: ...
+
+
+def check_training_data(X: Any, y: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(n, d) and (n,) float64 arrays from training data, or a clear error."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if X.ndim != 2:
+        raise ConfigurationError(f"{name}: X must be 2-D (n, d), got shape {X.shape}")
+    if X.shape[0] != y.shape[0]:
+        raise ConfigurationError(f"{name}: X has {X.shape[0]} rows but y has {y.shape[0]}")
+    if X.shape[0] == 0:
+        raise ConfigurationError(f"{name}: cannot fit on zero measurements")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ConfigurationError(f"{name}: training data contain NaN or infinite values")
+    return X, y
+
+
+def check_prediction_input(X: Any, n_features: int, name: str) -> np.ndarray:
+    """(m, d) float64 candidates matching the training width, or a clear error."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise ConfigurationError(
+            f"{name}: expected X of shape (m, {n_features}), got {X.shape}"
+        )
+    return X
+
+
+def require_fitted(model: Any, attribute: str) -> None:
+    """Raise NotFittedError unless ``model`` has the fitted ``attribute``."""
+    if getattr(model, attribute, None) is None:
+        raise NotFittedError(
+            f"{type(model).__name__} is not fitted yet: call fit(X, y) before predict(X)"
+        )
+
+
+def resolve_surrogate(spec: str | Surrogate, seed: int = 0, device: str = "auto") -> Surrogate:
+    """A surrogate from a name ("gp", "forest", "extra_trees") or an object.
+
+    Raises:
+        ConfigurationError: unknown name, or an object without fit/predict.
+    """
+    if isinstance(spec, str):
+        from discovery.surrogates.forest import RandomForestSurrogate
+        from discovery.surrogates.gp import GaussianProcessSurrogate
+
+        name = spec.lower()
+        if name == "gp":
+            return GaussianProcessSurrogate(seed=seed, device=device)
+        if name in ("forest", "rf"):
+            return RandomForestSurrogate(seed=seed)
+        if name == "extra_trees":
+            return RandomForestSurrogate(seed=seed, extra_trees=True)
+        raise ConfigurationError(
+            f"surrogate: unknown name '{spec}'; choose one of {list(SURROGATE_NAMES)} "
+            "or pass an object with fit(X, y) and predict(X)"
+        )
+    if not (callable(getattr(spec, "fit", None)) and callable(getattr(spec, "predict", None))):
+        raise ConfigurationError(
+            f"surrogate: {type(spec).__name__} has no fit(X, y) and predict(X) methods"
+        )
+    return spec
+
+
+def surrogate_name(surrogate: Any) -> str:
+    """A short name for history tables: the model's ``name`` or its class name."""
+    return str(getattr(surrogate, "name", type(surrogate).__name__))
