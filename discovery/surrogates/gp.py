@@ -93,8 +93,8 @@ class GaussianProcessSurrogate:
             raise ConfigurationError(f"gp: chunk_size must be >= 1, got {self.chunk_size}")
         self.device_ = resolve_device(self.device)
         d = X.shape[1]
-        train_X = torch.as_tensor(X, dtype=torch.float64, device=self.device_)
-        train_Y = torch.as_tensor(y, dtype=torch.float64, device=self.device_).unsqueeze(-1)
+        train_X = torch.tensor(X, dtype=torch.float64, device=self.device_)
+        train_Y = torch.tensor(y, dtype=torch.float64, device=self.device_).unsqueeze(-1)
         if self.input_bounds == "unit":
             bounds = torch.stack([torch.zeros(d), torch.ones(d)]).to(train_X)
             normalize = Normalize(d=d, bounds=bounds)

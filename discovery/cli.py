@@ -1,0 +1,142 @@
+"""Command line: ``discovery run CAMPAIGN_FILE``."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from discovery.campaign import Campaign
+from discovery.exceptions import CampaignFileError, DiscoveryError
+from discovery.history import CampaignResult
+
+app = typer.Typer(
+    help="Closed-loop discovery campaigns: learn from every experiment, choose the next one.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    """Closed-loop discovery campaigns."""
+
+
+def load_campaign_module(path: Path) -> Any:
+    """Import a campaign file as a module.
+
+    Raises:
+        CampaignFileError: the file is missing or is not a Python file.
+    """
+    if not path.is_file():
+        raise CampaignFileError(f"campaign file not found: {path}")
+    if path.suffix != ".py":
+        raise CampaignFileError(f"campaign file must be a Python file (.py): {path}")
+    spec = importlib.util.spec_from_file_location(f"discovery_campaign_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def campaign_from_module(module: Any, path: Path) -> Campaign:
+    """The module's ``campaign`` object, or what its ``make_campaign()`` returns.
+
+    Raises:
+        CampaignFileError: neither is defined, or it is not a Campaign.
+    """
+    if hasattr(module, "campaign"):
+        campaign = module.campaign
+    elif callable(getattr(module, "make_campaign", None)):
+        campaign = module.make_campaign()
+    else:
+        raise CampaignFileError(
+            f"campaign file {path} defines no campaign: add a module-level `campaign = "
+            "Campaign(...)` or a `make_campaign()` function that returns one"
+        )
+    if not isinstance(campaign, Campaign):
+        raise CampaignFileError(
+            f"campaign file {path}: `campaign` must be a discovery.Campaign, "
+            f"got {type(campaign).__name__}"
+        )
+    return campaign
+
+
+def _summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, Any]) -> Table:
+    summary = result.summary()
+    config = campaign.config
+    direction = "max" if config.maximize else "min"
+    table = Table(title=f"{config.name}: {direction} {config.objective}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    best = summary["best_value"]
+    rows = {
+        "strategy": f"{config.surrogate} + {config.acquisition}, batch {config.batch_size}, "
+        f"seed {config.seed}",
+        "experiments": f"{summary['experiments']} ({summary['failed']} failed)",
+        f"best {config.objective}": "-" if best is None else f"{best:.6g}",
+        "best candidate": str(summary["best_candidate"]),
+        "found at": f"iteration {summary['found_at_iteration']}, "
+        f"experiment {summary['found_at_experiment']}",
+        "seconds per iteration": f"{summary['seconds_per_iteration']:.3f}",
+        "wall time": f"{summary['wall_seconds']:.1f} s",
+        "stopped because": summary["stopped_because"],
+    }
+    if best is not None:
+        parameters = campaign.pool.candidate(campaign.pool.index_of(summary["best_candidate"]))
+        rows["best design"] = ", ".join(f"{k}={v}" for k, v in parameters.parameters.items())
+    rows.update({str(k): str(v) for k, v in extra.items()})
+    for key, value in rows.items():
+        table.add_row(key, value)
+    return table
+
+
+@app.command()
+def run(
+    campaign_file: Annotated[Path, typer.Argument(help="Python file defining the campaign.")],
+    budget: Annotated[int | None, typer.Option(help="Total experiments.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of every random choice.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Experiments per iteration.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="History CSV; default results/<file name>.csv.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of errors.")] = False,
+) -> None:
+    """Run the campaign defined in CAMPAIGN_FILE, print a summary and write its history."""
+    try:
+        module = load_campaign_module(campaign_file)
+        campaign = campaign_from_module(module, campaign_file)
+        changes = {"budget": budget, "seed": seed, "batch_size": batch_size}
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if changes:
+            campaign = campaign.replace(**changes)
+        result = campaign.run(progress=progress)
+        summarize = getattr(module, "summarize", None)
+        extra = summarize(result) if callable(summarize) else {}
+        out = out or Path("results") / f"{campaign_file.stem}.csv"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result.history.to_csv(out, index=False)
+    except Exception as error:  # the CLI's boundary: one line, a traceback only on request
+        if debug:
+            errors.print(traceback.format_exc())
+        kind = "" if isinstance(error, DiscoveryError) else f"{type(error).__name__}: "
+        errors.print(f"[bold red]error:[/] {kind}{error}", highlight=False, soft_wrap=True)
+        if not debug and not isinstance(error, DiscoveryError):
+            errors.print("(run again with --debug for the traceback)")
+        raise typer.Exit(code=2 if isinstance(error, DiscoveryError) else 1) from None
+    console.print(_summary_table(campaign, result, extra))
+    console.print(f"history written to {out}")
+
+
+if __name__ == "__main__":
+    app()

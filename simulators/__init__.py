@@ -1,0 +1,1 @@
+"""Simulated worlds for campaigns: truth functions and emulated experiments."""
