@@ -270,7 +270,9 @@ class _Run:
                     oracle.submit(pool.candidate(int(index))), type(oracle).__name__
                 )
             except Exception as error:  # a failed submission is a failed experiment
-                outcomes[int(index)] = Status(FAILED, error=f"submit: {type(error).__name__}: {error}")
+                outcomes[int(index)] = Status(
+                    FAILED, error=f"submit: {type(error).__name__}: {error}"
+                )
         pause = self.campaign.poll_interval
         while len(outcomes) < len(chosen):
             for index, handle in handles.items():

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+
 def history_columns(objective: str) -> list[str]:
     """The columns of a campaign's history, in order, for an objective's name."""
     return [

@@ -48,9 +48,7 @@ def check_prediction_input(X: Any, n_features: int, name: str) -> np.ndarray:
     """(m, d) float64 candidates matching the training width, or a clear error."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != n_features:
-        raise ConfigurationError(
-            f"{name}: expected X of shape (m, {n_features}), got {X.shape}"
-        )
+        raise ConfigurationError(f"{name}: expected X of shape (m, {n_features}), got {X.shape}")
     return X
 
 

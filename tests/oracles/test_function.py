@@ -1,0 +1,61 @@
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import pytest
+
+from discovery import Candidate, CandidatePool, ConfigurationError, FunctionOracle, LookupOracle
+from tests.oracles.conformance import check_oracle, wait_for
+
+CANDIDATE = Candidate("c1", {"x": 2.0})
+
+
+def square(candidate):
+    return candidate.parameters["x"] ** 2
+
+
+def broken(candidate):
+    raise RuntimeError("furnace door open")
+
+
+@pytest.mark.parametrize("executor", [None, ThreadPoolExecutor(2)], ids=["inline", "threads"])
+def test_function_oracle_conformance(executor):
+    check_oracle(FunctionOracle(square, output="y", executor=executor), CANDIDATE, "y")
+
+
+def test_function_oracle_reports_dicts_as_they_are():
+    oracle = FunctionOracle(lambda c: {"energy": -1.0, "gap": 2.0})
+    assert wait_for(oracle, oracle.submit(CANDIDATE)).result == {"energy": -1.0, "gap": 2.0}
+
+
+@pytest.mark.parametrize("executor", [None, ThreadPoolExecutor(1)], ids=["inline", "threads"])
+def test_a_failing_function_fails_the_job_with_its_traceback(executor):
+    oracle = FunctionOracle(broken, executor=executor)
+    status = wait_for(oracle, oracle.submit(CANDIDATE))
+    assert status.state == "failed"
+    assert status.error.startswith("RuntimeError: furnace door open")
+    assert "def broken" in status.error or "broken" in status.error
+
+
+def test_a_job_from_another_process_is_lost():
+    assert FunctionOracle(square).poll({"job_id": "not-mine"}).state == "lost"
+
+
+def test_function_oracle_needs_a_callable():
+    with pytest.raises(ConfigurationError, match="callable"):
+        FunctionOracle(42)
+
+
+def test_lookup_oracle_replays_recorded_values():
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [10.0, 20.0, 30.0]})
+    pool = CandidatePool.from_frame(frame, objective="y")
+    oracle = LookupOracle.from_pool(pool, "y")
+    check_oracle(oracle, pool.candidate(1), "y")
+    assert oracle.poll(oracle.submit(pool.candidate(2))).result == {"y": 30.0}
+    assert oracle.poll({"candidate_id": "99"}).state == "failed"
+    assert oracle.optimum == (10.0, 30.0)
+
+
+def test_lookup_oracle_names_a_missing_objective():
+    pool = CandidatePool.from_frame(pd.DataFrame({"x": [1.0, 2.0]}))
+    with pytest.raises(ConfigurationError, match="objective 'y' not in the pool's columns"):
+        LookupOracle.from_pool(pool, "y")

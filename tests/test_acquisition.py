@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from discovery import ConfigurationError, Prediction
+from discovery.acquisition import (
+    expected_improvement,
+    greedy,
+    log_expected_improvement,
+    maximum_uncertainty,
+    probability_of_improvement,
+    resolve_acquisition,
+    thompson_sampling,
+    upper_confidence_bound,
+)
+
+MEAN = np.array([-2.0, -0.5, 0.0, 0.3, 1.0, 4.0])
+STD = np.array([0.1, 1.0, 2.0, 0.5, 0.01, 3.0])
+PREDICTION = Prediction(MEAN, STD)
+INCUMBENT = 0.2
+
+
+def closed_form_ei(mean, std, best, maximize):
+    gain = mean - best if maximize else best - mean
+    z = gain / std
+    return gain * norm.cdf(z) + std * norm.pdf(z)
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_expected_improvement_matches_closed_form(maximize):
+    expected = closed_form_ei(MEAN, STD, INCUMBENT, maximize)
+    np.testing.assert_allclose(
+        expected_improvement(PREDICTION, INCUMBENT, maximize), expected, rtol=1e-9, atol=1e-300
+    )
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_probability_of_improvement_matches_closed_form(maximize):
+    gain = MEAN - INCUMBENT if maximize else INCUMBENT - MEAN
+    np.testing.assert_allclose(
+        probability_of_improvement(PREDICTION, INCUMBENT, maximize), norm.cdf(gain / STD), rtol=1e-9
+    )
+
+
+def test_upper_confidence_bound_both_directions():
+    np.testing.assert_allclose(upper_confidence_bound(PREDICTION, beta=1.5), MEAN + 1.5 * STD)
+    np.testing.assert_allclose(
+        upper_confidence_bound(PREDICTION, maximize=False, beta=1.5), -(MEAN - 1.5 * STD)
+    )
+
+
+def test_log_ei_stays_finite_and_ordered_where_plain_ei_underflows():
+    # z from -1 to -60: plain EI is exactly 0 beyond z ~ -38, log-EI keeps ranking.
+    mean = -np.linspace(1, 60, 200)
+    prediction = Prediction(mean, np.ones_like(mean))
+    log_ei = log_expected_improvement(prediction, 0.0)
+    assert np.all(np.isfinite(log_ei))
+    assert np.all(np.diff(log_ei) < 0)
+    moderate = mean > -30
+    np.testing.assert_allclose(
+        log_ei[moderate], np.log(closed_form_ei(mean[moderate], 1.0, 0.0, True)), rtol=1e-8
+    )
+
+
+def test_exploration_and_exploitation_scores():
+    np.testing.assert_array_equal(maximum_uncertainty(PREDICTION), STD)
+    assert np.argmax(greedy(PREDICTION, maximize=True)) == 5
+    assert np.argmax(greedy(PREDICTION, maximize=False)) == 0
+
+
+def test_thompson_uses_a_draw_and_never_picks_unsampled_candidates():
+    samples = np.array([[0.0, 5.0, np.nan], [9.0, 1.0, np.nan]])
+    prediction = Prediction(np.zeros(3), np.ones(3), samples=samples)
+    scores = thompson_sampling(prediction, maximize=True)
+    assert np.argmax(scores) == 1 and scores[2] == -np.inf
+    assert np.argmax(thompson_sampling(prediction, maximize=False)) == 0
+
+
+def test_thompson_without_samples_names_the_problem():
+    with pytest.raises(ConfigurationError, match="thompson"):
+        resolve_acquisition("thompson").score(PREDICTION, 0.0, True)
+
+
+def test_unknown_acquisition_name_lists_the_choices():
+    with pytest.raises(ConfigurationError, match=r"unknown name 'eii'.*'ei'"):
+        resolve_acquisition("eii")
+
+
+def test_a_callable_is_an_acquisition():
+    def lowest_std(prediction, incumbent, maximize, **_):
+        return -prediction.std
+
+    acquisition = resolve_acquisition(lowest_std)
+    assert acquisition.name == "lowest_std"
+    assert np.argmax(acquisition.score(PREDICTION, 0.0, True)) == 4
+
+
+def test_acquisition_returning_the_wrong_length_is_reported():
+    acquisition = resolve_acquisition(lambda prediction, *a, **k: np.zeros(2))
+    with pytest.raises(ConfigurationError, match="returned 2 scores for 6 candidates"):
+        acquisition.score(PREDICTION, 0.0, True)

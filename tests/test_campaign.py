@@ -1,0 +1,136 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from discovery import (
+    Campaign,
+    CandidatePool,
+    ConfigurationError,
+    FunctionOracle,
+    LookupOracle,
+)
+
+
+def make_pool(n: int = 150, seed: int = 0) -> CandidatePool:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.random((n, 2)), columns=["a", "b"])
+    frame["y"] = -((frame["a"] - 0.7) ** 2) - (frame["b"] - 0.3) ** 2
+    return CandidatePool.from_frame(frame, objective="y")
+
+
+POOL = make_pool()
+ORACLE = LookupOracle.from_pool(POOL, "y")
+
+
+def campaign(**options) -> Campaign:
+    settings = dict(surrogate="forest", acquisition="ei", budget=20, n_initial=4, seed=0)
+    settings.update(options)
+    return Campaign(POOL, ORACLE, "y", **settings)
+
+
+def test_same_seed_gives_the_same_choices():
+    first = campaign(seed=3).run(progress=False).history["candidate_id"].tolist()
+    second = campaign(seed=3).run(progress=False).history["candidate_id"].tolist()
+    other = campaign(seed=4).run(progress=False).history["candidate_id"].tolist()
+    assert first == second
+    assert first != other
+
+
+@pytest.mark.parametrize("surrogate", ["forest", "gp"])
+@pytest.mark.parametrize("acquisition", ["ei", "ucb", "thompson", "random"])
+def test_no_candidate_is_measured_twice(surrogate, acquisition):
+    result = campaign(surrogate=surrogate, acquisition=acquisition, batch_size=3, budget=16).run(
+        progress=False
+    )
+    ids = result.history["candidate_id"]
+    assert len(ids) == 16 and ids.is_unique
+
+
+def test_history_records_every_experiment_with_the_best_so_far():
+    result = campaign().run(progress=False)
+    history = result.history
+    assert list(history["iteration"][:4]) == [0, 0, 0, 0]
+    assert list(history["iteration"][4:]) == list(range(1, 17))
+    np.testing.assert_allclose(history["best_so_far"], np.maximum.accumulate(history["y"]))
+    assert (history["fit_seconds"][4:] > 0).all()
+    assert result.summary()["best_value"] == history["y"].max()
+
+
+def test_minimisation_is_first_class():
+    result = campaign(maximize=False, acquisition="greedy", budget=12).run(progress=False)
+    history = result.history
+    np.testing.assert_allclose(history["best_so_far"], np.minimum.accumulate(history["y"]))
+    assert result.best["y"] == history["y"].min()
+
+
+def test_campaign_stops_when_the_target_is_reached():
+    target = float(np.sort(POOL.frame["y"])[-20])  # the 20th best value
+    result = campaign(target=target, budget=100).run(progress=False)
+    assert result.stopped_because == "target"
+    history = result.history
+    first_hit = int(np.argmax(history["y"].to_numpy() >= target))
+    assert history["iteration"][first_hit] == history["iteration"].iloc[-1]  # no lap after it
+    assert len(history) < 100
+
+
+def test_an_oracle_failure_is_recorded_and_the_campaign_goes_on():
+    def flaky(candidate):
+        if candidate.parameters["a"] < 0.3:
+            raise RuntimeError("sample cracked")
+        return candidate.parameters["a"]
+
+    result = Campaign(
+        POOL, FunctionOracle(flaky, output="y"), "y", surrogate="forest", budget=20, seed=1
+    ).run(progress=False)
+    history = result.history
+    failed = history[history["state"] == "failed"]
+    assert len(history) == 20 and len(failed) >= 1
+    assert failed["error"].str.contains("sample cracked").all()
+    assert failed["y"].isna().all()
+    assert history["candidate_id"].is_unique
+
+
+def test_a_result_without_the_objective_fails_that_experiment_only():
+    oracle = FunctionOracle(lambda c: {"energy": 1.0, "gap": 2.0})
+    result = Campaign(POOL, oracle, "y", surrogate="forest", budget=6, n_initial=2).run(
+        progress=False
+    )
+    assert (result.history["state"] == "failed").all()
+    assert result.history["error"].str.contains("result has no 'y'").all()
+
+
+def test_replace_validates_again():
+    assert campaign().replace(budget=30).config.budget == 30
+    with pytest.raises(ConfigurationError, match="budget"):
+        campaign().replace(budget=2)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"budget": 3, "n_initial": 5}, r"budget \(3\) is smaller than the initial design"),
+        ({"batch_size": 200}, r"batch_size \(200\) is larger than the pool remaining"),
+        ({"acquisition": "expected_improvment"}, "unknown name 'expected_improvment'"),
+        ({"surrogate": "svm"}, "surrogate: unknown name 'svm'"),
+        ({"budget": 500}, r"budget \(500\) is larger than the pool"),
+        ({"n_initial": 0}, "n_initial must be >= 1"),
+    ],
+)
+def test_bad_configuration_is_refused_before_any_experiment(options, message):
+    calls = []
+    oracle = FunctionOracle(lambda c: calls.append(c) or 1.0, output="y")
+    settings = dict(surrogate="forest", budget=20, n_initial=4) | options
+    with pytest.raises(ConfigurationError, match=message):
+        Campaign(POOL, oracle, "y", **settings)
+    assert calls == []
+
+
+def test_an_oracle_reporting_another_objective_is_refused():
+    with pytest.raises(ConfigurationError, match="objective 'z' but the oracle reports 'y'"):
+        Campaign(POOL, ORACLE, "z")
+
+
+def test_an_oracle_missing_pool_candidates_is_refused():
+    partial = LookupOracle({"0": 1.0, "1": 2.0}, "y")
+    with pytest.raises(ConfigurationError, match="no value for 148 pool candidates"):
+        Campaign(POOL, partial, "y")

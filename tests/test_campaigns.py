@@ -1,0 +1,59 @@
+"""The example campaigns run end to end on real data and do what they promise."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from discovery import Campaign
+
+CAMPAIGNS = Path(__file__).resolve().parents[1] / "campaigns"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(f"campaign_{name}", CAMPAIGNS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def top_found(module, campaign: Campaign) -> int:
+    result = campaign.run(progress=False)
+    assert result.history["candidate_id"].is_unique
+    return len(module.top_designs(campaign.pool) & set(result.measured["candidate_id"]))
+
+
+def test_crossed_barrel_model_based_campaigns_beat_random():
+    module = load("crossed_barrel")
+    base = module.make_campaign().replace(budget=40)
+    seeds = (0, 1)
+    found = {
+        name: np.mean([top_found(module, base.replace(seed=s, **options)) for s in seeds])
+        for name, options in {
+            "gp+ei": {"surrogate": "gp", "acquisition": "ei", "acquisition_params": {}},
+            "forest+ei": {"surrogate": "forest", "acquisition": "ei", "acquisition_params": {}},
+            "random": {"acquisition": "random", "acquisition_params": {}},
+        }.items()
+    }
+    # Random finds 40 * 30 / 600 = 2 top-5 % designs on average.
+    assert found["random"] <= 4
+    assert found["gp+ei"] > 2 * max(found["random"], 1)
+    assert found["forest+ei"] > 2 * max(found["random"], 1)
+
+
+def test_lennard_jones_active_learning_beats_random_once_the_curve_is_sampled():
+    module = load("lennard_jones")
+    curves = {}
+    for acquisition in ("uncertainty", "random"):
+        campaign = module.make_campaign(acquisition)
+        curves[acquisition] = module.learning_curve(campaign, campaign.run(progress=False))
+    assert curves["uncertainty"][15] < curves["uncertainty"][3]
+    assert curves["uncertainty"][15] < curves["random"][15]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_crossed_barrel_default_campaign_finds_a_third_of_the_top_designs(seed):
+    module = load("crossed_barrel")
+    assert top_found(module, module.make_campaign().replace(seed=seed)) >= 10

@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+
+from discovery import (
+    ConfigurationError,
+    FarthestPointDesign,
+    KMeansDesign,
+    KMeansDiversified,
+    RandomDesign,
+    TopK,
+)
+from discovery.selection import resolve_initial_design, resolve_selector
+
+RNG = np.random.default_rng(0)
+CENTRES = np.array([[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]])
+BLOBS = np.concatenate([c + 0.03 * RNG.standard_normal((20, 2)) for c in CENTRES])
+
+
+def test_kmeans_design_returns_distinct_points_nearest_the_centroids():
+    excluded = np.zeros(len(BLOBS), dtype=bool)
+    chosen = KMeansDesign().pick(None, 3, excluded, BLOBS, np.random.default_rng(1))
+    assert len(set(chosen.tolist())) == 3
+    blob_of = chosen // 20
+    assert sorted(blob_of.tolist()) == [0, 1, 2]
+    for index, blob in zip(chosen, blob_of, strict=True):
+        members = BLOBS[blob * 20 : (blob + 1) * 20]
+        nearest = np.argmin(np.linalg.norm(members - members.mean(axis=0), axis=1))
+        assert index == blob * 20 + nearest
+
+
+def test_kmeans_design_distinct_even_with_more_clusters_than_distinct_points():
+    features = np.repeat(np.array([[0.0], [1.0]]), 5, axis=0)
+    with pytest.warns(Warning):  # scikit-learn: fewer distinct points than clusters
+        chosen = KMeansDesign().pick(
+            None, 4, np.zeros(10, bool), features, np.random.default_rng(0)
+        )
+    assert len(set(chosen.tolist())) == 4
+
+
+def test_top_k_skips_excluded_and_breaks_ties_by_pool_order():
+    scores = np.array([5.0, 9.0, 9.0, 1.0, np.nan, 7.0])
+    excluded = np.array([False, True, False, False, False, False])
+    chosen = TopK().pick(scores, 3, excluded, np.zeros((6, 1)), np.random.default_rng(0))
+    assert chosen.tolist() == [2, 5, 0]
+
+
+def test_kmeans_diversified_batch_spreads_over_peaks():
+    # Scores favour blob 0 heavily; plain top-3 would take three points from it.
+    scores = -np.linalg.norm(BLOBS - CENTRES[0], axis=1)
+    excluded = np.zeros(len(BLOBS), dtype=bool)
+    top = TopK().pick(scores, 3, excluded, BLOBS, np.random.default_rng(0))
+    diverse = KMeansDiversified(oversample=20).pick(
+        scores, 3, excluded, BLOBS, np.random.default_rng(0)
+    )
+    assert set((top // 20).tolist()) == {0}
+    assert len(set((diverse // 20).tolist())) > 1
+    assert scores.argmax() in diverse  # the best candidate is always kept
+
+
+@pytest.mark.parametrize("design", [RandomDesign(), FarthestPointDesign(), KMeansDesign()])
+def test_initial_designs_never_pick_excluded(design):
+    excluded = np.zeros(len(BLOBS), dtype=bool)
+    excluded[::2] = True
+    chosen = design.pick(None, 5, excluded, BLOBS, np.random.default_rng(3))
+    assert len(set(chosen.tolist())) == 5 and not excluded[chosen].any()
+
+
+def test_farthest_point_design_reaches_every_blob():
+    chosen = FarthestPointDesign().pick(
+        None, 3, np.zeros(len(BLOBS), bool), BLOBS, np.random.default_rng(0)
+    )
+    assert sorted((chosen // 20).tolist()) == [0, 1, 2]
+
+
+def test_asking_for_more_than_remains_is_an_error():
+    excluded = np.ones(len(BLOBS), dtype=bool)
+    excluded[:2] = False
+    with pytest.raises(ConfigurationError, match="asked for 3 candidates but only 2 remain"):
+        TopK().pick(np.zeros(len(BLOBS)), 3, excluded, BLOBS, np.random.default_rng(0))
+
+
+def test_unknown_selector_names_are_errors():
+    with pytest.raises(ConfigurationError, match="selector: unknown name 'best'"):
+        resolve_selector("best")
+    with pytest.raises(ConfigurationError, match="initial_design: unknown name 'sobol'"):
+        resolve_initial_design("sobol")

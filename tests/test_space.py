@@ -1,0 +1,85 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from discovery import CandidatePool, PoolError
+
+FRAME = pd.DataFrame(
+    {
+        "name": ["a", "b", "c", "d"],
+        "temperature": [300.0, 350.0, 400.0, 450.0],
+        "solvent": ["water", "ethanol", "water", "toluene"],
+        "yield": [0.1, 0.5, np.nan, 0.9],
+    }
+)
+
+
+def test_features_are_encoded_and_scaled_over_the_whole_pool():
+    pool = CandidatePool.from_frame(FRAME, id_column="name", objective="yield")
+    assert list(pool.ids) == ["a", "b", "c", "d"]
+    assert pool.feature_names == [
+        "temperature",
+        "solvent=ethanol",
+        "solvent=toluene",
+        "solvent=water",
+    ]
+    np.testing.assert_allclose(pool.features[:, 0], [0, 1 / 3, 2 / 3, 1])
+    np.testing.assert_array_equal(pool.features[:, 3], [1, 0, 1, 0])
+    assert pool.features.min() == 0 and pool.features.max() == 1
+
+
+def test_candidate_carries_its_original_parameters():
+    pool = CandidatePool.from_frame(FRAME, id_column="name", objective="yield")
+    candidate = pool.candidate(pool.index_of("b"))
+    assert candidate.id == "b"
+    assert candidate.parameters == {"temperature": 350.0, "solvent": "ethanol"}
+
+
+def test_missing_objective_column_is_named():
+    with pytest.raises(PoolError, match="objective 'toughness' not in the columns"):
+        CandidatePool.from_frame(FRAME, objective="toughness")
+
+
+def test_nan_in_features_is_an_error_naming_the_column():
+    frame = FRAME.assign(temperature=[300.0, np.nan, 400.0, 450.0])
+    with pytest.raises(
+        PoolError, match=r"missing feature values \(NaN\) in 'temperature' \(1 rows\)"
+    ):
+        CandidatePool.from_frame(frame, id_column="name", objective="yield")
+
+
+def test_imputation_fills_missing_features_when_asked():
+    frame = FRAME.assign(temperature=[300.0, np.nan, 400.0, 500.0])
+    pool = CandidatePool.from_frame(frame, id_column="name", objective="yield", impute="mean")
+    assert pool.raw_features[1, 0] == pytest.approx(400.0)
+
+
+def test_empty_pool_is_an_error():
+    with pytest.raises(PoolError, match="empty"):
+        CandidatePool.from_frame(FRAME.iloc[:0], objective="yield")
+
+
+def test_duplicate_ids_are_an_error():
+    frame = FRAME.assign(name=["a", "a", "c", "d"])
+    with pytest.raises(PoolError, match="duplicate ids: \\['a'\\]"):
+        CandidatePool.from_frame(frame, id_column="name", objective="yield")
+
+
+def test_duplicate_feature_rows_are_reported():
+    frame = pd.DataFrame({"x": [1.0, 1.0, 2.0], "y": [0.0, 0.1, 0.2]})
+    with pytest.warns(UserWarning, match="2 candidates share their feature values"):
+        CandidatePool.from_frame(frame, objective="y")
+
+
+def test_missing_csv_file_is_named(tmp_path):
+    with pytest.raises(PoolError, match="file not found"):
+        CandidatePool.from_csv(tmp_path / "pool.csv")
+
+
+def test_fingerprint_identifies_ids_and_features():
+    pool = CandidatePool.from_frame(FRAME, id_column="name", objective="yield")
+    same = CandidatePool.from_frame(FRAME.copy(), id_column="name", objective="yield")
+    other = CandidatePool.from_frame(
+        FRAME.assign(temperature=[300.0, 350.0, 400.0, 451.0]), id_column="name", objective="yield"
+    )
+    assert pool.fingerprint() == same.fingerprint() != other.fingerprint()
