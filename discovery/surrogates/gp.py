@@ -1,10 +1,16 @@
 """Exact Gaussian-process surrogate through BoTorch's SingleTaskGP.
 
-ARD Matern-5/2 kernel with BoTorch's dimension-scaled lengthscale prior,
-outcome standardisation on the measured values, hyper-parameters by maximum
-marginal likelihood (``fit_gpytorch_mll``), float64 throughout. Predictions
-over a pool are computed in chunks so memory stays bounded by the chunk: no
-pool-by-pool matrix is ever formed.
+ARD Matern-5/2 kernel with BoTorch's dimension-scaled lengthscale prior (the
+structure of BoTorch's own default model, with Matern instead of RBF), outcome
+standardisation on the measured values, hyper-parameters by maximum marginal
+likelihood (``fit_gpytorch_mll``), float64 throughout.
+
+Predictions over a pool reuse one Cholesky factor of the training covariance
+and the fitted kernel module: per chunk of candidates, one cross-covariance
+(chunk x n) and two matrix products give the exact posterior mean and
+variance. Memory stays bounded by the chunk; no candidate-by-candidate
+covariance is ever formed (BoTorch's ``posterior`` over a plain (m, d) input
+would build the m x m joint covariance).
 """
 
 from __future__ import annotations
@@ -16,10 +22,8 @@ import torch
 from botorch.exceptions.warnings import InputDataWarning
 from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP
-from botorch.models.transforms.input import Normalize
 from botorch.models.transforms.outcome import Standardize
 from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
-from gpytorch.kernels import ScaleKernel
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from linear_operator.utils.cholesky import psd_safe_cholesky
 
@@ -37,6 +41,8 @@ DEFAULT_CHUNK_SIZE = 16_384
 DEFAULT_THOMPSON_CANDIDATES = 512
 DEVICES = ("auto", "cpu", "cuda")
 INPUT_BOUNDS = ("unit", "data")
+#: Smallest input range used to normalise a feature that is constant in the training data.
+MIN_INPUT_RANGE = 1e-9
 
 
 def resolve_device(device: str) -> torch.device:
@@ -56,7 +62,7 @@ class GaussianProcessSurrogate:
     Args:
         input_bounds: "unit" when inputs already live in [0, 1]^d (as a
             CandidatePool's features do, scaled over the whole pool), or "data"
-            to normalise with bounds learned from the training inputs.
+            to normalise each feature to [0, 1] over the training inputs.
         chunk_size: candidates per chunk in ``predict``.
         thompson_candidates: size of the candidate subset over which joint
             posterior samples are drawn (the most promising by UCB and by LCB).
@@ -96,11 +102,13 @@ class GaussianProcessSurrogate:
         train_X = torch.tensor(X, dtype=torch.float64, device=self.device_)
         train_Y = torch.tensor(y, dtype=torch.float64, device=self.device_).unsqueeze(-1)
         if self.input_bounds == "unit":
-            bounds = torch.stack([torch.zeros(d), torch.ones(d)]).to(train_X)
-            normalize = Normalize(d=d, bounds=bounds)
+            self._lower, self._range = torch.zeros(d), torch.ones(d)
         else:
-            normalize = Normalize(d=d)
-        covar = ScaleKernel(get_covar_module_with_dim_scaled_prior(d, use_rbf_kernel=False))
+            self._lower = train_X.min(dim=0).values
+            self._range = (train_X.max(dim=0).values - self._lower).clamp_min(MIN_INPUT_RANGE)
+        self._lower, self._range = self._lower.to(train_X), self._range.to(train_X)
+        train_X = (train_X - self._lower) / self._range
+        covar = get_covar_module_with_dim_scaled_prior(d, use_rbf_kernel=False)
         with warnings.catch_warnings():
             # A single measurement (or constant y) cannot be standardised; BoTorch warns
             # and copes, which is what an early campaign needs.
@@ -109,14 +117,49 @@ class GaussianProcessSurrogate:
                 train_X,
                 train_Y,
                 covar_module=covar.to(train_X),
-                input_transform=normalize,
                 outcome_transform=Standardize(m=1),
             )
             fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
         model.eval()
+        self._cache_posterior_factors(model)
         self.model_ = model
         self.n_features_in_ = d
         return self
+
+    def _cache_posterior_factors(self, model: SingleTaskGP) -> None:
+        """Cholesky-based factors of the exact posterior, in standardised units.
+
+        mean(x) = c + k(x, X) alpha;  var(x) = k(x, x) - |k(x, X) L^-T|^2,
+        with K + noise I = L L^T and alpha = (K + noise I)^-1 (y - c).
+        """
+        with torch.no_grad():
+            train_X = model.train_inputs[0]
+            residual = model.train_targets - model.mean_module.constant
+            covariance = model.covar_module(train_X).to_dense()
+            covariance = covariance + model.likelihood.noise * torch.eye(
+                covariance.shape[-1], dtype=covariance.dtype, device=covariance.device
+            )
+            root = psd_safe_cholesky(covariance)
+            identity = torch.eye(root.shape[-1], dtype=root.dtype, device=root.device)
+            self._train_X = train_X
+            self._alpha = torch.cholesky_solve(residual.unsqueeze(-1), root).squeeze(-1)
+            # An explicit L^-T turns the per-chunk triangular solve into one matrix product.
+            self._inverse_root_t = torch.linalg.solve_triangular(
+                root, identity, upper=False
+            ).transpose(-1, -2)
+            self._y_mean = model.outcome_transform.means.squeeze()
+            self._y_std = model.outcome_transform.stdvs.squeeze()
+
+    def _posterior_chunk(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Exact posterior mean and std at (m, d) candidates, in the objective's units."""
+        model = self.model_
+        X = (X - self._lower) / self._range
+        cross = model.covar_module(X, self._train_X).to_dense()
+        mean = model.mean_module.constant + cross @ self._alpha
+        projected = cross @ self._inverse_root_t
+        prior = model.covar_module(X, diag=True)
+        variance = (prior - (projected * projected).sum(-1)).clamp_min(0.0)
+        return mean * self._y_std + self._y_mean, variance.sqrt() * self._y_std
 
     def predict(self, X: np.ndarray, n_samples: int = 0) -> Prediction:
         """Posterior mean and std at (m, d) candidates, chunk by chunk.
@@ -133,9 +176,9 @@ class GaussianProcessSurrogate:
                 chunk = torch.as_tensor(
                     X[start : start + self.chunk_size], dtype=torch.float64, device=self.device_
                 )
-                posterior = self.model_.posterior(chunk)
-                means.append(posterior.mean.squeeze(-1).cpu().numpy())
-                stds.append(posterior.variance.clamp_min(0).sqrt().squeeze(-1).cpu().numpy())
+                mean, std = self._posterior_chunk(chunk)
+                means.append(mean.cpu().numpy())
+                stds.append(std.cpu().numpy())
         mean = np.concatenate(means) if means else np.empty(0)
         std = np.concatenate(stds) if stds else np.empty(0)
         samples = self._joint_samples(X, mean, std, n_samples) if n_samples > 0 else None
@@ -147,9 +190,8 @@ class GaussianProcessSurrogate:
         half = max(1, self.thompson_candidates // 2)
         subset = np.union1d(np.argsort(-(mean + 2 * std))[:half], np.argsort(mean - 2 * std)[:half])
         with torch.no_grad():
-            posterior = self.model_.posterior(
-                torch.as_tensor(X[subset], dtype=torch.float64, device=self.device_)
-            )
+            candidates = torch.as_tensor(X[subset], dtype=torch.float64, device=self.device_)
+            posterior = self.model_.posterior((candidates - self._lower) / self._range)
             covariance = posterior.distribution.covariance_matrix
             root = psd_safe_cholesky(covariance).cpu().numpy()
         # A fresh stream per training-set size: draws differ between iterations, yet repeat

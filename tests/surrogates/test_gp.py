@@ -48,3 +48,20 @@ def test_unknown_device_is_named():
 def test_nan_targets_are_refused():
     with pytest.raises(ConfigurationError, match="NaN"):
         GaussianProcessSurrogate().fit(X, np.where(Y > 0, np.nan, Y))
+
+
+@pytest.mark.parametrize("input_bounds", ["unit", "data"])
+def test_pool_posterior_equals_botorch_posterior(input_bounds):
+    import torch
+
+    rng = np.random.default_rng(1)
+    train, pool = rng.random((30, 3)) * 4 - 1, rng.random((40, 3)) * 4 - 1
+    model = GaussianProcessSurrogate(input_bounds=input_bounds).fit(train, train.sum(axis=1) ** 2)
+    prediction = model.predict(pool)
+    scaled = (torch.tensor(pool) - model._lower) / model._range
+    with torch.no_grad():
+        reference = model.model_.posterior(scaled.unsqueeze(1))  # (m, 1, d): one point each
+    np.testing.assert_allclose(prediction.mean, reference.mean.squeeze().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        prediction.std, reference.variance.sqrt().squeeze().numpy(), rtol=1e-5, atol=1e-8
+    )
