@@ -22,7 +22,6 @@ from discovery.exceptions import (
     ConfigurationError,
     DiscoveryError,
     NotFittedError,
-    OracleError,
     PoolError,
 )
 from discovery.history import CampaignResult
@@ -59,7 +58,6 @@ __all__ = [
     "LookupOracle",
     "NotFittedError",
     "Oracle",
-    "OracleError",
     "PoolError",
     "Prediction",
     "RandomDesign",

@@ -206,14 +206,15 @@ class Acquisition:
         return {"name": self.name, "params": dict(self.params)}
 
 
-_REGISTRY: dict[str, tuple[ScoreFunction, dict]] = {
-    "ei": (log_expected_improvement, {}),
-    "pi": (log_probability_of_improvement, {}),
-    "ucb": (upper_confidence_bound, {}),
-    "uncertainty": (maximum_uncertainty, {}),
-    "greedy": (greedy, {}),
-    "thompson": (thompson_sampling, {"needs_samples": True}),
-    "random": (random_scores, {"needs_model": False}),
+# name: (function, its parameters, declared needs)
+_REGISTRY: dict[str, tuple[ScoreFunction, tuple[str, ...], dict]] = {
+    "ei": (log_expected_improvement, ("xi",), {}),
+    "pi": (log_probability_of_improvement, ("xi",), {}),
+    "ucb": (upper_confidence_bound, ("beta",), {}),
+    "uncertainty": (maximum_uncertainty, (), {}),
+    "greedy": (greedy, (), {}),
+    "thompson": (thompson_sampling, (), {"needs_samples": True}),
+    "random": (random_scores, (), {"needs_model": False}),
 }
 _ALIASES = {"lcb": "ucb", "logei": "ei", "max_uncertainty": "uncertainty", "ts": "thompson"}
 ACQUISITION_NAMES = tuple(_REGISTRY)
@@ -223,7 +224,8 @@ def resolve_acquisition(spec: str | Acquisition | ScoreFunction, **params: Any) 
     """An :class:`Acquisition` from a registry name, an Acquisition, or a callable.
 
     Raises:
-        ConfigurationError: unknown name, or neither a name nor a callable.
+        ConfigurationError: unknown name, a parameter the named acquisition does
+            not take, or neither a name nor a callable.
     """
     if isinstance(spec, Acquisition):
         return spec
@@ -234,7 +236,12 @@ def resolve_acquisition(spec: str | Acquisition | ScoreFunction, **params: Any) 
                 f"acquisition: unknown name '{spec}'; choose one of {list(ACQUISITION_NAMES)} "
                 "or pass a callable"
             )
-        function, needs = _REGISTRY[name]
+        function, accepted, needs = _REGISTRY[name]
+        unknown = sorted(set(params) - set(accepted))
+        if unknown:
+            raise ConfigurationError(
+                f"acquisition '{name}': unknown parameters {unknown}; it takes {list(accepted)}"
+            )
         return Acquisition(name=name, function=function, params=params, **needs)
     if callable(spec):
         return Acquisition(

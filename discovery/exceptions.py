@@ -21,7 +21,3 @@ class CampaignFileError(ConfigurationError):
 
 class NotFittedError(DiscoveryError, RuntimeError):
     """A surrogate was asked to predict before it was fitted."""
-
-
-class OracleError(DiscoveryError, RuntimeError):
-    """An oracle could not run an experiment."""

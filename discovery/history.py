@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,7 +47,6 @@ class CampaignResult:
     maximize: bool
     wall_seconds: float = 0.0
     stopped_because: str = "budget"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def measured(self) -> pd.DataFrame:

@@ -99,3 +99,10 @@ def test_acquisition_returning_the_wrong_length_is_reported():
     acquisition = resolve_acquisition(lambda prediction, *a, **k: np.zeros(2))
     with pytest.raises(ConfigurationError, match="returned 2 scores for 6 candidates"):
         acquisition.score(PREDICTION, 0.0, True)
+
+
+def test_a_misspelt_acquisition_parameter_is_refused():
+    with pytest.raises(
+        ConfigurationError, match=r"acquisition 'ucb': unknown parameters \['betta'\]"
+    ):
+        resolve_acquisition("ucb", betta=2.0)
