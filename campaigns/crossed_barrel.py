@@ -57,9 +57,10 @@ def top_designs(pool: CandidatePool) -> set[str]:
 
 def summarize(result: CampaignResult, pool: CandidatePool | None = None) -> dict[str, str]:
     """Extra lines for the summary table: how many top-5 % designs the campaign found."""
-    good = top_designs(pool or load_pool())
+    pool = pool or load_pool()
+    good = top_designs(pool)
     found = len(good & set(result.measured["candidate_id"]))
-    best_possible = max(pd.read_csv(DATA)["toughness"])
+    best_possible = pool.frame["toughness"].max()
     return {
         "top-5 % designs found": f"{found} / {len(good)} ({found / len(good):.0%})",
         "best toughness in the pool": f"{best_possible:.4g}",
