@@ -41,6 +41,9 @@ DEFAULT_CHUNK_SIZE = 16_384
 DEFAULT_THOMPSON_CANDIDATES = 512
 DEVICES = ("auto", "cpu", "cuda")
 INPUT_BOUNDS = ("unit", "data")
+#: Modules whose parameters a warm start carries over (not the outcome transform,
+#: whose buffers belong to the data it was fitted on).
+WARM_START_MODULES = ("covar_module", "likelihood", "mean_module")
 #: Smallest input range used to normalise a feature that is constant in the training data.
 MIN_INPUT_RANGE = 1e-9
 
@@ -68,6 +71,17 @@ class GaussianProcessSurrogate:
             posterior samples are drawn (the most promising by UCB and by LCB).
         seed: seed of the posterior samples.
         device: "auto" (CUDA when available), "cpu" or "cuda".
+        warm_start: start the hyper-parameter optimisation of a refit from the
+            previous fit's kernel, noise and mean (as scikit-learn's
+            ``warm_start``). In a campaign the data grow by a few points per fit,
+            so this cuts a refit from tens of optimiser iterations to a few. To
+            keep early, poorly informed hyper-parameters from anchoring later
+            fits, a cold start is made whenever the training set has grown by
+            ``cold_start_growth`` times since the last cold start.
+        cold_start_growth: growth factor of the training set that forces a cold start.
+        warm_start_after: fits on fewer measurements than this always start cold:
+            they take a fraction of a second anyway, and the early fits of a
+            campaign are where a cold start's fresh look matters most.
     """
 
     supports_samples = True
@@ -80,12 +94,18 @@ class GaussianProcessSurrogate:
         thompson_candidates: int = DEFAULT_THOMPSON_CANDIDATES,
         seed: int = 0,
         device: str = "auto",
+        warm_start: bool = True,
+        cold_start_growth: float = 2.0,
+        warm_start_after: int = 100,
     ) -> None:
         self.input_bounds = input_bounds
         self.chunk_size = chunk_size
         self.thompson_candidates = thompson_candidates
         self.seed = seed
         self.device = device
+        self.warm_start = warm_start
+        self.cold_start_growth = cold_start_growth
+        self.warm_start_after = warm_start_after
         self.model_ = None
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> GaussianProcessSurrogate:
@@ -119,12 +139,34 @@ class GaussianProcessSurrogate:
                 covar_module=covar.to(train_X),
                 outcome_transform=Standardize(m=1),
             )
+            self.warm_started_ = self._start_from_previous_fit(model, X.shape[0])
             fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
         model.eval()
         self._cache_posterior_factors(model)
         self.model_ = model
         self.n_features_in_ = d
         return self
+
+    def _start_from_previous_fit(self, model: SingleTaskGP, n_train: int) -> bool:
+        """Load the previous fit's hyper-parameters into ``model`` when warm starting is due."""
+        previous = self.model_
+        is_due = (
+            self.warm_start
+            and n_train >= self.warm_start_after
+            and previous is not None
+            and self.n_features_in_ == model.train_inputs[0].shape[-1]
+            and n_train < self.cold_start_growth * self.cold_start_size_
+        )
+        if not is_due:
+            self.cold_start_size_ = n_train
+            return False
+        hyperparameters = {
+            key: value
+            for key, value in previous.state_dict().items()
+            if key.split(".")[0] in WARM_START_MODULES
+        }
+        model.load_state_dict(hyperparameters, strict=False)
+        return True
 
     def _cache_posterior_factors(self, model: SingleTaskGP) -> None:
         """Cholesky-based factors of the exact posterior, in standardised units.

@@ -65,3 +65,17 @@ def test_pool_posterior_equals_botorch_posterior(input_bounds):
     np.testing.assert_allclose(
         prediction.std, reference.variance.sqrt().squeeze().numpy(), rtol=1e-5, atol=1e-8
     )
+
+
+def test_warm_start_continues_from_the_previous_fit_until_the_data_double():
+    rng = np.random.default_rng(3)
+    train = rng.random((40, 2))
+    y = np.sin(4 * train[:, 0]) + train[:, 1]
+    model = GaussianProcessSurrogate(warm_start_after=10)
+    started = [model.fit(train[:n], y[:n]).warm_started_ for n in (5, 10, 12, 19, 20, 25)]
+    # cold below 10 points, then cold at 10 and again at 2 x 10
+    assert started == [False, False, True, True, False, True]
+    cold = GaussianProcessSurrogate(warm_start=False).fit(train[:25], y[:25])
+    assert not cold.warm_started_
+    grid = rng.random((30, 2))
+    np.testing.assert_allclose(model.predict(grid).mean, cold.predict(grid).mean, atol=0.05)
