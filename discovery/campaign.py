@@ -2,40 +2,31 @@
 
 The loop knows surrogates only through ``fit``/``predict``, acquisitions only
 through the :class:`~discovery.prediction.Prediction` they score, and oracles
-only through submit/poll/cancel, so each can be replaced on its own.
+only through submit/poll/cancel, so each can be replaced on its own. Every
+step is written to a :class:`~discovery.store.CampaignStore` first (a file, or
+memory), so a campaign can be resumed, and driven by hand with ask/tell.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from discovery.acquisition import Acquisition, resolve_acquisition
 from discovery.config import CampaignConfig
-from discovery.exceptions import ConfigurationError
-from discovery.history import CampaignResult, history_columns
-from discovery.oracles.base import FAILED, SUCCEEDED, Oracle, Status, check_handle
-from discovery.prediction import Prediction
+from discovery.exceptions import ConfigurationError, StoreError
+from discovery.history import CampaignResult, history_frame
+from discovery.loop import CampaignRun, component_name
+from discovery.oracles.base import Oracle
 from discovery.selection import Selector, resolve_initial_design, resolve_selector
 from discovery.space import CandidatePool
+from discovery.store import CampaignStore
+from discovery.store_session import StoreSession, move_aside, record_told
 from discovery.surrogates.base import Surrogate, resolve_surrogate, surrogate_name
-
-#: Posterior samples requested from the surrogate when the acquisition needs them.
-THOMPSON_SAMPLES = 16
-#: Longest pause between two polls of unfinished jobs, in seconds.
-MAX_POLL_INTERVAL = 5.0
-
-
-def _component_name(component: Any) -> str:
-    if isinstance(component, str):
-        return component
-    return str(getattr(component, "name", None) or type(component).__name__)
 
 
 class Campaign:
@@ -43,7 +34,8 @@ class Campaign:
 
     Args:
         pool: the candidates.
-        oracle: runs the experiments (submit/poll/cancel).
+        oracle: runs the experiments (submit/poll/cancel); None for a campaign
+            driven only by :meth:`ask` and :meth:`tell`.
         objective: the measured property to optimise (the key in the oracle's result).
         maximize: True to maximise, False to minimise.
         surrogate: "gp", "forest", "extra_trees" or an object with fit/predict.
@@ -60,6 +52,8 @@ class Campaign:
         name: the campaign's name in messages.
         device: where the GP runs: "auto", "cpu" or "cuda".
         poll_interval: first pause, in seconds, between polls of unfinished jobs.
+        store: SQLite file that records the campaign as it runs; running again
+            with the same file resumes it. None keeps the record in memory.
 
     Raises:
         ConfigurationError: any invalid setting, before any experiment is spent.
@@ -68,7 +62,7 @@ class Campaign:
     def __init__(
         self,
         pool: CandidatePool,
-        oracle: Oracle,
+        oracle: Oracle | None,
         objective: str,
         *,
         maximize: bool = True,
@@ -85,6 +79,7 @@ class Campaign:
         name: str = "campaign",
         device: str = "auto",
         poll_interval: float = 0.05,
+        store: str | Path | None = None,
     ) -> None:
         self._arguments = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         if not isinstance(pool, CandidatePool):
@@ -92,7 +87,7 @@ class Campaign:
                 f"campaign '{name}': pool must be a CandidatePool, got {type(pool).__name__}"
             )
         for method in ("submit", "poll", "cancel"):
-            if not callable(getattr(oracle, method, None)):
+            if oracle is not None and not callable(getattr(oracle, method, None)):
                 raise ConfigurationError(
                     f"campaign '{name}': oracle {type(oracle).__name__} has no {method}() method"
                 )
@@ -111,16 +106,18 @@ class Campaign:
             surrogate=surrogate_name(self.surrogate),
             acquisition=self.acquisition.name,
             acquisition_params=dict(self.acquisition.params),
-            selector=_component_name(self.selector),
-            initial_design=_component_name(self.initial_design),
+            selector=component_name(self.selector),
+            initial_design=component_name(self.initial_design),
             name=name,
         )
         self._check_fits_pool(pool, oracle)
         self.pool = pool
         self.oracle = oracle
         self.poll_interval = float(poll_interval)
+        self.store_path = None if store is None else Path(store)
+        self._memory_store: CampaignStore | None = None
 
-    def _check_fits_pool(self, pool: CandidatePool, oracle: Oracle) -> None:
+    def _check_fits_pool(self, pool: CandidatePool, oracle: Oracle | None) -> None:
         config, prefix = self.config, f"campaign '{self.config.name}'"
         if config.n_initial > len(pool):
             raise ConfigurationError(
@@ -166,190 +163,115 @@ class Campaign:
             f"{c.surrogate}+{c.acquisition}, budget {c.budget})"
         )
 
-    def run(self, progress: bool = True) -> CampaignResult:
-        """Run the loop until the budget is spent, the target reached or the pool exhausted."""
-        return _Run(self).execute(progress)
+    def run(self, progress: bool = True, new: bool = False) -> CampaignResult:
+        """Run the loop until the budget is spent, the target reached or the pool exhausted.
 
+        With a store file that already holds this campaign, the run resumes it:
+        jobs left in flight are polled through their stored handles, nothing
+        measured is measured again, and the choices continue as if the run had
+        never stopped. ``new=True`` moves an existing file aside and starts afresh.
 
-class _Run:
-    """The mutable state of one run of a campaign."""
-
-    def __init__(self, campaign: Campaign) -> None:
-        self.campaign = campaign
-        self.config = campaign.config
-        self.pool = campaign.pool
-        self.rng = np.random.default_rng(self.config.seed)
-        self.excluded = np.zeros(len(self.pool), dtype=bool)
-        self.measured: list[int] = []
-        self.values: list[float] = []
-        self.rows: list[dict[str, Any]] = []
-
-    @property
-    def incumbent(self) -> float:
-        return max(self.values) if self.config.maximize else min(self.values)
-
-    def _target_reached(self) -> bool:
-        target = self.config.target
-        if target is None or not self.values:
-            return False
-        return self.incumbent >= target if self.config.maximize else self.incumbent <= target
-
-    def execute(self, progress: bool) -> CampaignResult:
+        Raises:
+            StoreError: the file holds a different campaign, is locked by another
+                process, or cannot be read or written.
+        """
+        if self.oracle is None:
+            raise ConfigurationError(
+                f"campaign '{self.config.name}' has no oracle: drive it with ask() and tell()"
+            )
         started = time.perf_counter()
-        config = self.config
-        stopped = "budget"
-        with _progress_bar(progress, config) as bar:
-            task = bar.add_task(config.name, total=config.budget, best="-")
-            iteration = 0
-            while len(self.rows) < config.budget:
-                if self._target_reached():
-                    stopped = "target"
-                    break
-                remaining = int((~self.excluded).sum())
-                if remaining == 0:
-                    stopped = "pool exhausted"
-                    break
-                size = config.n_initial if iteration == 0 else config.batch_size
-                size = min(size, config.budget - len(self.rows), remaining)
-                chosen, scores, timing = self._choose(size)
-                self._dispatch(iteration, chosen, scores, timing)
-                best = f"{self.incumbent:.4g}" if self.values else "-"
-                bar.update(task, completed=len(self.rows), best=best)
-                iteration += 1
-        history = pd.DataFrame(self.rows, columns=history_columns(config.objective))
+        with self._open_store(new) as store:
+            stopped = CampaignRun(self, store).execute(progress)
+            history = store.history(self.config.objective)
         return CampaignResult(
-            history=history,
-            objective=config.objective,
-            maximize=config.maximize,
+            history=history_frame(history, self.config.objective, self.config.maximize),
+            objective=self.config.objective,
+            maximize=self.config.maximize,
             wall_seconds=time.perf_counter() - started,
             stopped_because=stopped,
         )
 
-    def _choose(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-        campaign, features = self.campaign, self.pool.features
-        if not self.measured:  # the initial design, or every experiment so far failed
-            chosen = campaign.initial_design.pick(None, size, self.excluded, features, self.rng)
-            return np.asarray(chosen, dtype=int), np.full(len(chosen), np.nan), {}
-        acquisition = campaign.acquisition
-        fit_started = time.perf_counter()
-        available = np.flatnonzero(~self.excluded)
-        if acquisition.needs_model:
-            campaign.surrogate.fit(features[self.measured], np.asarray(self.values))
-            select_started = time.perf_counter()
-            n_samples = THOMPSON_SAMPLES if acquisition.needs_samples else 0
-            prediction = campaign.surrogate.predict(features[available], n_samples=n_samples)
-        else:
-            select_started = time.perf_counter()
-            zeros = np.zeros(available.shape[0])
-            prediction = Prediction(mean=zeros, std=zeros)
-        scores = np.full(len(self.pool), -np.inf)
-        scores[available] = acquisition.score(
-            prediction, self.incumbent, self.config.maximize, self.rng
+    def ask(self, k: int = 1) -> pd.DataFrame:
+        """Suggest ``k`` candidates to measure, for a loop you drive yourself.
+
+        The suggestions are recorded as pending; report results with :meth:`tell`.
+        Suggestions still pending from earlier calls come back first, marked
+        ``pending``, and are never suggested twice. The budget does not limit ask.
+
+        Returns:
+            One row per candidate: ``candidate_id``, ``status`` ("pending" or
+            "new"), ``score`` and the candidate's parameters.
+        """
+        with self._open_store(False) as store:
+            pending, new = CampaignRun(self, store).ask(k)
+        rows = []
+        for status, jobs in (("pending", pending), ("new", new)):
+            for job in jobs:
+                candidate = self.pool.candidate(self.pool.index_of(job.candidate_id))
+                rows.append(
+                    {"candidate_id": job.candidate_id, "status": status, "score": job.score}
+                    | candidate.parameters
+                )
+        return pd.DataFrame(
+            rows, columns=["candidate_id", "status", "score", *self.pool.parameter_columns]
         )
-        chosen = campaign.selector.pick(scores, size, self.excluded, features, self.rng)
-        chosen = np.asarray(chosen, dtype=int)
-        _check_choice(chosen, size, self.excluded, _component_name(campaign.selector))
-        finished = time.perf_counter()
-        timing = {
-            "fit_seconds": select_started - fit_started,
-            "selection_seconds": finished - select_started,
-        }
-        return chosen, scores[chosen], timing
 
-    def _dispatch(
-        self, iteration: int, chosen: np.ndarray, scores: np.ndarray, timing: dict[str, float]
-    ) -> None:
-        """Submit the batch, wait for every job, record each outcome."""
-        oracle, pool = self.campaign.oracle, self.pool
-        self.excluded[chosen] = True  # dispatched candidates are never chosen again
-        handles: dict[int, dict] = {}
-        outcomes: dict[int, Status] = {}
-        for index in chosen:
-            try:
-                handles[int(index)] = check_handle(
-                    oracle.submit(pool.candidate(int(index))), type(oracle).__name__
-                )
-            except Exception as error:  # a failed submission is a failed experiment
-                outcomes[int(index)] = Status(
-                    FAILED, error=f"submit: {type(error).__name__}: {error}"
-                )
-        pause = self.campaign.poll_interval
-        while len(outcomes) < len(chosen):
-            for index, handle in handles.items():
-                if index in outcomes:
-                    continue
-                try:
-                    status = oracle.poll(handle)
-                except Exception as error:  # an unreadable poll fails the job, not the run
-                    status = Status(FAILED, error=f"poll: {type(error).__name__}: {error}")
-                if status.is_finished:
-                    outcomes[index] = status
-            if len(outcomes) < len(chosen):
-                time.sleep(pause)
-                pause = min(pause * 2, MAX_POLL_INTERVAL)
-        for index, score in zip(chosen, scores, strict=True):
-            self._record(iteration, int(index), float(score), outcomes[int(index)], timing)
+    def tell(self, candidate_id: str | pd.DataFrame, value: float | None = None) -> None:
+        """Record measured results: one ``candidate_id`` and its ``value``, or a
+        DataFrame with a ``candidate_id`` column and the objective's column.
 
-    def _record(
-        self, iteration: int, index: int, score: float, status: Status, timing: dict[str, float]
-    ) -> None:
+        A candidate need not have been suggested by :meth:`ask`; every result is
+        recorded as a measurement and used by the next fit.
+
+        Raises:
+            ConfigurationError: unknown candidate, missing or non-finite value, or
+                a candidate that already has an outcome. The rows before the
+                offending one are recorded; nothing of it or after it is.
+        """
         objective = self.config.objective
-        value, state, error = math.nan, status.state, status.error
-        if state == SUCCEEDED:
-            value, error = _objective_value(status.result, objective)
-            if error is not None:
-                state = FAILED
-        if state == SUCCEEDED:
-            self.measured.append(index)
-            self.values.append(value)
-        self.rows.append(
-            {
-                "iteration": iteration,
-                "candidate_id": str(self.pool.ids[index]),
-                objective: value,
-                "state": state,
-                "best_so_far": self.incumbent if self.values else math.nan,
-                "score": score,
-                "surrogate": self.config.surrogate if iteration else "",
-                "acquisition": self.config.acquisition if iteration else self.config.initial_design,
-                "fit_seconds": timing.get("fit_seconds", 0.0),
-                "selection_seconds": timing.get("selection_seconds", 0.0),
-                "error": error or "",
-            }
-        )
+        if isinstance(candidate_id, pd.DataFrame):
+            frame = candidate_id
+            for column in ("candidate_id", objective):
+                if column not in frame.columns:
+                    raise ConfigurationError(
+                        f"tell: column '{column}' not in the results {list(frame.columns)}"
+                    )
+            pairs = list(zip(frame["candidate_id"].astype(str), frame[objective], strict=True))
+        else:
+            pairs = [(str(candidate_id), value)]
+        with self._open_store(False) as store:
+            record_told(store, self.pool, objective, pairs)
 
+    @classmethod
+    def resume(cls, store: str | Path, oracle: Oracle | None = None, **changes: Any) -> Campaign:
+        """Rebuild a stored campaign (pool, configuration) to run, ask or tell again.
 
-def _objective_value(result: dict[str, Any], objective: str) -> tuple[float, str | None]:
-    """The objective's value from an oracle result, or why it cannot be read."""
-    if objective in result:
-        raw = result[objective]
-    elif len(result) == 1:
-        raw = next(iter(result.values()))
-    else:
-        return math.nan, f"result has no '{objective}' (keys: {sorted(result)})"
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return math.nan, f"result '{objective}' is not a number: {raw!r}"
-    if not math.isfinite(value):
-        return math.nan, f"result '{objective}' is not finite: {value}"
-    return value, None
+        Surrogates, acquisitions and selectors are rebuilt by their stored names;
+        pass your own objects in ``changes`` when the campaign used them, and
+        ``budget=`` to extend it.
 
+        Raises:
+            StoreError: the file is missing, unreadable or holds no campaign.
+        """
+        path = Path(store)
+        reader = CampaignStore(path, read_only=True)
+        try:
+            row = reader.campaign_row()
+            if row is None:
+                raise StoreError(f"store {path}: holds no campaign")
+            config = CampaignConfig.from_json(row["config_json"])
+            pool = reader.load_pool()
+        finally:
+            reader.close()
+        settings = config.to_dict() | {"store": path} | changes
+        objective = settings.pop("objective")
+        return cls(pool, oracle, objective, **settings)
 
-def _check_choice(chosen: np.ndarray, size: int, excluded: np.ndarray, name: str) -> None:
-    if chosen.shape[0] != size or len(set(chosen.tolist())) != size:
-        raise ConfigurationError(f"selector '{name}' must return {size} distinct indices")
-    if np.any(excluded[chosen]):
-        raise ConfigurationError(f"selector '{name}' chose an already measured candidate")
-
-
-def _progress_bar(enabled: bool, config: CampaignConfig) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(f"best {config.objective}: {{task.fields[best]}}"),
-        TimeElapsedColumn(),
-        disable=not enabled,
-        transient=False,
-    )
+    def _open_store(self, new: bool) -> StoreSession:
+        if self.store_path is None:
+            if self._memory_store is None:
+                self._memory_store = CampaignStore(None)
+            return StoreSession(self, self._memory_store, owned=False)
+        if new and self.store_path.exists():
+            move_aside(self.store_path)
+        return StoreSession(self, CampaignStore(self.store_path), owned=True)

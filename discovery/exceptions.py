@@ -21,3 +21,7 @@ class CampaignFileError(ConfigurationError):
 
 class NotFittedError(DiscoveryError, RuntimeError):
     """A surrogate was asked to predict before it was fitted."""
+
+
+class StoreError(DiscoveryError, RuntimeError):
+    """A campaign store cannot be opened, written or resumed as asked."""

@@ -26,6 +26,24 @@ def history_columns(objective: str) -> list[str]:
     ]
 
 
+def history_frame(jobs: pd.DataFrame, objective: str, maximize: bool) -> pd.DataFrame:
+    """The history table from the store's job rows: one row per experiment, in order,
+    with ``best_so_far`` and the columns of :func:`history_columns` first.
+    """
+    frame = jobs.copy()
+    frame["iteration"] = frame["iteration"].astype("Int64")
+    frame["error"] = frame["error_message"].fillna("")
+    for column in ("surrogate", "acquisition"):
+        frame[column] = frame[column].fillna("")
+    for column in ("fit_seconds", "selection_seconds"):
+        frame[column] = frame[column].fillna(0.0)
+    measured = frame[objective].where(frame["state"] == "succeeded")
+    running = measured.cummax() if maximize else measured.cummin()
+    frame["best_so_far"] = running.ffill()
+    first = history_columns(objective)
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
 @dataclass
 class CampaignResult:
     """What a campaign did: every experiment in order, and the best it found.

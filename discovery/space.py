@@ -25,10 +25,13 @@ class Candidate:
     Attributes:
         id: the candidate's id in its pool.
         parameters: the design's original column values (before encoding).
+        idempotency_key: the key of the job this candidate is sent under; an oracle
+            that receives the same key twice must run the experiment only once.
     """
 
     id: str
     parameters: dict = field(default_factory=dict)
+    idempotency_key: str | None = None
 
 
 class CandidatePool:
@@ -41,6 +44,8 @@ class CandidatePool:
 
     Attributes:
         ids: (n,) str candidate ids, unique.
+        options: the keyword arguments of :meth:`from_frame` that built the pool,
+            so that a stored campaign can rebuild it from its table.
         features: (n, d) float64 features scaled to [0, 1].
         feature_names: d names of the encoded feature columns.
         frame: the original rows, one per candidate, indexed by id.
@@ -60,6 +65,7 @@ class CandidatePool:
         self.feature_names = list(feature_names)
         self.frame = frame
         self.parameter_columns = list(parameter_columns)
+        self.options: dict = {}
         self._index = {candidate_id: i for i, candidate_id in enumerate(self.ids)}
 
     @classmethod
@@ -127,7 +133,15 @@ class CandidatePool:
         encoded = _encode(frame[features], impute)
         _warn_duplicate_rows(encoded, ids)
         frame.index = pd.Index(ids, name="candidate_id")
-        return cls(ids, encoded.to_numpy(np.float64), encoded.columns, frame, features)
+        pool = cls(ids, encoded.to_numpy(np.float64), encoded.columns, frame, features)
+        pool.options = {
+            "features": list(features),
+            "id_column": id_column,
+            "objective": objective,
+            "exclude": list(exclude),
+            "impute": impute,
+        }
+        return pool
 
     @classmethod
     def from_csv(cls, path: str | Path, **options) -> CandidatePool:

@@ -142,6 +142,7 @@ class GaussianProcessSurrogate:
             self.warm_started_ = self._start_from_previous_fit(model, X.shape[0])
             fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
         model.eval()
+        self._keep_hyperparameters(model)
         self._cache_posterior_factors(model)
         self.model_ = model
         self.n_features_in_ = d
@@ -149,7 +150,7 @@ class GaussianProcessSurrogate:
 
     def _start_from_previous_fit(self, model: SingleTaskGP, n_train: int) -> bool:
         """Load the previous fit's hyper-parameters into ``model`` when warm starting is due."""
-        previous = self.model_
+        previous = getattr(self, "warm_hyperparameters_", None)
         is_due = (
             self.warm_start
             and n_train >= self.warm_start_after
@@ -160,13 +161,36 @@ class GaussianProcessSurrogate:
         if not is_due:
             self.cold_start_size_ = n_train
             return False
-        hyperparameters = {
-            key: value
-            for key, value in previous.state_dict().items()
+        model.load_state_dict(previous, strict=False)
+        return True
+
+    def _keep_hyperparameters(self, model: SingleTaskGP) -> None:
+        self.warm_hyperparameters_ = {
+            key: value.detach().clone()
+            for key, value in model.state_dict().items()
             if key.split(".")[0] in WARM_START_MODULES
         }
-        model.load_state_dict(hyperparameters, strict=False)
-        return True
+
+    def warm_state(self) -> dict:
+        """What the next warm-started fit starts from, as JSON-able values.
+
+        A stored campaign saves it after every fit, so that a resumed campaign
+        fits exactly as an uninterrupted one would.
+        """
+        require_fitted(self, "model_")
+        return {
+            "n_features": self.n_features_in_,
+            "cold_start_size": self.cold_start_size_,
+            "hyperparameters": {k: v.cpu().tolist() for k, v in self.warm_hyperparameters_.items()},
+        }
+
+    def load_warm_state(self, state: dict) -> None:
+        """Continue from a :meth:`warm_state` saved by an earlier process."""
+        self.n_features_in_ = int(state["n_features"])
+        self.cold_start_size_ = int(state["cold_start_size"])
+        self.warm_hyperparameters_ = {
+            k: torch.tensor(v, dtype=torch.float64) for k, v in state["hyperparameters"].items()
+        }
 
     def _cache_posterior_factors(self, model: SingleTaskGP) -> None:
         """Cholesky-based factors of the exact posterior, in standardised units.

@@ -1,0 +1,290 @@
+"""The campaign loop's state, rebuilt from the store at every start.
+
+Everything the loop knows (which candidates were dispatched, what was measured,
+the random generator's state, the surrogate's warm-start state) is read back
+from the store, so a resumed run continues exactly where the last one stopped
+and makes the choices an uninterrupted run would have made.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from discovery.exceptions import ConfigurationError
+from discovery.oracles.base import FAILED, LOST, SUCCEEDED, Status, check_handle
+from discovery.prediction import Prediction
+from discovery.store import ASKED, CREATED, SUBMITTED, CampaignStore, Job
+
+if TYPE_CHECKING:
+    from discovery.campaign import Campaign
+
+#: Posterior samples requested from the surrogate when the acquisition needs them.
+THOMPSON_SAMPLES = 16
+#: Longest pause between two polls of unfinished jobs, in seconds.
+MAX_POLL_INTERVAL = 5.0
+#: Submissions of one job within one process before a lost job counts as failed.
+MAX_SUBMISSIONS_PER_PROCESS = 2
+
+
+def component_name(component: Any) -> str:
+    """A component's registry name, ``name`` attribute or class name."""
+    if isinstance(component, str):
+        return component
+    return str(getattr(component, "name", None) or type(component).__name__)
+
+
+class CampaignRun:
+    """Fit, score, select, dispatch and record, with the store as the only memory."""
+
+    def __init__(self, campaign: Campaign, store: CampaignStore) -> None:
+        self.campaign = campaign
+        self.store = store
+        self.config = campaign.config
+        self.pool = campaign.pool
+        self.excluded = np.zeros(len(self.pool), dtype=bool)
+        for job in store.jobs():
+            self.excluded[self.pool.index_of(job.candidate_id)] = True
+        self._reload_measurements()
+        last = store.last_iteration()
+        self.iteration = 0 if last is None else int(last["iteration"]) + 1
+        self.rng = np.random.default_rng(self.config.seed)
+        if last is not None:
+            self.rng.bit_generator.state = json.loads(last["rng_state_json"])
+            state = last["surrogate_state_json"]
+            loader = getattr(campaign.surrogate, "load_warm_state", None)
+            if state and callable(loader):
+                loader(json.loads(state))
+        self._submissions: dict[int, int] = {}
+
+    def _reload_measurements(self) -> None:
+        """The training data, in job order, exactly as a resumed run would read them."""
+        measured = self.store.measurements()
+        self.measured = [self.pool.index_of(candidate_id) for candidate_id, _ in measured]
+        self.values = [value for _, value in measured]
+
+    @property
+    def incumbent(self) -> float:
+        return max(self.values) if self.config.maximize else min(self.values)
+
+    def _target_reached(self) -> bool:
+        target = self.config.target
+        if target is None or not self.values:
+            return False
+        return self.incumbent >= target if self.config.maximize else self.incumbent <= target
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def execute(self, progress: bool) -> str:
+        """Finish what a previous run left open, then run to the budget; why it stopped."""
+        config = self.config
+        with _progress_bar(progress, config) as bar:
+            task = bar.add_task(config.name, total=config.budget, best=self._best_text())
+            unfinished = [j for j in self.store.jobs() if j.state in (CREATED, SUBMITTED)]
+            if unfinished:
+                self._complete(unfinished)
+            while True:
+                spent = len(self.store.jobs())
+                bar.update(task, completed=min(spent, config.budget), best=self._best_text())
+                if spent >= config.budget:
+                    return "budget"
+                if self._target_reached():
+                    return "target"
+                remaining = int((~self.excluded).sum())
+                if remaining == 0:
+                    return "pool exhausted"
+                size = config.n_initial if self.iteration == 0 else config.batch_size
+                jobs = self._choose_and_record(min(size, config.budget - spent, remaining), CREATED)
+                self._complete(jobs)
+
+    def ask(self, k: int) -> tuple[list[Job], list[Job]]:
+        """The jobs still waiting for a told result, and ``k`` new suggestions."""
+        if k < 1:
+            raise ConfigurationError(f"ask: k must be >= 1, got {k}")
+        pending = [j for j in self.store.jobs() if j.state == ASKED]
+        remaining = int((~self.excluded).sum())
+        if remaining == 0:
+            return pending, []
+        return pending, self._choose_and_record(min(k, remaining), ASKED)
+
+    def _best_text(self) -> str:
+        return f"{self.incumbent:.4g}" if self.values else "-"
+
+    # -- choosing ------------------------------------------------------------------------
+
+    def _choose_and_record(self, size: int, job_state: str) -> list[Job]:
+        chosen, scores, timing = self._choose(size)
+        self.excluded[chosen] = True  # dispatched candidates are never chosen again
+        modelled = bool(timing)
+        fitted = modelled and self.campaign.acquisition.needs_model
+        config = self.config
+        state = getattr(self.campaign.surrogate, "warm_state", None)
+        jobs = self.store.record_iteration(
+            self.iteration,
+            "model" if modelled else "initial",
+            [
+                (str(self.pool.ids[i]), _finite_or_none(s))
+                for i, s in zip(chosen, scores, strict=True)
+            ],
+            self.rng.bit_generator.state,
+            job_state=job_state,
+            surrogate=config.surrogate if modelled else None,
+            acquisition=config.acquisition if modelled else config.initial_design,
+            timing=timing,
+            surrogate_state=state() if fitted and callable(state) else None,
+        )
+        self.iteration += 1
+        return jobs
+
+    def _choose(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+        campaign, features = self.campaign, self.pool.features
+        if not self.measured:  # the initial design, or every experiment so far failed
+            chosen = campaign.initial_design.pick(None, size, self.excluded, features, self.rng)
+            return np.asarray(chosen, dtype=int), np.full(len(chosen), np.nan), {}
+        acquisition = campaign.acquisition
+        fit_started = time.perf_counter()
+        available = np.flatnonzero(~self.excluded)
+        if acquisition.needs_model:
+            campaign.surrogate.fit(features[self.measured], np.asarray(self.values))
+            select_started = time.perf_counter()
+            n_samples = THOMPSON_SAMPLES if acquisition.needs_samples else 0
+            prediction = campaign.surrogate.predict(features[available], n_samples=n_samples)
+        else:
+            select_started = time.perf_counter()
+            zeros = np.zeros(available.shape[0])
+            prediction = Prediction(mean=zeros, std=zeros)
+        scores = np.full(len(self.pool), -np.inf)
+        scores[available] = acquisition.score(
+            prediction, self.incumbent, self.config.maximize, self.rng
+        )
+        chosen = np.asarray(
+            campaign.selector.pick(scores, size, self.excluded, features, self.rng), dtype=int
+        )
+        _check_choice(chosen, size, self.excluded, component_name(campaign.selector))
+        finished = time.perf_counter()
+        timing = {
+            "fit_seconds": select_started - fit_started,
+            "selection_seconds": finished - select_started,
+        }
+        return chosen, scores[chosen], timing
+
+    # -- dispatching and recording ----------------------------------------------------------
+
+    def _submit(self, job: Job) -> Job | None:
+        """Send the job to the oracle and store its handle; None if the submission failed."""
+        oracle = self.campaign.oracle
+        candidate = replace(
+            self.pool.candidate(self.pool.index_of(job.candidate_id)),
+            idempotency_key=job.idempotency_key,
+        )
+        self._submissions[job.job_id] = self._submissions.get(job.job_id, 0) + 1
+        try:
+            handle = check_handle(oracle.submit(candidate), type(oracle).__name__)
+        except Exception as error:  # a failed submission is a failed experiment
+            self.store.record_outcome(
+                job.job_id,
+                FAILED,
+                error_class=type(error).__name__,
+                error_message=f"submit: {error}",
+            )
+            return None
+        self.store.record_submission(job.job_id, handle)
+        return replace(job, handle=handle, state=SUBMITTED)
+
+    def _complete(self, jobs: list[Job]) -> None:
+        """Submit what has no handle yet, poll everything until it finishes, record it."""
+        waiting: dict[int, Job] = {}
+        for job in jobs:
+            submitted = job if job.state == SUBMITTED and job.handle else self._submit(job)
+            if submitted is not None:
+                waiting[job.job_id] = submitted
+        pause = self.campaign.poll_interval
+        while waiting:
+            for job_id, job in list(waiting.items()):
+                status = self._poll(job)
+                if status.state == LOST and self._may_dispatch_again(job_id):
+                    self.store.record_outcome(
+                        job_id, LOST, error_class="lost", error_message=status.error
+                    )
+                    resubmitted = self._submit(job)
+                    if resubmitted is None:
+                        del waiting[job_id]
+                    else:
+                        waiting[job_id] = resubmitted
+                elif status.is_finished:
+                    self._record(job, status)
+                    del waiting[job_id]
+            if waiting:
+                time.sleep(pause)
+                pause = min(pause * 2, MAX_POLL_INTERVAL)
+        self._reload_measurements()
+
+    def _may_dispatch_again(self, job_id: int) -> bool:
+        # A job inherited from a stopped process was lost by the stop, not by the oracle.
+        return self._submissions.get(job_id, 0) < MAX_SUBMISSIONS_PER_PROCESS
+
+    def _poll(self, job: Job) -> Status:
+        try:
+            return self.campaign.oracle.poll(job.handle)
+        except Exception as error:  # an unreadable poll fails the job, not the run
+            return Status(FAILED, error=f"poll: {type(error).__name__}: {error}")
+
+    def _record(self, job: Job, status: Status) -> None:
+        state, error, value, error_class = status.state, status.error, None, status.state
+        if state == SUCCEEDED:
+            value, error = objective_value(status.result, self.config.objective)
+            state, error_class = (SUCCEEDED, None) if error is None else (FAILED, "result")
+        self.store.record_outcome(
+            job.job_id,
+            state,
+            value=value,
+            result=status.result,
+            error_class=error_class,
+            error_message=error,
+        )
+
+
+def objective_value(result: dict[str, Any], objective: str) -> tuple[float | None, str | None]:
+    """The objective's value from an oracle result, or why it cannot be read."""
+    if objective in result:
+        raw = result[objective]
+    elif len(result) == 1:
+        raw = next(iter(result.values()))
+    else:
+        return None, f"result has no '{objective}' (keys: {sorted(result)})"
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None, f"result '{objective}' is not a number: {raw!r}"
+    if not math.isfinite(value):
+        return None, f"result '{objective}' is not finite: {value}"
+    return value, None
+
+
+def _finite_or_none(score: float) -> float | None:
+    return float(score) if np.isfinite(score) else None
+
+
+def _check_choice(chosen: np.ndarray, size: int, excluded: np.ndarray, name: str) -> None:
+    if chosen.shape[0] != size or len(set(chosen.tolist())) != size:
+        raise ConfigurationError(f"selector '{name}' must return {size} distinct indices")
+    if np.any(excluded[chosen]):
+        raise ConfigurationError(f"selector '{name}' chose an already measured candidate")
+
+
+def _progress_bar(enabled: bool, config) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(f"best {config.objective}: {{task.fields[best]}}"),
+        TimeElapsedColumn(),
+        disable=not enabled,
+        transient=False,
+    )

@@ -1,0 +1,469 @@
+"""The campaign store: one SQLite file per campaign, written ahead of every action.
+
+Rules the campaign relies on:
+- a job row, with its idempotency key, is committed before the oracle is called;
+- the oracle's handle is committed as soon as submit returns;
+- a measurement is committed before any model sees it;
+- every state change is one transaction (WAL journal, ``synchronous=FULL``).
+
+``path=None`` keeps the same tables in memory, so a campaign without a file
+runs exactly the same code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import json
+import os
+import platform
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from discovery.exceptions import StoreError
+from discovery.space import CandidatePool
+
+SCHEMA_VERSION = 1
+#: How long a writer waits for a reader's lock before giving up, in seconds.
+BUSY_TIMEOUT_SECONDS = 10.0
+#: Packages whose versions are recorded with a campaign.
+RECORDED_PACKAGES = (
+    "discovery",
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "torch",
+    "gpytorch",
+    "botorch",
+)
+
+CREATED, SUBMITTED, ASKED = "created", "submitted", "asked"
+#: Job states that still wait for an outcome.
+OPEN_STATES = (CREATED, SUBMITTED, ASKED)
+
+_SCHEMA_V1 = """
+CREATE TABLE campaign (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    name TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    objective TEXT NOT NULL,
+    maximize INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    pool_fingerprint TEXT NOT NULL,
+    pool_options_json TEXT NOT NULL,
+    pool_csv TEXT NOT NULL,
+    pool_dtypes_json TEXT NOT NULL,
+    versions_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE candidates (
+    position INTEGER PRIMARY KEY,
+    candidate_id TEXT NOT NULL UNIQUE
+);
+CREATE TABLE iterations (
+    iteration INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    surrogate TEXT,
+    acquisition TEXT,
+    fit_seconds REAL,
+    selection_seconds REAL,
+    chosen_json TEXT NOT NULL,
+    rng_state_json TEXT NOT NULL,
+    surrogate_state_json TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE jobs (
+    job_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    iteration INTEGER REFERENCES iterations(iteration),
+    candidate_id TEXT NOT NULL UNIQUE,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    score REAL,
+    handle_json TEXT,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    error_class TEXT,
+    error_message TEXT
+);
+CREATE TABLE measurements (
+    measurement_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id INTEGER UNIQUE REFERENCES jobs(job_id),
+    candidate_id TEXT NOT NULL UNIQUE,
+    value REAL NOT NULL,
+    result_json TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+#: Forward migrations: MIGRATIONS[v] takes a store from schema v to v + 1.
+MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python, discovery and its main dependencies."""
+    versions = {"python": platform.python_version()}
+    for package in RECORDED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+@dataclass(frozen=True)
+class Job:
+    """One row of the jobs table."""
+
+    job_id: int
+    iteration: int | None
+    candidate_id: str
+    idempotency_key: str
+    score: float | None
+    handle: dict | None
+    state: str
+    attempts: int
+
+
+class CampaignStore:
+    """A campaign's durable record in one SQLite file (or in memory with ``path=None``).
+
+    Args:
+        path: the file; created with the current schema when missing.
+        read_only: open without writing (for status and export while another
+            process runs the campaign).
+
+    Raises:
+        StoreError: not an SQLite file, corrupt, or written by a newer schema.
+    """
+
+    def __init__(self, path: str | Path | None, read_only: bool = False) -> None:
+        self.path = None if path is None else Path(path)
+        self.read_only = read_only
+        self._lock_file = None
+        where = str(self.path) if self.path else "memory"
+        if self.path is not None and read_only and not self.path.is_file():
+            raise StoreError(f"store {where}: no such file")
+        try:
+            if self.path is None:
+                self._db = sqlite3.connect(":memory:", isolation_level=None)
+            else:
+                mode = "ro" if read_only else "rwc"
+                self._db = sqlite3.connect(
+                    f"file:{self.path}?mode={mode}",
+                    uri=True,
+                    isolation_level=None,
+                    timeout=BUSY_TIMEOUT_SECONDS,
+                )
+            self._db.row_factory = sqlite3.Row
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"store {where}: not a readable SQLite file ({error})") from None
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {where} was written by a newer discovery (schema {version}, this "
+                f"version reads up to {SCHEMA_VERSION}); upgrade discovery to open it"
+            )
+        if not read_only:
+            self._configure_and_migrate(version)
+
+    def _configure_and_migrate(self, version: int) -> None:
+        if self.path is not None:
+            self._execute_pragma("PRAGMA journal_mode=WAL")
+        self._execute_pragma("PRAGMA synchronous=FULL")
+        self._execute_pragma("PRAGMA foreign_keys=ON")
+        while version < SCHEMA_VERSION:
+            with self.transaction() as db:
+                # statement by statement: executescript would commit on its own
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version + 1}")
+            version += 1
+
+    def _execute_pragma(self, pragma: str) -> None:
+        try:
+            self._db.execute(pragma)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"store {self.path}: {error}") from None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic change: committed whole, or rolled back whole on any error."""
+        if self.read_only:
+            raise StoreError(f"store {self.path}: opened read-only")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"store {self.path}: cannot start a write ({error})") from None
+        try:
+            yield self._db
+            self._db.execute("COMMIT")
+        except BaseException as error:
+            self._db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.DatabaseError):
+                raise StoreError(
+                    f"store {self.path or 'memory'}: write failed and was rolled back ({error})"
+                ) from None
+            raise
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read of several tables, without blocking a writer (WAL)."""
+        self._db.execute("BEGIN")
+        try:
+            yield self._db
+        finally:
+            self._db.execute("COMMIT")
+
+    def acquire_lock(self) -> None:
+        """Take the campaign's run lock, or refuse if another process holds it."""
+        if self.path is None or self._lock_file is not None:
+            return
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        handle = open(lock_path, "a+")  # held open for as long as the lock is held
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "unknown"
+            handle.close()
+            raise StoreError(
+                f"store {self.path} is in use by another process (pid {owner}); "
+                "wait for it to finish or stop it first"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+
+    def close(self) -> None:
+        """Release the lock and close the file."""
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+        self._db.close()
+
+    # -- the campaign ---------------------------------------------------------------
+
+    def campaign_row(self) -> dict[str, Any] | None:
+        """The stored campaign, or None for a new store."""
+        if not self._has_tables():
+            return None
+        row = self._db.execute("SELECT * FROM campaign WHERE id = 1").fetchone()
+        return None if row is None else dict(row)
+
+    def _has_tables(self) -> bool:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'campaign'"
+        return self._db.execute(query).fetchone() is not None
+
+    def initialize(self, name: str, config: dict[str, Any], pool: CandidatePool) -> None:
+        """Record a new campaign: its configuration, pool and the software that runs it."""
+        table = pool.frame.reset_index(drop=True)
+        dtypes = {c: "str" for c in table.columns if table[c].dtype == object}
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO campaign VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    json.dumps(config, sort_keys=True),
+                    config["objective"],
+                    int(config["maximize"]),
+                    config["seed"],
+                    pool.fingerprint(),
+                    json.dumps(pool.options),
+                    table.to_csv(index=False),
+                    json.dumps(dtypes),
+                    json.dumps(package_versions()),
+                    _now(),
+                ),
+            )
+            db.executemany("INSERT INTO candidates VALUES (?, ?)", enumerate(pool.ids.tolist()))
+
+    def update_config(self, config: dict[str, Any]) -> None:
+        """Store a changed configuration (a raised budget)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE campaign SET config_json = ? WHERE id = 1",
+                (json.dumps(config, sort_keys=True),),
+            )
+
+    def load_pool(self) -> CandidatePool:
+        """Rebuild the campaign's pool from its stored table."""
+        row = self.campaign_row()
+        if row is None:
+            raise StoreError(f"store {self.path}: holds no campaign")
+        frame = pd.read_csv(io.StringIO(row["pool_csv"]), dtype=json.loads(row["pool_dtypes_json"]))
+        pool = CandidatePool.from_frame(frame, **json.loads(row["pool_options_json"]))
+        if pool.fingerprint() != row["pool_fingerprint"]:
+            raise StoreError(f"store {self.path}: the stored pool does not match its fingerprint")
+        return pool
+
+    # -- iterations and jobs -----------------------------------------------------------
+
+    def record_iteration(
+        self,
+        iteration: int,
+        kind: str,
+        chosen: list[tuple[str, float]],
+        rng_state: dict,
+        *,
+        job_state: str = CREATED,
+        surrogate: str | None = None,
+        acquisition: str | None = None,
+        timing: dict[str, float] | None = None,
+        surrogate_state: dict | None = None,
+    ) -> list[Job]:
+        """One transaction: the iteration's record and a job row per chosen candidate."""
+        timing = timing or {}
+        now = _now()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    iteration,
+                    kind,
+                    surrogate,
+                    acquisition,
+                    timing.get("fit_seconds"),
+                    timing.get("selection_seconds"),
+                    json.dumps([{"candidate_id": c, "score": s} for c, s in chosen]),
+                    json.dumps(rng_state),
+                    None if surrogate_state is None else json.dumps(surrogate_state),
+                    now,
+                ),
+            )
+            for candidate_id, score in chosen:
+                db.execute(
+                    "INSERT INTO jobs (iteration, candidate_id, idempotency_key, score, state, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (iteration, candidate_id, uuid.uuid4().hex, score, job_state, now, now),
+                )
+        return [j for j in self.jobs() if j.iteration == iteration]
+
+    def record_submission(self, job_id: int, handle: dict) -> None:
+        """The oracle accepted the job: keep its handle, count the attempt."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE jobs SET handle_json = ?, state = ?, attempts = attempts + 1, "
+                "updated_at = ? WHERE job_id = ?",
+                (json.dumps(handle), SUBMITTED, _now(), job_id),
+            )
+
+    def record_outcome(
+        self,
+        job_id: int,
+        state: str,
+        *,
+        value: float | None = None,
+        result: dict | None = None,
+        error_class: str | None = None,
+        error_message: str | None = None,
+        source: str = "oracle",
+    ) -> None:
+        """One transaction: the job's final state and, when it succeeded, its measurement."""
+        now = _now()
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE jobs SET state = ?, error_class = ?, error_message = ?, updated_at = ? "
+                "WHERE job_id = ?",
+                (state, error_class, error_message, now, job_id),
+            )
+            if value is not None:
+                candidate_id = db.execute(
+                    "SELECT candidate_id FROM jobs WHERE job_id = ?", (job_id,)
+                ).fetchone()[0]
+                db.execute(
+                    "INSERT INTO measurements (job_id, candidate_id, value, result_json, source, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        job_id,
+                        candidate_id,
+                        value,
+                        json.dumps(result or {}, default=str),
+                        source,
+                        now,
+                    ),
+                )
+
+    def record_told_job(self, candidate_id: str) -> Job:
+        """A job for a measurement the user reports without having asked for it."""
+        now = _now()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO jobs (iteration, candidate_id, idempotency_key, state, created_at, "
+                "updated_at) VALUES (NULL, ?, ?, ?, ?, ?)",
+                (candidate_id, uuid.uuid4().hex, ASKED, now, now),
+            )
+        return next(j for j in self.jobs() if j.candidate_id == candidate_id)
+
+    def jobs(self) -> list[Job]:
+        """Every job, in the order it was created."""
+        rows = self._db.execute("SELECT * FROM jobs ORDER BY job_id").fetchall()
+        return [
+            Job(
+                job_id=r["job_id"],
+                iteration=r["iteration"],
+                candidate_id=r["candidate_id"],
+                idempotency_key=r["idempotency_key"],
+                score=r["score"],
+                handle=None if r["handle_json"] is None else json.loads(r["handle_json"]),
+                state=r["state"],
+                attempts=r["attempts"],
+            )
+            for r in rows
+        ]
+
+    def measurements(self) -> list[tuple[str, float]]:
+        """(candidate id, value) of every measurement, in the order of their jobs."""
+        rows = self._db.execute(
+            "SELECT m.candidate_id, m.value FROM measurements m "
+            "LEFT JOIN jobs j ON j.job_id = m.job_id ORDER BY j.job_id"
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def last_iteration(self) -> dict[str, Any] | None:
+        """The newest iteration record, or None before the first."""
+        if not self._has_tables():
+            return None
+        row = self._db.execute(
+            "SELECT * FROM iterations ORDER BY iteration DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else dict(row)
+
+    def history(self, objective: str) -> pd.DataFrame:
+        """Every job with its outcome, in the order the jobs were created."""
+        return self.history_from(self._db, objective)
+
+    @staticmethod
+    def history_from(db: sqlite3.Connection, objective: str) -> pd.DataFrame:
+        query = """
+            SELECT j.iteration, j.candidate_id, m.value AS value, j.state, j.score,
+                   i.surrogate, i.acquisition, i.kind, i.fit_seconds, i.selection_seconds,
+                   j.error_class, j.error_message, j.attempts, j.idempotency_key,
+                   j.handle_json, j.created_at, j.updated_at, m.result_json,
+                   m.created_at AS measured_at
+            FROM jobs j
+            LEFT JOIN measurements m ON m.job_id = j.job_id
+            LEFT JOIN iterations i ON i.iteration = j.iteration
+            ORDER BY j.job_id
+        """
+        frame = pd.read_sql_query(query, db)
+        return frame.rename(columns={"value": objective})

@@ -1,0 +1,128 @@
+"""Opening a campaign's store for one call: lock it, check it holds this campaign, release it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from discovery.config import CampaignConfig
+from discovery.exceptions import ConfigurationError, StoreError
+from discovery.oracles.base import SUCCEEDED
+from discovery.space import CandidatePool
+from discovery.store import OPEN_STATES, CampaignStore
+
+if TYPE_CHECKING:
+    from discovery.campaign import Campaign
+
+#: Configuration keys that may change between runs of one stored campaign.
+CHANGEABLE_ON_RESUME = ("budget", "target")
+WAY_OUT = "use --store elsewhere (store=...) or --new to start afresh, keeping the old file"
+
+
+class StoreSession:
+    """Context manager: the locked, checked store of a campaign for one run, ask or tell."""
+
+    def __init__(self, campaign: Campaign, store: CampaignStore, owned: bool) -> None:
+        self.campaign, self.store, self.owned = campaign, store, owned
+
+    def __enter__(self) -> CampaignStore:
+        try:
+            self.store.acquire_lock()
+            attach(self.campaign, self.store)
+        except BaseException:
+            if self.owned:
+                self.store.close()
+            raise
+        return self.store
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.owned:
+            self.store.close()
+
+
+def attach(campaign: Campaign, store: CampaignStore) -> None:
+    """Initialise a new store, or check that an existing one holds this campaign.
+
+    Raises:
+        StoreError: the store holds another pool or a differently configured
+            campaign; the message names what differs. The file is not changed.
+    """
+    config = campaign.config.to_dict()
+    row = store.campaign_row()
+    if row is None:
+        store.initialize(campaign.config.name, config, campaign.pool)
+        return
+    where = store.path
+    if row["pool_fingerprint"] != campaign.pool.fingerprint():
+        raise StoreError(
+            f"store {where} holds a campaign on another pool (ids or features differ); {WAY_OUT}"
+        )
+    stored = CampaignConfig.from_json(row["config_json"]).to_dict()
+    differing = [k for k in config if k not in CHANGEABLE_ON_RESUME and stored[k] != config[k]]
+    if differing:
+        was = ", ".join(f"{k}={stored[k]!r}" for k in differing)
+        now = ", ".join(f"{k}={config[k]!r}" for k in differing)
+        raise StoreError(f"store {where} holds this campaign with {was}, not {now}; {WAY_OUT}")
+    if any(stored[k] != config[k] for k in CHANGEABLE_ON_RESUME):
+        store.update_config(config)
+
+
+def move_aside(path: Path) -> Path:
+    """Rename an existing store so a new one can start; the old one is kept whole.
+
+    Its write-ahead journal is folded in first (opening and closing the store
+    does that), so the renamed file holds every committed row.
+
+    Raises:
+        StoreError: another process is running the campaign in that store.
+    """
+    try:
+        old = CampaignStore(path)
+    except StoreError:
+        old = None  # not a readable store: keep the file as it is
+    if old is not None:
+        try:
+            old.acquire_lock()
+        finally:
+            old.close()
+    for journal in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        journal.unlink(missing_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.stem}-{stamp}{path.suffix}")
+    path.rename(aside)
+    return aside
+
+
+def record_told(
+    store: CampaignStore, pool: CandidatePool, objective: str, pairs: list[tuple[str, Any]]
+) -> None:
+    """Record user-reported results, one transaction each, in order.
+
+    Raises:
+        ConfigurationError: an unknown id, a value that is not a finite number, or
+            a candidate that already has an outcome.
+    """
+    jobs = {job.candidate_id: job for job in store.jobs()}
+    for candidate_id, raw in pairs:
+        pool.index_of(candidate_id)  # an unknown id is an error that names it
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ConfigurationError(
+                f"tell: value for '{candidate_id}' is not a number: {raw!r}"
+            ) from None
+        if not math.isfinite(value):
+            raise ConfigurationError(f"tell: value for '{candidate_id}' is not finite: {value}")
+        job = jobs.get(candidate_id)
+        if job is not None and job.state not in OPEN_STATES:
+            raise ConfigurationError(
+                f"tell: candidate '{candidate_id}' already has an outcome ({job.state})"
+            )
+        job = job or store.record_told_job(candidate_id)
+        store.record_outcome(
+            job.job_id, SUCCEEDED, value=value, result={objective: value}, source="told"
+        )
+        jobs[candidate_id] = replace(job, state=SUCCEEDED)
