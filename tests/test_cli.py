@@ -15,7 +15,18 @@ def run(*args):
 
 def test_run_writes_the_history_and_prints_the_summary(tmp_path):
     out = tmp_path / "lj.csv"
-    result = run(ROOT / "campaigns" / "lennard_jones.py", "--budget", 6, "--seed", 1, "--out", out)
+    store = tmp_path / "lj.sqlite"
+    result = run(
+        ROOT / "campaigns" / "lennard_jones.py",
+        "--budget",
+        6,
+        "--seed",
+        1,
+        "--out",
+        out,
+        "--store",
+        store,
+    )
     assert result.exit_code == 0, result.output
     assert "best energy" in result.output and "closest r to the minimum" in result.output
     history = pd.read_csv(out)
@@ -43,7 +54,9 @@ def test_a_file_without_a_campaign_is_named(tmp_path):
 
 
 def test_a_budget_below_the_initial_design_is_refused(tmp_path):
-    line = one_line_error(run(ROOT / "campaigns" / "lennard_jones.py", "--budget", 1))
+    line = one_line_error(
+        run(ROOT / "campaigns" / "lennard_jones.py", "--budget", 1, "--store", tmp_path / "s")
+    )
     assert "budget (1) is smaller than the initial design (n_initial=2)" in line
 
 

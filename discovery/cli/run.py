@@ -1,34 +1,19 @@
-"""Command line: ``discovery run CAMPAIGN_FILE``."""
+"""``discovery run CAMPAIGN_FILE``: run (or resume) a campaign defined in a Python file."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from discovery.campaign import Campaign
-from discovery.exceptions import CampaignFileError, DiscoveryError
+from discovery.cli.app import app, command_boundary, console
+from discovery.exceptions import CampaignFileError
 from discovery.history import CampaignResult
-
-app = typer.Typer(
-    help="Closed-loop discovery campaigns: learn from every experiment, choose the next one.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-console = Console()
-errors = Console(stderr=True)
-
-
-@app.callback()
-def main() -> None:
-    """Closed-loop discovery campaigns."""
 
 
 def load_campaign_module(path: Path) -> Any:
@@ -71,7 +56,7 @@ def campaign_from_module(module: Any, path: Path) -> Campaign:
     return campaign
 
 
-def _summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, Any]) -> Table:
+def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, Any]) -> Table:
     summary = result.summary()
     config = campaign.config
     direction = "max" if config.maximize else "min"
@@ -100,6 +85,11 @@ def _summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, 
     return table
 
 
+def default_store(campaign_file: Path, seed: int) -> Path:
+    """Where a campaign file's runs are stored by default: beside it, one file per seed."""
+    return campaign_file.with_name(f"{campaign_file.stem}-seed{seed}.sqlite")
+
+
 @app.command()
 def run(
     campaign_file: Annotated[Path, typer.Argument(help="Python file defining the campaign.")],
@@ -109,34 +99,33 @@ def run(
     out: Annotated[
         Path | None, typer.Option(help="History CSV; default results/<file name>.csv.")
     ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(help="Campaign store; default <file name>-seed<S>.sqlite beside the file."),
+    ] = None,
+    new: Annotated[
+        bool, typer.Option("--new", help="Start afresh; an existing store is renamed, not lost.")
+    ] = False,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of errors.")] = False,
 ) -> None:
-    """Run the campaign defined in CAMPAIGN_FILE, print a summary and write its history."""
-    try:
+    """Run the campaign in CAMPAIGN_FILE, print a summary and write its history.
+
+    Every step is stored as it happens; the same command again resumes the
+    campaign where it stopped (or continues it, given a larger --budget).
+    """
+    with command_boundary(debug):
         module = load_campaign_module(campaign_file)
         campaign = campaign_from_module(module, campaign_file)
         changes = {"budget": budget, "seed": seed, "batch_size": batch_size}
         changes = {k: v for k, v in changes.items() if v is not None}
-        if changes:
-            campaign = campaign.replace(**changes)
-        result = campaign.run(progress=progress)
+        store = store or default_store(campaign_file, changes.get("seed", campaign.config.seed))
+        campaign = campaign.replace(store=store, **changes)
+        result = campaign.run(progress=progress, new=new)
         summarize = getattr(module, "summarize", None)
         extra = summarize(result) if callable(summarize) else {}
         out = out or Path("results") / f"{campaign_file.stem}.csv"
         out.parent.mkdir(parents=True, exist_ok=True)
         result.history.to_csv(out, index=False)
-    except Exception as error:  # the CLI's boundary: one line, a traceback only on request
-        if debug:
-            errors.print(traceback.format_exc())
-        kind = "" if isinstance(error, DiscoveryError) else f"{type(error).__name__}: "
-        errors.print(f"[bold red]error:[/] {kind}{error}", highlight=False, soft_wrap=True)
-        if not debug and not isinstance(error, DiscoveryError):
-            errors.print("(run again with --debug for the traceback)")
-        raise typer.Exit(code=2 if isinstance(error, DiscoveryError) else 1) from None
-    console.print(_summary_table(campaign, result, extra))
-    console.print(f"history written to {out}")
-
-
-if __name__ == "__main__":
-    app()
+    console.print(summary_table(campaign, result, extra))
+    console.print(f"history written to {out}; campaign stored in {store}")

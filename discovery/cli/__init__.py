@@ -1,0 +1,7 @@
+"""Command line: ``discovery run | status | export | ask | tell``."""
+
+from discovery.cli import run as _run  # noqa: F401  (registers the command)
+from discovery.cli import store as _store  # noqa: F401  (registers the commands)
+from discovery.cli.app import app
+
+__all__ = ["app"]

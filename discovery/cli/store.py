@@ -1,0 +1,150 @@
+"""Commands on a campaign store: ``status``, ``export``, ``ask`` and ``tell``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from discovery.campaign import Campaign
+from discovery.cli.app import app, command_boundary, console
+from discovery.config import CampaignConfig
+from discovery.exceptions import ConfigurationError, StoreError
+from discovery.history import history_frame
+from discovery.store import OPEN_STATES, CampaignStore
+
+StoreArgument = Annotated[Path, typer.Argument(help="The campaign's store (.sqlite).")]
+DebugOption = Annotated[bool, typer.Option(help="Show tracebacks of errors.")]
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+
+
+def read_snapshot(path: Path) -> tuple[CampaignConfig, pd.DataFrame]:
+    """The configuration and job history of a store, read in one consistent snapshot.
+
+    Opens the file read-only: a campaign running in another process goes on.
+    """
+    store = CampaignStore(path, read_only=True)
+    try:
+        with store.snapshot() as db:
+            row = store.campaign_row()
+            if row is None:
+                raise StoreError(f"store {path}: holds no campaign")
+            config = CampaignConfig.from_json(row["config_json"])
+            jobs = CampaignStore.history_from(db, config.objective)
+    finally:
+        store.close()
+    return config, history_frame(jobs, config.objective, config.maximize)
+
+
+def _age(timestamp: str) -> str:
+    seconds = (datetime.now(timezone.utc) - datetime.fromisoformat(timestamp)).total_seconds()
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+@app.command()
+def status(store: StoreArgument, debug: DebugOption = False) -> None:
+    """Where a stored campaign stands: budget used, best so far, jobs in flight, failures."""
+    with command_boundary(debug):
+        config, history = read_snapshot(store)
+    objective = config.objective
+    measured = history[history["state"] == "succeeded"]
+    table = Table(
+        title=f"{config.name}: {'max' if config.maximize else 'min'} {objective}", show_header=False
+    )
+    table.add_column("", style="bold")
+    table.add_column("")
+    table.add_row("strategy", f"{config.surrogate} + {config.acquisition}, seed {config.seed}")
+    table.add_row("budget used", f"{len(history)} of {config.budget} experiments")
+    table.add_row("measurements", str(len(measured)))
+    if len(measured):
+        values = measured[objective]
+        best = measured.loc[values.idxmax() if config.maximize else values.idxmin()]
+        table.add_row(
+            f"best {objective}",
+            f"{best[objective]:.6g} (candidate {best['candidate_id']}, "
+            f"iteration {best['iteration']})",
+        )
+    in_flight = history[history["state"].isin(OPEN_STATES)]
+    table.add_row(
+        "in flight",
+        ", ".join(
+            f"{r.candidate_id} ({r.state}, {_age(r.created_at)})" for r in in_flight.itertuples()
+        )
+        or "none",
+    )
+    failures = history[~history["state"].isin([*OPEN_STATES, "succeeded"])]
+    by_class = failures["error_class"].fillna(failures["state"]).value_counts()
+    table.add_row("failures", ", ".join(f"{k}: {v}" for k, v in by_class.items()) or "none")
+    console.print(table)
+
+
+@app.command()
+def export(
+    store: StoreArgument,
+    format: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")] = (
+        ExportFormat.csv
+    ),
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File; default stdout.")
+    ] = None,
+    debug: DebugOption = False,
+) -> None:
+    """The stored history: every job with its measurement, in the order they were made."""
+    with command_boundary(debug):
+        _, history = read_snapshot(store)
+        if format is ExportFormat.csv:
+            text = history.to_csv(index=False)
+        else:
+            text = json.dumps(json.loads(history.to_json(orient="records")), indent=1)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            output.write_text(text)
+            console.print(f"{len(history)} rows written to {output}")
+
+
+@app.command()
+def ask(
+    store: StoreArgument,
+    k: Annotated[int, typer.Option("-k", help="How many new suggestions.")] = 1,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write a CSV.")] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Suggest K candidates to measure next; earlier suggestions still pending come first."""
+    with command_boundary(debug):
+        suggestions = Campaign.resume(store).ask(k)
+        if output is not None:
+            suggestions.to_csv(output, index=False)
+    table = Table(title=f"suggestions from {store}")
+    for column in suggestions.columns:
+        table.add_column(str(column))
+    for row in suggestions.itertuples(index=False):
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
+
+
+@app.command()
+def tell(
+    store: StoreArgument,
+    results: Annotated[Path, typer.Argument(help="CSV with candidate_id and the objective.")],
+    debug: DebugOption = False,
+) -> None:
+    """Record measured results from a CSV file."""
+    with command_boundary(debug):
+        if not results.is_file():
+            raise ConfigurationError(f"tell: results file not found: {results}")
+        campaign = Campaign.resume(store)
+        frame = pd.read_csv(results, dtype={"candidate_id": str})
+        campaign.tell(frame)
+    console.print(f"{len(frame)} results recorded in {store}")
