@@ -215,7 +215,8 @@ class CampaignStore:
             yield self._db
             self._db.execute("COMMIT")
         except BaseException as error:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                self._db.execute("ROLLBACK")
             if isinstance(error, sqlite3.DatabaseError):
                 raise StoreError(
                     f"store {self.path or 'memory'}: write failed and was rolled back ({error})"
@@ -277,7 +278,12 @@ class CampaignStore:
     def initialize(self, name: str, config: dict[str, Any], pool: CandidatePool) -> None:
         """Record a new campaign: its configuration, pool and the software that runs it."""
         table = pool.frame.reset_index(drop=True)
-        dtypes = {c: "str" for c in table.columns if table[c].dtype == object}
+        # Text columns stay text on reload ("007" must not come back as 7).
+        dtypes = {
+            c: "str"
+            for c in table.columns
+            if pd.api.types.is_string_dtype(table[c]) or pd.api.types.is_object_dtype(table[c])
+        }
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO campaign VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

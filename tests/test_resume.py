@@ -1,0 +1,188 @@
+"""Stored campaigns: resume after an interruption, refusals, lost jobs, ask/tell."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from discovery import (
+    Campaign,
+    CandidatePool,
+    ConfigurationError,
+    FunctionOracle,
+    LookupOracle,
+    Status,
+)
+from discovery.exceptions import StoreError
+from discovery.store import CampaignStore
+
+RNG = np.random.default_rng(0)
+FRAME = pd.DataFrame(RNG.random((80, 2)), columns=["a", "b"])
+FRAME["y"] = np.sin(5 * FRAME["a"]) + FRAME["b"] ** 2
+POOL = CandidatePool.from_frame(FRAME, objective="y")
+
+
+class RecordingExperiment:
+    """y(a, b), logging every call's key; raises KeyboardInterrupt (a crash) on one call."""
+
+    def __init__(self, crash_on_call=None):
+        self.calls, self.crash_on_call = [], crash_on_call
+
+    def __call__(self, candidate):
+        self.calls.append((candidate.idempotency_key, candidate.id))
+        if len(self.calls) == self.crash_on_call:
+            raise KeyboardInterrupt("power cut")
+        return float(FRAME.loc[int(candidate.id), "y"])
+
+
+def campaign(store, experiment, **options):
+    settings = dict(surrogate="forest", acquisition="ei", budget=14, n_initial=4, seed=2)
+    return Campaign(
+        POOL, FunctionOracle(experiment, output="y"), "y", store=store, **(settings | options)
+    )
+
+
+def export(path):
+    history = CampaignStore(path, read_only=True).history("y")
+    return list(zip(history["candidate_id"], history["y"], strict=True))
+
+
+def test_an_interrupted_campaign_resumes_to_the_uninterrupted_result(tmp_path):
+    campaign(tmp_path / "whole.sqlite", RecordingExperiment()).run(progress=False)
+    experiment = RecordingExperiment(crash_on_call=7)
+    with pytest.raises(KeyboardInterrupt):
+        campaign(tmp_path / "cut.sqlite", experiment).run(progress=False)
+    campaign(tmp_path / "cut.sqlite", experiment).run(progress=False)
+    assert export(tmp_path / "cut.sqlite") == export(tmp_path / "whole.sqlite")
+    keys = [key for key, _ in experiment.calls]
+    assert len(keys) == 15 and len(set(keys)) == 14  # call 7 ran again, under the same key
+    jobs = CampaignStore(tmp_path / "cut.sqlite", read_only=True).jobs()
+    assert sorted(j.idempotency_key for j in jobs) == sorted(set(keys))
+
+
+def test_raising_the_budget_continues_a_finished_campaign(tmp_path):
+    path = tmp_path / "c.sqlite"
+    first = campaign(path, RecordingExperiment()).run(progress=False)
+    more = campaign(path, RecordingExperiment(), budget=20).run(progress=False)
+    assert len(more.history) == 20
+    assert list(more.history["candidate_id"][:14]) == list(first.history["candidate_id"])
+    assert more.history["candidate_id"].is_unique
+    again = campaign(path, RecordingExperiment(), budget=20)
+    experiment = RecordingExperiment()
+    again.oracle.function = experiment
+    again.run(progress=False)
+    assert experiment.calls == []  # nothing left to do, nothing measured twice
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"seed": 3}, "seed=2, not seed=3"),
+        ({"acquisition": "ucb"}, "acquisition='ei', not acquisition='ucb'"),
+        ({"maximize": False}, "maximize=True, not maximize=False"),
+    ],
+)
+def test_a_different_campaign_on_a_store_is_refused_and_the_store_kept(tmp_path, options, named):
+    path = tmp_path / "c.sqlite"
+    campaign(path, RecordingExperiment()).run(progress=False)
+    before = export(path)
+    with pytest.raises(StoreError, match=named.replace("(", r"\(")) as refusal:
+        campaign(path, RecordingExperiment(), **options).run(progress=False)
+    assert "--new" in str(refusal.value) and "--store" in str(refusal.value)
+    assert export(path) == before
+
+
+def test_another_pool_on_a_store_is_refused(tmp_path):
+    path = tmp_path / "c.sqlite"
+    campaign(path, RecordingExperiment()).run(progress=False)
+    other = CandidatePool.from_frame(FRAME.assign(a=FRAME["a"] + 1), objective="y")
+    with pytest.raises(StoreError, match="another pool"):
+        Campaign(
+            other,
+            FunctionOracle(RecordingExperiment(), output="y"),
+            "y",
+            store=path,
+            surrogate="forest",
+            budget=14,
+            n_initial=4,
+            seed=2,
+        ).run(progress=False)
+
+
+def test_new_starts_afresh_and_keeps_the_old_file(tmp_path):
+    path = tmp_path / "c.sqlite"
+    campaign(path, RecordingExperiment()).run(progress=False)
+    campaign(path, RecordingExperiment(), seed=5).run(progress=False, new=True)
+    kept = [p for p in tmp_path.glob("c-*.sqlite")]
+    assert len(kept) == 1 and len(export(kept[0])) == 14
+    assert CampaignStore(path, read_only=True).campaign_row()["seed"] == 5
+
+
+class ForgetfulOracle:
+    """Loses every job on its first submission (a lab server restart), runs it on the second."""
+
+    def __init__(self, always_lose=False):
+        self.submissions, self.always_lose = [], always_lose
+
+    def submit(self, candidate):
+        self.submissions.append(candidate.idempotency_key)
+        return {
+            "key": candidate.idempotency_key,
+            "id": candidate.id,
+            "attempt": self.submissions.count(candidate.idempotency_key),
+        }
+
+    def poll(self, handle):
+        if self.always_lose or handle["attempt"] == 1:
+            return Status("lost", error="server restarted")
+        return Status("succeeded", result={"y": float(FRAME.loc[int(handle["id"]), "y"])})
+
+    def cancel(self, handle):
+        pass
+
+
+def test_a_lost_job_is_dispatched_once_more_under_the_same_key(tmp_path):
+    oracle = ForgetfulOracle()
+    Campaign(
+        POOL, oracle, "y", surrogate="forest", budget=6, n_initial=3, store=tmp_path / "c.sqlite"
+    ).run(progress=False)
+    assert len(oracle.submissions) == 12 and len(set(oracle.submissions)) == 6
+    jobs = CampaignStore(tmp_path / "c.sqlite", read_only=True).jobs()
+    assert [j.attempts for j in jobs] == [2] * 6
+    assert {j.state for j in jobs} == {"succeeded"}
+
+
+def test_a_job_lost_twice_is_recorded_as_lost_and_the_campaign_goes_on():
+    oracle = ForgetfulOracle(always_lose=True)
+    result = Campaign(POOL, oracle, "y", surrogate="forest", budget=5, n_initial=2).run(
+        progress=False
+    )
+    assert list(result.history["state"]) == ["lost"] * 5
+    assert result.history["candidate_id"].is_unique
+
+
+def test_ask_tell_round_trip_keeps_pending_suggestions(tmp_path):
+    path = tmp_path / "c.sqlite"
+    manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=4, store=path)
+    first = manual.ask(4)
+    assert list(first["status"]) == ["new"] * 4 and {"a", "b"} <= set(first.columns)
+    told = first.iloc[:3]
+    manual.tell(told.assign(y=[FRAME.loc[int(i), "y"] for i in told["candidate_id"]]))
+    second = Campaign.resume(path).ask(4)
+    assert list(second["status"]) == ["pending"] + ["new"] * 4
+    assert second["candidate_id"].iloc[0] == first["candidate_id"].iloc[3]
+    assert not set(second["candidate_id"].iloc[1:]) & set(first["candidate_id"])
+    measured = CampaignStore(path, read_only=True).measurements()
+    assert [c for c, _ in measured] == list(told["candidate_id"])
+
+
+def test_tell_refuses_unknown_ids_repeated_results_and_non_numbers():
+    manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=2)
+    manual.tell("5", 1.0)
+    with pytest.raises(ConfigurationError, match="unknown candidate id 'x9'"):
+        manual.tell("x9", 1.0)
+    with pytest.raises(ConfigurationError, match="'5' already has an outcome"):
+        manual.tell("5", 2.0)
+    with pytest.raises(ConfigurationError, match="not a number"):
+        manual.tell("6", "high")
+    with pytest.raises(ConfigurationError, match="has no oracle"):
+        manual.run(progress=False)

@@ -1,0 +1,129 @@
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from discovery import Campaign, CampaignConfig, CandidatePool, LookupOracle
+from discovery.exceptions import StoreError
+from discovery.store import SCHEMA_VERSION, CampaignStore
+
+FRAME = pd.DataFrame({"x": np.linspace(0, 1, 40), "y": np.sin(np.linspace(0, 6, 40))})
+POOL = CandidatePool.from_frame(FRAME, objective="y")
+ORACLE = LookupOracle.from_pool(POOL, "y")
+
+
+def campaign(store, **options):
+    settings_ = dict(surrogate="forest", budget=10, n_initial=3, seed=0, store=store)
+    return Campaign(POOL, ORACLE, "y", **(settings_ | options))
+
+
+def test_a_new_store_uses_wal_and_the_current_schema(tmp_path):
+    path = tmp_path / "c.sqlite"
+    campaign(path).run(progress=False)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("SELECT count(*) FROM measurements").fetchone()[0] == 10
+    row = db.execute("SELECT versions_json, pool_fingerprint FROM campaign").fetchone()
+    assert '"botorch"' in row[0] and row[1] == POOL.fingerprint()
+
+
+def test_stored_pool_rebuilds_the_same_pool(tmp_path):
+    frame = FRAME.assign(solvent=["water", "ethanol"] * 20, name=[f"0{i}" for i in range(40)])
+    pool = CandidatePool.from_frame(frame, objective="y", id_column="name")
+    store = CampaignStore(tmp_path / "c.sqlite")
+    config = CampaignConfig(objective="y")
+    store.initialize("c", config.to_dict(), pool)
+    rebuilt = store.load_pool()
+    assert list(rebuilt.ids) == list(pool.ids) and rebuilt.ids[0] == "00"
+    np.testing.assert_array_equal(rebuilt.features, pool.features)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    budget=st.integers(5, 40),
+    seed=st.integers(0, 2**31),
+    maximize=st.booleans(),
+    acquisition=st.sampled_from(["ei", "ucb", "greedy"]),
+    target=st.none() | st.floats(-10, 10),
+)
+def test_the_stored_configuration_rebuilds_an_equal_config(
+    budget, seed, maximize, acquisition, target
+):
+    config = CampaignConfig(
+        objective="y",
+        budget=budget,
+        seed=seed,
+        maximize=maximize,
+        acquisition=acquisition,
+        target=target,
+        acquisition_params={"beta": 1.5} if acquisition == "ucb" else {},
+    )
+    store = CampaignStore(None)
+    store.initialize("c", config.to_dict(), POOL)
+    assert CampaignConfig.from_json(store.campaign_row()["config_json"]) == config
+
+
+def test_a_store_from_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "c.sqlite"
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="written by a newer discovery"):
+        campaign(path).run(progress=False)
+
+
+def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "c.sqlite"
+    path.write_bytes(b"these are my lab notes, not a database\n" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a readable SQLite file"):
+        campaign(path).run(progress=False)
+    assert path.read_bytes() == before
+
+
+def test_a_second_process_on_the_same_store_is_refused(tmp_path):
+    path = tmp_path / "c.sqlite"
+    holder = CampaignStore(path)
+    holder.acquire_lock()
+    try:
+        with pytest.raises(StoreError, match="in use by another process"):
+            campaign(path).run(progress=False)
+    finally:
+        holder.close()
+    assert len(campaign(path).run(progress=False).history) == 10
+
+
+def test_a_full_disk_rolls_the_write_back_whole(tmp_path):
+    store = CampaignStore(tmp_path / "c.sqlite")
+    store.initialize("c", CampaignConfig(objective="y").to_dict(), POOL)
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages}")
+    chosen = [(f"{i}", 0.0) for i in range(40)]
+    with pytest.raises(StoreError, match="rolled back.*full"):
+        store.record_iteration(0, "initial", chosen, {"state": "x" * 50_000})
+    assert store.jobs() == [] and store.last_iteration() is None
+
+
+def test_a_read_only_store_refuses_writes_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "c.sqlite"
+    campaign(path).run(progress=False)
+    reader = CampaignStore(path, read_only=True)
+    with pytest.raises(StoreError, match="read-only"):
+        reader.record_told_job("3")
+    assert len(reader.jobs()) == 10
+    reader.close()
+
+
+def test_status_reads_a_snapshot_while_a_writer_holds_its_transaction(tmp_path):
+    from discovery.cli.store import read_snapshot
+
+    path = tmp_path / "c.sqlite"
+    campaign(path).run(progress=False)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("DELETE FROM measurements")  # uncommitted: readers must not see it
+    config, history = read_snapshot(path)
+    assert (history["state"] == "succeeded").sum() == 10
+    writer.execute("ROLLBACK")
