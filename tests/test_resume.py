@@ -9,7 +9,6 @@ from discovery import (
     CandidatePool,
     ConfigurationError,
     FunctionOracle,
-    LookupOracle,
     Status,
 )
 from discovery.exceptions import StoreError

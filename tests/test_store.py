@@ -101,7 +101,7 @@ def test_a_full_disk_rolls_the_write_back_whole(tmp_path):
     pages = store._db.execute("PRAGMA page_count").fetchone()[0]
     store._db.execute(f"PRAGMA max_page_count = {pages}")
     chosen = [(f"{i}", 0.0) for i in range(40)]
-    with pytest.raises(StoreError, match="rolled back.*full"):
+    with pytest.raises(StoreError, match=r"rolled back.*full"):
         store.record_iteration(0, "initial", chosen, {"state": "x" * 50_000})
     assert store.jobs() == [] and store.last_iteration() is None
 
@@ -124,6 +124,6 @@ def test_status_reads_a_snapshot_while_a_writer_holds_its_transaction(tmp_path):
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("DELETE FROM measurements")  # uncommitted: readers must not see it
-    config, history = read_snapshot(path)
+    _, history = read_snapshot(path)
     assert (history["state"] == "succeeded").sum() == 10
     writer.execute("ROLLBACK")

@@ -1,0 +1,93 @@
+"""Kill a running campaign with SIGKILL at random moments, resume it, and check that
+nothing was lost or measured twice and the result equals an uninterrupted run's."""
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from discovery.store import CampaignStore
+from tests.crash_campaign import BUDGET
+
+SCRIPT = Path(__file__).with_name("crash_campaign.py")
+ROOT = SCRIPT.parents[1]
+
+
+def start(store, log, *extra):
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(store), str(log), *map(str, extra)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def export(store):
+    history = CampaignStore(store, read_only=True).history("y")
+    return list(zip(history["candidate_id"], history["y"], strict=True))
+
+
+def crash_and_resume(tmp_path, kills: int, seed: int, seconds: float, window: tuple) -> dict:
+    """Run uninterrupted once; then run, SIGKILL and resume until ``kills`` kills are done."""
+    pace = ("--seconds", seconds)
+    whole = tmp_path / "whole.sqlite"
+    assert start(whole, tmp_path / "whole.log", *pace).wait(timeout=300) == 0
+
+    store, log = tmp_path / "cut.sqlite", tmp_path / "cut.log"
+    rng = random.Random(seed)
+    # One kill exactly between an evaluation and its record, the rest at random moments.
+    process = start(store, log, "--kill-at", 6, *pace)
+    assert process.wait(timeout=300) == -signal.SIGKILL
+    killed, resumes = 1, 0
+    while killed < kills:
+        process = start(store, log, *pace)
+        time.sleep(rng.uniform(*window))  # start-up (imports) takes about 1-2 s of it
+        resumes += 1
+        if process.poll() is not None:
+            break  # finished before the kill: nothing left to interrupt
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        killed += 1
+    final = start(store, log, *pace)
+    assert final.wait(timeout=300) == 0, final.stderr.read().decode()
+
+    jobs = CampaignStore(store, read_only=True).jobs()
+    evaluations = [line.split(",") for line in log.read_text().splitlines()]
+    return {
+        "kills": killed,
+        "resumes": resumes + 1,
+        "jobs": jobs,
+        "evaluations": evaluations,
+        "export": export(store),
+        "expected": export(whole),
+    }
+
+
+def check(outcome: dict) -> None:
+    jobs = outcome["jobs"]
+    assert outcome["kills"] >= 2
+    assert len(jobs) == BUDGET and {j.state for j in jobs} == {"succeeded"}
+    by_key = {j.idempotency_key: j for j in jobs}
+    for key, candidate_id in outcome["evaluations"]:
+        assert by_key[key].candidate_id == candidate_id  # every evaluation belongs to one job
+    ids = [candidate for candidate, _ in outcome["export"]]
+    assert len(ids) == len(set(ids)) == BUDGET  # no candidate measured twice
+    assert outcome["export"] == outcome["expected"]
+
+
+def test_campaign_survives_sigkill_between_evaluation_and_record_and_at_random(tmp_path):
+    check(crash_and_resume(tmp_path, kills=3, seed=0, seconds=0.03, window=(1.0, 4.0)))
+
+
+@pytest.mark.slow
+def test_campaign_survives_twenty_sigkills(tmp_path):
+    outcome = crash_and_resume(tmp_path, kills=20, seed=1, seconds=0.4, window=(1.5, 3.0))
+    check(outcome)
+    print(
+        f"kills {outcome['kills']}, resumes {outcome['resumes']}, "
+        f"evaluations {len(outcome['evaluations'])} for {BUDGET} jobs"
+    )
