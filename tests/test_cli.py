@@ -71,3 +71,65 @@ def test_an_error_inside_the_campaign_file_is_one_line_and_debug_shows_the_trace
     assert line == "error: pool: objective 'y' not in the columns ['x']"
     debug = runner.invoke(app, ["run", str(bad), "--debug"])
     assert "Traceback" in debug.output
+
+
+def test_running_again_resumes_and_status_export_show_the_store(tmp_path):
+    campaign_file, store = ROOT / "campaigns" / "lennard_jones.py", tmp_path / "lj.sqlite"
+    first = run(campaign_file, "--budget", 5, "--store", store, "--out", tmp_path / "a.csv")
+    assert first.exit_code == 0, first.output
+    more = run(campaign_file, "--budget", 8, "--store", store, "--out", tmp_path / "b.csv")
+    assert more.exit_code == 0, more.output
+    a, b = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
+    assert list(b["candidate_id"][:5]) == list(a["candidate_id"]) and len(b) == 8
+
+    status = runner.invoke(app, ["status", str(store)])
+    assert status.exit_code == 0, status.output
+    assert "8 of 8 experiments" in status.output and "best energy" in status.output
+
+    exported = tmp_path / "export.json"
+    result = runner.invoke(app, ["export", str(store), "--format", "json", "-o", str(exported)])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_json(exported)
+    assert list(rows["candidate_id"].astype(str)) == list(b["candidate_id"].astype(str))
+    assert {"idempotency_key", "attempts", "handle_json", "energy"} <= set(rows.columns)
+
+
+def test_another_seed_on_the_same_store_is_refused_in_one_line(tmp_path):
+    campaign_file, store = ROOT / "campaigns" / "lennard_jones.py", tmp_path / "lj.sqlite"
+    assert run(campaign_file, "--budget", 3, "--store", store).exit_code == 0
+    line = one_line_error(run(campaign_file, "--budget", 3, "--seed", 4, "--store", store))
+    assert "seed=0, not seed=4" in line and "--new" in line
+    fresh = run(campaign_file, "--budget", 3, "--seed", 4, "--store", store, "--new")
+    assert fresh.exit_code == 0, fresh.output
+    assert len(list(tmp_path.glob("lj-*.sqlite"))) == 1
+
+
+def test_ask_and_tell_through_the_command_line(tmp_path):
+    from discovery import Campaign
+    from tests.test_resume import FRAME, POOL
+
+    store = tmp_path / "manual.sqlite"
+    Campaign(POOL, None, "y", surrogate="forest", n_initial=3, store=store).ask(3)
+    suggestions = tmp_path / "ask.csv"
+    asked = runner.invoke(app, ["ask", str(store), "-k", "2", "-o", str(suggestions)])
+    assert asked.exit_code == 0, asked.output
+    table = pd.read_csv(suggestions, dtype={"candidate_id": str})
+    assert list(table["status"]) == ["pending"] * 3 + ["new"] * 2
+    results = tmp_path / "results.csv"
+    table.assign(y=[FRAME.loc[int(i), "y"] for i in table["candidate_id"]])[
+        ["candidate_id", "y"]
+    ].to_csv(results, index=False)
+    told = runner.invoke(app, ["tell", str(store), str(results)])
+    assert told.exit_code == 0, told.output
+    from discovery.store import CampaignStore
+
+    assert len(CampaignStore(store, read_only=True).measurements()) == 5
+    again = runner.invoke(app, ["tell", str(store), str(results)])
+    assert one_line_error(again).startswith("error: tell: candidate")
+
+
+def test_status_on_a_file_that_is_not_a_store_is_one_line(tmp_path):
+    bad = tmp_path / "notes.sqlite"
+    bad.write_text("not a database " * 200)
+    line = one_line_error(runner.invoke(app, ["status", str(bad)]))
+    assert "not a readable SQLite file" in line
