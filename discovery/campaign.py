@@ -216,17 +216,24 @@ class Campaign:
             rows, columns=["candidate_id", "status", "score", *self.pool.parameter_columns]
         )
 
-    def tell(self, candidate_id: str | pd.DataFrame, value: float | None = None) -> None:
+    def tell(
+        self,
+        candidate_id: str | pd.DataFrame,
+        value: float | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
         """Record measured results: one ``candidate_id`` and its ``value``, or a
         DataFrame with a ``candidate_id`` column and the objective's column.
 
         A candidate need not have been suggested by :meth:`ask`; every result is
-        recorded as a measurement and used by the next fit.
+        recorded as a measurement and used by the next fit. A design outside the
+        pool (legacy data, your own idea) is accepted with its ``parameters`` (or,
+        in a DataFrame, the pool's parameter columns) and trains the models too.
 
         Raises:
-            ConfigurationError: unknown candidate, missing or non-finite value, or
-                a candidate that already has an outcome. The rows before the
-                offending one are recorded; nothing of it or after it is.
+            ConfigurationError: unknown candidate without parameters, a value that
+                is not a finite number, or a candidate that already has an outcome.
+                The rows before the offending one are recorded; nothing after it is.
         """
         objective = self.config.objective
         if isinstance(candidate_id, pd.DataFrame):
@@ -236,11 +243,19 @@ class Campaign:
                     raise ConfigurationError(
                         f"tell: column '{column}' not in the results {list(frame.columns)}"
                     )
-            pairs = list(zip(frame["candidate_id"].astype(str), frame[objective], strict=True))
+            has_parameters = all(c in frame.columns for c in self.pool.parameter_columns)
+            rows = [
+                (
+                    str(row["candidate_id"]),
+                    row[objective],
+                    {c: row[c] for c in self.pool.parameter_columns} if has_parameters else None,
+                )
+                for _, row in frame.iterrows()
+            ]
         else:
-            pairs = [(str(candidate_id), value)]
+            rows = [(str(candidate_id), value, parameters)]
         with self._open_store(False) as store:
-            record_told(store, self.pool, objective, pairs)
+            record_told(store, self.pool, objective, rows)
 
     @classmethod
     def resume(cls, store: str | Path, oracle: Oracle | None = None, **changes: Any) -> Campaign:

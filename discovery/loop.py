@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from discovery.exceptions import ConfigurationError
@@ -64,10 +65,15 @@ class CampaignRun:
         self._submissions: dict[int, int] = {}
 
     def _reload_measurements(self) -> None:
-        """The training data, in job order, exactly as a resumed run would read them."""
+        """The training data, in the store's order, exactly as a resumed run reads them."""
         measured = self.store.measurements()
-        self.measured = [self.pool.index_of(candidate_id) for candidate_id, _ in measured]
-        self.values = [value for _, value in measured]
+        external = [parameters for _, _, parameters in measured if parameters is not None]
+        in_pool = [self.pool.index_of(c) for c, _, parameters in measured if parameters is None]
+        features = [self.pool.features[in_pool]]
+        if external:
+            features.insert(0, self.pool.encode(pd.DataFrame(external)))
+        self.train_features = np.concatenate(features)
+        self.values = [value for _, value, _ in measured]
 
     @property
     def incumbent(self) -> float:
@@ -144,14 +150,14 @@ class CampaignRun:
 
     def _choose(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
         campaign, features = self.campaign, self.pool.features
-        if not self.measured:  # the initial design, or every experiment so far failed
+        if not self.values:  # the initial design, or every experiment so far failed
             chosen = campaign.initial_design.pick(None, size, self.excluded, features, self.rng)
             return np.asarray(chosen, dtype=int), np.full(len(chosen), np.nan), {}
         acquisition = campaign.acquisition
         fit_started = time.perf_counter()
         available = np.flatnonzero(~self.excluded)
         if acquisition.needs_model:
-            campaign.surrogate.fit(features[self.measured], np.asarray(self.values))
+            campaign.surrogate.fit(self.train_features, np.asarray(self.values))
             select_started = time.perf_counter()
             n_samples = THOMPSON_SAMPLES if acquisition.needs_samples else 0
             prediction = campaign.surrogate.predict(features[available], n_samples=n_samples)

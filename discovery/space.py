@@ -61,7 +61,9 @@ class CandidatePool:
     ) -> None:
         self.ids = np.asarray([str(i) for i in ids], dtype=object)
         self.raw_features = np.asarray(features, dtype=np.float64)
-        self.features = _unit_scale(self.raw_features)
+        # Constant columns map to 0 (MinMaxScaler handles a zero range).
+        self._scaler = MinMaxScaler().fit(self.raw_features)
+        self.features = self._scaler.transform(self.raw_features)
         self.feature_names = list(feature_names)
         self.frame = frame
         self.parameter_columns = list(parameter_columns)
@@ -157,6 +159,9 @@ class CandidatePool:
     def __repr__(self) -> str:
         return f"CandidatePool({len(self)} candidates, {len(self.feature_names)} features)"
 
+    def __contains__(self, candidate_id: object) -> bool:
+        return str(candidate_id) in self._index
+
     def index_of(self, candidate_id: str) -> int:
         """Row index of a candidate id."""
         try:
@@ -169,6 +174,42 @@ class CandidatePool:
         row = self.frame.iloc[index]
         parameters = {c: _plain(row[c]) for c in self.parameter_columns}
         return Candidate(id=str(self.ids[index]), parameters=parameters)
+
+    def encode(self, parameters: pd.DataFrame) -> np.ndarray:
+        """Features of designs outside the pool, encoded and scaled as the pool's are.
+
+        Args:
+            parameters: one row per design, with every parameter column of the pool.
+
+        Returns:
+            (m, d) float64 features on the pool's scale (values beyond the pool's
+            range fall outside [0, 1]).
+
+        Raises:
+            PoolError: a missing column, a missing value, or a category the pool
+                does not have.
+        """
+        missing = [c for c in self.parameter_columns if c not in parameters.columns]
+        if missing:
+            raise PoolError(f"pool: parameters {missing} missing for a design outside the pool")
+        if parameters[self.parameter_columns].isna().any().any():
+            raise PoolError("pool: a design outside the pool has missing parameter values")
+        columns = []
+        for column in self.parameter_columns:
+            values = parameters[column]
+            prefix = f"{column}="
+            categories = [n[len(prefix) :] for n in self.feature_names if n.startswith(prefix)]
+            if column in self.feature_names:
+                columns.append(values.to_numpy(np.float64))
+                continue
+            unknown = sorted(set(values.astype(str)) - set(categories))
+            if unknown:
+                raise PoolError(
+                    f"pool: '{column}' value(s) {unknown} are not among the pool's {categories}"
+                )
+            columns.extend((values.astype(str) == c).to_numpy(np.float64) for c in categories)
+        raw = np.column_stack(columns) if columns else np.empty((len(parameters), 0))
+        return self._scaler.transform(raw)
 
     def fingerprint(self) -> str:
         """sha256 of the ids and raw features: identifies the pool a campaign ran on."""
@@ -226,11 +267,6 @@ def _warn_duplicate_rows(encoded: pd.DataFrame, ids: list[str]) -> None:
             f"another candidate (e.g. ids {examples}); a surrogate cannot tell them apart",
             stacklevel=3,
         )
-
-
-def _unit_scale(features: np.ndarray) -> np.ndarray:
-    # Constant columns map to 0 (MinMaxScaler handles the zero range).
-    return MinMaxScaler().fit_transform(features)
 
 
 def _plain(value):

@@ -102,6 +102,7 @@ CREATE TABLE measurements (
     candidate_id TEXT NOT NULL UNIQUE,
     value REAL NOT NULL,
     result_json TEXT NOT NULL,
+    parameters_json TEXT,
     source TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
@@ -420,6 +421,15 @@ class CampaignStore:
             )
         return next(j for j in self.jobs() if j.candidate_id == candidate_id)
 
+    def record_external(self, candidate_id: str, value: float, parameters: dict) -> None:
+        """A measurement of a design outside the pool (legacy data, a user's own idea)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO measurements (job_id, candidate_id, value, result_json, "
+                "parameters_json, source, created_at) VALUES (NULL, ?, ?, '{}', ?, 'external', ?)",
+                (candidate_id, value, json.dumps(parameters, default=str), _now()),
+            )
+
     def jobs(self) -> list[Job]:
         """Every job, in the order it was created."""
         rows = self._db.execute("SELECT * FROM jobs ORDER BY job_id").fetchall()
@@ -437,13 +447,15 @@ class CampaignStore:
             for r in rows
         ]
 
-    def measurements(self) -> list[tuple[str, float]]:
-        """(candidate id, value) of every measurement, in the order of their jobs."""
+    def measurements(self) -> list[tuple[str, float, dict | None]]:
+        """(candidate id, value, parameters) of every measurement: those of designs outside
+        the pool first (with their parameters), then the pool's in the order of their jobs.
+        """
         rows = self._db.execute(
-            "SELECT m.candidate_id, m.value FROM measurements m "
-            "LEFT JOIN jobs j ON j.job_id = m.job_id ORDER BY j.job_id"
+            "SELECT candidate_id, value, parameters_json FROM measurements "
+            "ORDER BY job_id IS NOT NULL, job_id, measurement_id"
         ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        return [(r[0], r[1], None if r[2] is None else json.loads(r[2])) for r in rows]
 
     def last_iteration(self) -> dict[str, Any] | None:
         """The newest iteration record, or None before the first."""

@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError, StoreError
 from discovery.oracles.base import SUCCEEDED
@@ -97,17 +99,29 @@ def move_aside(path: Path) -> Path:
 
 
 def record_told(
-    store: CampaignStore, pool: CandidatePool, objective: str, pairs: list[tuple[str, Any]]
+    store: CampaignStore,
+    pool: CandidatePool,
+    objective: str,
+    rows: list[tuple[str, Any, dict | None]],
 ) -> None:
-    """Record user-reported results, one transaction each, in order.
+    """Record user-reported results (id, value, parameters), one transaction each, in order.
+
+    A row whose id is not in the pool is a design outside the pool: it needs its
+    parameters, which must encode on the pool's features.
 
     Raises:
-        ConfigurationError: an unknown id, a value that is not a finite number, or
-            a candidate that already has an outcome.
+        ConfigurationError: an unknown id without parameters, a value that is not a
+            finite number, or a candidate that already has an outcome.
     """
     jobs = {job.candidate_id: job for job in store.jobs()}
-    for candidate_id, raw in pairs:
-        pool.index_of(candidate_id)  # an unknown id is an error that names it
+    measured = {candidate_id for candidate_id, _, _ in store.measurements()}
+    for candidate_id, raw, parameters in rows:
+        is_external = candidate_id not in pool
+        if is_external and not parameters:
+            raise ConfigurationError(
+                f"tell: unknown candidate id '{candidate_id}'; a design outside the pool "
+                f"needs its parameters {pool.parameter_columns}"
+            )
         try:
             value = float(raw)
         except (TypeError, ValueError):
@@ -116,6 +130,13 @@ def record_told(
             ) from None
         if not math.isfinite(value):
             raise ConfigurationError(f"tell: value for '{candidate_id}' is not finite: {value}")
+        if is_external:
+            if candidate_id in measured:
+                raise ConfigurationError(f"tell: '{candidate_id}' already has a measurement")
+            pool.encode(pd.DataFrame([parameters]))  # refuse what the models cannot use
+            store.record_external(candidate_id, value, parameters)
+            measured.add(candidate_id)
+            continue
         job = jobs.get(candidate_id)
         if job is not None and job.state not in OPEN_STATES:
             raise ConfigurationError(

@@ -171,7 +171,7 @@ def test_ask_tell_round_trip_keeps_pending_suggestions(tmp_path):
     assert second["candidate_id"].iloc[0] == first["candidate_id"].iloc[3]
     assert not set(second["candidate_id"].iloc[1:]) & set(first["candidate_id"])
     measured = CampaignStore(path, read_only=True).measurements()
-    assert [c for c, _ in measured] == list(told["candidate_id"])
+    assert [c for c, _, _ in measured] == list(told["candidate_id"])
 
 
 def test_tell_refuses_unknown_ids_repeated_results_and_non_numbers():
@@ -185,3 +185,17 @@ def test_tell_refuses_unknown_ids_repeated_results_and_non_numbers():
         manual.tell("6", "high")
     with pytest.raises(ConfigurationError, match="has no oracle"):
         manual.run(progress=False)
+
+
+def test_a_design_outside_the_pool_is_recorded_and_trains_the_model():
+    manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=2, seed=1)
+    manual.tell("legacy-1", 2.5, parameters={"a": 0.31, "b": 0.99})
+    suggestions = manual.ask(2)  # with a measurement, the model chooses at once
+    assert list(suggestions["status"]) == ["new", "new"]
+    with pytest.raises(ConfigurationError, match="needs its parameters"):
+        manual.tell("legacy-2", 1.0)
+    with pytest.raises(ConfigurationError, match="'legacy-1' already has a measurement"):
+        manual.tell("legacy-1", 1.0, parameters={"a": 0.3, "b": 0.9})
+    store = manual._memory_store
+    assert store.measurements()[0] == ("legacy-1", 2.5, {"a": 0.31, "b": 0.99})
+    assert store.last_iteration()["kind"] == "model"

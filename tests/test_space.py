@@ -83,3 +83,15 @@ def test_fingerprint_identifies_ids_and_features():
         FRAME.assign(temperature=[300.0, 350.0, 400.0, 451.0]), id_column="name", objective="yield"
     )
     assert pool.fingerprint() == same.fingerprint() != other.fingerprint()
+
+
+def test_designs_outside_the_pool_are_encoded_on_the_pool_scale():
+    pool = CandidatePool.from_frame(FRAME, id_column="name", objective="yield")
+    inside = pool.encode(FRAME.iloc[[1, 3]])
+    np.testing.assert_allclose(inside, pool.features[[1, 3]])
+    outside = pool.encode(pd.DataFrame({"temperature": [500.0], "solvent": ["ethanol"]}))
+    np.testing.assert_allclose(outside, [[4 / 3, 1, 0, 0]])
+    with pytest.raises(PoolError, match=r"'solvent' value\(s\) \['acetone'\] are not among"):
+        pool.encode(pd.DataFrame({"temperature": [300.0], "solvent": ["acetone"]}))
+    with pytest.raises(PoolError, match=r"parameters \['solvent'\] missing"):
+        pool.encode(pd.DataFrame({"temperature": [300.0]}))
