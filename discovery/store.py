@@ -172,9 +172,11 @@ class CampaignStore:
                 )
             self._db.row_factory = sqlite3.Row
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            problems = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
         except sqlite3.DatabaseError as error:
             raise StoreError(f"store {where}: not a readable SQLite file ({error})") from None
+        if problems != ["ok"]:
+            raise StoreError(f"store {where}: the file is corrupt ({'; '.join(problems)})")
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"store {where} was written by a newer discovery (schema {version}, this "

@@ -127,3 +127,16 @@ def test_status_reads_a_snapshot_while_a_writer_holds_its_transaction(tmp_path):
     _, history = read_snapshot(path)
     assert (history["state"] == "succeeded").sum() == 10
     writer.execute("ROLLBACK")
+
+
+def test_a_corrupt_store_is_refused_before_anything_is_written(tmp_path):
+    path = tmp_path / "c.sqlite"
+    campaign(path).run(progress=False)
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for offset in range(2 * page, len(data) - page, page):  # damage every page but the first
+        data[offset + 8 : offset + 64] = b"\xff" * 56
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="corrupt|not a readable SQLite file"):
+        campaign(path).run(progress=False)
+    assert path.read_bytes() == bytes(data)
