@@ -23,6 +23,7 @@ from discovery.exceptions import (
     DiscoveryError,
     NotFittedError,
     PoolError,
+    StoreError,
 )
 from discovery.history import CampaignResult
 from discovery.oracles import FunctionOracle, LookupOracle, Oracle, Status
@@ -36,6 +37,7 @@ from discovery.selection import (
     TopK,
 )
 from discovery.space import Candidate, CandidatePool
+from discovery.store import CampaignStore
 from discovery.surrogates import GaussianProcessSurrogate, RandomForestSurrogate, Surrogate
 
 __version__ = "0.1.0"
@@ -46,6 +48,7 @@ __all__ = [
     "CampaignConfig",
     "CampaignFileError",
     "CampaignResult",
+    "CampaignStore",
     "Candidate",
     "CandidatePool",
     "ConfigurationError",
@@ -64,6 +67,7 @@ __all__ = [
     "RandomForestSurrogate",
     "Selector",
     "Status",
+    "StoreError",
     "Surrogate",
     "TopK",
     "__version__",

@@ -6,10 +6,13 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def quick_start() -> str:
-    text = README.read_text()
-    section = text.split("## Quick start", 1)[1]
+def python_block(heading: str) -> str:
+    section = README.read_text().split(heading, 1)[1]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def quick_start() -> str:
+    return python_block("## Quick start")
 
 
 def test_quick_start_runs_and_finds_a_good_condition(capsys):
@@ -20,3 +23,16 @@ def test_quick_start_runs_and_finds_a_good_condition(capsys):
     result = namespace["result"]
     assert len(result.history) == 20 and result.history["candidate_id"].is_unique
     assert result.summary()["best_value"] > -0.05  # optimum 0 at (520, 0.35)
+
+
+def test_durable_campaign_example_runs_on_the_quick_start_pool(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(quick_start(), str(README), "exec"), namespace)
+    exec(compile(python_block("## Durable campaigns"), str(README), "exec"), namespace)
+    assert namespace["campaign"].config.budget == 80
+    assert len(namespace["suggestions"]) == 4
+    from discovery import CampaignStore
+
+    told = CampaignStore(tmp_path / "bench.sqlite", read_only=True).measurements()
+    assert [c for c, _, _ in told] == ["my-idea", namespace["suggestions"].candidate_id[0]]
