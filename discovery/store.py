@@ -17,13 +17,11 @@ import fcntl
 import io
 import json
 import os
-import platform
 import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -31,99 +29,17 @@ import pandas as pd
 
 from discovery.exceptions import StoreError
 from discovery.space import CandidatePool
+from discovery.store_schema import MIGRATIONS, SCHEMA_VERSION, package_versions
 
-SCHEMA_VERSION = 1
 #: How long a writer waits for a reader's lock before giving up, in seconds.
 BUSY_TIMEOUT_SECONDS = 10.0
-#: Packages whose versions are recorded with a campaign.
-RECORDED_PACKAGES = (
-    "discovery",
-    "numpy",
-    "scipy",
-    "pandas",
-    "scikit-learn",
-    "torch",
-    "gpytorch",
-    "botorch",
-)
-
 CREATED, SUBMITTED, ASKED = "created", "submitted", "asked"
 #: Job states that still wait for an outcome.
 OPEN_STATES = (CREATED, SUBMITTED, ASKED)
 
-_SCHEMA_V1 = """
-CREATE TABLE campaign (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    name TEXT NOT NULL,
-    config_json TEXT NOT NULL,
-    objective TEXT NOT NULL,
-    maximize INTEGER NOT NULL,
-    seed INTEGER NOT NULL,
-    pool_fingerprint TEXT NOT NULL,
-    pool_options_json TEXT NOT NULL,
-    pool_csv TEXT NOT NULL,
-    pool_dtypes_json TEXT NOT NULL,
-    versions_json TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE candidates (
-    position INTEGER PRIMARY KEY,
-    candidate_id TEXT NOT NULL UNIQUE
-);
-CREATE TABLE iterations (
-    iteration INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    surrogate TEXT,
-    acquisition TEXT,
-    fit_seconds REAL,
-    selection_seconds REAL,
-    chosen_json TEXT NOT NULL,
-    rng_state_json TEXT NOT NULL,
-    surrogate_state_json TEXT,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE jobs (
-    job_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    iteration INTEGER REFERENCES iterations(iteration),
-    candidate_id TEXT NOT NULL UNIQUE,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    score REAL,
-    handle_json TEXT,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    error_class TEXT,
-    error_message TEXT
-);
-CREATE TABLE measurements (
-    measurement_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    job_id INTEGER UNIQUE REFERENCES jobs(job_id),
-    candidate_id TEXT NOT NULL UNIQUE,
-    value REAL NOT NULL,
-    result_json TEXT NOT NULL,
-    parameters_json TEXT,
-    source TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-"""
-#: Forward migrations: MIGRATIONS[v] takes a store from schema v to v + 1.
-MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
-
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of Python, discovery and its main dependencies."""
-    versions = {"python": platform.python_version()}
-    for package in RECORDED_PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
 
 
 @dataclass(frozen=True)
