@@ -19,11 +19,14 @@ class Prediction:
         samples: optional (s, n) float64 draws of the objective, e.g. joint GP
             samples or the predictions of individual trees. Entries a surrogate
             did not draw (a GP samples only its most promising candidates) are NaN.
+        noise_std: optional (n,) float64 standard deviation of measurement noise
+            (aleatoric) that a new measurement would add on top of ``std``.
     """
 
     mean: np.ndarray
     std: np.ndarray
     samples: np.ndarray | None = None
+    noise_std: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         mean = np.asarray(self.mean, dtype=np.float64).reshape(-1)
@@ -44,8 +47,19 @@ class Prediction:
                 )
             object.__setattr__(self, "samples", samples)
 
+        if self.noise_std is not None:
+            noise = np.broadcast_to(np.asarray(self.noise_std, dtype=np.float64), mean.shape)
+            object.__setattr__(self, "noise_std", noise.copy())
+
     def __len__(self) -> int:
         return int(self.mean.shape[0])
+
+    @property
+    def predictive_std(self) -> np.ndarray:
+        """(n,) std of a new measurement: model uncertainty and measurement noise together."""
+        if self.noise_std is None:
+            return self.std
+        return np.sqrt(self.std**2 + self.noise_std**2)
 
     @property
     def has_samples(self) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 from discovery.exceptions import ConfigurationError, NotFittedError
 from discovery.prediction import Prediction
 
-SURROGATE_NAMES = ("gp", "forest", "extra_trees")
+SURROGATE_NAMES = ("gp", "forest", "extra_trees", "neural")
 
 
 @runtime_checkable
@@ -61,7 +61,7 @@ def require_fitted(model: Any, attribute: str) -> None:
 
 
 def resolve_surrogate(spec: str | Surrogate, seed: int = 0, device: str = "auto") -> Surrogate:
-    """A surrogate from a name ("gp", "forest", "extra_trees") or an object.
+    """A surrogate from a name ("gp", "forest", "extra_trees", "neural") or an object.
 
     Raises:
         ConfigurationError: unknown name, or an object without fit/predict.
@@ -69,6 +69,7 @@ def resolve_surrogate(spec: str | Surrogate, seed: int = 0, device: str = "auto"
     if isinstance(spec, str):
         from discovery.surrogates.forest import RandomForestSurrogate
         from discovery.surrogates.gp import GaussianProcessSurrogate
+        from discovery.surrogates.neural import NeuralEnsembleSurrogate
 
         name = spec.lower()
         if name == "gp":
@@ -77,6 +78,8 @@ def resolve_surrogate(spec: str | Surrogate, seed: int = 0, device: str = "auto"
             return RandomForestSurrogate(seed=seed)
         if name == "extra_trees":
             return RandomForestSurrogate(seed=seed, extra_trees=True)
+        if name == "neural":
+            return NeuralEnsembleSurrogate(seed=seed, device=device)
         raise ConfigurationError(
             f"surrogate: unknown name '{spec}'; choose one of {list(SURROGATE_NAMES)} "
             "or pass an object with fit(X, y) and predict(X)"

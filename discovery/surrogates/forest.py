@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
 from discovery.prediction import Prediction
@@ -13,7 +14,7 @@ from discovery.surrogates.base import (
 )
 
 
-class RandomForestSurrogate:
+class RandomForestSurrogate(BaseEstimator):
     """Random forest (or extremely randomised trees) with the std across trees as uncertainty.
 
     The spread of the individual trees' predictions is the ensemble's
@@ -46,7 +47,6 @@ class RandomForestSurrogate:
         self.max_features = max_features
         self.seed = seed
         self.n_jobs = n_jobs
-        self.model_ = None
 
     @property
     def name(self) -> str:

@@ -26,6 +26,7 @@ from botorch.models.transforms.outcome import Standardize
 from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from linear_operator.utils.cholesky import psd_safe_cholesky
+from sklearn.base import BaseEstimator
 
 from discovery.exceptions import ConfigurationError
 from discovery.prediction import Prediction
@@ -59,7 +60,7 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-class GaussianProcessSurrogate:
+class GaussianProcessSurrogate(BaseEstimator):
     """Exact GP (BoTorch SingleTaskGP, ARD Matern-5/2) with chunked pool predictions.
 
     Args:
@@ -106,7 +107,6 @@ class GaussianProcessSurrogate:
         self.warm_start = warm_start
         self.cold_start_growth = cold_start_growth
         self.warm_start_after = warm_start_after
-        self.model_ = None
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> GaussianProcessSurrogate:
         """Fit kernel hyper-parameters on (n, d) features and (n,) measured values."""
@@ -215,6 +215,7 @@ class GaussianProcessSurrogate:
             ).transpose(-1, -2)
             self._y_mean = model.outcome_transform.means.squeeze()
             self._y_std = model.outcome_transform.stdvs.squeeze()
+            self.noise_std_ = float(model.likelihood.noise.sqrt().squeeze() * self._y_std)
 
     def _posterior_chunk(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Exact posterior mean and std at (m, d) candidates, in the objective's units."""
@@ -248,7 +249,7 @@ class GaussianProcessSurrogate:
         mean = np.concatenate(means) if means else np.empty(0)
         std = np.concatenate(stds) if stds else np.empty(0)
         samples = self._joint_samples(X, mean, std, n_samples) if n_samples > 0 else None
-        return Prediction(mean=mean, std=std, samples=samples)
+        return Prediction(mean=mean, std=std, samples=samples, noise_std=self.noise_std_)
 
     def _joint_samples(
         self, X: np.ndarray, mean: np.ndarray, std: np.ndarray, n_samples: int

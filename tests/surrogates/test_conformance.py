@@ -1,12 +1,20 @@
 import pytest
 
-from discovery.surrogates import GaussianProcessSurrogate, RandomForestSurrogate
+from discovery.surrogates import (
+    GaussianProcessSurrogate,
+    NeuralEnsembleSurrogate,
+    RandomForestSurrogate,
+)
 from tests.surrogates.conformance import CHECKS
 
 SURROGATES = {
     "gp": lambda: GaussianProcessSurrogate(seed=0, device="cpu"),
     "forest": lambda: RandomForestSurrogate(seed=0),
     "extra_trees": lambda: RandomForestSurrogate(seed=0, extra_trees=True),
+    "neural": lambda: NeuralEnsembleSurrogate(seed=0, device="cpu"),
+    "neural_gaussian_heads": lambda: NeuralEnsembleSurrogate(
+        seed=0, device="cpu", gaussian_heads=True
+    ),
 }
 
 
