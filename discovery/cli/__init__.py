@@ -1,5 +1,6 @@
-"""Command line: ``discovery run | status | export | ask | tell``."""
+"""Command line: ``discovery run | status | export | ask | tell | diagnose``."""
 
+from discovery.cli import diagnose as _diagnose  # noqa: F401  (registers the command)
 from discovery.cli import run as _run  # noqa: F401  (registers the command)
 from discovery.cli import store as _store  # noqa: F401  (registers the commands)
 from discovery.cli.app import app

@@ -68,7 +68,7 @@ class NeuralEnsembleSurrogate(BaseEstimator):
         max_epochs: upper bound on passes over the data.
         learning_rate: Adam's step size.
         weight_decay: L2 penalty (Adam's weight decay).
-        batch_size: rows per step; None trains on all rows at once.
+        batch_size: rows per step (all rows when fewer); None trains on all rows at once.
         validation_fraction: held out (the same rows for all members) to stop
             early once the validation loss has not improved for ``patience`` epochs.
         patience: epochs without improvement before a member stops.
@@ -88,10 +88,10 @@ class NeuralEnsembleSurrogate(BaseEstimator):
         max_epochs: int = 400,
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-4,
-        batch_size: int | None = None,
+        batch_size: int | None = 256,
         validation_fraction: float = 0.1,
         patience: int = 40,
-        gaussian_heads: bool = False,
+        gaussian_heads: bool = True,
         bootstrap: bool = True,
         seed: int = 0,
         device: str = "auto",

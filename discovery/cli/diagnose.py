@@ -1,0 +1,160 @@
+"""``discovery diagnose DATA.csv --target COL``: cross-validate surrogates against baselines."""
+
+from __future__ import annotations
+
+import warnings
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from discovery.cli.app import app, command_boundary, console, errors
+from discovery.diagnostics import Diagnosis, cross_validate
+from discovery.exceptions import ConfigurationError
+from discovery.space import CandidatePool
+
+COLUMNS = {
+    "fit_seconds": "fit s",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "r2": "R²",
+    "pearson": "Pearson",
+    "spearman": "Spearman",
+    "coverage_68": "68 % cover",
+    "coverage_95": "95 % cover",
+    "miscalibration_area": "miscal. area",
+    "nll": "NLL",
+    "error_std_spearman": "|err|~std",
+}
+
+
+class Scheme(str, Enum):
+    kfold = "kfold"
+    group = "group"
+    cluster = "cluster"
+
+
+def load_dataset(
+    path: Path, target: str, features: list[str] | None, group: str | None
+) -> tuple[CandidatePool, np.ndarray, np.ndarray | None, list[str]]:
+    """Features, target and groups from a CSV, with a clear error for each bad input."""
+    if not path.is_file():
+        raise ConfigurationError(f"data file not found: {path}")
+    frame = pd.read_csv(path)
+    columns = list(frame.columns)
+    if target not in columns:
+        raise ConfigurationError(f"target '{target}' not in the columns {columns}")
+    if group is not None and group not in columns:
+        raise ConfigurationError(f"group '{group}' not in the columns {columns}")
+    values = pd.to_numeric(frame[target], errors="coerce")
+    text = frame[target][values.isna() & frame[target].notna()]
+    if len(text):
+        raise ConfigurationError(
+            f"target '{target}' is not numeric (e.g. {text.iloc[0]!r} in row {text.index[0]})"
+        )
+    notes = []
+    if values.isna().any():
+        notes.append(f"{int(values.isna().sum())} rows without a target value were left out")
+        frame, values = frame[values.notna()].reset_index(drop=True), values.dropna()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # replicates: the leakage check reports them
+        pool = CandidatePool.from_frame(
+            frame, features=features, objective=target, exclude=[group] if group else []
+        )
+    groups = None if group is None else pd.factorize(frame[group])[0]
+    return pool, values.to_numpy(np.float64), groups, notes
+
+
+def diagnosis_table(diagnosis: Diagnosis, title: str) -> Table:
+    """The diagnosis as a rich table, one row per model."""
+    table = Table(title=title)
+    table.add_column("model", style="bold")
+    shown = [c for c in COLUMNS if c in diagnosis.table.columns]
+    for column in shown:
+        table.add_column(COLUMNS[column], justify="right")
+    for model, row in diagnosis.table.iterrows():
+        cells = ["-" if pd.isna(row[c]) else f"{row[c]:.3g}" for c in shown]
+        table.add_row(str(model), *cells)
+    return table
+
+
+def write_plot(diagnosis: Diagnosis, path: Path) -> None:
+    """Parity plots with error bars for each model with uncertainty, and calibration curves."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy.stats import norm
+
+    uncertain = {k: v for k, v in diagnosis.predictions.items() if v[2] is not None}
+    figure, axes = plt.subplots(1, len(uncertain) + 1, figsize=(4.2 * (len(uncertain) + 1), 4))
+    axes = np.atleast_1d(axes)
+    levels = np.linspace(0.01, 0.99, 50)
+    for axis, (name, (y, mean, std)) in zip(axes, uncertain.items(), strict=False):
+        axis.errorbar(y, mean, yerr=1.96 * std, fmt="o", ms=2, alpha=0.4, elinewidth=0.5)
+        low, high = min(y.min(), mean.min()), max(y.max(), mean.max())
+        axis.plot([low, high], [low, high], "k--", lw=1)
+        axis.set(title=f"{name}: parity (95 % bars)", xlabel="measured", ylabel="predicted")
+        z = np.abs(y - mean) / np.maximum(std, 1e-12)
+        observed = [np.mean(z <= norm.ppf(0.5 + p / 2)) for p in levels]
+        axes[-1].plot(levels, observed, label=name)
+    axes[-1].plot([0, 1], [0, 1], "k--", lw=1)
+    axes[-1].set(title="calibration", xlabel="expected coverage", ylabel="observed coverage")
+    axes[-1].legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+@app.command()
+def diagnose(
+    data: Annotated[Path, typer.Argument(help="CSV file, one row per measurement.")],
+    target: Annotated[str, typer.Option(help="The column to predict.")],
+    features: Annotated[
+        str | None, typer.Option(help="Comma-separated feature columns; default all others.")
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Column naming the design of each row (for --cv group).")
+    ] = None,
+    surrogates: Annotated[str, typer.Option(help="Comma-separated surrogates.")] = (
+        "gp,forest,neural"
+    ),
+    cv: Annotated[Scheme, typer.Option(help="kfold, group (replicates together) or cluster.")] = (
+        Scheme.kfold
+    ),
+    folds: Annotated[int, typer.Option(help="Number of folds.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of folds and models.")] = 0,
+    plot: Annotated[Path | None, typer.Option(help="Write parity and calibration plots (PNG).")] = (
+        None
+    ),
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of errors.")] = False,
+) -> None:
+    """Cross-validate surrogates next to a mean and a ridge baseline, with calibration."""
+    with command_boundary(debug):
+        names = [s.strip() for s in surrogates.split(",") if s.strip()]
+        chosen = [f.strip() for f in features.split(",")] if features else None
+        pool, y, groups, notes = load_dataset(data, target, chosen, group)
+        with console.status("cross-validating") as status:
+            diagnosis = cross_validate(
+                pool.features,
+                y,
+                {name: name for name in names},
+                cv=cv.value,
+                folds=folds,
+                groups=groups,
+                seed=seed,
+                feature_names=pool.feature_names,
+                progress=lambda model: status.update(f"cross-validating {model}"),
+            )
+        if plot is not None:
+            write_plot(diagnosis, plot)
+    title = f"{data.name}: {target}, {len(y)} rows, {cv.value} CV with {folds} folds"
+    console.print(diagnosis_table(diagnosis, title))
+    for note in notes + diagnosis.warnings:
+        errors.print(f"[yellow]warning:[/] {note}", highlight=False, soft_wrap=True)
+    if plot is not None:
+        console.print(f"plots written to {plot}")
