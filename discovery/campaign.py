@@ -54,6 +54,8 @@ class Campaign:
         poll_interval: first pause, in seconds, between polls of unfinished jobs.
         store: SQLite file that records the campaign as it runs; running again
             with the same file resumes it. None keeps the record in memory.
+        diagnose_every: every this many iterations, store the surrogate's k-fold
+            CV scores (MAE, RMSE, R², 95 % coverage) with the iteration; 0: never.
 
     Raises:
         ConfigurationError: any invalid setting, before any experiment is spent.
@@ -80,6 +82,7 @@ class Campaign:
         device: str = "auto",
         poll_interval: float = 0.05,
         store: str | Path | None = None,
+        diagnose_every: int = 0,
     ) -> None:
         self._arguments = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         if not isinstance(pool, CandidatePool):
@@ -109,6 +112,7 @@ class Campaign:
             selector=component_name(self.selector),
             initial_design=component_name(self.initial_design),
             name=name,
+            diagnose_every=diagnose_every,
         )
         self._check_fits_pool(pool, oracle)
         self.pool = pool

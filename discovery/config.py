@@ -33,6 +33,9 @@ class CampaignConfig:
         selector: batch selector name.
         initial_design: initial design name.
         name: the campaign's name, used in messages and file names.
+        diagnose_every: every this many iterations, cross-validate the surrogate
+            on the measurements so far and store its scores with the iteration
+            (0: never).
     """
 
     objective: str
@@ -48,12 +51,13 @@ class CampaignConfig:
     selector: str = "top"
     initial_design: str = "kmeans"
     name: str = "campaign"
+    diagnose_every: int = 0
 
     def __post_init__(self) -> None:
         prefix = f"campaign '{self.name}'"
         if not isinstance(self.objective, str) or not self.objective:
             raise ConfigurationError(f"{prefix}: objective must be a non-empty column name")
-        for key in ("budget", "n_initial", "batch_size", "seed"):
+        for key in ("budget", "n_initial", "batch_size", "seed", "diagnose_every"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigurationError(f"{prefix}: {key} must be an integer, got {value!r}")
@@ -63,6 +67,10 @@ class CampaignConfig:
             raise ConfigurationError(f"{prefix}: n_initial must be >= 1, got {self.n_initial}")
         if self.batch_size < 1:
             raise ConfigurationError(f"{prefix}: batch_size must be >= 1, got {self.batch_size}")
+        if self.diagnose_every < 0:
+            raise ConfigurationError(
+                f"{prefix}: diagnose_every must be >= 0, got {self.diagnose_every}"
+            )
         if self.budget < self.n_initial:
             raise ConfigurationError(
                 f"{prefix}: budget ({self.budget}) is smaller than the initial design "

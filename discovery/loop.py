@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from discovery.diagnostics import surrogate_cv_score
 from discovery.exceptions import ConfigurationError
 from discovery.oracles.base import FAILED, LOST, SUCCEEDED, Status, check_handle
 from discovery.prediction import Prediction
@@ -144,9 +145,18 @@ class CampaignRun:
             acquisition=config.acquisition if modelled else config.initial_design,
             timing=timing,
             surrogate_state=state() if fitted and callable(state) else None,
+            diagnostics=self._diagnostics() if fitted else None,
         )
         self.iteration += 1
         return jobs
+
+    def _diagnostics(self) -> dict | None:
+        every = self.config.diagnose_every
+        if not every or self.iteration % every:
+            return None
+        return surrogate_cv_score(
+            self.campaign.surrogate, self.train_features, self.values, seed=self.config.seed
+        )
 
     def _choose(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
         campaign, features = self.campaign, self.pool.features

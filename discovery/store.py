@@ -255,13 +255,14 @@ class CampaignStore:
         acquisition: str | None = None,
         timing: dict[str, float] | None = None,
         surrogate_state: dict | None = None,
+        diagnostics: dict | None = None,
     ) -> list[Job]:
         """One transaction: the iteration's record and a job row per chosen candidate."""
         timing = timing or {}
         now = _now()
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     iteration,
                     kind,
@@ -272,6 +273,7 @@ class CampaignStore:
                     json.dumps([{"candidate_id": c, "score": s} for c, s in chosen]),
                     json.dumps(rng_state),
                     None if surrogate_state is None else json.dumps(surrogate_state),
+                    None if diagnostics is None else json.dumps(diagnostics),
                     now,
                 ),
             )
@@ -393,6 +395,7 @@ class CampaignStore:
         query = """
             SELECT j.iteration, j.candidate_id, m.value AS value, j.state, j.score,
                    i.surrogate, i.acquisition, i.kind, i.fit_seconds, i.selection_seconds,
+                   i.diagnostics_json,
                    j.error_class, j.error_message, j.attempts, j.idempotency_key,
                    j.handle_json, j.created_at, j.updated_at, m.result_json,
                    m.created_at AS measured_at

@@ -47,6 +47,7 @@ CREATE TABLE iterations (
     chosen_json TEXT NOT NULL,
     rng_state_json TEXT NOT NULL,
     surrogate_state_json TEXT,
+    diagnostics_json TEXT,
     created_at TEXT NOT NULL
 );
 CREATE TABLE jobs (

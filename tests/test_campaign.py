@@ -134,3 +134,15 @@ def test_an_oracle_missing_pool_candidates_is_refused():
     partial = LookupOracle({"0": 1.0, "1": 2.0}, "y")
     with pytest.raises(ConfigurationError, match="no value for 148 pool candidates"):
         Campaign(POOL, partial, "y")
+
+
+def test_neural_surrogate_runs_a_campaign_and_diagnostics_are_stored():
+    import json
+
+    run = campaign(surrogate="neural", budget=12, n_initial=4, diagnose_every=4)
+    result = run.run(progress=False)
+    assert len(result.history) == 12 and result.history["candidate_id"].is_unique
+    stored = result.history.drop_duplicates("iteration")["diagnostics_json"].dropna()
+    scores = [json.loads(s) for s in stored]
+    assert len(scores) == 2  # iterations 4 and 8
+    assert all(s["mae"] > 0 and 0 <= s["coverage_95"] <= 1 for s in scores)

@@ -1,0 +1,74 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from discovery.cli import app
+
+DATA = Path(__file__).resolve().parents[1] / "campaigns" / "data" / "crossed_barrel" / "data.csv"
+runner = CliRunner()
+
+
+def diagnose(*args):
+    return runner.invoke(app, ["diagnose", *map(str, args)], env={"COLUMNS": "200"})
+
+
+def test_diagnose_prints_models_baselines_calibration_and_the_leakage_warning(tmp_path):
+    subset = tmp_path / "replicates.csv"
+    pd.read_csv(DATA).iloc[::6].to_csv(subset, index=False)
+    plot = tmp_path / "diagnosis.png"
+    result = diagnose(subset, "--target", "toughness", "--surrogates", "forest", "--plot", plot)
+    assert result.exit_code == 0, result.output
+    for text in ("forest", "mean (baseline)", "ridge (baseline)", "95 % cover", "MAE"):
+        assert text in result.output
+    assert "warning: leakage" in result.output
+    assert plot.stat().st_size > 10_000 and plot.read_bytes()[:4] == b"\x89PNG"
+    grouped = diagnose(subset, "--target", "toughness", "--surrogates", "forest", "--cv", "group")
+    assert grouped.exit_code == 0 and "leakage" not in grouped.output
+
+
+@pytest.fixture
+def table(tmp_path):
+    path = tmp_path / "table.csv"
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.random(12), "batch": [1, 2, 3] * 4, "label": ["a"] * 12})
+    frame["y"] = frame["x"] ** 2
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", "yield"], "error: target 'yield' not in the columns"),
+        (["--target", "label"], "error: target 'label' is not numeric (e.g. 'a' in row 0)"),
+        (["--target", "y", "--folds", "20"], "error: folds: 20 folds need at least 20 rows"),
+        (["--target", "y", "--group", "plate"], "error: group 'plate' not in the columns"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_field(table, args, message):
+    result = diagnose(table, *args, "--surrogates", "forest")
+    assert result.exit_code != 0
+    assert result.output.strip().splitlines()[0].startswith(message), result.output
+
+
+def test_group_column_drives_group_cv(table):
+    result = diagnose(
+        table,
+        "--target",
+        "y",
+        "--features",
+        "x",
+        "--group",
+        "batch",
+        "--cv",
+        "group",
+        "--folds",
+        "3",
+        "--surrogates",
+        "forest",
+    )
+    assert result.exit_code == 0, result.output
+    assert "12 rows, group CV with 3 folds" in result.output
