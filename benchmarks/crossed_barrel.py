@@ -25,6 +25,7 @@ STRATEGIES = {
     "gp + ei": {"acquisition": "ei", "acquisition_params": {}},
     "forest + ei": {"surrogate": "forest", "acquisition": "ei", "acquisition_params": {}},
     "forest + ucb (beta 1)": {"surrogate": "forest"},
+    "neural + ei": {"surrogate": "neural", "acquisition": "ei", "acquisition_params": {}},
     "random": {"acquisition": "random", "acquisition_params": {}},
 }
 

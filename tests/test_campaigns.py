@@ -57,3 +57,17 @@ def test_lennard_jones_active_learning_beats_random_once_the_curve_is_sampled():
 def test_crossed_barrel_default_campaign_finds_a_third_of_the_top_designs(seed):
     module = load("crossed_barrel")
     assert top_found(module, module.make_campaign().replace(seed=seed)) >= 10
+
+
+@pytest.mark.slow
+def test_crossed_barrel_neural_ensemble_finds_twice_random():
+    module = load("crossed_barrel")
+    base = module.make_campaign()
+    found = {
+        name: np.median([top_found(module, base.replace(seed=s, **options)) for s in (0, 1, 2)])
+        for name, options in {
+            "neural": {"surrogate": "neural", "acquisition": "ei", "acquisition_params": {}},
+            "random": {"acquisition": "random", "acquisition_params": {}},
+        }.items()
+    }
+    assert found["neural"] >= 2 * max(found["random"], 2.5)  # random's expectation is 2.5

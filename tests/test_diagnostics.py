@@ -133,3 +133,13 @@ def test_quick_cv_score_needs_four_measurements():
     assert surrogate_cv_score(RandomForestSurrogate(), X[:3], y[:3]) is None
     score = surrogate_cv_score(RandomForestSurrogate(), X, y)
     assert score["folds"] == 5 and score["mae"] > 0
+
+
+@pytest.mark.slow
+def test_gp_forest_and_neural_halve_the_mean_baseline_error_with_group_cv():
+    X, y = crossed_barrel()
+    table = cross_validate(
+        X, y, {"gp": "gp", "forest": "forest", "neural": "neural"}, cv="group"
+    ).table
+    for model in ("gp", "forest", "neural"):
+        assert table.loc[model, "mae"] <= table.loc["mean (baseline)", "mae"] / 2, table
