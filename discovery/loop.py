@@ -225,9 +225,7 @@ class CampaignRun:
             for job_id, job in list(waiting.items()):
                 status = self._poll(job)
                 if status.state == LOST and self._may_dispatch_again(job_id):
-                    self.store.record_outcome(
-                        job_id, LOST, error_class="lost", error_message=status.error
-                    )
+                    self.store.record_lost_for_redispatch(job_id, status.error)
                     resubmitted = self._submit(job)
                     if resubmitted is None:
                         del waiting[job_id]

@@ -294,6 +294,16 @@ class CampaignStore:
                 (json.dumps(handle), SUBMITTED, _now(), job_id),
             )
 
+    def record_lost_for_redispatch(self, job_id: int, error: str | None) -> None:
+        """The oracle lost the job: back to ``created`` (to be sent again under the same
+        key) in one step, so a stop right after this still sends it again on resume."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE jobs SET state = ?, handle_json = NULL, error_class = 'lost', "
+                "error_message = ?, updated_at = ? WHERE job_id = ?",
+                (CREATED, f"lost, dispatched again: {error}", _now(), job_id),
+            )
+
     def record_outcome(
         self,
         job_id: int,

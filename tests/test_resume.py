@@ -199,3 +199,21 @@ def test_a_design_outside_the_pool_is_recorded_and_trains_the_model():
     store = manual._memory_store
     assert store.measurements()[0] == ("legacy-1", 2.5, {"a": 0.31, "b": 0.99})
     assert store.last_iteration()["kind"] == "model"
+
+
+def test_a_stop_right_after_a_job_was_lost_still_sends_it_again(tmp_path):
+    class StopsOnResubmission(ForgetfulOracle):
+        def submit(self, candidate):
+            if candidate.idempotency_key in self.submissions:
+                raise KeyboardInterrupt("stopped between 'lost' and sending it again")
+            return super().submit(candidate)
+
+    path = tmp_path / "c.sqlite"
+    settings = dict(surrogate="forest", budget=4, n_initial=2, store=path)
+    with pytest.raises(KeyboardInterrupt):
+        Campaign(POOL, StopsOnResubmission(), "y", **settings).run(progress=False)
+    oracle = ForgetfulOracle()
+    oracle.poll = lambda handle: Status("succeeded", result={"y": 1.0})
+    Campaign(POOL, oracle, "y", **settings).run(progress=False)
+    jobs = CampaignStore(path, read_only=True).jobs()
+    assert [j.state for j in jobs] == ["succeeded"] * 4
