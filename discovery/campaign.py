@@ -56,6 +56,11 @@ class Campaign:
             with the same file resumes it. None keeps the record in memory.
         diagnose_every: every this many iterations, store the surrogate's k-fold
             CV scores (MAE, RMSE, R², 95 % coverage) with the iteration; 0: never.
+        max_retries: transient failures (a :class:`~discovery.exceptions.TransientError`,
+            a dead worker, a dropped connection) retried per job, same idempotency key.
+        retry_backoff: seconds before the first retry; doubled for each further one.
+        deadline: seconds a job may run before it is cancelled and recorded as a
+            timeout; None waits for ever.
 
     Raises:
         ConfigurationError: any invalid setting, before any experiment is spent.
@@ -83,6 +88,9 @@ class Campaign:
         poll_interval: float = 0.05,
         store: str | Path | None = None,
         diagnose_every: int = 0,
+        max_retries: int = 3,
+        retry_backoff: float = 1.0,
+        deadline: float | None = None,
     ) -> None:
         self._arguments = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         if not isinstance(pool, CandidatePool):
@@ -113,6 +121,9 @@ class Campaign:
             initial_design=component_name(self.initial_design),
             name=name,
             diagnose_every=diagnose_every,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            deadline=deadline,
         )
         self._check_fits_pool(pool, oracle)
         self.pool = pool

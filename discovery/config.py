@@ -36,6 +36,10 @@ class CampaignConfig:
         diagnose_every: every this many iterations, cross-validate the surrogate
             on the measurements so far and store its scores with the iteration
             (0: never).
+        max_retries: transient failures retried per job.
+        retry_backoff: seconds before the first retry, doubled for each further one.
+        deadline: seconds a job may run before it is cancelled and recorded as a
+            timeout (None: no limit).
     """
 
     objective: str
@@ -52,12 +56,15 @@ class CampaignConfig:
     initial_design: str = "kmeans"
     name: str = "campaign"
     diagnose_every: int = 0
+    max_retries: int = 3
+    retry_backoff: float = 1.0
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
         prefix = f"campaign '{self.name}'"
         if not isinstance(self.objective, str) or not self.objective:
             raise ConfigurationError(f"{prefix}: objective must be a non-empty column name")
-        for key in ("budget", "n_initial", "batch_size", "seed", "diagnose_every"):
+        for key in ("budget", "n_initial", "batch_size", "seed", "diagnose_every", "max_retries"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigurationError(f"{prefix}: {key} must be an integer, got {value!r}")
@@ -67,6 +74,14 @@ class CampaignConfig:
             raise ConfigurationError(f"{prefix}: n_initial must be >= 1, got {self.n_initial}")
         if self.batch_size < 1:
             raise ConfigurationError(f"{prefix}: batch_size must be >= 1, got {self.batch_size}")
+        if self.max_retries < 0:
+            raise ConfigurationError(f"{prefix}: max_retries must be >= 0, got {self.max_retries}")
+        if not self.retry_backoff >= 0:
+            raise ConfigurationError(
+                f"{prefix}: retry_backoff must be >= 0 seconds, got {self.retry_backoff}"
+            )
+        if self.deadline is not None and not self.deadline > 0:
+            raise ConfigurationError(f"{prefix}: deadline must be > 0 seconds, got {self.deadline}")
         if self.diagnose_every < 0:
             raise ConfigurationError(
                 f"{prefix}: diagnose_every must be >= 0, got {self.diagnose_every}"

@@ -25,3 +25,22 @@ class NotFittedError(DiscoveryError, RuntimeError):
 
 class StoreError(DiscoveryError, RuntimeError):
     """A campaign store cannot be opened, written or resumed as asked."""
+
+
+class ExperimentError(DiscoveryError, RuntimeError):
+    """An oracle could not complete an experiment; raise a subclass to say which kind."""
+
+    failure_class = "failed"
+
+
+class TransientError(ExperimentError):
+    """A failure worth retrying: a dropped connection, a busy queue, a restarted worker."""
+
+    failure_class = "transient"
+
+
+class InstrumentError(ExperimentError):
+    """The instrument or calculation failed on this candidate (SCF not converged, a fault
+    mid-run): recorded, not retried."""
+
+    failure_class = "instrument"

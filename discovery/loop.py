@@ -9,9 +9,7 @@ and makes the choices an uninterrupted run would have made.
 from __future__ import annotations
 
 import json
-import math
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,8 +17,8 @@ import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from discovery.diagnostics import surrogate_cv_score
+from discovery.dispatch import Dispatcher, RetryPolicy
 from discovery.exceptions import ConfigurationError
-from discovery.oracles.base import FAILED, LOST, SUCCEEDED, Status, check_handle
 from discovery.prediction import Prediction
 from discovery.store import ASKED, CREATED, SUBMITTED, CampaignStore, Job
 
@@ -29,10 +27,6 @@ if TYPE_CHECKING:
 
 #: Posterior samples requested from the surrogate when the acquisition needs them.
 THOMPSON_SAMPLES = 16
-#: Longest pause between two polls of unfinished jobs, in seconds.
-MAX_POLL_INTERVAL = 5.0
-#: Submissions of one job within one process before a lost job counts as failed.
-MAX_SUBMISSIONS_PER_PROCESS = 2
 
 
 def component_name(component: Any) -> str:
@@ -63,7 +57,15 @@ class CampaignRun:
             loader = getattr(campaign.surrogate, "load_warm_state", None)
             if state and callable(loader):
                 loader(json.loads(state))
-        self._submissions: dict[int, int] = {}
+        config = self.config
+        self.dispatcher = Dispatcher(
+            campaign.oracle,
+            store,
+            self.pool,
+            config.objective,
+            RetryPolicy(config.max_retries, config.retry_backoff, config.deadline),
+            campaign.poll_interval,
+        )
 
     def _reload_measurements(self) -> None:
         """The training data, in the store's order, exactly as a resumed run reads them."""
@@ -190,95 +192,12 @@ class CampaignRun:
         }
         return chosen, scores[chosen], timing
 
-    # -- dispatching and recording ----------------------------------------------------------
-
-    def _submit(self, job: Job) -> Job | None:
-        """Send the job to the oracle and store its handle; None if the submission failed."""
-        oracle = self.campaign.oracle
-        candidate = replace(
-            self.pool.candidate(self.pool.index_of(job.candidate_id)),
-            idempotency_key=job.idempotency_key,
-        )
-        self._submissions[job.job_id] = self._submissions.get(job.job_id, 0) + 1
-        try:
-            handle = check_handle(oracle.submit(candidate), type(oracle).__name__)
-        except Exception as error:  # a failed submission is a failed experiment
-            self.store.record_outcome(
-                job.job_id,
-                FAILED,
-                error_class=type(error).__name__,
-                error_message=f"submit: {error}",
-            )
-            return None
-        self.store.record_submission(job.job_id, handle)
-        return replace(job, handle=handle, state=SUBMITTED)
-
     def _complete(self, jobs: list[Job]) -> None:
-        """Submit what has no handle yet, poll everything until it finishes, record it."""
-        waiting: dict[int, Job] = {}
+        """See every job through (submit, poll, retry, time out, record)."""
         for job in jobs:
-            submitted = job if job.state == SUBMITTED and job.handle else self._submit(job)
-            if submitted is not None:
-                waiting[job.job_id] = submitted
-        pause = self.campaign.poll_interval
-        while waiting:
-            for job_id, job in list(waiting.items()):
-                status = self._poll(job)
-                if status.state == LOST and self._may_dispatch_again(job_id):
-                    self.store.record_lost_for_redispatch(job_id, status.error)
-                    resubmitted = self._submit(job)
-                    if resubmitted is None:
-                        del waiting[job_id]
-                    else:
-                        waiting[job_id] = resubmitted
-                elif status.is_finished:
-                    self._record(job, status)
-                    del waiting[job_id]
-            if waiting:
-                time.sleep(pause)
-                pause = min(pause * 2, MAX_POLL_INTERVAL)
+            self.dispatcher.add(job)
+        self.dispatcher.run_until()
         self._reload_measurements()
-
-    def _may_dispatch_again(self, job_id: int) -> bool:
-        # A job inherited from a stopped process was lost by the stop, not by the oracle.
-        return self._submissions.get(job_id, 0) < MAX_SUBMISSIONS_PER_PROCESS
-
-    def _poll(self, job: Job) -> Status:
-        try:
-            return self.campaign.oracle.poll(job.handle)
-        except Exception as error:  # an unreadable poll fails the job, not the run
-            return Status(FAILED, error=f"poll: {type(error).__name__}: {error}")
-
-    def _record(self, job: Job, status: Status) -> None:
-        state, error, value, error_class = status.state, status.error, None, status.state
-        if state == SUCCEEDED:
-            value, error = objective_value(status.result, self.config.objective)
-            state, error_class = (SUCCEEDED, None) if error is None else (FAILED, "result")
-        self.store.record_outcome(
-            job.job_id,
-            state,
-            value=value,
-            result=status.result,
-            error_class=error_class,
-            error_message=error,
-        )
-
-
-def objective_value(result: dict[str, Any], objective: str) -> tuple[float | None, str | None]:
-    """The objective's value from an oracle result, or why it cannot be read."""
-    if objective in result:
-        raw = result[objective]
-    elif len(result) == 1:
-        raw = next(iter(result.values()))
-    else:
-        return None, f"result has no '{objective}' (keys: {sorted(result)})"
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return None, f"result '{objective}' is not a number: {raw!r}"
-    if not math.isfinite(value):
-        return None, f"result '{objective}' is not finite: {value}"
-    return value, None
 
 
 def _finite_or_none(score: float) -> float | None:

@@ -294,15 +294,35 @@ class CampaignStore:
                 (json.dumps(handle), SUBMITTED, _now(), job_id),
             )
 
-    def record_lost_for_redispatch(self, job_id: int, error: str | None) -> None:
-        """The oracle lost the job: back to ``created`` (to be sent again under the same
-        key) in one step, so a stop right after this still sends it again on resume."""
+    def record_attempt(
+        self, job_id: int, error_class: str, error: str | None, reopen: bool = False
+    ) -> None:
+        """One failed attempt of a job, kept for the record; with ``reopen`` the job goes
+        back to ``created`` in the same transaction, to be sent again under its key (so a
+        stop right after this still sends it again on resume)."""
+        now = _now()
         with self.transaction() as db:
             db.execute(
-                "UPDATE jobs SET state = ?, handle_json = NULL, error_class = 'lost', "
-                "error_message = ?, updated_at = ? WHERE job_id = ?",
-                (CREATED, f"lost, dispatched again: {error}", _now(), job_id),
+                "INSERT INTO attempts (job_id, error_class, error_message, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (job_id, error_class, error, now),
             )
+            if reopen:
+                db.execute(
+                    "UPDATE jobs SET state = ?, handle_json = NULL, error_class = ?, "
+                    "error_message = ?, updated_at = ? WHERE job_id = ?",
+                    (
+                        CREATED,
+                        error_class,
+                        f"{error_class}, to be sent again: {error}",
+                        now,
+                        job_id,
+                    ),
+                )
+
+    def attempts(self) -> pd.DataFrame:
+        """Every failed attempt, in order."""
+        return pd.read_sql_query("SELECT * FROM attempts ORDER BY attempt_id", self._db)
 
     def record_outcome(
         self,

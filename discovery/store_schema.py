@@ -64,6 +64,13 @@ CREATE TABLE jobs (
     error_class TEXT,
     error_message TEXT
 );
+CREATE TABLE attempts (
+    attempt_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id INTEGER NOT NULL REFERENCES jobs(job_id),
+    error_class TEXT NOT NULL,
+    error_message TEXT,
+    created_at TEXT NOT NULL
+);
 CREATE TABLE measurements (
     measurement_id INTEGER PRIMARY KEY AUTOINCREMENT,
     job_id INTEGER UNIQUE REFERENCES jobs(job_id),

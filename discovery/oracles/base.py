@@ -7,10 +7,11 @@ before anything else happens and used again after a restart to find the job.
 from __future__ import annotations
 
 import json
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from discovery.exceptions import ConfigurationError
+from discovery.exceptions import ConfigurationError, ExperimentError
 from discovery.space import Candidate
 
 Handle = dict[str, Any]
@@ -35,11 +36,14 @@ class Status:
         state: one of queued, running, succeeded, failed, cancelled, lost.
         result: measured properties by name, once succeeded.
         error: what went wrong, once failed or lost.
+        error_class: the kind of failure: "transient" (retried), "instrument",
+            "configuration", "timeout" or "failed" (anything else).
     """
 
     state: str
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    error_class: str | None = None
 
     def __post_init__(self) -> None:
         if self.state not in JOB_STATES:
@@ -49,6 +53,28 @@ class Status:
     def is_finished(self) -> bool:
         """Whether the job will not change state any more."""
         return self.state in FINISHED_STATES
+
+
+#: Exceptions that mean the machinery, not the experiment, failed: worth another attempt.
+TRANSIENT_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    BrokenExecutor,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def failure_class(error: BaseException) -> str:
+    """The kind of failure an exception raised by (or around) an oracle stands for."""
+    if isinstance(error, ExperimentError):
+        return error.failure_class
+    if isinstance(error, ConfigurationError):
+        return "configuration"
+    if isinstance(error, TRANSIENT_EXCEPTIONS) or type(error).__name__ in (
+        "KilledWorker",
+        "CommClosedError",
+    ):
+        return "transient"
+    return "failed"
 
 
 @runtime_checkable

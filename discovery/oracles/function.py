@@ -10,7 +10,15 @@ from concurrent.futures import Executor, Future
 from typing import Any
 
 from discovery.exceptions import ConfigurationError
-from discovery.oracles.base import FAILED, LOST, RUNNING, SUCCEEDED, Handle, Status
+from discovery.oracles.base import (
+    FAILED,
+    LOST,
+    RUNNING,
+    SUCCEEDED,
+    Handle,
+    Status,
+    failure_class,
+)
 from discovery.space import Candidate, CandidatePool
 
 
@@ -23,6 +31,10 @@ def _as_result(value: Any, output: str) -> dict[str, Any]:
 def _describe(error: BaseException) -> str:
     lines = traceback.format_exception(type(error), error, error.__traceback__)
     return f"{type(error).__name__}: {error}\n{''.join(lines)}"
+
+
+def _failed(error: BaseException) -> Status:
+    return Status(FAILED, error=_describe(error), error_class=failure_class(error))
 
 
 class FunctionOracle:
@@ -67,7 +79,7 @@ class FunctionOracle:
         try:
             self._jobs[job_id] = Status(SUCCEEDED, result=self._call(candidate))
         except Exception as error:  # the experiment failed, not the campaign: record it
-            self._jobs[job_id] = Status(FAILED, error=_describe(error))
+            self._jobs[job_id] = _failed(error)
         return {"job_id": job_id}
 
     def poll(self, handle: Handle) -> Status:
@@ -83,7 +95,7 @@ class FunctionOracle:
             return Status(LOST, error="the executor cancelled the call")
         error = job.exception()
         if error is not None:
-            return Status(FAILED, error=_describe(error))
+            return _failed(error)
         return Status(SUCCEEDED, result=job.result())
 
     def cancel(self, handle: Handle) -> None:

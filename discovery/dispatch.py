@@ -1,0 +1,222 @@
+"""Sending jobs to an oracle and seeing them through: submit, poll, retry, time out, record.
+
+Failures are classified: ``transient`` ones (a dropped connection, a dead
+worker, the oracle's own :class:`~discovery.exceptions.TransientError`) are
+sent again under the same idempotency key after an exponential backoff, up to
+a limit; ``instrument`` and ``configuration`` failures are recorded at once; a
+job past its deadline is cancelled where the oracle can and recorded as a
+``timeout``. Every failed attempt is written to the store.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from discovery.oracles.base import (
+    FAILED,
+    LOST,
+    SUCCEEDED,
+    Oracle,
+    Status,
+    check_handle,
+    failure_class,
+)
+from discovery.space import CandidatePool
+from discovery.store import SUBMITTED, CampaignStore, Job
+
+#: Longest pause between two polls of unfinished jobs, in seconds.
+MAX_POLL_INTERVAL = 5.0
+#: Submissions of one job within one process before a lost job counts as failed.
+MAX_SUBMISSIONS_PER_PROCESS = 2
+TRANSIENT, TIMEOUT = "transient", "timeout"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failures are retried and how long a job may run.
+
+    Attributes:
+        max_retries: transient failures retried per job before it is recorded failed.
+        backoff: seconds before the first retry; doubled for each further one.
+        deadline: seconds a job may run before it is cancelled and recorded as
+            ``timeout``; None waits for ever.
+    """
+
+    max_retries: int = 3
+    backoff: float = 1.0
+    deadline: float | None = None
+
+
+class Dispatcher:
+    """Keeps a set of jobs in flight on one oracle and records each outcome once."""
+
+    def __init__(
+        self,
+        oracle: Oracle,
+        store: CampaignStore,
+        pool: CandidatePool,
+        objective: str,
+        policy: RetryPolicy,
+        poll_interval: float,
+    ) -> None:
+        self.oracle, self.store, self.pool = oracle, store, pool
+        self.objective, self.policy, self.poll_interval = objective, policy, poll_interval
+        self._waiting: dict[int, Job] = {}
+        self._started: dict[int, float] = {}
+        self._retry_at: dict[int, tuple[float, Job]] = {}
+        self._submissions: dict[int, int] = {}
+        self._transient_failures: dict[int, int] = {}
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs submitted and not finished, or waiting for their retry."""
+        return len(self._waiting) + len(self._retry_at)
+
+    def pending_candidates(self) -> list[str]:
+        """Candidate ids of the jobs in flight."""
+        jobs = list(self._waiting.values()) + [job for _, job in self._retry_at.values()]
+        return [job.candidate_id for job in jobs]
+
+    def add(self, job: Job) -> None:
+        """Take a job: poll it if it already has a handle, otherwise submit it."""
+        if job.state == SUBMITTED and job.handle:
+            self._waiting[job.job_id] = job
+            self._started[job.job_id] = time.monotonic()
+        else:
+            self._submit(job)
+
+    def run_until(self, enough: int | None = None) -> int:
+        """Poll until ``enough`` jobs have finished (None: all of them) or none is left in
+        flight; how many did."""
+        finished, pause = 0, self.poll_interval
+        while self.in_flight and (enough is None or finished < enough):
+            done = self.step()
+            finished += done
+            if not done and self.in_flight:
+                time.sleep(pause)
+                pause = min(pause * 2, MAX_POLL_INTERVAL)
+            elif done:
+                pause = self.poll_interval
+        return finished
+
+    def step(self) -> int:
+        """One pass: send due retries, poll every job once; how many jobs finished."""
+        now = time.monotonic()
+        for job_id, (due, job) in list(self._retry_at.items()):
+            if due <= now:
+                del self._retry_at[job_id]
+                self._submit(job)
+        finished = 0
+        for job_id, job in list(self._waiting.items()):
+            status = self._poll(job)
+            if status.state == LOST and self._may_dispatch_again(job_id):
+                del self._waiting[job_id]
+                self.store.record_attempt(job_id, LOST, status.error, reopen=True)
+                self._submit(job)
+            elif status.is_finished:
+                del self._waiting[job_id]
+                finished += self._finish(job, status)
+            elif self._is_overdue(job_id, now):
+                del self._waiting[job_id]
+                self._cancel(job)
+                finished += self._finish(
+                    job,
+                    Status(
+                        FAILED,
+                        error=f"no result after {self.policy.deadline} s",
+                        error_class=TIMEOUT,
+                    ),
+                )
+        return finished
+
+    def _submit(self, job: Job) -> None:
+        candidate = replace(
+            self.pool.candidate(self.pool.index_of(job.candidate_id)),
+            idempotency_key=job.idempotency_key,
+        )
+        self._submissions[job.job_id] = self._submissions.get(job.job_id, 0) + 1
+        try:
+            handle = check_handle(self.oracle.submit(candidate), type(self.oracle).__name__)
+        except Exception as error:  # a failed submission is a failed attempt, not a crash
+            self._finish(
+                job,
+                Status(
+                    FAILED,
+                    error=f"submit: {type(error).__name__}: {error}",
+                    error_class=failure_class(error),
+                ),
+            )
+            return
+        self.store.record_submission(job.job_id, handle)
+        self._waiting[job.job_id] = replace(job, handle=handle, state=SUBMITTED)
+        self._started[job.job_id] = time.monotonic()
+
+    def _poll(self, job: Job) -> Status:
+        try:
+            return self.oracle.poll(job.handle)
+        except Exception as error:  # an unreadable poll fails the attempt, not the run
+            return Status(
+                FAILED,
+                error=f"poll: {type(error).__name__}: {error}",
+                error_class=failure_class(error),
+            )
+
+    def _cancel(self, job: Job) -> None:
+        try:
+            self.oracle.cancel(job.handle)
+        except Exception as error:  # cancelling is best effort; the timeout is recorded
+            self.store.record_attempt(job.job_id, "cancel", f"{type(error).__name__}: {error}")
+
+    def _may_dispatch_again(self, job_id: int) -> bool:
+        # A job inherited from a stopped process was lost by the stop, not by the oracle.
+        return self._submissions.get(job_id, 0) < MAX_SUBMISSIONS_PER_PROCESS
+
+    def _is_overdue(self, job_id: int, now: float) -> bool:
+        deadline = self.policy.deadline
+        return deadline is not None and now - self._started.get(job_id, now) > deadline
+
+    def _finish(self, job: Job, status: Status) -> int:
+        """Record the outcome, or schedule a retry of a transient failure; 1 if recorded."""
+        if status.state == FAILED and status.error_class == TRANSIENT:
+            failures = self._transient_failures.get(job.job_id, 0) + 1
+            self._transient_failures[job.job_id] = failures
+            if failures <= self.policy.max_retries:
+                self.store.record_attempt(job.job_id, TRANSIENT, status.error, reopen=True)
+                delay = self.policy.backoff * 2 ** (failures - 1)
+                self._retry_at[job.job_id] = (time.monotonic() + delay, job)
+                return 0
+            self.store.record_attempt(job.job_id, TRANSIENT, status.error)
+        state, error, value = status.state, status.error, None
+        error_class = status.error_class or (None if state == SUCCEEDED else state)
+        if state == SUCCEEDED:
+            value, error = objective_value(status.result, self.objective)
+            state, error_class = (SUCCEEDED, None) if error is None else (FAILED, "result")
+        self.store.record_outcome(
+            job.job_id,
+            state,
+            value=value,
+            result=status.result,
+            error_class=error_class,
+            error_message=error,
+        )
+        return 1
+
+
+def objective_value(result: dict[str, Any], objective: str) -> tuple[float | None, str | None]:
+    """The objective's value from an oracle result, or why it cannot be read."""
+    if objective in result:
+        raw = result[objective]
+    elif len(result) == 1:
+        raw = next(iter(result.values()))
+    else:
+        return None, f"result has no '{objective}' (keys: {sorted(result)})"
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None, f"result '{objective}' is not a number: {raw!r}"
+    if not math.isfinite(value):
+        return None, f"result '{objective}' is not finite: {value}"
+    return value, None
