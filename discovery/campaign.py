@@ -61,6 +61,11 @@ class Campaign:
         retry_backoff: seconds before the first retry; doubled for each further one.
         deadline: seconds a job may run before it is cancelled and recorded as a
             timeout; None waits for ever.
+        max_in_flight: K, the experiments kept running at once: the campaign records,
+            refits and dispatches as soon as any finishes. None runs synchronous
+            batches of ``batch_size``.
+        pending: "believer" (the model believes each running experiment will give
+            its predicted mean, so choices spread out; one extra fit) or "ignore".
 
     Raises:
         ConfigurationError: any invalid setting, before any experiment is spent.
@@ -91,6 +96,8 @@ class Campaign:
         max_retries: int = 3,
         retry_backoff: float = 1.0,
         deadline: float | None = None,
+        max_in_flight: int | None = None,
+        pending: str = "believer",
     ) -> None:
         self._arguments = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         if not isinstance(pool, CandidatePool):
@@ -124,6 +131,8 @@ class Campaign:
             max_retries=max_retries,
             retry_backoff=retry_backoff,
             deadline=deadline,
+            max_in_flight=max_in_flight,
+            pending=pending,
         )
         self._check_fits_pool(pool, oracle)
         self.pool = pool

@@ -9,6 +9,8 @@ from typing import Any
 
 from discovery.exceptions import ConfigurationError
 
+PENDING_STRATEGIES = ("believer", "ignore")
+
 
 @dataclass(frozen=True)
 class CampaignConfig:
@@ -40,6 +42,11 @@ class CampaignConfig:
         retry_backoff: seconds before the first retry, doubled for each further one.
         deadline: seconds a job may run before it is cancelled and recorded as a
             timeout (None: no limit).
+        max_in_flight: keep this many experiments running and choose the next as
+            soon as one finishes (None: synchronous batches of ``batch_size``).
+        pending: how the model treats experiments still running when it chooses:
+            "believer" (refit believing their predicted means, so the next choice
+            looks elsewhere; costs a second fit) or "ignore".
     """
 
     objective: str
@@ -59,6 +66,8 @@ class CampaignConfig:
     max_retries: int = 3
     retry_backoff: float = 1.0
     deadline: float | None = None
+    max_in_flight: int | None = None
+    pending: str = "believer"
 
     def __post_init__(self) -> None:
         prefix = f"campaign '{self.name}'"
@@ -82,6 +91,18 @@ class CampaignConfig:
             )
         if self.deadline is not None and not self.deadline > 0:
             raise ConfigurationError(f"{prefix}: deadline must be > 0 seconds, got {self.deadline}")
+        if self.max_in_flight is not None and (
+            isinstance(self.max_in_flight, bool)
+            or not isinstance(self.max_in_flight, int)
+            or self.max_in_flight < 1
+        ):
+            raise ConfigurationError(
+                f"{prefix}: max_in_flight (K) must be an integer >= 1, got {self.max_in_flight!r}"
+            )
+        if self.pending not in PENDING_STRATEGIES:
+            raise ConfigurationError(
+                f"{prefix}: pending must be one of {list(PENDING_STRATEGIES)}, got '{self.pending}'"
+            )
         if self.diagnose_every < 0:
             raise ConfigurationError(
                 f"{prefix}: diagnose_every must be >= 0, got {self.diagnose_every}"

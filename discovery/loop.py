@@ -20,7 +20,7 @@ from discovery.diagnostics import surrogate_cv_score
 from discovery.dispatch import Dispatcher, RetryPolicy
 from discovery.exceptions import ConfigurationError
 from discovery.prediction import Prediction
-from discovery.store import ASKED, CREATED, SUBMITTED, CampaignStore, Job
+from discovery.store import ASKED, CREATED, OPEN_STATES, SUBMITTED, CampaignStore, Job
 
 if TYPE_CHECKING:
     from discovery.campaign import Campaign
@@ -96,6 +96,8 @@ class CampaignRun:
         with _progress_bar(progress, config) as bar:
             task = bar.add_task(config.name, total=config.budget, best=self._best_text())
             unfinished = [j for j in self.store.jobs() if j.state in (CREATED, SUBMITTED)]
+            if config.max_in_flight is not None:
+                return self._execute_asynchronously(unfinished, bar, task)
             if unfinished:
                 self._complete(unfinished)
             while True:
@@ -111,6 +113,40 @@ class CampaignRun:
                 size = config.n_initial if self.iteration == 0 else config.batch_size
                 jobs = self._choose_and_record(min(size, config.budget - spent, remaining), CREATED)
                 self._complete(jobs)
+
+    def _stop_reason(self) -> str | None:
+        if len(self.store.jobs()) >= self.config.budget:
+            return "budget"
+        if self._target_reached():
+            return "target"
+        if not (~self.excluded).any():
+            return "pool exhausted"
+        return None
+
+    def _execute_asynchronously(self, unfinished: list[Job], bar, task) -> str:
+        """Keep ``max_in_flight`` experiments running: as soon as one finishes, record it,
+        refit (believing the pending ones) and dispatch the next."""
+        config, dispatcher = self.config, self.dispatcher
+        for job in unfinished:
+            dispatcher.add(job)
+        while True:
+            reason = self._stop_reason()
+            while reason is None and dispatcher.in_flight < config.max_in_flight:
+                spent = len(self.store.jobs())
+                if self.iteration == 0:
+                    size = config.n_initial
+                else:
+                    size = min(config.batch_size, config.max_in_flight - dispatcher.in_flight)
+                size = min(size, config.budget - spent, int((~self.excluded).sum()))
+                for job in self._choose_and_record(size, CREATED):
+                    dispatcher.add(job)
+                reason = self._stop_reason()
+            if not dispatcher.in_flight:
+                return reason or "budget"
+            dispatcher.run_until(1)
+            self._reload_measurements()
+            spent = len(self.store.jobs())
+            bar.update(task, completed=min(spent, config.budget), best=self._best_text())
 
     def ask(self, k: int) -> tuple[list[Job], list[Job]]:
         """The jobs still waiting for a told result, and ``k`` new suggestions."""
@@ -160,6 +196,22 @@ class CampaignRun:
             self.campaign.surrogate, self.train_features, self.values, seed=self.config.seed
         )
 
+    def _fit_with_pending(self) -> None:
+        """Fit on the measurements; with experiments still pending and the "believer"
+        strategy, refit with each pending candidate believed to score the predicted mean
+        (kriging believer), so the next choice looks elsewhere."""
+        surrogate, features = self.campaign.surrogate, self.pool.features
+        X, y = self.train_features, np.asarray(self.values)
+        surrogate.fit(X, y)
+        pending = [
+            self.pool.index_of(job.candidate_id)
+            for job in self.store.jobs()
+            if job.state in OPEN_STATES
+        ]
+        if pending and self.config.pending == "believer":
+            believed = surrogate.predict(features[pending]).mean
+            surrogate.fit(np.vstack([X, features[pending]]), np.concatenate([y, believed]))
+
     def _choose(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
         campaign, features = self.campaign, self.pool.features
         if not self.values:  # the initial design, or every experiment so far failed
@@ -169,7 +221,7 @@ class CampaignRun:
         fit_started = time.perf_counter()
         available = np.flatnonzero(~self.excluded)
         if acquisition.needs_model:
-            campaign.surrogate.fit(self.train_features, np.asarray(self.values))
+            self._fit_with_pending()
             select_started = time.perf_counter()
             n_samples = THOMPSON_SAMPLES if acquisition.needs_samples else 0
             prediction = campaign.surrogate.predict(features[available], n_samples=n_samples)

@@ -33,6 +33,11 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}\n{''.join(lines)}"
 
 
+def _call(function: Callable[[Candidate], Any], output: str, candidate: Candidate) -> dict:
+    """One experiment; module-level so that process pools and Dask can pickle it."""
+    return _as_result(function(candidate), output)
+
+
 def _failed(error: BaseException) -> Status:
     return Status(FAILED, error=_describe(error), error_class=failure_class(error))
 
@@ -67,17 +72,16 @@ class FunctionOracle:
         self.executor = executor
         self._jobs: dict[str, Future | Status] = {}
 
-    def _call(self, candidate: Candidate) -> dict[str, Any]:
-        return _as_result(self.function(candidate), self.output)
-
     def submit(self, candidate: Candidate) -> Handle:
         """Start the call and return ``{"job_id": ...}``."""
         job_id = uuid.uuid4().hex
         if self.executor is not None:
-            self._jobs[job_id] = self.executor.submit(self._call, candidate)
+            self._jobs[job_id] = self.executor.submit(_call, self.function, self.output, candidate)
             return {"job_id": job_id}
         try:
-            self._jobs[job_id] = Status(SUCCEEDED, result=self._call(candidate))
+            self._jobs[job_id] = Status(
+                SUCCEEDED, result=_call(self.function, self.output, candidate)
+            )
         except Exception as error:  # the experiment failed, not the campaign: record it
             self._jobs[job_id] = _failed(error)
         return {"job_id": job_id}
