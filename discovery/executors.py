@@ -57,15 +57,16 @@ def dask_executor(scheduler: Any) -> Executor:
         raise ConfigurationError(
             "executor 'dask' needs Dask distributed: pip install 'discovery[dask]'"
         ) from None
+    # pure=False: a retried job is a new task, not Dask's cached (failed) one.
     if isinstance(scheduler, Client):
-        return scheduler.get_executor()
+        return scheduler.get_executor(pure=False)
     try:
         client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_SECONDS)
     except (OSError, TimeoutError) as error:
         raise ConfigurationError(
             f"scheduler: cannot reach Dask scheduler at {scheduler} ({error})"
         ) from None
-    return client.get_executor()
+    return client.get_executor(pure=False)
 
 
 def resolve_executor(

@@ -93,7 +93,7 @@ class FunctionOracle:
             return Status(LOST, error=f"no job {handle.get('job_id')} in this process")
         if isinstance(job, Status):
             return job
-        if not job.done():
+        if not job.done():  # concurrent.futures and Dask futures answer alike
             return Status(RUNNING)
         if job.cancelled():
             return Status(LOST, error="the executor cancelled the call")
@@ -105,7 +105,7 @@ class FunctionOracle:
     def cancel(self, handle: Handle) -> None:
         """Cancel the call if it has not started."""
         job = self._jobs.get(str(handle.get("job_id")))
-        if isinstance(job, Future):
+        if not isinstance(job, Status):  # a concurrent or a Dask future
             job.cancel()
 
 
