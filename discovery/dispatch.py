@@ -80,6 +80,14 @@ class Dispatcher:
         jobs = list(self._waiting.values()) + [job for _, job in self._retry_at.values()]
         return [job.candidate_id for job in jobs]
 
+    def describe_in_flight(self) -> str:
+        """For the progress display: jobs in flight and the age of the oldest."""
+        if not self._waiting:
+            return "in flight: 0"
+        now = time.monotonic()
+        oldest = max(now - self._started.get(job_id, now) for job_id in self._waiting)
+        return f"in flight: {len(self._waiting)} (oldest {oldest:.0f} s)"
+
     def add(self, job: Job) -> None:
         """Take a job: poll it if it already has a handle, otherwise submit it."""
         if job.state == SUBMITTED and job.handle:

@@ -94,7 +94,7 @@ class CampaignRun:
         """Finish what a previous run left open, then run to the budget; why it stopped."""
         config = self.config
         with _progress_bar(progress, config) as bar:
-            task = bar.add_task(config.name, total=config.budget, best=self._best_text())
+            task = bar.add_task(config.name, total=config.budget, best=self._best_text(), flight="")
             unfinished = [j for j in self.store.jobs() if j.state in (CREATED, SUBMITTED)]
             if config.max_in_flight is not None:
                 return self._execute_asynchronously(unfinished, bar, task)
@@ -146,7 +146,12 @@ class CampaignRun:
             dispatcher.run_until(1)
             self._reload_measurements()
             spent = len(self.store.jobs())
-            bar.update(task, completed=min(spent, config.budget), best=self._best_text())
+            bar.update(
+                task,
+                completed=min(spent, config.budget),
+                best=self._best_text(),
+                flight=dispatcher.describe_in_flight(),
+            )
 
     def ask(self, k: int) -> tuple[list[Job], list[Job]]:
         """The jobs still waiting for a told result, and ``k`` new suggestions."""
@@ -269,6 +274,7 @@ def _progress_bar(enabled: bool, config) -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn(f"best {config.objective}: {{task.fields[best]}}"),
+        TextColumn("{task.fields[flight]}"),
         TimeElapsedColumn(),
         disable=not enabled,
         transient=False,

@@ -133,3 +133,32 @@ def test_status_on_a_file_that_is_not_a_store_is_one_line(tmp_path):
     bad.write_text("not a database " * 200)
     line = one_line_error(runner.invoke(app, ["status", str(bad)]))
     assert "not a readable SQLite file" in line
+
+
+def test_workers_run_an_asynchronous_campaign_on_a_pool(tmp_path):
+    result = run(
+        ROOT / "campaigns" / "lennard_jones.py",
+        "--budget",
+        8,
+        "--workers",
+        3,
+        "--executor",
+        "thread",
+        "--store",
+        tmp_path / "lj.sqlite",
+        "--out",
+        tmp_path / "lj.csv",
+    )
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "lj.csv")["candidate_id"].is_unique
+
+
+def test_bad_executor_settings_are_one_line_before_any_experiment(tmp_path):
+    campaign_file, store = ROOT / "campaigns" / "lennard_jones.py", tmp_path / "s.sqlite"
+    assert "workers: must be >= 1, got 0" in one_line_error(
+        run(campaign_file, "--workers", 0, "--store", store)
+    )
+    assert "executor: unknown name 'gpu'" in one_line_error(
+        run(campaign_file, "--executor", "gpu", "--store", store)
+    )
+    assert not store.exists()

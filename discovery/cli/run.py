@@ -12,7 +12,8 @@ from rich.table import Table
 
 from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
-from discovery.exceptions import CampaignFileError
+from discovery.exceptions import CampaignFileError, ConfigurationError
+from discovery.executors import resolve_executor
 from discovery.history import CampaignResult
 
 
@@ -90,6 +91,20 @@ def default_store(campaign_file: Path, seed: int) -> Path:
     return campaign_file.with_name(f"{campaign_file.stem}-seed{seed}.sqlite")
 
 
+def use_executor(campaign: Campaign, name: str, workers: int | None, scheduler: str | None) -> None:
+    """Run the campaign's oracle calls on the named executor.
+
+    Raises:
+        ConfigurationError: the oracle does not run on an executor, an unknown name,
+            workers < 1, or an unreachable scheduler.
+    """
+    if not hasattr(campaign.oracle, "executor"):
+        raise ConfigurationError(
+            f"--executor: oracle {type(campaign.oracle).__name__} does not run on an executor"
+        )
+    campaign.oracle.executor = resolve_executor(name, workers, scheduler)
+
+
 @app.command()
 def run(
     campaign_file: Annotated[Path, typer.Argument(help="Python file defining the campaign.")],
@@ -106,6 +121,16 @@ def run(
     new: Annotated[
         bool, typer.Option("--new", help="Start afresh; an existing store is renamed, not lost.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Keep this many experiments in flight (asynchronous campaign)."),
+    ] = None,
+    executor: Annotated[
+        str | None, typer.Option(help="Where oracle calls run: thread, process or dask.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of errors.")] = False,
 ) -> None:
@@ -119,6 +144,11 @@ def run(
         campaign = campaign_from_module(module, campaign_file)
         changes = {"budget": budget, "seed": seed, "batch_size": batch_size}
         changes = {k: v for k, v in changes.items() if v is not None}
+        if workers is not None or executor is not None or scheduler is not None:
+            changes["max_in_flight"] = workers or 1
+            if executor or scheduler or hasattr(campaign.oracle, "executor"):
+                name = executor or ("dask" if scheduler else "thread")
+                use_executor(campaign, name, workers, scheduler)
         store = store or default_store(campaign_file, changes.get("seed", campaign.config.seed))
         campaign = campaign.replace(store=store, **changes)
         result = campaign.run(progress=progress, new=new)
