@@ -104,11 +104,24 @@ class Dispatcher:
             done = self.step()
             finished += done
             if not done and self.in_flight:
-                time.sleep(pause)
+                self._wait(pause)
                 pause = min(pause * 2, MAX_POLL_INTERVAL)
             elif done:
                 pause = self.poll_interval
         return finished
+
+    def _wait(self, seconds: float) -> None:
+        """Pause before the next poll; an oracle that can wait on its jobs ends it early."""
+        wait = getattr(self.oracle, "wait", None)
+        handles = [job.handle for job in self._waiting.values()]
+        if self._retry_at:  # a retry falls due: do not sleep past it
+            seconds = min(
+                seconds, max(0.0, min(d for d, _ in self._retry_at.values()) - time.monotonic())
+            )
+        if callable(wait) and handles:
+            wait(handles, timeout=seconds)
+        else:
+            time.sleep(seconds)
 
     def step(self) -> int:
         """One pass: send due retries, poll every job once; how many jobs finished."""

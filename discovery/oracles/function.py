@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, Future
+from concurrent.futures import FIRST_COMPLETED, Executor, Future
 from typing import Any
 
 from discovery.exceptions import ConfigurationError
@@ -20,6 +22,9 @@ from discovery.oracles.base import (
     failure_class,
 )
 from discovery.space import Candidate, CandidatePool
+
+#: Longest sleep while waiting on futures that cannot be waited on directly (Dask).
+SHORT_WAIT_SECONDS = 0.05
 
 
 def _as_result(value: Any, output: str) -> dict[str, Any]:
@@ -101,6 +106,21 @@ class FunctionOracle:
         if error is not None:
             return _failed(error)
         return Status(SUCCEEDED, result=job.result())
+
+    def wait(self, handles: list[Handle], timeout: float) -> None:
+        """Return as soon as one of these jobs finishes, or after ``timeout`` seconds.
+
+        Lets a campaign react to a finished experiment at once instead of at its
+        next poll. Jobs on a Dask cluster are waited for by sleeping briefly.
+        """
+        futures = [self._jobs.get(str(h.get("job_id"))) for h in handles]
+        local = [f for f in futures if isinstance(f, Future)]
+        if any(isinstance(f, Status) or (f is not None and f.done()) for f in futures):
+            return
+        if local and len(local) == len(futures):
+            concurrent.futures.wait(local, timeout=timeout, return_when=FIRST_COMPLETED)
+        else:
+            time.sleep(min(timeout, SHORT_WAIT_SECONDS))
 
     def cancel(self, handle: Handle) -> None:
         """Cancel the call if it has not started."""
