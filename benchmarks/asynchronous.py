@@ -8,7 +8,7 @@
    experiments, asynchronous (K = 4, kriging believer, log-normal durations)
    against the synchronous one-at-a-time campaign, 5 seeds.
 
-    python benchmarks/asynchronous.py [--seeds 5]
+    python benchmarks/asynchronous.py [--seeds 5] [--budget 60] [--median 2.0]
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ from rich.table import Table
 from discovery import Campaign, CandidatePool, FunctionOracle
 
 K = 4
-#: Median experiment duration in the utilisation run; durations are log-normal (sigma 0.6).
-MEDIAN_SECONDS = 2.0
 CAMPAIGN = Path(__file__).resolve().parents[1] / "campaigns" / "crossed_barrel.py"
 
 
@@ -50,12 +48,12 @@ class TimedLookup:
         return self.values[candidate.id]
 
 
-def utilisation(asynchronous: bool, budget: int = 60) -> tuple[float, float]:
+def utilisation(asynchronous: bool, budget: int, median: float) -> tuple[float, float]:
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.random((500, 3)), columns=["a", "b", "c"])
     frame["y"] = np.sin(4 * frame["a"]) - (frame["b"] - 0.4) ** 2 + frame["c"]
     pool = CandidatePool.from_frame(frame, objective="y")
-    experiment = TimedLookup(dict(zip(pool.ids, frame["y"], strict=True)), MEDIAN_SECONDS, seed=1)
+    experiment = TimedLookup(dict(zip(pool.ids, frame["y"], strict=True)), median, seed=1)
     options = {"max_in_flight": K} if asynchronous else {"batch_size": K}
     with ThreadPoolExecutor(K) as executor:
         campaign = Campaign(
@@ -93,18 +91,24 @@ def top_found(asynchronous: bool, seed: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--budget", type=int, default=60, help="experiments, utilisation run")
+    parser.add_argument("--median", type=float, default=2.0, help="median duration (s)")
+    parser.add_argument("--utilisation-only", action="store_true")
     args = parser.parse_args()
     console = Console()
 
     table = Table(
-        title=f"utilisation of {K} workers, log-normal durations (median {MEDIAN_SECONDS} s)"
+        title=f"utilisation of {K} workers, {args.budget} experiments, "
+        f"log-normal durations (median {args.median} s, sigma 0.6)"
     )
     for column in ("campaign", "wall (s)", "utilisation"):
         table.add_column(column, justify="right")
     for name, is_async in (("synchronous batches of 4", False), ("asynchronous, K = 4", True)):
-        share, wall = utilisation(is_async)
+        share, wall = utilisation(is_async, args.budget, args.median)
         table.add_row(name, f"{wall:.1f}", f"{share:.1%}")
     console.print(table)
+    if args.utilisation_only:
+        return
 
     table = Table(title="crossed barrel: top-5 % found within 50 experiments")
     for column in ("campaign", "per seed", "median"):
