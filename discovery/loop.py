@@ -58,6 +58,7 @@ class CampaignRun:
             if state and callable(loader):
                 loader(json.loads(state))
         config = self.config
+        self._believed: dict[int, float] = {}  # predicted mean of each candidate when chosen
         self.dispatcher = Dispatcher(
             campaign.oracle,
             store,
@@ -202,20 +203,29 @@ class CampaignRun:
         )
 
     def _fit_with_pending(self) -> None:
-        """Fit on the measurements; with experiments still pending and the "believer"
-        strategy, refit with each pending candidate believed to score the predicted mean
-        (kriging believer), so the next choice looks elsewhere."""
+        """Fit on the measurements and, with the "believer" strategy, on each pending
+        candidate believed to score what the model predicted when it was chosen (kriging
+        believer), so the next choice looks elsewhere. Pending candidates chosen without
+        a model (initial design, an earlier process) get the current model's prediction,
+        at the cost of a second fit."""
         surrogate, features = self.campaign.surrogate, self.pool.features
         X, y = self.train_features, np.asarray(self.values)
-        surrogate.fit(X, y)
         pending = [
             self.pool.index_of(job.candidate_id)
             for job in self.store.jobs()
             if job.state in OPEN_STATES
         ]
-        if pending and self.config.pending == "believer":
-            believed = surrogate.predict(features[pending]).mean
-            surrogate.fit(np.vstack([X, features[pending]]), np.concatenate([y, believed]))
+        if not pending or self.config.pending != "believer":
+            surrogate.fit(X, y)
+            return
+        unknown = [i for i in pending if i not in self._believed]
+        if unknown:
+            surrogate.fit(X, y)
+            self._believed.update(
+                zip(unknown, surrogate.predict(features[unknown]).mean, strict=True)
+            )
+        believed = np.array([self._believed[i] for i in pending])
+        surrogate.fit(np.vstack([X, features[pending]]), np.concatenate([y, believed]))
 
     def _choose(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
         campaign, features = self.campaign, self.pool.features
@@ -241,6 +251,8 @@ class CampaignRun:
         chosen = np.asarray(
             campaign.selector.pick(scores, size, self.excluded, features, self.rng), dtype=int
         )
+        position = {index: k for k, index in enumerate(available)}
+        self._believed.update((int(i), prediction.mean[position[int(i)]]) for i in chosen)
         _check_choice(chosen, size, self.excluded, component_name(campaign.selector))
         finished = time.perf_counter()
         timing = {
