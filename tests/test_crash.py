@@ -31,6 +31,20 @@ def export(store):
     return list(zip(history["candidate_id"], history["y"], strict=True))
 
 
+def evaluations(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def wait_for_progress(process, log: Path, timeout: float = 120.0) -> bool:
+    """Wait until the run adds a line to the side log; False if it ended first."""
+    before, deadline = evaluations(log), time.monotonic() + timeout
+    while evaluations(log) == before:
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def crash_and_resume(tmp_path, kills: int, seed: int, seconds: float, window: tuple) -> dict:
     """Run uninterrupted once; then run, SIGKILL and resume until ``kills`` kills are done."""
     pace = ("--seconds", seconds)
@@ -45,7 +59,11 @@ def crash_and_resume(tmp_path, kills: int, seed: int, seconds: float, window: tu
     killed, resumes = 1, 0
     while killed < kills:
         process = start(store, log, *pace)
-        time.sleep(rng.uniform(*window))  # start-up (imports) takes about 1-2 s of it
+        # Start-up (imports) takes 1-3 s depending on load: wait until this run has
+        # evaluated something, then kill it a random moment later, mid-campaign.
+        if not wait_for_progress(process, log):
+            break
+        time.sleep(rng.uniform(*window))
         resumes += 1
         if process.poll() is not None:
             break  # finished before the kill: nothing left to interrupt
@@ -80,13 +98,14 @@ def check(outcome: dict) -> None:
 
 
 def test_campaign_survives_sigkill_between_evaluation_and_record_and_at_random(tmp_path):
-    check(crash_and_resume(tmp_path, kills=3, seed=0, seconds=0.03, window=(1.0, 4.0)))
+    check(crash_and_resume(tmp_path, kills=3, seed=0, seconds=0.03, window=(0.0, 0.3)))
 
 
 @pytest.mark.slow
 def test_campaign_survives_twenty_sigkills(tmp_path):
-    outcome = crash_and_resume(tmp_path, kills=20, seed=1, seconds=0.4, window=(1.5, 3.0))
+    outcome = crash_and_resume(tmp_path, kills=20, seed=1, seconds=0.4, window=(0.0, 0.3))
     check(outcome)
+    assert outcome["kills"] == 20
     print(
         f"kills {outcome['kills']}, resumes {outcome['resumes']}, "
         f"evaluations {len(outcome['evaluations'])} for {BUDGET} jobs"
