@@ -26,7 +26,7 @@ from discovery.selection import Selector, resolve_initial_design, resolve_select
 from discovery.space import CandidatePool
 from discovery.store import CampaignStore
 from discovery.store_session import StoreSession, move_aside, record_told
-from discovery.surrogates.base import Surrogate, resolve_surrogate, surrogate_name
+from discovery.surrogates.base import Surrogate, resolve_surrogate
 
 
 class Campaign:
@@ -121,7 +121,7 @@ class Campaign:
             batch_size=batch_size,
             seed=seed,
             target=target,
-            surrogate=surrogate_name(self.surrogate),
+            surrogate=component_name(self.surrogate),
             acquisition=self.acquisition.name,
             acquisition_params=dict(self.acquisition.params),
             selector=component_name(self.selector),

@@ -54,6 +54,15 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     }
 
 
+def coverage_curve(
+    y_true: np.ndarray, mean: np.ndarray, std: np.ndarray, levels: np.ndarray
+) -> np.ndarray:
+    """Observed coverage of the central Gaussian intervals mean ± z·std for each
+    expected coverage in ``levels`` (perfect calibration: equal to ``levels``)."""
+    z = np.abs(np.asarray(y_true, float) - mean) / np.maximum(std, STD_FLOOR)
+    return np.array([np.mean(z <= norm.ppf(0.5 + p / 2)) for p in levels])
+
+
 def calibration_metrics(y_true: np.ndarray, mean: np.ndarray, std: np.ndarray) -> dict[str, float]:
     """How well Gaussian error bars (mean ± z·std) describe the actual errors.
 
@@ -65,12 +74,12 @@ def calibration_metrics(y_true: np.ndarray, mean: np.ndarray, std: np.ndarray) -
     """
     y_true, mean = np.asarray(y_true, float), np.asarray(mean, float)
     std = np.maximum(np.asarray(std, float), STD_FLOOR)
-    z = np.abs(y_true - mean) / std
-    observed = np.array([np.mean(z <= norm.ppf(0.5 + p / 2)) for p in _CALIBRATION_GRID])
+    coverage = coverage_curve(y_true, mean, std, np.array(COVERAGE_LEVELS))
     result = {
-        f"coverage_{round(p * 100)}": float(np.mean(z <= norm.ppf(0.5 + p / 2)))
-        for p in COVERAGE_LEVELS
+        f"coverage_{round(p * 100)}": float(c)
+        for p, c in zip(COVERAGE_LEVELS, coverage, strict=True)
     }
+    observed = coverage_curve(y_true, mean, std, _CALIBRATION_GRID)
     result["miscalibration_area"] = float(np.mean(np.abs(observed - _CALIBRATION_GRID)))
     result["nll"] = float(np.mean(-norm.logpdf(y_true, mean, std)))
     errors = np.abs(y_true - mean)

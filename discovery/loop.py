@@ -104,13 +104,10 @@ class CampaignRun:
             while True:
                 spent = len(self.store.jobs())
                 bar.update(task, completed=min(spent, config.budget), best=self._best_text())
-                if spent >= config.budget:
-                    return "budget"
-                if self._target_reached():
-                    return "target"
+                reason = self._stop_reason()
+                if reason is not None:
+                    return reason
                 remaining = int((~self.excluded).sum())
-                if remaining == 0:
-                    return "pool exhausted"
                 size = config.n_initial if self.iteration == 0 else config.batch_size
                 jobs = self._choose_and_record(min(size, config.budget - spent, remaining), CREATED)
                 self._complete(jobs)

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from discovery.cli.app import app, command_boundary, console, errors
-from discovery.diagnostics import Diagnosis, cross_validate
+from discovery.diagnostics import Diagnosis, coverage_curve, cross_validate
 from discovery.exceptions import ConfigurationError
 from discovery.space import CandidatePool
 
@@ -88,7 +88,6 @@ def write_plot(diagnosis: Diagnosis, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from scipy.stats import norm
 
     uncertain = {k: v for k, v in diagnosis.predictions.items() if v[2] is not None}
     figure, axes = plt.subplots(1, len(uncertain) + 1, figsize=(4.2 * (len(uncertain) + 1), 4))
@@ -99,9 +98,7 @@ def write_plot(diagnosis: Diagnosis, path: Path) -> None:
         low, high = min(y.min(), mean.min()), max(y.max(), mean.max())
         axis.plot([low, high], [low, high], "k--", lw=1)
         axis.set(title=f"{name}: parity (95 % bars)", xlabel="measured", ylabel="predicted")
-        z = np.abs(y - mean) / np.maximum(std, 1e-12)
-        observed = [np.mean(z <= norm.ppf(0.5 + p / 2)) for p in levels]
-        axes[-1].plot(levels, observed, label=name)
+        axes[-1].plot(levels, coverage_curve(y, mean, std, levels), label=name)
     axes[-1].plot([0, 1], [0, 1], "k--", lw=1)
     axes[-1].set(title="calibration", xlabel="expected coverage", ylabel="observed coverage")
     axes[-1].legend()

@@ -89,8 +89,3 @@ def resolve_surrogate(spec: str | Surrogate, seed: int = 0, device: str = "auto"
             f"surrogate: {type(spec).__name__} has no fit(X, y) and predict(X) methods"
         )
     return spec
-
-
-def surrogate_name(surrogate: Any) -> str:
-    """A short name for history tables: the model's ``name`` or its class name."""
-    return str(getattr(surrogate, "name", type(surrogate).__name__))
