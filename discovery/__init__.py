@@ -26,7 +26,7 @@ from discovery.exceptions import (
     StoreError,
 )
 from discovery.history import CampaignResult
-from discovery.oracles import FunctionOracle, LookupOracle, Oracle, Status
+from discovery.oracles import AseOracle, FunctionOracle, LookupOracle, Oracle, Status
 from discovery.prediction import Prediction
 from discovery.selection import (
     FarthestPointDesign,
@@ -44,6 +44,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Acquisition",
+    "AseOracle",
     "Campaign",
     "CampaignConfig",
     "CampaignFileError",

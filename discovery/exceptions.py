@@ -44,3 +44,9 @@ class InstrumentError(ExperimentError):
     mid-run): recorded, not retried."""
 
     failure_class = "instrument"
+
+
+class CalculationTimeout(ExperimentError):
+    """A calculation ran past its time limit and was stopped: recorded, not retried."""
+
+    failure_class = "timeout"

@@ -21,6 +21,7 @@ from discovery.dispatch import Dispatcher, RetryPolicy
 from discovery.exceptions import ConfigurationError
 from discovery.prediction import Prediction
 from discovery.store import ASKED, CREATED, OPEN_STATES, SUBMITTED, CampaignStore, Job
+from discovery.store_cache import OracleCache
 
 if TYPE_CHECKING:
     from discovery.campaign import Campaign
@@ -67,6 +68,9 @@ class CampaignRun:
             RetryPolicy(config.max_retries, config.retry_backoff, config.deadline),
             campaign.poll_interval,
         )
+        prepare = getattr(campaign.oracle, "prepare", None)
+        if callable(prepare):  # what every job needs, computed once and kept in the store
+            prepare(OracleCache(store))
 
     def _reload_measurements(self) -> None:
         """The training data, in the store's order, exactly as a resumed run reads them."""

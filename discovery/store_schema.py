@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Packages whose versions are recorded with a campaign.
 RECORDED_PACKAGES = (
     "discovery",
@@ -82,8 +82,16 @@ CREATE TABLE measurements (
     created_at TEXT NOT NULL
 );
 """
+# v2: values an oracle computes once for every job (e.g. elemental reference energies).
+_ORACLE_CACHE_V2 = """
+CREATE TABLE oracle_cache (
+    key TEXT PRIMARY KEY,
+    value_json TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
 #: Forward migrations: MIGRATIONS[v] takes a store from schema v to v + 1.
-MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _ORACLE_CACHE_V2}
 
 
 def package_versions() -> dict[str, str]:

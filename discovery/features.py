@@ -1,0 +1,280 @@
+"""Featurisers for materials: compositions, crystal structures and molecules as numbers.
+
+Composition features are statistics of element properties over a composition,
+weighted by atomic fraction, in the spirit of Magpie (Ward et al., npj Comput.
+Mater. 2, 16028, 2016); the element data come from pymatgen. Structure features
+add what the arrangement of atoms tells: density, volume per atom, packing
+fraction, coordination and a radial fingerprint. A pool is built from a column of
+formulas, or from structures, in one call.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from ase import Atoms
+from ase.neighborlist import NeighborList, natural_cutoffs
+from pymatgen.core import Composition, Element, Molecule, Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from discovery.exceptions import PoolError
+from discovery.space import CandidatePool
+
+#: Element properties summarised over a composition, by feature name.
+ELEMENT_PROPERTIES = (
+    "atomic_number",
+    "atomic_mass",
+    "electronegativity",
+    "atomic_radius",
+    "row",
+    "group",
+    "valence_electrons",
+    "molar_volume",
+)
+STATISTICS = ("mean", "std", "min", "max", "range")
+#: Outer radius of the radial fingerprint (angstrom) and its number of bins.
+RADIAL_CUTOFF = 6.0
+RADIAL_BINS = 12
+_ANGSTROM3_PER_CM3_MOL = 1e24 / 6.02214076e23
+
+
+@cache
+def element_properties(symbol: str) -> dict[str, float]:
+    """The properties of ``ELEMENT_PROPERTIES`` for one element (NaN where unknown).
+
+    Valence electrons are those outside the noble-gas core of the element's
+    ground-state configuration (Fe: [Ar] 3d6 4s2 -> 8).
+    """
+    element = Element(symbol)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pymatgen warns, then answers NaN, for missing data
+        radius = element.atomic_radius
+        volume = element.molar_volume
+        return {
+            "atomic_number": float(element.Z),
+            "atomic_mass": float(element.atomic_mass),
+            "electronegativity": float(element.X),
+            "atomic_radius": np.nan if radius is None else float(radius),
+            "row": float(element.row),
+            "group": float(element.group),
+            "valence_electrons": float(_valence_electrons(element)),
+            "molar_volume": np.nan if volume is None else float(volume),
+        }
+
+
+def _valence_electrons(element: Element) -> int:
+    shells = element.electronic_structure.split(".")
+    outside_core = [s for s in shells if not s.startswith("[")]
+    return sum(int(shell[2:]) for shell in outside_core if shell[2:].isdigit())
+
+
+def parse_composition(formula: Any, where: str = "") -> Composition:
+    """A pymatgen Composition from a formula (or a Composition), with a clear error.
+
+    Raises:
+        PoolError: the formula cannot be parsed or names no element.
+    """
+    if isinstance(formula, Composition):
+        return formula
+    try:
+        composition = Composition(str(formula))
+    except Exception as error:  # pymatgen raises ValueError, KeyError or its own errors
+        raise PoolError(f"{where}unparsable formula {formula!r} ({error})") from None
+    # pymatgen reads unknown symbols as placeholder ("dummy") species
+    unknown = [str(e) for e in composition.elements if not isinstance(e, Element)]
+    if unknown:
+        raise PoolError(f"{where}unparsable formula {formula!r} (unknown elements {unknown})")
+    if composition.num_atoms <= 0:
+        raise PoolError(f"{where}formula {formula!r} has no atoms")
+    return composition
+
+
+def composition_features(
+    formulas: Sequence[Any], properties: Sequence[str] = ELEMENT_PROPERTIES
+) -> pd.DataFrame:
+    """Fraction-weighted statistics of element properties, one row per composition.
+
+    For each property p, with atomic fractions x_i: mean = sum x_i p_i, std =
+    sqrt(sum x_i (p_i - mean)^2), min, max and range over the elements present.
+    Columns are named ``"<statistic> <property>"``, plus ``"n elements"``.
+
+    Args:
+        formulas: formulas ("Fe2O3") or pymatgen Compositions.
+        properties: names from :data:`ELEMENT_PROPERTIES`.
+
+    Returns:
+        (n, 5 * len(properties) + 1) frame; NaN where an element lacks a property.
+
+    Raises:
+        PoolError: an unparsable formula (naming its row) or an unknown property.
+    """
+    unknown = sorted(set(properties) - set(ELEMENT_PROPERTIES))
+    if unknown:
+        raise PoolError(f"features: unknown element properties {unknown}; use {ELEMENT_PROPERTIES}")
+    rows = []
+    for position, formula in enumerate(formulas):
+        composition = parse_composition(formula, f"features: row {position}: ")
+        fractions = composition.fractional_composition.get_el_amt_dict()
+        weights = np.array(list(fractions.values()))
+        table = np.array(
+            [[element_properties(symbol)[p] for p in properties] for symbol in fractions]
+        )
+        mean = weights @ table
+        row = {"n elements": float(len(fractions))}
+        stats = {
+            "mean": mean,
+            "std": np.sqrt(weights @ (table - mean) ** 2),
+            "min": table.min(axis=0),
+            "max": table.max(axis=0),
+            "range": table.max(axis=0) - table.min(axis=0),
+        }
+        for statistic, values in stats.items():
+            row.update(
+                {f"{statistic} {p}": float(v) for p, v in zip(properties, values, strict=True)}
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def as_atoms(structure: Any) -> Atoms:
+    """ASE Atoms from Atoms, a pymatgen Structure or Molecule (through pymatgen's adaptor).
+
+    Raises:
+        PoolError: anything else.
+    """
+    if isinstance(structure, Atoms):
+        return structure.copy()
+    if isinstance(structure, (Structure, Molecule)):
+        return AseAtomsAdaptor.get_atoms(structure)
+    raise PoolError(
+        f"features: expected ase Atoms or a pymatgen Structure/Molecule, "
+        f"got {type(structure).__name__}"
+    )
+
+
+def structure_features(structures: Sequence[Any]) -> pd.DataFrame:
+    """Composition features plus descriptors of the arrangement, one row per structure.
+
+    Added columns: ``atoms``; for periodic structures ``density`` (g/cm^3),
+    ``volume per atom`` (A^3) and ``packing fraction`` (sum of atomic-radius
+    spheres over the cell volume); for every structure ``mean coordination``
+    (neighbours within the sum of natural covalent radii) and a radial
+    fingerprint ``rdf <r>`` (pairs per atom in bins of width 0.5 A up to 6 A).
+
+    Raises:
+        PoolError: an object that is not a structure.
+    """
+    atoms_list = [as_atoms(s) for s in structures]
+    formulas = [a.get_chemical_formula() for a in atoms_list]
+    table = composition_features(formulas)
+    extra = pd.DataFrame([_arrangement(atoms) for atoms in atoms_list])
+    return pd.concat([table, extra], axis=1)
+
+
+def _arrangement(atoms: Atoms) -> dict[str, float]:
+    count = len(atoms)
+    row: dict[str, float] = {"atoms": float(count)}
+    periodic = bool(atoms.pbc.all()) and atoms.cell.volume > 0
+    if periodic:
+        volume = float(atoms.cell.volume)
+        radii = [element_properties(s)["atomic_radius"] for s in atoms.get_chemical_symbols()]
+        row["density"] = float(atoms.get_masses().sum()) / volume * 1.66053906660
+        row["volume per atom"] = volume / count
+        row["packing fraction"] = float(np.sum(4.0 / 3.0 * np.pi * np.power(radii, 3))) / volume
+    neighbours = NeighborList(natural_cutoffs(atoms), self_interaction=False, bothways=True)
+    neighbours.update(atoms)
+    row["mean coordination"] = float(
+        np.mean([len(neighbours.get_neighbors(i)[0]) for i in range(count)])
+    )
+    row.update(_radial_fingerprint(atoms))
+    return row
+
+
+def _radial_fingerprint(atoms: Atoms) -> dict[str, float]:
+    from ase.neighborlist import neighbor_list
+
+    edges = np.linspace(0.0, RADIAL_CUTOFF, RADIAL_BINS + 1)
+    if atoms.pbc.any():
+        distances = neighbor_list("d", atoms, RADIAL_CUTOFF)
+    else:
+        matrix = atoms.get_all_distances()
+        distances = matrix[np.triu_indices(len(atoms), k=1)]
+        distances = np.concatenate([distances, distances])  # both ways, as neighbor_list counts
+    counts, _ = np.histogram(distances, bins=edges)
+    centres = (edges[:-1] + edges[1:]) / 2
+    return {f"rdf {c:.2f}": float(n) / len(atoms) for c, n in zip(centres, counts, strict=True)}
+
+
+def pool_from_compositions(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    properties: Sequence[str] = ELEMENT_PROPERTIES,
+    **options: Any,
+) -> CandidatePool:
+    """A pool whose features are the composition features of ``frame[column]``.
+
+    The features are added to the table as columns (so a stored campaign can be
+    rebuilt from its table); the formula column itself is kept but not a feature.
+    Element properties missing for some element (e.g. the electronegativity of
+    He) are imputed with the pool's mean unless ``impute`` says otherwise.
+
+    Args:
+        frame: one row per candidate, with the formulas in ``column``.
+        column: the formula column.
+        properties: element properties to summarise.
+        **options: passed to :meth:`CandidatePool.from_frame` (``id_column``,
+            ``objective``, ``exclude``, ``impute``).
+
+    Raises:
+        PoolError: the column is missing, or a formula cannot be parsed.
+    """
+    if column not in frame.columns:
+        raise PoolError(f"pool: formula column '{column}' not in the columns {list(frame.columns)}")
+    features = composition_features(frame[column].tolist(), properties)
+    return _pool_with(frame, features, column, options)
+
+
+def pool_from_structures(
+    structures: Mapping[str, Any], frame: pd.DataFrame | None = None, **options: Any
+) -> CandidatePool:
+    """A pool whose features are the :func:`structure_features` of ``structures``.
+
+    Args:
+        structures: candidate id -> ase Atoms or pymatgen Structure/Molecule; the
+            same mapping is what a structure oracle (``AseOracle``) computes.
+        frame: further columns by candidate (indexed like ``structures``), such as
+            a known objective; kept in the table, not used as features unless
+            ``options`` says so.
+        **options: passed to :meth:`CandidatePool.from_frame`.
+
+    Raises:
+        PoolError: no structures, or an object that is not a structure.
+    """
+    if not structures:
+        raise PoolError("pool: no structures given")
+    ids = [str(i) for i in structures]
+    table = pd.DataFrame({"candidate_id": ids})
+    table["formula"] = [as_atoms(s).get_chemical_formula() for s in structures.values()]
+    if frame is not None:
+        table = table.join(frame.reset_index(drop=True).set_index(pd.Index(ids)), on="candidate_id")
+    features = structure_features(list(structures.values()))
+    options.setdefault("id_column", "candidate_id")
+    return _pool_with(table, features, "formula", options)
+
+
+def _pool_with(
+    frame: pd.DataFrame, features: pd.DataFrame, column: str, options: dict
+) -> CandidatePool:
+    features = features.loc[:, features.notna().any()]  # a property no element has
+    table = pd.concat([frame.reset_index(drop=True), features], axis=1)
+    options = dict(options)
+    options.setdefault("impute", "mean")
+    options.setdefault("features", list(features.columns))
+    excluded = [c for c in options.pop("exclude", ()) if c != column]
+    return CandidatePool.from_frame(table, exclude=[column, *excluded], **options)

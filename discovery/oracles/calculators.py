@@ -1,0 +1,198 @@
+"""ASE calculators by configuration: a name or an import path, keyword arguments, and the
+checks that can be made before any calculation is spent.
+
+Names are ASE's own (``ase.calculators.calculator.get_calculator_class``: "emt",
+"lj", "espresso", "vasp", "gpaw", ...) plus "tblite" (GFN2-xTB, from the package of
+that name); anything else is given as ``"package.module:Class"``. A calculator
+that needs an executable, pseudopotentials or a licence is checked at
+construction: a missing one is a :class:`ConfigurationError` naming what to set.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shlex
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from discovery.exceptions import ConfigurationError
+
+#: Calculators outside ASE, by name: the module whose import makes the class available.
+EXTERNAL_CALCULATORS = {"tblite": ("tblite.ase", "TBLite", "pip install 'discovery[dft]'")}
+
+
+@dataclass(frozen=True)
+class CalculatorSpec:
+    """Which calculator to build and with what arguments; plain data, so it pickles.
+
+    Attributes:
+        name: an ASE calculator name, "tblite", or ``"package.module:Class"``.
+        parameters: keyword arguments of the calculator's constructor. For
+            "espresso", ``command`` and ``pseudo_dir`` build its profile when no
+            ``profile`` is given.
+    """
+
+    name: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def calculator_class(self) -> type:
+        """The calculator's class.
+
+        Raises:
+            ConfigurationError: unknown name, or its package is not installed.
+        """
+        return calculator_class(self.name)
+
+    def build(self) -> Any:
+        """A fresh calculator (one per calculation: calculators keep state)."""
+        cls = self.calculator_class()
+        parameters = dict(self.parameters)
+        if self.name == "espresso" and "profile" not in parameters and "command" in parameters:
+            from ase.calculators.espresso import EspressoProfile
+
+            parameters["profile"] = EspressoProfile(
+                command=parameters.pop("command"), pseudo_dir=parameters.pop("pseudo_dir", ".")
+            )
+        try:
+            return cls(**parameters)
+        except TypeError as error:
+            raise ConfigurationError(f"calculator '{self.name}': {error}") from None
+
+
+def calculator_class(name: str) -> type:
+    """The class of a calculator name or ``"package.module:Class"`` import path.
+
+    Raises:
+        ConfigurationError: unknown name, missing package, or a bad import path.
+    """
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"calculator: expected a name, got {name!r}")
+    if ":" in name:
+        module_name, _, class_name = name.partition(":")
+        try:
+            return getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as error:
+            raise ConfigurationError(f"calculator '{name}': cannot import ({error})") from None
+    if name in EXTERNAL_CALCULATORS:
+        module_name, class_name, install = EXTERNAL_CALCULATORS[name]
+        try:
+            return getattr(importlib.import_module(module_name), class_name)
+        except ImportError:
+            raise ConfigurationError(
+                f"calculator '{name}': its package is not installed ({install})"
+            ) from None
+    from ase.calculators.calculator import get_calculator_class
+    from ase.calculators.names import names
+
+    if name not in names:
+        known = sorted([*names, *EXTERNAL_CALCULATORS])
+        raise ConfigurationError(
+            f"calculator: unknown name '{name}'; use one of {known} or 'package.module:Class'"
+        )
+    try:
+        return get_calculator_class(name)
+    except ImportError as error:
+        raise ConfigurationError(
+            f"calculator '{name}': its Python package is not installed ({error})"
+        ) from None
+
+
+def check_calculator(spec: CalculatorSpec) -> None:
+    """What can be checked before a calculation: the class, its executable, its data.
+
+    Raises:
+        ConfigurationError: the calculator cannot run here, with what to install or set.
+    """
+    spec.calculator_class()
+    check = _CHECKS.get(spec.name)
+    if check is not None:
+        check(spec.parameters)
+
+
+def require_executable(command: str | list[str], calculator: str, hint: str) -> None:
+    """The command's program (after launchers such as mpirun) is on the PATH.
+
+    Raises:
+        ConfigurationError: it is not, naming the program and ``hint``.
+    """
+    words = shlex.split(command) if isinstance(command, str) else list(command)
+    programs = [w for w in words if not w.startswith("-") and not w.isdigit()]
+    launchers = {"mpirun", "mpiexec", "srun", "aprun", "time"}
+    program = next((w for w in programs if Path(w).name not in launchers), None)
+    if program is None:
+        raise ConfigurationError(f"calculator '{calculator}': empty command {command!r}; {hint}")
+    if "PREFIX" in program:  # ASE substitutes the run's file prefix here
+        return
+    if shutil.which(program) is None:
+        raise ConfigurationError(
+            f"calculator '{calculator}': executable '{program}' not found on PATH; {hint}"
+        )
+
+
+def _check_espresso(parameters: dict[str, Any]) -> None:
+    hint = "install Quantum ESPRESSO and pass command='pw.x' and pseudo_dir=... (or an ASE profile)"
+    profile = parameters.get("profile")
+    if profile is not None:
+        command, pseudo_dir = profile.command, getattr(profile, "pseudo_dir", None)
+    elif "command" in parameters:
+        command, pseudo_dir = parameters["command"], parameters.get("pseudo_dir")
+    else:
+        command, pseudo_dir = _espresso_from_ase_config(hint)
+    require_executable(command, "espresso", hint)
+    if pseudo_dir is None or not Path(pseudo_dir).is_dir():
+        raise ConfigurationError(
+            f"calculator 'espresso': pseudopotential folder {pseudo_dir!r} not found; {hint}"
+        )
+    for element, filename in (parameters.get("pseudopotentials") or {}).items():
+        if not (Path(pseudo_dir) / filename).is_file():
+            raise ConfigurationError(
+                f"calculator 'espresso': pseudopotential '{filename}' for {element} "
+                f"not in {pseudo_dir}"
+            )
+
+
+def _espresso_from_ase_config(hint: str) -> tuple[str, str | None]:
+    from ase.config import cfg
+
+    if "espresso" not in cfg.parser:
+        raise ConfigurationError(f"calculator 'espresso': not configured; {hint}")
+    section = cfg.parser["espresso"]
+    return section.get("command", ""), section.get("pseudo_dir")
+
+
+def _check_vasp(parameters: dict[str, Any]) -> None:
+    hint = "set ASE_VASP_COMMAND (e.g. 'mpirun vasp_std') and VASP_PP_PATH, or pass command="
+    command = parameters.get("command") or next(
+        (os.environ[v] for v in ("ASE_VASP_COMMAND", "VASP_COMMAND") if v in os.environ), None
+    )
+    if command is None and "VASP_SCRIPT" not in os.environ:
+        raise ConfigurationError(f"calculator 'vasp': no command to run VASP; {hint}")
+    if command is not None:
+        require_executable(command, "vasp", hint)
+    pp_path = os.environ.get("VASP_PP_PATH")
+    if not pp_path or not Path(pp_path).is_dir():
+        raise ConfigurationError(
+            f"calculator 'vasp': VASP_PP_PATH ({pp_path!r}) is not a folder of POTCARs "
+            "(VASP's licence covers them; point VASP_PP_PATH at your copy)"
+        )
+
+
+def _check_gpaw(parameters: dict[str, Any]) -> None:
+    try:
+        from gpaw import setup_paths  # noqa: F401  # imported to check the installation
+    except ImportError:
+        raise ConfigurationError(
+            "calculator 'gpaw': GPAW is not installed (pip install gpaw, then "
+            "'gpaw install-data DIR' for its PAW setups)"
+        ) from None
+
+
+_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "espresso": _check_espresso,
+    "vasp": _check_vasp,
+    "gpaw": _check_gpaw,
+}

@@ -1,0 +1,246 @@
+import io
+import json
+import os
+import stat
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.build import bulk, molecule
+from ase.calculators.emt import EMT
+from ase.eos import EquationOfState
+from ase.io import read
+
+from discovery import Campaign
+from discovery.exceptions import ConfigurationError
+from discovery.features import pool_from_structures
+from discovery.oracles.ase import AseOracle
+from discovery.space import Candidate
+from discovery.store import CampaignStore
+from discovery.store_cache import OracleCache
+from tests.oracles.conformance import check_oracle, wait_for
+
+
+def measure(oracle, structure_id="x", **parameters):
+    status = wait_for(oracle, oracle.submit(Candidate(structure_id, parameters)))
+    return status
+
+
+def test_ase_oracle_conformance():
+    check_oracle(AseOracle("emt", {"cu": bulk("Cu")}), Candidate("cu", {}), "energy_per_atom")
+
+
+def test_emt_copper_relaxes_to_the_lattice_constant_and_energy_of_ases_equation_of_state():
+    volumes, energies = [], []
+    for a in np.linspace(3.5, 3.7, 9):
+        crystal = bulk("Cu", "fcc", a=a)
+        crystal.calc = EMT()
+        volumes.append(crystal.get_volume())
+        energies.append(crystal.get_potential_energy())
+    volume, energy, _ = EquationOfState(volumes, energies).fit()
+    lattice = (4 * volume) ** (1 / 3)  # the primitive fcc cell holds a quarter of the cube
+
+    oracle = AseOracle(
+        "emt", {"cu": bulk("Cu", "fcc", a=3.8)}, relax=True, relax_cell=True, fmax=1e-3
+    )
+    status = measure(oracle, "cu")
+    assert status.state == "succeeded", status.error
+    relaxed = read_structure(status)
+    assert (4 * relaxed.get_volume()) ** (1 / 3) == pytest.approx(lattice, abs=2e-3)
+    assert status.result["energy_per_atom"] == pytest.approx(energy, abs=1e-4)
+
+
+def read_structure(status) -> Atoms:
+    from io import StringIO
+
+    return read(StringIO(status.result["structure"]), format="extxyz")
+
+
+def test_lennard_jones_dimer_relaxes_to_two_to_the_sixth_sigma_with_energy_minus_epsilon():
+    dimer = Atoms("Ar2", positions=[[0, 0, 0], [0, 0, 1.3]])
+    oracle = AseOracle(
+        "lj",
+        {"dimer": dimer},
+        parameters={"sigma": 1.0, "epsilon": 1.0, "rc": 100.0},
+        property="energy",
+        relax=True,
+        fmax=1e-5,
+    )
+    status = measure(oracle, "dimer")
+    assert status.state == "succeeded", status.error
+    assert read_structure(status).get_distance(0, 1) == pytest.approx(2 ** (1 / 6), abs=1e-4)
+    assert status.result["energy"] == pytest.approx(-1.0, abs=1e-4)
+
+
+def test_tblite_gfn2_water_has_a_finite_energy_and_the_known_oh_bond():
+    pytest.importorskip("tblite")
+    oracle = AseOracle(
+        "tblite",
+        {"water": molecule("H2O")},
+        parameters={"method": "GFN2-xTB", "verbosity": 0},
+        property="energy",
+        relax=True,
+        fmax=0.01,
+    )
+    status = measure(oracle, "water")
+    assert status.state == "succeeded", status.error
+    assert np.isfinite(status.result["energy"])
+    assert read_structure(status).get_distance(0, 1) == pytest.approx(0.96, abs=0.03)
+
+
+def test_formation_energy_is_against_the_relaxed_elements():
+    alloy = bulk("Cu", "fcc", a=3.8, cubic=True)
+    alloy.symbols[[0, 1]] = "Au"
+    oracle = AseOracle(
+        "emt",
+        {"cu": bulk("Cu", cubic=True), "cuau": alloy},
+        property="formation_energy_per_atom",
+        relax=True,
+        relax_cell=True,
+        fmax=1e-3,
+    )
+    pure, mixed = measure(oracle, "cu"), measure(oracle, "cuau")
+    assert pure.result["formation_energy_per_atom"] == pytest.approx(0.0, abs=1e-4)
+    assert mixed.result["formation_energy_per_atom"] < -0.005  # EMT mixes Cu and Au
+    assert set(mixed.result["reference_energies"]) == {"Au", "Cu"}
+
+
+def test_reference_energies_are_kept_in_the_store_and_read_back(tmp_path):
+    structures = {"cu": bulk("Cu"), "au": bulk("Au")}
+    oracle = AseOracle("emt", structures, property="formation_energy_per_atom", relax=True)
+    store = CampaignStore(tmp_path / "s.sqlite")
+    cache = OracleCache(store)
+    oracle.prepare(cache)
+    (key,) = list(cache)
+    assert set(cache[key]) == {"Au", "Cu"}
+    cache[key] = {"Au": 0.0, "Cu": 1.0}  # as if a resumed run found these
+    again = AseOracle("emt", structures, property="formation_energy_per_atom", relax=True)
+    again.prepare(cache)
+    store.close()
+    status = measure(again, "cu")
+    assert status.result["formation_energy_per_atom"] == pytest.approx(
+        status.result["energy_per_atom"] - 1.0
+    )
+
+
+def failure(oracle, structure_id="x"):
+    status = measure(oracle, structure_id)
+    assert status.state == "failed"
+    return status.error_class, status.error
+
+
+def test_a_relaxation_out_of_steps_fails_as_an_instrument_failure():
+    rattled = bulk("Cu", cubic=True) * (2, 1, 1)
+    rattled.rattle(0.2, seed=1)
+    error_class, error = failure(AseOracle("emt", {"x": rattled}, relax=True, steps=2, fmax=1e-4))
+    assert error_class == "instrument" and "did not converge in 2 steps" in error
+
+
+def test_an_exploded_geometry_fails_as_an_instrument_failure():
+    crushed = Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 0.1]])
+    error_class, error = failure(AseOracle("emt", {"x": crushed}))
+    assert error_class == "instrument" and "geometry exploded" in error
+
+
+def test_a_relaxation_past_its_time_limit_fails_as_a_timeout():
+    rattled = bulk("Cu", cubic=True) * (3, 3, 3)
+    rattled.rattle(0.1, seed=2)
+    oracle = AseOracle("emt", {"x": rattled}, relax=True, fmax=1e-6, steps=10_000, timeout=1e-3)
+    error_class, error = failure(oracle)
+    assert error_class == "timeout" and "stopped after" in error
+
+
+def test_a_campaign_over_structures_stores_the_relaxed_structure(tmp_path):
+    structures = {f"cu{a:.2f}": bulk("Cu", "fcc", a=a) for a in np.linspace(3.4, 3.8, 8)}
+    campaign = Campaign(
+        pool_from_structures(structures),
+        AseOracle("emt", structures, relax=True),
+        objective="energy_per_atom",
+        maximize=False,
+        surrogate="forest",
+        n_initial=2,
+        budget=3,
+        store=tmp_path / "s.sqlite",
+    )
+    result = campaign.run(progress=False)
+    assert result.summary()["succeeded"] == 3
+    store = CampaignStore(tmp_path / "s.sqlite", read_only=True)
+    results = store.history("energy_per_atom")["result_json"].map(json.loads)
+    store.close()
+    for result in results:
+        relaxed = read(io.StringIO(result["structure"]), format="extxyz")
+        assert relaxed.get_chemical_formula() == "Cu"
+        assert relaxed.get_potential_energy() == pytest.approx(result["energy"])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"calculator": "no-such-code"}, "unknown name 'no-such-code'"),
+        ({"calculator": "emt", "property": "band_gap"}, "cannot compute 'band_gap'"),
+        ({"calculator": "emt", "property": "enthalpy"}, "unknown property 'enthalpy'"),
+        ({"calculator": "emt", "relax": True, "optimizer": "Newton"}, "unknown optimizer 'Newton'"),
+        ({"calculator": "no.such.module:Calc"}, "cannot import"),
+        (
+            {"calculator": "espresso", "parameters": {"command": "pw.x", "pseudo_dir": "."}},
+            "executable 'pw.x' not found on PATH",
+        ),
+        (
+            {
+                "calculator": "espresso",
+                "parameters": {"command": "mpirun -np 4 pw.x", "pseudo_dir": "."},
+            },
+            "executable 'pw.x' not found on PATH",
+        ),
+    ],
+)
+def test_bad_configuration_fails_at_construction_with_one_line(options, message):
+    with pytest.raises(ConfigurationError, match=message) as caught:
+        AseOracle(structures={"cu": bulk("Cu")}, **options)
+    assert "\n" not in str(caught.value)
+
+
+def fake_program(folder, name):
+    path = folder / name
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+def test_espresso_is_built_from_configuration_when_its_executable_and_pseudopotentials_exist(
+    tmp_path, monkeypatch
+):
+    fake_program(tmp_path, "pw.x")
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    (tmp_path / "Cu.pbe.UPF").write_text("pseudopotential")
+    parameters = {
+        "command": "pw.x",
+        "pseudo_dir": str(tmp_path),
+        "pseudopotentials": {"Cu": "Cu.pbe.UPF"},
+        "kpts": (4, 4, 4),
+        "input_data": {"system": {"ecutwfc": 40}},
+    }
+    oracle = AseOracle("espresso", {"cu": bulk("Cu")}, parameters=parameters)
+    calculator = oracle.calculation.spec.build()
+    assert calculator.profile.command == "pw.x" and calculator.profile.pseudo_dir == str(tmp_path)
+    assert calculator.parameters["kpts"] == (4, 4, 4)
+    missing = dict(parameters, pseudopotentials={"Cu": "Cu.missing.UPF"})
+    with pytest.raises(ConfigurationError, match=r"pseudopotential 'Cu\.missing\.UPF' for Cu"):
+        AseOracle("espresso", {"cu": bulk("Cu")}, parameters=missing)
+
+
+def test_vasp_needs_its_command_and_licensed_potentials(tmp_path, monkeypatch):
+    for variable in ("ASE_VASP_COMMAND", "VASP_COMMAND", "VASP_SCRIPT", "VASP_PP_PATH"):
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(ConfigurationError, match="no command to run VASP"):
+        AseOracle("vasp", {"cu": bulk("Cu")})
+    monkeypatch.setenv("ASE_VASP_COMMAND", "mpirun vasp_std")
+    with pytest.raises(ConfigurationError, match="executable 'vasp_std' not found"):
+        AseOracle("vasp", {"cu": bulk("Cu")})
+    fake_program(tmp_path, "vasp_std")
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(ConfigurationError, match="VASP_PP_PATH"):
+        AseOracle("vasp", {"cu": bulk("Cu")})
+    monkeypatch.setenv("VASP_PP_PATH", str(tmp_path))
+    oracle = AseOracle("vasp", {"cu": bulk("Cu")}, parameters={"xc": "PBE", "encut": 400})
+    assert oracle.calculation.spec.build().float_params["encut"] == 400

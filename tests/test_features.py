@@ -1,0 +1,72 @@
+import numpy as np
+import pandas as pd
+import pytest
+from ase.build import bulk, molecule
+from pymatgen.core import Lattice, Structure
+
+from discovery.exceptions import PoolError
+from discovery.features import (
+    composition_features,
+    pool_from_compositions,
+    pool_from_structures,
+    structure_features,
+)
+
+
+def test_composition_features_of_fe2o3_are_the_fraction_weighted_statistics():
+    row = composition_features(["Fe2O3"]).iloc[0]
+    # Fe: Z 26, X 1.83, 8 valence electrons; O: Z 8, X 3.44, 6; fractions 0.4 and 0.6
+    assert row["mean atomic_number"] == pytest.approx(0.4 * 26 + 0.6 * 8)
+    assert row["std atomic_number"] == pytest.approx(
+        np.sqrt(0.4 * (26 - 15.2) ** 2 + 0.6 * (8 - 15.2) ** 2)
+    )
+    assert (row["min atomic_number"], row["max atomic_number"]) == (8, 26)
+    assert row["range atomic_number"] == 18
+    assert row["mean electronegativity"] == pytest.approx(0.4 * 1.83 + 0.6 * 3.44)
+    assert row["mean valence_electrons"] == pytest.approx(0.4 * 8 + 0.6 * 6)
+    assert row["n elements"] == 2
+
+
+def test_an_unparsable_formula_is_named_with_its_row():
+    with pytest.raises(PoolError, match=r"row 1: unparsable formula 'Xq2O'"):
+        composition_features(["NaCl", "Xq2O"])
+
+
+def test_a_composition_pool_keeps_the_formula_but_does_not_learn_from_it():
+    frame = pd.DataFrame(
+        {"formula": ["NaCl", "KBr", "GaAs", "Si", "He"], "gap": [8.5, 7.4, 1.4, 1.1, 0]}
+    )
+    pool = pool_from_compositions(frame, "formula", objective="gap")
+    assert len(pool) == 5
+    assert "formula" not in pool.feature_names and "gap" not in pool.feature_names
+    assert "mean electronegativity" in pool.feature_names
+    assert np.isfinite(pool.features).all()  # He's missing electronegativity is imputed
+    assert pool.frame.loc["2", "formula"] == "GaAs"
+
+
+def test_a_composition_pool_needs_its_formula_column():
+    with pytest.raises(PoolError, match="formula column 'formula' not in"):
+        pool_from_compositions(pd.DataFrame({"x": ["NaCl"]}), "formula")
+
+
+def test_structure_features_describe_density_and_coordination():
+    copper = bulk("Cu", "fcc", a=3.615, cubic=True)
+    salt = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+    table = structure_features([copper, salt, molecule("H2O")])
+    assert table.loc[0, "density"] == pytest.approx(8.93, rel=0.01)  # copper, g/cm^3
+    assert table.loc[1, "density"] == pytest.approx(2.16, rel=0.01)  # rock salt
+    assert list(table["mean coordination"]) == pytest.approx([12, 6, 4 / 3])
+    assert np.isnan(table.loc[2, "density"])  # a molecule has no cell
+    assert table.loc[0, "rdf 2.75"] == 12  # twelve nearest neighbours at 2.56 A
+
+
+def test_a_structure_pool_is_built_from_a_mapping_of_structures():
+    pool = pool_from_structures(
+        {"cu": bulk("Cu"), "ag": bulk("Ag"), "nacl": bulk("NaCl", "rocksalt", a=5.64)}
+    )
+    assert list(pool.ids) == ["cu", "ag", "nacl"]
+    assert pool.frame.loc["nacl", "formula"] == "ClNa"
+    with pytest.raises(PoolError, match="expected ase Atoms or a pymatgen"):
+        pool_from_structures({"x": "not a structure"})
