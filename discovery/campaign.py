@@ -38,6 +38,9 @@ class Campaign:
             driven only by :meth:`ask` and :meth:`tell`.
         objective: the measured property to optimise (the key in the oracle's result).
         maximize: True to maximise, False to minimise.
+        closest_to: aim for values as close as possible to this one instead (a
+            band gap of 1.4 eV, a melting point of 300 C); ``target`` is then a
+            tolerance to stop at.
         surrogate: "gp", "forest", "extra_trees" or an object with fit/predict.
         acquisition: "ei", "pi", "ucb", "uncertainty", "greedy", "thompson",
             "random", or a callable ``f(prediction, incumbent, maximize, *, rng, **params)``.
@@ -78,6 +81,7 @@ class Campaign:
         objective: str,
         *,
         maximize: bool = True,
+        closest_to: float | None = None,
         surrogate: str | Surrogate = "gp",
         acquisition: str | Acquisition | Callable = "ei",
         acquisition_params: dict[str, Any] | None = None,
@@ -116,6 +120,7 @@ class Campaign:
         self.config = CampaignConfig(
             objective=objective,
             maximize=bool(maximize),
+            closest_to=closest_to,
             budget=budget,
             n_initial=n_initial,
             batch_size=batch_size,
@@ -181,9 +186,8 @@ class Campaign:
 
     def __repr__(self) -> str:
         c = self.config
-        direction = "maximise" if c.maximize else "minimise"
         return (
-            f"Campaign('{c.name}': {direction} {c.objective} over {len(self.pool)} candidates, "
+            f"Campaign('{c.name}': {c.objective} ({c.direction}) over {len(self.pool)} candidates, "
             f"{c.surrogate}+{c.acquisition}, budget {c.budget})"
         )
 
@@ -208,9 +212,12 @@ class Campaign:
             stopped = CampaignRun(self, store).execute(progress)
             history = store.history(self.config.objective)
         return CampaignResult(
-            history=history_frame(history, self.config.objective, self.config.maximize),
+            history=history_frame(
+                history, self.config.objective, self.config.maximize, self.config.closest_to
+            ),
             objective=self.config.objective,
             maximize=self.config.maximize,
+            closest_to=self.config.closest_to,
             wall_seconds=time.perf_counter() - started,
             stopped_because=stopped,
         )

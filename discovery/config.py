@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+import numpy as np
 
 from discovery.exceptions import ConfigurationError
 
@@ -23,12 +26,16 @@ class CampaignConfig:
     Attributes:
         objective: the measured property to optimise.
         maximize: True to maximise, False to minimise.
+        closest_to: aim for measured values as close as possible to this value
+            (e.g. a band gap of 1.4 eV) instead of maximising or minimising;
+            the model learns -|value - closest_to| and maximises it.
         budget: total experiments, initial design included.
         n_initial: experiments in the initial design.
         batch_size: experiments chosen per iteration after the initial design.
         seed: seed of every random choice of the campaign.
         target: stop as soon as a measured value reaches this (>= when
-            maximising, <= when minimising).
+            maximising, <= when minimising; with ``closest_to``, as soon as a
+            value lies within ``target`` of it).
         surrogate: model name.
         acquisition: acquisition name.
         acquisition_params: keyword parameters of the acquisition (beta, xi).
@@ -51,6 +58,7 @@ class CampaignConfig:
 
     objective: str
     maximize: bool = True
+    closest_to: float | None = None
     budget: int = 50
     n_initial: int = 5
     batch_size: int = 1
@@ -114,6 +122,36 @@ class CampaignConfig:
             )
         if self.target is not None and not math.isfinite(self.target):
             raise ConfigurationError(f"{prefix}: target must be a finite number")
+        if self.closest_to is not None and not (
+            isinstance(self.closest_to, (int, float)) and math.isfinite(self.closest_to)
+        ):
+            raise ConfigurationError(
+                f"{prefix}: closest_to must be a finite number, got {self.closest_to!r}"
+            )
+        if self.closest_to is not None and self.target is not None and self.target < 0:
+            raise ConfigurationError(
+                f"{prefix}: with closest_to, target is a tolerance and must be >= 0"
+            )
+
+    @property
+    def direction(self) -> str:
+        """ "max", "min" or "closest to <value>", for messages and tables."""
+        if self.closest_to is not None:
+            return f"closest to {self.closest_to:g}"
+        return "max" if self.maximize else "min"
+
+    def utility(self, values: Sequence[float]) -> np.ndarray:
+        """What the model learns from measured values: the values themselves, or
+        -|value - closest_to| for a target objective (then larger is better)."""
+        values = np.asarray(values, dtype=np.float64)
+        if self.closest_to is None:
+            return values
+        return -np.abs(values - self.closest_to)
+
+    @property
+    def model_maximizes(self) -> bool:
+        """The direction of :meth:`utility`: a target objective's is maximised."""
+        return True if self.closest_to is not None else self.maximize
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as plain JSON-able values."""

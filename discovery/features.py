@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from ase import Atoms
-from ase.neighborlist import NeighborList, natural_cutoffs
+from ase.neighborlist import neighbor_list
 from pymatgen.core import Composition, Element, Molecule, Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
@@ -40,7 +40,9 @@ STATISTICS = ("mean", "std", "min", "max", "range")
 #: Outer radius of the radial fingerprint (angstrom) and its number of bins.
 RADIAL_CUTOFF = 6.0
 RADIAL_BINS = 12
-_ANGSTROM3_PER_CM3_MOL = 1e24 / 6.02214076e23
+#: Neighbours of an atom: those within this multiple of its nearest neighbour's distance.
+NEIGHBOUR_SHELL = 1.2
+GRAMS_PER_CM3 = 1.66053906660  # one atomic mass unit per cubic angstrom
 
 
 @cache
@@ -163,7 +165,9 @@ def structure_features(structures: Sequence[Any]) -> pd.DataFrame:
     Added columns: ``atoms``; for periodic structures ``density`` (g/cm^3),
     ``volume per atom`` (A^3) and ``packing fraction`` (sum of atomic-radius
     spheres over the cell volume); for every structure ``mean coordination``
-    (neighbours within the sum of natural covalent radii) and a radial
+    (neighbours within 1.2 times each atom's nearest distance), ``unlike
+    neighbour fraction`` (of those, the share of another element: chemical
+    order) and a radial
     fingerprint ``rdf <r>`` (pairs per atom in bins of width 0.5 A up to 6 A).
 
     Raises:
@@ -179,35 +183,36 @@ def structure_features(structures: Sequence[Any]) -> pd.DataFrame:
 def _arrangement(atoms: Atoms) -> dict[str, float]:
     count = len(atoms)
     row: dict[str, float] = {"atoms": float(count)}
-    periodic = bool(atoms.pbc.all()) and atoms.cell.volume > 0
-    if periodic:
+    if bool(atoms.pbc.all()) and atoms.cell.volume > 0:
         volume = float(atoms.cell.volume)
         radii = [element_properties(s)["atomic_radius"] for s in atoms.get_chemical_symbols()]
-        row["density"] = float(atoms.get_masses().sum()) / volume * 1.66053906660
+        row["density"] = float(atoms.get_masses().sum()) / volume * GRAMS_PER_CM3
         row["volume per atom"] = volume / count
         row["packing fraction"] = float(np.sum(4.0 / 3.0 * np.pi * np.power(radii, 3))) / volume
-    neighbours = NeighborList(natural_cutoffs(atoms), self_interaction=False, bothways=True)
-    neighbours.update(atoms)
-    row["mean coordination"] = float(
-        np.mean([len(neighbours.get_neighbors(i)[0]) for i in range(count)])
-    )
-    row.update(_radial_fingerprint(atoms))
+    first, second, distances = _pairs(atoms)
+    if distances.size:
+        nearest = np.full(count, np.inf)
+        np.minimum.at(nearest, first, distances)
+        bonded = distances <= NEIGHBOUR_SHELL * nearest[first]
+        numbers = atoms.get_atomic_numbers()
+        unlike = numbers[first[bonded]] != numbers[second[bonded]]
+        row["mean coordination"] = float(bonded.sum()) / count
+        row["unlike neighbour fraction"] = float(unlike.mean())
+    edges = np.linspace(0.0, RADIAL_CUTOFF, RADIAL_BINS + 1)
+    counts, _ = np.histogram(distances, bins=edges)
+    centres = (edges[:-1] + edges[1:]) / 2
+    row.update({f"rdf {c:.2f}": float(n) / count for c, n in zip(centres, counts, strict=True)})
     return row
 
 
-def _radial_fingerprint(atoms: Atoms) -> dict[str, float]:
-    from ase.neighborlist import neighbor_list
-
-    edges = np.linspace(0.0, RADIAL_CUTOFF, RADIAL_BINS + 1)
+def _pairs(atoms: Atoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, distance) of every ordered pair closer than the radial cutoff, through
+    periodic images where the structure is periodic."""
     if atoms.pbc.any():
-        distances = neighbor_list("d", atoms, RADIAL_CUTOFF)
-    else:
-        matrix = atoms.get_all_distances()
-        distances = matrix[np.triu_indices(len(atoms), k=1)]
-        distances = np.concatenate([distances, distances])  # both ways, as neighbor_list counts
-    counts, _ = np.histogram(distances, bins=edges)
-    centres = (edges[:-1] + edges[1:]) / 2
-    return {f"rdf {c:.2f}": float(n) / len(atoms) for c, n in zip(centres, counts, strict=True)}
+        return neighbor_list("ijd", atoms, RADIAL_CUTOFF)
+    matrix = atoms.get_all_distances()
+    first, second = np.nonzero(~np.eye(len(atoms), dtype=bool) & (matrix < RADIAL_CUTOFF))
+    return first, second, matrix[first, second]
 
 
 def pool_from_compositions(

@@ -26,7 +26,31 @@ def history_columns(objective: str) -> list[str]:
     ]
 
 
-def history_frame(jobs: pd.DataFrame, objective: str, maximize: bool) -> pd.DataFrame:
+def best_position(values: Any, maximize: bool, closest_to: float | None = None) -> int:
+    """Position of the best value (the first on ties): the largest, the smallest, or
+    the one closest to ``closest_to``."""
+    values = np.asarray(values, dtype=np.float64)
+    if closest_to is not None:
+        return int(np.argmin(np.abs(values - closest_to)))
+    return int(np.argmax(values) if maximize else np.argmin(values))
+
+
+def _running_best(measured: pd.Series, maximize: bool, closest_to: float | None) -> pd.Series:
+    if closest_to is None:
+        return measured.cummax() if maximize else measured.cummin()
+    best, running = np.nan, []
+    for value in measured:
+        if not np.isnan(value) and (
+            np.isnan(best) or abs(value - closest_to) < abs(best - closest_to)
+        ):
+            best = value
+        running.append(best)
+    return pd.Series(running, index=measured.index, dtype=np.float64)
+
+
+def history_frame(
+    jobs: pd.DataFrame, objective: str, maximize: bool, closest_to: float | None = None
+) -> pd.DataFrame:
     """The history table from the store's job rows: one row per experiment, in order,
     with ``best_so_far`` and the columns of :func:`history_columns` first.
     """
@@ -38,8 +62,7 @@ def history_frame(jobs: pd.DataFrame, objective: str, maximize: bool) -> pd.Data
     for column in ("fit_seconds", "selection_seconds"):
         frame[column] = frame[column].fillna(0.0)
     measured = frame[objective].where(frame["state"] == "succeeded")
-    running = measured.cummax() if maximize else measured.cummin()
-    frame["best_so_far"] = running.ffill()
+    frame["best_so_far"] = _running_best(measured, maximize, closest_to).ffill()
     first = history_columns(objective)
     return frame[first + [c for c in frame.columns if c not in first]]
 
@@ -58,6 +81,7 @@ class CampaignResult:
         maximize: the direction.
         wall_seconds: time the whole run took.
         stopped_because: "budget", "target" or "pool exhausted".
+        closest_to: the value a target objective aims for (None: max or min).
     """
 
     history: pd.DataFrame
@@ -65,6 +89,7 @@ class CampaignResult:
     maximize: bool
     wall_seconds: float = 0.0
     stopped_because: str = "budget"
+    closest_to: float | None = None
 
     @property
     def measured(self) -> pd.DataFrame:
@@ -78,8 +103,17 @@ class CampaignResult:
         if measured.empty:
             return None
         values = measured[self.objective].to_numpy()
-        position = int(np.argmax(values) if self.maximize else np.argmin(values))
-        return measured.iloc[position]
+        return measured.iloc[best_position(values, self.maximize, self.closest_to)]
+
+    def first_found(self, candidate_ids: set[str]) -> int | None:
+        """The experiment (1-based, in order of dispatch) that first measured one of
+        ``candidate_ids`` (e.g. the known top 5 % of a benchmark), or None."""
+        for position, (candidate_id, state) in enumerate(
+            zip(self.history["candidate_id"], self.history["state"], strict=True), start=1
+        ):
+            if candidate_id in candidate_ids and state == "succeeded":
+                return position
+        return None
 
     def summary(self) -> dict[str, Any]:
         """Best value, where it was found, and the time spent per iteration."""

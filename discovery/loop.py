@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from discovery.diagnostics import surrogate_cv_score
 from discovery.dispatch import Dispatcher, RetryPolicy
 from discovery.exceptions import ConfigurationError
+from discovery.history import best_position
 from discovery.prediction import Prediction
 from discovery.store import ASKED, CREATED, OPEN_STATES, SUBMITTED, CampaignStore, Job
 from discovery.store_cache import OracleCache
@@ -85,13 +86,19 @@ class CampaignRun:
 
     @property
     def incumbent(self) -> float:
-        return max(self.values) if self.config.maximize else min(self.values)
+        """The best of the measurements, on the scale the model learns (utility)."""
+        utility = self.config.utility(self.values)
+        return float(utility.max() if self.config.model_maximizes else utility.min())
 
     def _target_reached(self) -> bool:
-        target = self.config.target
-        if target is None or not self.values:
+        config = self.config
+        if config.target is None or not self.values:
             return False
-        return self.incumbent >= target if self.config.maximize else self.incumbent <= target
+        if config.closest_to is not None:
+            return -self.incumbent <= config.target
+        return (
+            self.incumbent >= config.target if config.maximize else self.incumbent <= config.target
+        )
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -166,7 +173,10 @@ class CampaignRun:
         return pending, self._choose_and_record(min(k, remaining), ASKED)
 
     def _best_text(self) -> str:
-        return f"{self.incumbent:.4g}" if self.values else "-"
+        if not self.values:
+            return "-"
+        best = best_position(self.values, self.config.maximize, self.config.closest_to)
+        return f"{self.values[best]:.4g}"
 
     # -- choosing ------------------------------------------------------------------------
 
@@ -200,7 +210,10 @@ class CampaignRun:
         if not every or self.iteration % every:
             return None
         return surrogate_cv_score(
-            self.campaign.surrogate, self.train_features, self.values, seed=self.config.seed
+            self.campaign.surrogate,
+            self.train_features,
+            self.config.utility(self.values),
+            seed=self.config.seed,
         )
 
     def _fit_with_pending(self) -> None:
@@ -210,7 +223,7 @@ class CampaignRun:
         a model (initial design, an earlier process) get the current model's prediction,
         at the cost of a second fit."""
         surrogate, features = self.campaign.surrogate, self.pool.features
-        X, y = self.train_features, np.asarray(self.values)
+        X, y = self.train_features, self.config.utility(self.values)
         pending = [
             self.pool.index_of(job.candidate_id)
             for job in self.store.jobs()
@@ -247,7 +260,7 @@ class CampaignRun:
             prediction = Prediction(mean=zeros, std=zeros)
         scores = np.full(len(self.pool), -np.inf)
         scores[available] = acquisition.score(
-            prediction, self.incumbent, self.config.maximize, self.rng
+            prediction, self.incumbent, self.config.model_maximizes, self.rng
         )
         chosen = np.asarray(
             campaign.selector.pick(scores, size, self.excluded, features, self.rng), dtype=int

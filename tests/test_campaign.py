@@ -73,6 +73,34 @@ def test_campaign_stops_when_the_target_is_reached():
     assert len(history) < 100
 
 
+def test_a_target_objective_homes_in_on_its_value_and_stops_within_tolerance():
+    goal = -0.1  # y ranges over about [-0.58, 0]: a ring of designs around the optimum
+    pool = make_pool(600, seed=1)
+    distance = (pool.frame["y"] - goal).abs()
+    ring = Campaign(
+        pool,
+        LookupOracle.from_pool(pool, "y"),
+        "y",
+        surrogate="forest",
+        seed=0,
+        closest_to=goal,
+        acquisition="greedy",
+        budget=40,
+        n_initial=4,
+    )
+    result = ring.run(progress=False)
+    history = result.history
+    best = history["best_so_far"].to_numpy()
+    assert np.all(np.diff(np.abs(best - goal)) <= 0)  # best-so-far only moves closer
+    assert result.best["y"] == history.loc[(history["y"] - goal).abs().idxmin(), "y"]
+    later = (history["y"][20:] - goal).abs().median()
+    assert later < distance.median() / 3  # the model learned where the ring lies
+    tolerance = float(np.sort(distance)[5])
+    stopped = campaign(closest_to=goal, target=tolerance, budget=100).run(progress=False)
+    assert stopped.stopped_because == "target"
+    assert abs(stopped.best["y"] - goal) <= tolerance and len(stopped.history) < 100
+
+
 def test_an_oracle_failure_is_recorded_and_the_campaign_goes_on():
     def flaky(candidate):
         if candidate.parameters["a"] < 0.3:

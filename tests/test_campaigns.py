@@ -1,9 +1,11 @@
 """The example campaigns run end to end on real data and do what they promise."""
 
 import importlib.util
+import io
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from discovery import Campaign
@@ -71,3 +73,33 @@ def test_crossed_barrel_neural_ensemble_finds_twice_random():
         }.items()
     }
     assert found["neural"] >= 2 * max(found["random"], 2.5)  # random's expectation is 2.5
+
+
+def test_emt_alloy_campaign_relaxes_real_structures_and_reproduces_the_simulated_truth():
+    module = load("emt_alloys")
+    result = module.make_campaign(seed=0).replace(budget=7).run(progress=False)
+    measured = result.measured.set_index("candidate_id")[module.OBJECTIVE]
+    assert len(measured) == 7
+    truth = pd.read_csv(module.TRUTH).set_index("candidate_id")["mixing_energy"]
+    np.testing.assert_allclose(measured, truth[measured.index], atol=2e-4)
+    assert result.best[module.OBJECTIVE] == measured.min()
+    assert "first top-5 % alloy at experiment" in module.summarize(result)
+
+
+def test_band_gap_campaign_aims_at_the_goal_and_the_store_says_so(tmp_path):
+    from typer.testing import CliRunner
+
+    from discovery.cli import app
+
+    store = tmp_path / "gap.sqlite"
+    runner = CliRunner()
+    ran = runner.invoke(
+        app, ["run", str(CAMPAIGNS / "band_gap.py"), "--budget", "12", "--store", str(store)]
+    )
+    assert ran.exit_code == 0, ran.output
+    assert "closest to 1.4" in ran.output and "closest composition" in ran.output
+    status = runner.invoke(app, ["status", str(store)])
+    assert status.exit_code == 0 and "closest to 1.4" in status.output
+    history = pd.read_csv(io.StringIO(runner.invoke(app, ["export", str(store)]).output))
+    gaps = history["gap expt"].dropna()
+    assert abs(history["best_so_far"].iloc[-1] - 1.4) == (gaps - 1.4).abs().min()

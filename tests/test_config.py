@@ -1,7 +1,9 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from discovery import CampaignConfig
+from discovery.exceptions import ConfigurationError
 
 configs = st.builds(
     CampaignConfig,
@@ -11,7 +13,8 @@ configs = st.builds(
     n_initial=st.integers(1, 20),
     batch_size=st.integers(1, 10),
     seed=st.integers(0, 2**31),
-    target=st.none() | st.floats(-1e6, 1e6),
+    target=st.none() | st.floats(0, 1e6),
+    closest_to=st.none() | st.floats(-1e3, 1e3),
     acquisition=st.sampled_from(["ei", "ucb", "thompson"]),
     acquisition_params=st.dictionaries(st.sampled_from(["beta", "xi"]), st.floats(0, 10)),
 )
@@ -21,3 +24,24 @@ configs = st.builds(
 def test_config_round_trips_through_json(config):
     assert CampaignConfig.from_json(config.to_json()) == config
     assert CampaignConfig.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"closest_to": float("nan")}, "closest_to must be a finite number"),
+        ({"closest_to": "1.4"}, "closest_to must be a finite number"),
+        ({"closest_to": 1.4, "target": -0.1}, "target is a tolerance"),
+    ],
+)
+def test_a_bad_target_objective_is_refused(changes, message):
+    with pytest.raises(ConfigurationError, match=message):
+        CampaignConfig(objective="gap", **changes)
+
+
+def test_a_target_objective_is_learned_as_the_distance_to_its_value():
+    config = CampaignConfig(objective="gap", closest_to=1.4)
+    assert config.utility([1.0, 1.4, 2.0]) == pytest.approx([-0.4, 0.0, -0.6])
+    assert config.model_maximizes and config.direction == "closest to 1.4"
+    plain = CampaignConfig(objective="gap", maximize=False)
+    assert list(plain.utility([3.0])) == [3.0] and not plain.model_maximizes

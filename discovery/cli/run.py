@@ -60,8 +60,9 @@ def campaign_from_module(module: Any, path: Path) -> Campaign:
 def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, Any]) -> Table:
     summary = result.summary()
     config = campaign.config
-    direction = "max" if config.maximize else "min"
-    table = Table(title=f"{config.name}: {direction} {config.objective}", show_header=False)
+    table = Table(
+        title=f"{config.name}: {config.objective} ({config.direction})", show_header=False
+    )
     table.add_column("", style="bold")
     table.add_column("")
     best = summary["best_value"]

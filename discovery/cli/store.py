@@ -17,7 +17,7 @@ from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
 from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError, StoreError
-from discovery.history import history_frame
+from discovery.history import best_position, history_frame
 from discovery.store import OPEN_STATES, CampaignStore
 
 StoreArgument = Annotated[Path, typer.Argument(help="The campaign's store (.sqlite).")]
@@ -44,7 +44,7 @@ def read_snapshot(path: Path) -> tuple[CampaignConfig, pd.DataFrame]:
             jobs = CampaignStore.history_from(db, config.objective)
     finally:
         store.close()
-    return config, history_frame(jobs, config.objective, config.maximize)
+    return config, history_frame(jobs, config.objective, config.maximize, config.closest_to)
 
 
 def _age(timestamp: str) -> str:
@@ -59,9 +59,7 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
         config, history = read_snapshot(store)
     objective = config.objective
     measured = history[history["state"] == "succeeded"]
-    table = Table(
-        title=f"{config.name}: {'max' if config.maximize else 'min'} {objective}", show_header=False
-    )
+    table = Table(title=f"{config.name}: {objective} ({config.direction})", show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
     table.add_row("strategy", f"{config.surrogate} + {config.acquisition}, seed {config.seed}")
@@ -69,7 +67,7 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
     table.add_row("measurements", str(len(measured)))
     if len(measured):
         values = measured[objective]
-        best = measured.loc[values.idxmax() if config.maximize else values.idxmin()]
+        best = measured.iloc[best_position(values, config.maximize, config.closest_to)]
         table.add_row(
             f"best {objective}",
             f"{best[objective]:.6g} (candidate {best['candidate_id']}, "
