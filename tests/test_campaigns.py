@@ -103,3 +103,14 @@ def test_band_gap_campaign_aims_at_the_goal_and_the_store_says_so(tmp_path):
     history = pd.read_csv(io.StringIO(runner.invoke(app, ["export", str(store)]).output))
     gaps = history["gap expt"].dropna()
     assert abs(history["best_so_far"].iloc[-1] - 1.4) == (gaps - 1.4).abs().min()
+
+
+def test_molecules_xtb_campaign_computes_gfn2_dipoles_of_relaxed_molecules():
+    pytest.importorskip("tblite")
+    module = load("molecules_xtb")
+    result = module.make_campaign(seed=0).replace(budget=6).run(progress=False)
+    dipoles = result.measured.set_index("candidate_id")[module.OBJECTIVE]
+    assert len(dipoles) == 6 and (dipoles >= 0).all()
+    if "CH4" in dipoles.index:  # a symmetric molecule has none
+        assert dipoles["CH4"] < 0.05
+    assert "most polar molecule found" in module.summarize(result)

@@ -57,6 +57,10 @@ def campaign_from_module(module: Any, path: Path) -> Campaign:
     return campaign
 
 
+#: Designs with more parameters than this (e.g. computed features) are not printed.
+MAX_PARAMETERS_SHOWN = 8
+
+
 def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, Any]) -> Table:
     summary = result.summary()
     config = campaign.config
@@ -80,7 +84,8 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
     }
     if best is not None:
         parameters = campaign.pool.candidate(campaign.pool.index_of(summary["best_candidate"]))
-        rows["best design"] = ", ".join(f"{k}={v}" for k, v in parameters.parameters.items())
+        if len(parameters.parameters) <= MAX_PARAMETERS_SHOWN:  # computed features say little
+            rows["best design"] = ", ".join(f"{k}={v}" for k, v in parameters.parameters.items())
     rows.update({str(k): str(v) for k, v in extra.items()})
     for key, value in rows.items():
         table.add_row(key, value)

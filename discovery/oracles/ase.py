@@ -39,7 +39,13 @@ from discovery.oracles.function import FunctionOracle
 from discovery.space import Candidate
 
 #: Properties the oracle can return, by name.
-PROPERTIES = ("energy", "energy_per_atom", "formation_energy_per_atom", "band_gap")
+PROPERTIES = (
+    "energy",
+    "energy_per_atom",
+    "formation_energy_per_atom",
+    "band_gap",
+    "dipole_moment",
+)
 #: Atoms closer than this (angstrom) after a calculation mean the geometry exploded.
 EXPLODED_DISTANCE = 0.5
 StructureSource = Mapping[str, Any] | Callable[[Candidate], Any]
@@ -145,6 +151,10 @@ class AseCalculation:
             from ase.dft.bandgap import bandgap
 
             result["band_gap"] = float(bandgap(atoms.calc, output=None)[0])
+        if derived and self.property == "dipole_moment":
+            from ase.units import Debye
+
+            result["dipole_moment"] = float(np.linalg.norm(atoms.get_dipole_moment()) / Debye)
         result["structure"] = _extxyz(atoms)
         return result
 
@@ -245,7 +255,7 @@ class AseOracle(FunctionOracle):
         parameters: keyword arguments of the calculator.
         property: what the campaign optimises: "energy", "energy_per_atom",
             "formation_energy_per_atom" (against each element's relaxed
-            ground-state crystal) or "band_gap".
+            ground-state crystal), "band_gap" (eV) or "dipole_moment" (Debye).
         relax: relax the structure first.
         fmax, steps, relax_cell, optimizer: the relaxation, see :class:`Relaxation`.
         references: elemental reference energies per atom (eV) to use instead of
@@ -331,6 +341,7 @@ def _check_capabilities(spec: CalculatorSpec, property: str, relax: bool, cell: 
     implemented = getattr(cls, "implemented_properties", None)
     if isinstance(implemented, (list, tuple)):
         needed = ["energy"] + (["forces"] if relax else []) + (["stress"] if cell else [])
+        needed += ["dipole"] if property == "dipole_moment" else []
         missing = [p for p in needed if p not in implemented]
         if missing:
             raise ConfigurationError(
