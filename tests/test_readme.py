@@ -36,3 +36,11 @@ def test_durable_campaign_example_runs_on_the_quick_start_pool(tmp_path, monkeyp
 
     told = CampaignStore(tmp_path / "bench.sqlite", read_only=True).measurements()
     assert [c for c, _, _ in told] == ["my-idea", namespace["suggestions"].candidate_id[0]]
+
+
+def test_materials_example_relaxes_copper_with_emt():
+    namespace: dict = {}
+    exec(compile(python_block("## Materials"), str(README), "exec"), namespace)
+    result = namespace["result"]
+    assert result.summary()["succeeded"] == 4
+    assert result.best["candidate_id"] in namespace["structures"]
