@@ -244,3 +244,19 @@ def test_vasp_needs_its_command_and_licensed_potentials(tmp_path, monkeypatch):
     monkeypatch.setenv("VASP_PP_PATH", str(tmp_path))
     oracle = AseOracle("vasp", {"cu": bulk("Cu")}, parameters={"xc": "PBE", "encut": 400})
     assert oracle.calculation.spec.build().float_params["encut"] == 400
+
+
+def test_calculations_run_in_a_process_pool():
+    from discovery.executors import resolve_executor
+
+    structures = {"cu": bulk("Cu"), "ag": bulk("Ag")}
+    executor = resolve_executor("process", workers=2)
+    try:
+        oracle = AseOracle("emt", structures, relax=True, relax_cell=True, executor=executor)
+        statuses = [
+            wait_for(oracle, oracle.submit(Candidate(k, {})), timeout=60) for k in structures
+        ]
+    finally:
+        executor.shutdown()
+    assert [s.state for s in statuses] == ["succeeded", "succeeded"]
+    assert statuses[0].result["formula"] == "Cu"
