@@ -140,3 +140,25 @@ def test_a_corrupt_store_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(StoreError, match="the file is corrupt"):
         campaign(path).run(progress=False)
     assert path.read_bytes() == bytes(data)
+
+
+def test_a_store_of_schema_1_gains_the_oracle_cache_when_opened(tmp_path):
+    from discovery.store_cache import OracleCache
+    from discovery.store_schema import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    store = CampaignStore(path)
+    cache = OracleCache(store)
+    cache["references"] = {"Cu": -0.007}
+    assert dict(cache) == {"references": {"Cu": -0.007}} and len(cache) == 1
+    del cache["references"]
+    with pytest.raises(KeyError):
+        del cache["references"]
+    store.close()
+    reopened = sqlite3.connect(path)
+    assert reopened.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
