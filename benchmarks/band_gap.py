@@ -9,14 +9,12 @@ several seeds next to pure random search measured in the same run.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.time_to_find import compare
+from benchmarks.time_to_find import command_line
 from campaigns.band_gap import GOAL, TOLERANCE, good_compositions, make_campaign
 
 STRATEGIES = {
@@ -24,24 +22,15 @@ STRATEGIES = {
     "random": {"acquisition": "random", "initial_design": "random"},
 }
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--budget", type=int, default=150)
-    args = parser.parse_args()
-    warnings.simplefilter("ignore", UserWarning)  # the pool's duplicate-feature notice
-    good = good_compositions()
-    compare(
-        make_campaign,
-        good,
-        STRATEGIES,
-        args.seeds,
-        args.budget,
-        f"band gaps: measurements until |gap - {GOAL}| < {TOLERANCE} eV "
-        f"({len(good)} of 4604 qualify)",
-    )
-
-
 if __name__ == "__main__":
-    main()
+    command_line(
+        __doc__,
+        make_campaign,
+        good_compositions,
+        STRATEGIES,
+        budget=150,
+        title=lambda good: (
+            f"band gaps: measurements until |gap - {GOAL}| < {TOLERANCE} eV "
+            f"({len(good)} of 4604 qualify)"
+        ),
+    )

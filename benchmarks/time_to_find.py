@@ -8,7 +8,9 @@ that first measured a good candidate and how many good ones the budget found.
 
 from __future__ import annotations
 
+import argparse
 import json
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -64,3 +66,21 @@ def _oracle_seconds(results) -> list[float]:
     """Seconds per experiment where the oracle reported them (the ASE oracle does)."""
     parsed = [json.loads(text) for text in results]
     return [r["seconds"] for r in parsed if "seconds" in r]
+
+
+def command_line(
+    description: str,
+    make_campaign: Callable[..., Campaign],
+    good: Callable[[], set[str]],
+    strategies: dict[str, dict],
+    budget: int,
+    title: Callable[[set[str]], str],
+) -> None:
+    """Parse ``--seeds`` and ``--budget``, then :func:`compare` the strategies."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--budget", type=int, default=budget)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", UserWarning)  # the pools' duplicate-feature notice
+    ids = good()
+    compare(make_campaign, ids, strategies, args.seeds, args.budget, title(ids))
