@@ -260,3 +260,22 @@ def test_calculations_run_in_a_process_pool():
         executor.shutdown()
     assert [s.state for s in statuses] == ["succeeded", "succeeded"]
     assert statuses[0].result["formula"] == "Cu"
+
+
+def test_a_missing_elemental_reference_stops_the_campaign_before_any_experiment(tmp_path):
+    water = {"water": molecule("H2O"), "peroxide": molecule("H2O2")}
+    oracle = AseOracle("emt", water, property="formation_energy_per_atom")
+    campaign = Campaign(
+        pool_from_structures(water),
+        oracle,
+        "formation_energy_per_atom",
+        surrogate="forest",
+        n_initial=1,
+        budget=2,
+        store=tmp_path / "s.sqlite",
+    )
+    with pytest.raises(ConfigurationError, match=r"no crystal reference state for H .*references="):
+        campaign.run(progress=False)
+    store = CampaignStore(tmp_path / "s.sqlite", read_only=True)
+    assert store.jobs() == []
+    store.close()
