@@ -29,8 +29,9 @@ from discovery.store import SUBMITTED, CampaignStore, Job
 
 #: Longest pause between two polls of unfinished jobs, in seconds.
 MAX_POLL_INTERVAL = 5.0
-#: Submissions of one job within one process before a lost job counts as failed.
-MAX_SUBMISSIONS_PER_PROCESS = 2
+#: Times one job may be lost and sent again within one process before it counts as failed
+#: (a stopped process loses its jobs once, a restarted instrument once more).
+MAX_LOSSES_PER_PROCESS = 2
 TRANSIENT, TIMEOUT = "transient", "timeout"
 
 
@@ -67,7 +68,7 @@ class Dispatcher:
         self._waiting: dict[int, Job] = {}
         self._started: dict[int, float] = {}
         self._retry_at: dict[int, tuple[float, Job]] = {}
-        self._submissions: dict[int, int] = {}
+        self._losses: dict[int, int] = {}
         self._transient_failures: dict[int, int] = {}
 
     @property
@@ -158,7 +159,6 @@ class Dispatcher:
             self.pool.candidate(self.pool.index_of(job.candidate_id)),
             idempotency_key=job.idempotency_key,
         )
-        self._submissions[job.job_id] = self._submissions.get(job.job_id, 0) + 1
         try:
             handle = check_handle(self.oracle.submit(candidate), type(self.oracle).__name__)
         except Exception as error:  # a failed submission is a failed attempt, not a crash
@@ -192,8 +192,9 @@ class Dispatcher:
             self.store.record_attempt(job.job_id, "cancel", f"{type(error).__name__}: {error}")
 
     def _may_dispatch_again(self, job_id: int) -> bool:
-        # A job inherited from a stopped process was lost by the stop, not by the oracle.
-        return self._submissions.get(job_id, 0) < MAX_SUBMISSIONS_PER_PROCESS
+        """Count a loss; whether the job may be sent again (transient retries do not count)."""
+        self._losses[job_id] = self._losses.get(job_id, 0) + 1
+        return self._losses[job_id] <= MAX_LOSSES_PER_PROCESS
 
     def _is_overdue(self, job_id: int, now: float) -> bool:
         deadline = self.policy.deadline
