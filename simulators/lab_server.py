@@ -15,6 +15,7 @@ API (JSON bodies):
                             "result": {...}, "error": "..."}
     DELETE /jobs/{id}   -> {"id", "status": "cancelled"}
     GET    /health      -> {"status": "ok", "stations": S}   (checks the token too)
+    GET    /log         -> {"runs": [...], "submissions": [...]}: what the lab did
     GET    /openapi.json  the OpenAPI description (no token needed)
 
     python -m simulators.lab_server --port 8765 --token secret --stations 4
@@ -82,6 +83,7 @@ class Lab:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, str] = {}
         self.log: list[dict[str, Any]] = []  # every experiment a station ran; survives restarts
+        self.submissions: list[dict[str, Any]] = []  # every POST: its key and whether it was new
         self.generation = 0
         self._free = threading.Semaphore(stations)
 
@@ -93,12 +95,14 @@ class Lab:
         """The job for this idempotency key, created and queued if new; (job, created)."""
         with self.lock:
             if key is not None and key in self.keys and self.keys[key] in self.jobs:
+                self.submissions.append({"idempotency_key": key, "created": False})
                 return dict(self.jobs[self.keys[key]]), False
             job_id = uuid.uuid4().hex[:12]
             job = {"id": job_id, "status": "queued", "parameters": parameters, "key": key}
             self.jobs[job_id] = job
             if key is not None:
                 self.keys[key] = job_id
+            self.submissions.append({"idempotency_key": key, "created": True})
             generation = self.generation
         threading.Thread(target=self._run, args=(job_id, generation), daemon=True).start()
         return dict(job), True
@@ -259,6 +263,10 @@ def _handler(lab: Lab, token: str) -> type[BaseHTTPRequestHandler]:
                 return
             if self.path == "/health":
                 self._send(200, {"status": "ok", "stations": lab.stations})
+                return
+            if self.path == "/log":
+                with lab.lock:
+                    self._send(200, {"runs": lab.log, "submissions": lab.submissions})
                 return
             job = (
                 lab.jobs.get(self.path.removeprefix("/jobs/"))
