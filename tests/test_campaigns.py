@@ -114,3 +114,13 @@ def test_molecules_xtb_campaign_computes_gfn2_dipoles_of_relaxed_molecules():
     if "CH4" in dipoles.index:  # a symmetric molecule has none
         assert dipoles["CH4"] < 0.05
     assert "most polar molecule found" in module.summarize(result)
+
+
+def test_lab_robot_campaign_runs_against_the_simulated_lab(monkeypatch):
+    monkeypatch.delenv("LAB_URL", raising=False)
+    module = load("lab_robot")
+    result = module.make_campaign(seed=0).replace(budget=8).run(progress=False)
+    assert len(result.history) == 8 and result.history["candidate_id"].is_unique
+    lines = module.summarize(result)
+    assert lines["lab"].startswith("http://127.0.0.1:")
+    assert "succeeded" in lines["experiments the lab ran"]
