@@ -30,6 +30,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -85,12 +86,17 @@ class Lab:
         self.keys: dict[str, str] = {}
         self.log: list[dict[str, Any]] = []  # every experiment a station ran; survives restarts
         self.submissions: list[dict[str, Any]] = []  # every POST: its key and whether it was new
+        self.injected: Counter[str] = Counter()  # faults injected, by kind
         self.generation = 0
         self._free = threading.Semaphore(stations)
 
-    def chance(self, probability: float) -> bool:
+    def chance(self, probability: float, fault: str | None = None) -> bool:
+        """Draw whether something happens; a drawn ``fault`` is counted in ``injected``."""
         with self.lock:
-            return self.random.random() < probability
+            happens = self.random.random() < probability
+            if happens and fault is not None:
+                self.injected[fault] += 1
+            return happens
 
     def submit(self, parameters: dict[str, Any], key: str | None) -> tuple[dict[str, Any], bool]:
         """The job for this idempotency key, created and queued if new; (job, created)."""
@@ -116,7 +122,7 @@ class Lab:
                     return
                 job["status"] = "running"
             time.sleep(self.run_seconds)
-            fault = self.chance(self.faults.instrument)
+            fault = self.chance(self.faults.instrument, "instrument")
             try:
                 result = None if fault else self.measure(job["parameters"])
             except Exception as error:  # the design is unknown to the emulator
@@ -254,11 +260,11 @@ def _handler(lab: Lab, token: str) -> type[BaseHTTPRequestHandler]:
                 return False
             if self.path == "/log":  # the inspection route: faults belong to the instrument
                 return True
-            if lab.chance(lab.faults.dropped):
+            if lab.chance(lab.faults.dropped, "dropped"):
                 self.close_connection = True
                 self.connection.shutdown(2)  # the connection drops without an answer
                 return False
-            if lab.chance(lab.faults.unavailable):
+            if lab.chance(lab.faults.unavailable, "unavailable"):
                 self._send(503, {"error": "lab busy, try again"})
                 return False
             return True
@@ -284,7 +290,7 @@ def _handler(lab: Lab, token: str) -> type[BaseHTTPRequestHandler]:
             )
             if job is None:
                 self._send(404, {"error": f"no job at {self.path}"})
-            elif lab.chance(lab.faults.malformed):
+            elif lab.chance(lab.faults.malformed, "malformed"):
                 self._send(200, None, raw=b'{"id": "' + job["id"].encode() + b'", "status": ')
             else:
                 self._send(200, {k: v for k, v in job.items() if k != "key"})

@@ -50,3 +50,11 @@ def test_faults_are_injected_as_asked(probability):
     with LabServer(lab, "t") as server:
         answer = httpx.get(f"{server.url}/health", headers={"Authorization": "Bearer t"})
     assert answer.status_code == (503 if probability else 200)
+
+
+def test_injected_faults_are_counted_by_kind():
+    lab = constant_lab(faults=Faults(unavailable=1.0))
+    with LabServer(lab, "t") as server:
+        for _ in range(3):
+            httpx.get(f"{server.url}/health", headers={"Authorization": "Bearer t"})
+    assert lab.injected == {"unavailable": 3}
