@@ -17,17 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.time_to_find import command_line
 from campaigns.band_gap import GOAL, TOLERANCE, good_compositions, make_campaign
 
-STRATEGIES = {
-    "forest + ei (the campaign's)": {},
-    "random": {"acquisition": "random", "initial_design": "random"},
-}
-
 if __name__ == "__main__":
     command_line(
         __doc__,
         make_campaign,
         good_compositions,
-        STRATEGIES,
         budget=150,
         title=lambda good: (
             f"band gaps: measurements until |gap - {GOAL}| < {TOLERANCE} eV "

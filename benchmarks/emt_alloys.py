@@ -17,17 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.time_to_find import command_line
 from campaigns.emt_alloys import make_campaign, most_stable
 
-STRATEGIES = {
-    "forest + ei (the campaign's)": {},
-    "random": {"acquisition": "random", "initial_design": "random"},
-}
-
 if __name__ == "__main__":
     command_line(
         __doc__,
         make_campaign,
         most_stable,
-        STRATEGIES,
         budget=162,  # a quarter of the pool
         title=lambda good: (
             f"EMT alloys: relaxations until one of the {len(good)} top-5 % of 651 is found"

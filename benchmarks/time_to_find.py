@@ -19,6 +19,12 @@ from rich.table import Table
 
 from discovery import Campaign
 
+#: The campaign as its file defines it, against random search (random initial design too).
+CAMPAIGN_AGAINST_RANDOM = {
+    "the campaign's": {},
+    "random": {"acquisition": "random", "initial_design": "random"},
+}
+
 
 def compare(
     make_campaign: Callable[..., Campaign],
@@ -72,9 +78,9 @@ def command_line(
     description: str,
     make_campaign: Callable[..., Campaign],
     good: Callable[[], set[str]],
-    strategies: dict[str, dict],
     budget: int,
     title: Callable[[set[str]], str],
+    strategies: dict[str, dict] = CAMPAIGN_AGAINST_RANDOM,
 ) -> None:
     """Parse ``--seeds`` and ``--budget``, then :func:`compare` the strategies."""
     parser = argparse.ArgumentParser(description=description.splitlines()[0])
