@@ -173,7 +173,7 @@ def structure_features(structures: Sequence[Any]) -> pd.DataFrame:
     Raises:
         PoolError: an object that is not a structure.
     """
-    atoms_list = [as_atoms(s) for s in structures]
+    atoms_list = [s if isinstance(s, Atoms) else as_atoms(s) for s in structures]
     formulas = [a.get_chemical_formula() for a in atoms_list]
     table = composition_features(formulas)
     extra = pd.DataFrame([_arrangement(atoms) for atoms in atoms_list])
@@ -253,8 +253,8 @@ def pool_from_structures(
     Args:
         structures: candidate id -> ase Atoms or pymatgen Structure/Molecule; the
             same mapping is what a structure oracle (``AseOracle``) computes.
-        frame: further columns by candidate (indexed like ``structures``), such as
-            a known objective; kept in the table, not used as features unless
+        frame: further columns, one row per structure in the order of
+            ``structures`` (its own index is not used), such as a known objective; kept in the table, not used as features unless
             ``options`` says so.
         **options: passed to :meth:`CandidatePool.from_frame`.
 
@@ -264,11 +264,12 @@ def pool_from_structures(
     if not structures:
         raise PoolError("pool: no structures given")
     ids = [str(i) for i in structures]
+    atoms_list = [as_atoms(s) for s in structures.values()]  # converted once, used twice
     table = pd.DataFrame({"candidate_id": ids})
-    table["formula"] = [as_atoms(s).get_chemical_formula() for s in structures.values()]
+    table["formula"] = [atoms.get_chemical_formula() for atoms in atoms_list]
     if frame is not None:
         table = table.join(frame.reset_index(drop=True).set_index(pd.Index(ids)), on="candidate_id")
-    features = structure_features(list(structures.values()))
+    features = structure_features(atoms_list)
     options.setdefault("id_column", "candidate_id")
     return _pool_with(table, features, "formula", options)
 

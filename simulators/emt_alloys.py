@@ -81,6 +81,7 @@ def enumerate_alloys(metals: Sequence[str] = EMT_METALS) -> dict[str, Atoms]:
     cube = bulk("Cu", "fcc", a=4.0, cubic=True)
     double = cube * (2, 1, 1)
     alloys: dict[str, Atoms] = {}
+    orderings: Counter[str] = Counter()  # orderings named so far, by formula and cell size
     for cell, species_counts in ((cube, (2, 3)), (double, (2,))):
         seen: set[tuple] = set()
         shells = _neighbour_shells(cell)
@@ -94,9 +95,9 @@ def enumerate_alloys(metals: Sequence[str] = EMT_METALS) -> dict[str, Atoms]:
                         continue
                     seen.add(signature)
                     atoms = decorate(cell, symbols)
-                    formula = atoms.get_chemical_formula(empirical=True)
-                    index = sum(1 for key in alloys if key.startswith(f"{formula}-{len(cell)}"))
-                    alloys[f"{formula}-{len(cell)}{'abcdefghijklmnopqrstuvwxyz'[index]}"] = atoms
+                    prefix = f"{atoms.get_chemical_formula(empirical=True)}-{len(cell)}"
+                    alloys[f"{prefix}{'abcdefghijklmnopqrstuvwxyz'[orderings[prefix]]}"] = atoms
+                    orderings[prefix] += 1
     return alloys
 
 

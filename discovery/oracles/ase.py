@@ -310,8 +310,8 @@ class AseOracle(FunctionOracle):
         if callable(structures):
             return []
         symbols = set()
-        for structure in structures.values():
-            symbols.update(as_atoms(structure).get_chemical_symbols())
+        for atoms in structures.values():  # already Atoms: converted at construction
+            symbols.update(atoms.get_chemical_symbols())
         return sorted(symbols)
 
     def prepare(self, cache: MutableMapping[str, Any]) -> None:
