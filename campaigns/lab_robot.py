@@ -23,7 +23,8 @@ import pandas as pd
 
 from discovery import Campaign, CampaignResult
 from discovery.oracles.http import HttpOracle
-from simulators.lab_server import Faults, Lab, LabServer, emulator
+from simulators.lab import Faults, Lab, emulator
+from simulators.lab_server import LabServer
 
 DATA = Path(__file__).parent / "data" / "crossed_barrel" / "pool.csv"
 FEATURES = ["n", "theta", "r", "t"]

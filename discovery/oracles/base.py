@@ -38,12 +38,14 @@ class Status:
         error: what went wrong, once failed or lost.
         error_class: the kind of failure: "transient" (retried), "instrument",
             "configuration", "timeout" or "failed" (anything else).
+        progress: the fraction done while running, when the oracle knows it.
     """
 
     state: str
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     error_class: str | None = None
+    progress: float | None = None
 
     def __post_init__(self) -> None:
         if self.state not in JOB_STATES:

@@ -8,7 +8,8 @@ from discovery import Campaign, CampaignStore
 from discovery.exceptions import ConfigurationError
 from discovery.oracles.http import HttpOracle, JobSchema
 from discovery.space import Candidate
-from simulators.lab_server import Faults, Lab, LabServer, emulator
+from simulators.lab import Faults, Lab, emulator
+from simulators.lab_server import LabServer
 from tests.oracles.conformance import check_oracle, wait_for
 from tests.test_campaigns import load
 

@@ -1,7 +1,8 @@
 import httpx
 import pytest
 
-from simulators.lab_server import Faults, Lab, LabServer
+from simulators.lab import Faults, Lab
+from simulators.lab_server import LabServer
 
 
 def constant_lab(**options) -> Lab:

@@ -1,0 +1,343 @@
+"""An oracle for SiLA 2 instruments: one observable command runs one experiment.
+
+By default the instrument offers the feature ``ExperimentService`` (served by
+``simulators/sila_server.py``; its definition is ``simulators/ExperimentService.sila.xml``):
+
+    RunExperiment(Parameters: JSON object, IdempotencyKey) -> Result: JSON object
+    CancelExperiment(CommandExecutionUUID)          optional
+    StationCount                                    read once at construction
+
+Another instrument's feature is a matter of :class:`SilaSchema`: which feature
+and command, how a candidate becomes the command's parameters and how its
+responses become a result.
+
+``submit`` starts the command; the handle is its command execution UUID, so a
+campaign resumed after a crash asks the instrument about the same execution.
+``poll`` reads the execution's state (waiting, running with its progress,
+finished) and then its responses. ``cancel`` calls the feature's cancel command
+when the feature offers one.
+
+Failures: a refused or missing access token, or a server that cannot be reached,
+is a one-line ConfigurationError at construction. An execution UUID the server
+does not know (it restarted) is ``lost``; an execution the server did not accept
+(CommandExecutionNotAccepted) is transient; a defined execution error is an
+instrument failure with its message; a result that cannot be read fails the job
+as an instrument failure with the raw responses. While the server cannot be
+reached, a job is taken as still running for ``patience`` seconds, then as a
+transient failure.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from sila2.client import SilaClient
+from sila2.client.utils import call_rpc_function, rpcerror_to_silaerror
+from sila2.framework import (
+    CommandExecutionStatus,
+    DefinedExecutionError,
+    FrameworkError,
+    SilaConnectionError,
+    UndefinedExecutionError,
+    ValidationError,
+)
+from sila2.framework.command.execution_info import ExecutionInfo
+from sila2.framework.errors.framework_error import FrameworkErrorType
+
+from discovery.exceptions import ConfigurationError, TransientError
+from discovery.oracles.base import CANCELLED, FAILED, LOST, QUEUED, RUNNING, Handle, Status
+from discovery.space import Candidate
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python numbers, for JSON."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def json_request(candidate: Candidate) -> dict[str, Any]:
+    """The default command parameters: the design as a JSON object, and its key."""
+    return {
+        "Parameters": json.dumps(candidate.parameters, default=_plain),
+        "IdempotencyKey": candidate.idempotency_key or "",
+    }
+
+
+def json_result(responses: Any) -> dict[str, Any]:
+    """The default result: the ``Result`` response read as a JSON object."""
+    result = json.loads(responses.Result)
+    if not isinstance(result, dict):
+        raise TypeError(f"Result is a JSON {type(result).__name__}, not an object")
+    return result
+
+
+@dataclass(frozen=True)
+class SilaSchema:
+    """Which feature and command run an experiment, and how values cross over.
+
+    Attributes:
+        feature: the feature's identifier.
+        command: its observable command that runs one experiment.
+        cancel: its unobservable command that stops an execution, given the
+            execution UUID (None, or absent from the feature: no cancelling).
+        check: a property read at construction, to check the token (None: none).
+        request: ``request(candidate) -> dict`` of the command's parameters.
+        result: ``result(responses) -> dict`` of measured properties.
+        cancelled_errors: defined execution errors that mean the run was cancelled.
+    """
+
+    feature: str = "ExperimentService"
+    command: str = "RunExperiment"
+    cancel: str | None = "CancelExperiment"
+    check: str | None = "StationCount"
+    request: Callable[[Candidate], dict[str, Any]] = json_request
+    result: Callable[[Any], dict[str, Any]] = json_result
+    cancelled_errors: tuple[str, ...] = ("ExperimentCancelled",)
+
+
+class SilaOracle:
+    """Runs experiments on a SiLA 2 instrument.
+
+    Args:
+        host, port: the SiLA server.
+        token: access token sent as the AuthorizationService ``AccessToken``
+            metadata (None: the server needs none).
+        schema: the feature, command and value mapping.
+        root_certs: PEM certificate(s) to trust, as bytes or a file path (None:
+            the system's trust store).
+        insecure: plain gRPC without TLS (against SiLA's rules; for simulators).
+        timeout: seconds to reach the server at construction, and per request.
+        patience: seconds a job waits for an unreachable server before its
+            attempt counts as a transient failure.
+
+    Raises:
+        ConfigurationError: unreachable server, refused or missing token, or a
+            feature or command the server does not offer.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        token: str | None = None,
+        *,
+        schema: SilaSchema | None = None,
+        root_certs: bytes | str | Path | None = None,
+        insecure: bool = False,
+        timeout: float = 5.0,
+        patience: float = 60.0,
+    ) -> None:
+        if insecure and root_certs is not None:
+            raise ConfigurationError("sila oracle: root_certs and insecure=True exclude each other")
+        self.schema = schema or SilaSchema()
+        self.address = f"{host}:{port}"
+        self.name = f"sila:{self.address}"
+        self.timeout, self.patience = timeout, patience
+        certificates = _read_certificates(root_certs)
+        _wait_until_reachable(self.address, certificates, insecure, timeout)
+        try:
+            self.client = SilaClient(host, port, root_certs=certificates, insecure=insecure)
+        except Exception as error:  # handshake, UUID mismatch, unreadable features
+            raise ConfigurationError(
+                f"sila oracle: cannot connect to {self.address} ({type(error).__name__}: {error})"
+            ) from None
+        self.feature = self._feature()
+        self.command = getattr(self.feature, self.schema.command)
+        self.metadata = self._access_token(token)
+        self.can_cancel = self.schema.cancel is not None and hasattr(
+            self.feature, self.schema.cancel
+        )
+        self._unreachable_since: dict[str, float] = {}
+        if self.schema.check is not None:
+            self._check_token()
+
+    def _feature(self) -> Any:
+        schema = self.schema
+        feature = getattr(self.client, schema.feature, None)
+        if feature is None:
+            offered = sorted(self.client._features)
+            raise ConfigurationError(
+                f"sila oracle: {self.address} has no feature {schema.feature!r}; it offers {offered}"
+            )
+        if schema.command not in feature._observable_commands:
+            raise ConfigurationError(
+                f"sila oracle: feature {schema.feature} has no observable command "
+                f"{schema.command!r}; it has {sorted(feature._observable_commands)}"
+            )
+        return feature
+
+    def _access_token(self, token: str | None) -> list[Any] | None:
+        if token is None:
+            return None
+        authorization = getattr(self.client, "AuthorizationService", None)
+        if authorization is None:
+            raise ConfigurationError(
+                f"sila oracle: {self.address} takes no access token (no AuthorizationService); "
+                "leave token out"
+            )
+        return [authorization.AccessToken(token)]
+
+    def _check_token(self) -> None:
+        try:
+            getattr(self.feature, self.schema.check).get(metadata=self.metadata)
+        except (DefinedExecutionError, FrameworkError) as error:
+            reason = "needs an access token" if self.metadata is None else "refused the token"
+            raise ConfigurationError(
+                f"sila oracle: {self.address} {reason} ({_describe(error)})"
+            ) from None
+        except SilaConnectionError as error:
+            raise ConfigurationError(
+                f"sila oracle: server {self.address} not reachable ({error})"
+            ) from None
+
+    def submit(self, candidate: Candidate) -> Handle:
+        """Start the command on the candidate; its execution UUID is the handle."""
+        try:
+            execution = self.command(**self.schema.request(candidate), metadata=self.metadata)
+        except SilaConnectionError as error:
+            raise TransientError(f"submit: {self.address} not reachable ({error})") from None
+        except ValidationError as error:
+            raise ConfigurationError(f"sila oracle: parameters refused: {error}") from None
+        except FrameworkError as error:
+            if error.error_type is FrameworkErrorType.COMMAND_EXECUTION_NOT_ACCEPTED:
+                raise TransientError(f"submit: not accepted ({error.message})") from None
+            raise ConfigurationError(f"sila oracle: {_describe(error)}") from None
+        execution.cancel_execution_info_subscription()  # polling asks when it needs to
+        return {
+            "execution_uuid": str(execution.execution_uuid),
+            "idempotency_key": candidate.idempotency_key,
+        }
+
+    def poll(self, handle: Handle) -> Status:
+        """The execution's state; its result once it finished."""
+        execution = handle["execution_uuid"]
+        try:
+            info = self._execution_info(execution)
+        except SilaConnectionError as error:
+            return self._unreachable(execution, error)
+        except FrameworkError as error:
+            if error.error_type is FrameworkErrorType.INVALID_COMMAND_EXECUTION_UUID:
+                return Status(LOST, error=f"the server no longer knows execution {execution}")
+            raise
+        self._unreachable_since.pop(execution, None)
+        if info.status is CommandExecutionStatus.waiting:
+            return Status(QUEUED)
+        if info.status is CommandExecutionStatus.running:
+            return Status(RUNNING, progress=info.progress)
+        return self._outcome(execution)
+
+    def _outcome(self, execution: str) -> Status:
+        try:
+            responses = self._responses(execution)
+        except FrameworkError as error:
+            if error.error_type is FrameworkErrorType.COMMAND_EXECUTION_NOT_ACCEPTED:
+                raise TransientError(f"not accepted ({error.message})") from None
+            if error.error_type is FrameworkErrorType.INVALID_COMMAND_EXECUTION_UUID:
+                return Status(LOST, error=f"the server no longer knows execution {execution}")
+            raise
+        except DefinedExecutionError as error:
+            if error.identifier in self.schema.cancelled_errors:
+                return Status(CANCELLED, error=error.message)
+            return Status(FAILED, error=_describe(error), error_class="instrument")
+        except UndefinedExecutionError as error:
+            return Status(FAILED, error=_describe(error), error_class="instrument")
+        try:
+            result = self.schema.result(responses)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            return Status(
+                FAILED,
+                error=f"unreadable result ({type(error).__name__}: {error}): {responses!r:.500}",
+                error_class="instrument",
+            )
+        return Status("succeeded", result=result)
+
+    def _unreachable(self, execution: str, error: Exception) -> Status:
+        """Still running as far as anyone knows, until ``patience`` runs out."""
+        since = self._unreachable_since.setdefault(execution, time.monotonic())
+        if time.monotonic() - since < self.patience:
+            return Status(RUNNING)
+        del self._unreachable_since[execution]
+        raise TransientError(
+            f"{self.address} unreachable for {self.patience:.0f} s ({error})"
+        ) from None
+
+    def cancel(self, handle: Handle) -> None:
+        """Call the feature's cancel command on the execution, if it offers one."""
+        if self.can_cancel:
+            getattr(self.feature, self.schema.cancel)(
+                handle["execution_uuid"], metadata=self.metadata
+            )
+
+    # sila2's ClientObservableCommandInstance keeps a background subscription per
+    # execution; a handle read back from the store after a crash has only the UUID,
+    # so these two read the execution's state and responses by UUID, as it does.
+    def _execution_info(self, execution: str) -> Any:
+        framework = self.feature._pb2_module.SiLAFramework__pb2
+        stream = getattr(self.feature._grpc_stub, f"{self.schema.command}_Info")(
+            framework.CommandExecutionUUID(value=execution), timeout=self.timeout
+        )
+        try:
+            message = next(stream)
+        except grpc.RpcError as error:
+            raise rpcerror_to_silaerror(error, [], self.client) from None
+        finally:
+            stream.cancel()
+        return ExecutionInfo(framework).to_native_type(message)
+
+    def _responses(self, execution: str) -> Any:
+        framework = self.feature._pb2_module.SiLAFramework__pb2
+        wrapped = self.command._wrapped_command
+        message = call_rpc_function(
+            getattr(self.feature._grpc_stub, f"{self.schema.command}_Result"),
+            framework.CommandExecutionUUID(value=execution),
+            metadata=None,
+            client=self.client,
+            origin=wrapped,
+        )
+        return wrapped.responses.to_native_type(message)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.client.close()
+
+
+def _describe(error: Exception) -> str:
+    message = getattr(error, "message", None) or str(error)
+    identifier = getattr(error, "identifier", None)
+    return f"{identifier}: {message}" if identifier else f"{type(error).__name__}: {message}"
+
+
+def _read_certificates(root_certs: bytes | str | Path | None) -> bytes | None:
+    if root_certs is None or isinstance(root_certs, bytes):
+        return root_certs
+    path = Path(root_certs)
+    if not path.is_file():
+        raise ConfigurationError(f"sila oracle: root_certs file {path} does not exist")
+    return path.read_bytes()
+
+
+def _wait_until_reachable(
+    address: str, certificates: bytes | None, insecure: bool, timeout: float
+) -> None:
+    """A clear error within ``timeout`` when nothing answers (or TLS cannot agree)."""
+    channel = (
+        grpc.insecure_channel(address)
+        if insecure
+        else grpc.secure_channel(address, grpc.ssl_channel_credentials(certificates))
+    )
+    try:
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        hint = "" if insecure else "; or its TLS certificate is not one root_certs trusts"
+        raise ConfigurationError(
+            f"sila oracle: server {address} not reachable within {timeout:g} s{hint}"
+        ) from None
+    finally:
+        channel.close()

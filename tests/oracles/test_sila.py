@@ -1,0 +1,195 @@
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("sila2")
+
+from discovery import Campaign, CampaignStore
+from discovery.exceptions import ConfigurationError, TransientError
+from discovery.oracles.sila import SilaOracle, SilaSchema
+from discovery.space import Candidate
+from simulators.lab import Faults, Lab, emulator
+from simulators.sila_server import SilaLabServer
+from tests.oracles.conformance import check_oracle, wait_for
+from tests.test_campaigns import load
+
+
+def doubling_lab(**options) -> Lab:
+    return Lab(lambda parameters: {"y": parameters["x"] * 2}, **options)
+
+
+def connect(server: SilaLabServer, token: str | None = "t", **options) -> SilaOracle:
+    return SilaOracle(server.host, server.port, token, root_certs=server.ca, **options)
+
+
+def test_sila_oracle_conformance_over_tls():
+    with SilaLabServer(doubling_lab(run_seconds=0.01), "t") as server:
+        check_oracle(connect(server), Candidate("a", {"x": 1.5}, "key-a"), "y")
+
+
+def test_sila_oracle_conformance_without_tls():
+    with SilaLabServer(doubling_lab(run_seconds=0.01), "t", insecure=True) as server:
+        oracle = SilaOracle(server.host, server.port, "t", insecure=True)
+        check_oracle(oracle, Candidate("a", {"x": 1.5}, "key-a"), "y")
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [(None, "needs an access token"), ("wrong", "refused the token \\(InvalidAccessToken")],
+)
+def test_a_missing_or_wrong_token_is_one_line_at_construction(token, message):
+    lab = doubling_lab()
+    with SilaLabServer(lab, "secret") as server:
+        with pytest.raises(ConfigurationError, match=message) as caught:
+            connect(server, token)
+    assert "\n" not in str(caught.value)
+    assert lab.submissions == []  # nothing was spent
+
+
+def test_an_unreachable_server_is_a_clear_error_after_a_short_timeout():
+    started = time.monotonic()
+    with pytest.raises(ConfigurationError, match=r"not reachable within 0\.5 s"):
+        SilaOracle("127.0.0.1", 9, "t", timeout=0.5)
+    assert time.monotonic() - started < 3
+
+
+def test_a_server_whose_certificate_is_not_trusted_is_refused():
+    stranger = SilaLabServer(doubling_lab(), "t")  # never started: only its certificate
+    with SilaLabServer(doubling_lab(), "t") as server:
+        with pytest.raises(ConfigurationError, match="certificate"):
+            SilaOracle(server.host, server.port, "t", root_certs=stranger.ca, timeout=0.5)
+
+
+def test_a_feature_the_server_lacks_is_named_with_what_it_offers():
+    with SilaLabServer(doubling_lab(), "t") as server:
+        with pytest.raises(ConfigurationError, match=r"no feature 'Pipetting'.*ExperimentService"):
+            connect(server, schema=SilaSchema(feature="Pipetting"))
+
+
+def test_progress_is_reported_while_an_experiment_runs():
+    with SilaLabServer(doubling_lab(stations=1, run_seconds=0.5), "t") as server:
+        oracle = connect(server)
+        handle = oracle.submit(Candidate("a", {"x": 1}, "k"))
+        time.sleep(0.25)
+        status = oracle.poll(handle)
+    assert status.state == "running" and 0.2 < status.progress < 0.9
+
+
+def test_an_instrument_fault_fails_the_job_with_its_message():
+    with SilaLabServer(doubling_lab(run_seconds=0.0, faults=Faults(instrument=1.0)), "t") as server:
+        oracle = connect(server)
+        status = wait_for(oracle, oracle.submit(Candidate("a", {"x": 1}, "k")))
+    assert status.state == "failed" and status.error_class == "instrument"
+    assert status.error == "InstrumentFault: instrument fault mid-run"
+
+
+def test_a_malformed_result_fails_the_job_as_an_instrument_failure_with_the_payload():
+    with SilaLabServer(doubling_lab(run_seconds=0.0, faults=Faults(malformed=1.0)), "t") as server:
+        oracle = connect(server)
+        status = wait_for(oracle, oracle.submit(Candidate("a", {"x": 1}, "k")))
+    assert status.state == "failed" and status.error_class == "instrument"
+    assert "Result='{\"y\"'" in status.error  # the raw responses are kept
+
+
+def test_an_execution_the_instrument_did_not_accept_is_transient():
+    lab = doubling_lab(run_seconds=0.0, faults=Faults(unavailable=1.0))
+    with SilaLabServer(lab, "t") as server:
+        oracle = connect(server)
+        handle = oracle.submit(Candidate("a", {"x": 1}, "k"))
+        with pytest.raises(TransientError, match="not accepted"):
+            wait_for(oracle, handle)
+    assert lab.log == []
+
+
+def test_cancelling_stops_the_experiment():
+    lab = doubling_lab(stations=1, run_seconds=0.3)
+    with SilaLabServer(lab, "t") as server:
+        oracle = connect(server)
+        assert oracle.can_cancel
+        handle = oracle.submit(Candidate("a", {"x": 1}, "k"))
+        oracle.cancel(handle)
+        status = wait_for(oracle, handle)
+    assert status.state == "cancelled"
+
+
+def test_a_restart_loses_the_executions_in_flight_but_the_key_runs_once_more():
+    lab = doubling_lab(stations=1, run_seconds=0.5)
+    with SilaLabServer(lab, "t") as server:
+        oracle = connect(server)
+        handle = oracle.submit(Candidate("a", {"x": 1}, "k"))
+        server.restart()
+        assert oracle.poll(handle).state == "lost"
+        again = wait_for(oracle, oracle.submit(Candidate("a", {"x": 1}, "k")))
+    assert again.result == {"y": 2}
+    assert [entry["outcome"] for entry in lab.log] == ["lost in restart", "succeeded"]
+
+
+def test_an_unreachable_server_keeps_a_job_running_until_patience_runs_out():
+    server = SilaLabServer(doubling_lab(stations=1, run_seconds=5.0), "t").__enter__()
+    oracle = connect(server, patience=0.3, timeout=0.5)
+    handle = oracle.submit(Candidate("a", {"x": 1}, "k"))
+    server.server.stop(grace_period=0)
+    assert oracle.poll(handle).state == "running"
+    time.sleep(0.35)
+    with pytest.raises(TransientError, match="unreachable"):
+        oracle.poll(handle)
+
+
+def test_a_campaign_survives_a_restarting_sila_lab_with_nothing_lost_or_run_twice(tmp_path):
+    pool = load("crossed_barrel").load_pool()
+    faults = Faults(unavailable=0.10, instrument=0.05, malformed=0.05)
+    lab = Lab(
+        emulator(pool.frame, ["n", "theta", "r", "t"], "toughness"),
+        stations=4,
+        run_seconds=0.05,
+        faults=faults,
+        seed=3,
+    )
+    with SilaLabServer(lab, "secret") as server:
+        restarter = threading.Thread(target=restart_after, args=(server, 8), daemon=True)
+        restarter.start()
+        campaign = Campaign(
+            pool,
+            connect(server, "secret"),
+            "toughness",
+            surrogate="forest",
+            budget=20,
+            max_in_flight=4,
+            retry_backoff=0.01,
+            poll_interval=0.01,
+            store=tmp_path / "sila.sqlite",
+        )
+        result = campaign.run(progress=False)
+        restarter.join(timeout=5)
+    assert server.restarts == 1
+    assert len(result.history) == 20
+    store = CampaignStore(tmp_path / "sila.sqlite", read_only=True)
+    jobs = store.history("toughness").set_index("idempotency_key")
+    attempts = store.attempts()
+    state_of = {job.job_id: job.state for job in store.jobs()}
+    store.close()
+    log = pd.DataFrame(lab.log)
+    ran = log[log["outcome"].isin(["succeeded", "failed"])]
+    assert not ran["idempotency_key"].duplicated().any()  # nothing ran twice for one key
+    lost = attempts[attempts["error_class"] == "lost"]
+    assert len(lost) >= 1  # the restart lost executions in flight, and the campaign noticed
+    for _, entry in ran.iterrows():  # every experiment the lab ran is in the store, once
+        job = jobs.loc[entry["idempotency_key"]]
+        if entry["outcome"] == "succeeded" and job["state"] == "succeeded":
+            assert job["toughness"] == entry["result"]["toughness"]
+        else:
+            assert job["state"] == "failed" and job["error_class"] == "instrument"
+    assert not lost["job_id"].duplicated().any()  # each lost job re-dispatched once
+    assert {state_of[i] for i in lost["job_id"]} <= {"succeeded", "failed"}
+
+
+def restart_after(server: SilaLabServer, experiments: int) -> None:
+    """Restart the server once the lab has run ``experiments`` and has jobs in flight."""
+    lab = server.lab
+    while len(lab.log) < experiments or not any(
+        job["status"] in ("queued", "running") for job in list(lab.jobs.values())
+    ):
+        time.sleep(0.002)
+    server.restart()
