@@ -11,6 +11,7 @@ faults when asked. ``simulators.lab_server`` serves it over HTTP/JSON and
 from __future__ import annotations
 
 import random
+import socket
 import threading
 import time
 import uuid
@@ -166,6 +167,13 @@ class Lab:
             for job_id in lost:
                 self.keys.pop(self.jobs.pop(job_id)["key"], None)
             self.generation += 1
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def emulator(frame, parameter_columns: list[str], objective: str) -> Callable[[dict], dict]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import socket
 import threading
 import uuid
 from datetime import timedelta
@@ -50,7 +49,7 @@ from sila2.framework import (
 from sila2.server import FeatureImplementationBase, MetadataInterceptor, SilaServer
 from sila2.server.encryption import generate_self_signed_certificate
 
-from simulators.lab import DEFAULT_HOST, Faults, Lab, crossed_barrel_measure
+from simulators.lab import DEFAULT_HOST, Faults, Lab, crossed_barrel_measure, free_port
 
 FEATURE = Feature(str(Path(__file__).with_name("ExperimentService.sila.xml")))
 RUN_EXPERIMENT = FEATURE._observable_commands["RunExperiment"]
@@ -169,13 +168,6 @@ class TokenCheck(MetadataInterceptor):
     def intercept(self, parameters: Any, metadata: Any, target_call: Any) -> None:
         if metadata[ACCESS_TOKEN] != self.token:
             raise InvalidAccessToken("wrong access token")
-
-
-def free_port(host: str = DEFAULT_HOST) -> int:
-    """A port nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 class SilaLabServer:
