@@ -1,14 +1,18 @@
-"""Drive a self-driving lab over HTTP: the crossed-barrel search, run by a simulated robot.
+"""Drive a self-driving lab over the network: the crossed-barrel search, run by a robot.
 
-With ``LAB_URL`` (and ``LAB_TOKEN``) set, the campaign connects to that lab;
-otherwise it starts the simulated lab of ``simulators/lab_server.py`` on
-loopback: four stations, each print-and-crush taking 0.2 s, with 10 % of requests
-answered 503 and 2 % of runs ending in an instrument fault. Four experiments are
-kept in flight; a killed campaign resumes by polling the lab's jobs through the
-handles in its store.
+``LAB_PROTOCOL`` picks the instrument interface: ``http`` (an HTTP/JSON job API,
+the default) or ``sila`` (SiLA 2). With ``LAB_URL`` (http) or ``LAB_SILA``
+(sila, ``host:port``, with ``LAB_CA``, the server's certificate file) set, the
+campaign connects to that lab with ``LAB_TOKEN``; otherwise it starts a
+simulated lab on loopback (``simulators/lab_server.py`` or
+``simulators/sila_server.py``): four stations, each print-and-crush taking 0.2 s,
+10 % of requests refused as busy and 2 % of runs ending in an instrument fault.
+Four experiments are kept in flight; a killed campaign resumes by asking the lab
+about the jobs whose handles are in its store.
 
     discovery run campaigns/lab_robot.py --budget 40
-    python campaigns/lab_robot.py          # also prints what the lab did
+    python campaigns/lab_robot.py                       # also prints what the lab did
+    LAB_PROTOCOL=sila python campaigns/lab_robot.py     # the same lab behind SiLA 2
 """
 
 from __future__ import annotations
@@ -17,33 +21,58 @@ import atexit
 import os
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pandas as pd
 
 from discovery import Campaign, CampaignResult
-from discovery.oracles.http import HttpOracle
+from discovery.exceptions import ConfigurationError
 from simulators.lab import Faults, Lab, emulator
-from simulators.lab_server import LabServer
 
 DATA = Path(__file__).parent / "data" / "crossed_barrel" / "pool.csv"
 FEATURES = ["n", "theta", "r", "t"]
-_LAB: dict[str, str] = {}
+TOKEN = "simulated-lab-token"
+_SIMULATED: dict[str, Any] = {}  # the lab started here, and where it listens
 
 
-def lab_address() -> tuple[str, str]:
-    """The lab to use: ``LAB_URL``/``LAB_TOKEN``, or a simulated one started here."""
+def simulated_lab() -> Lab:
+    """The crossed-barrel emulator behind four stations that sometimes misbehave."""
+    measure = emulator(pd.read_csv(DATA), FEATURES, "toughness")
+    faults = Faults(unavailable=0.10, instrument=0.02)
+    return Lab(measure, stations=4, run_seconds=0.2, faults=faults)
+
+
+def http_oracle() -> Any:
+    from discovery.oracles.http import HttpOracle
+
     if "LAB_URL" in os.environ:
-        return os.environ["LAB_URL"], os.environ.get("LAB_TOKEN", "")
-    if not _LAB:
-        measure = emulator(pd.read_csv(DATA), FEATURES, "toughness")
-        lab = Lab(
-            measure, stations=4, run_seconds=0.2, faults=Faults(unavailable=0.10, instrument=0.02)
-        )
-        server = LabServer(lab, token="simulated-lab-token").__enter__()
+        return HttpOracle(os.environ["LAB_URL"], os.environ.get("LAB_TOKEN"))
+    if not _SIMULATED:
+        from simulators.lab_server import LabServer
+
+        lab = simulated_lab()
+        server = LabServer(lab, token=TOKEN).__enter__()
         atexit.register(server.__exit__)
-        _LAB.update(url=server.url, token="simulated-lab-token")
-    return _LAB["url"], _LAB["token"]
+        _SIMULATED.update(lab=lab, address=server.url)
+    return HttpOracle(_SIMULATED["address"], TOKEN)
+
+
+def sila_oracle() -> Any:
+    from discovery.oracles.sila import SilaOracle
+
+    if "LAB_SILA" in os.environ:
+        host, port = os.environ["LAB_SILA"].rsplit(":", 1)
+        token, ca = os.environ.get("LAB_TOKEN"), os.environ.get("LAB_CA")
+        return SilaOracle(host, int(port), token, root_certs=ca)
+    if not _SIMULATED:
+        from simulators.sila_server import SilaLabServer
+
+        lab = simulated_lab()
+        server = SilaLabServer(lab, token=TOKEN).__enter__()
+        atexit.register(server.__exit__)
+        _SIMULATED.update(lab=lab, address=f"{server.host}:{server.port}", ca=server.ca)
+    host, port = _SIMULATED["address"].rsplit(":", 1)
+    return SilaOracle(host, int(port), TOKEN, root_certs=_SIMULATED["ca"])
 
 
 def make_campaign(seed: int = 0) -> Campaign:
@@ -53,10 +82,12 @@ def make_campaign(seed: int = 0) -> Campaign:
     pool = CandidatePool.from_frame(
         pd.read_csv(DATA), features=FEATURES, objective="toughness", exclude=["top5pct"]
     )
-    url, token = lab_address()
+    protocol = os.environ.get("LAB_PROTOCOL", "http")
+    if protocol not in ("http", "sila"):
+        raise ConfigurationError(f"LAB_PROTOCOL must be http or sila, got {protocol!r}")
     return Campaign(
         pool,
-        HttpOracle(url, token),
+        sila_oracle() if protocol == "sila" else http_oracle(),
         objective="toughness",
         surrogate="gp",
         acquisition="ei",
@@ -69,14 +100,17 @@ def make_campaign(seed: int = 0) -> Campaign:
 
 
 def summarize(result: CampaignResult) -> dict[str, str]:
-    """What the lab did: experiments run by outcome, submissions received."""
-    url, token = lab_address()
-    log = httpx.get(f"{url}/log", headers={"Authorization": f"Bearer {token}"}).json()
-    outcomes = Counter(run["outcome"] for run in log["runs"])
-    repeated = sum(not s["created"] for s in log["submissions"])
+    """What the simulated lab did: experiments run by outcome, faults, repeated keys."""
+    if not _SIMULATED:
+        return {}
+    lab: Lab = _SIMULATED["lab"]
+    outcomes = Counter(run["outcome"] for run in lab.log)
+    repeated = sum(not s["created"] for s in lab.submissions)
     return {
-        "lab": url,
+        "lab": _SIMULATED["address"],
         "experiments the lab ran": ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())),
+        "faults the lab injected": ", ".join(f"{n} {k}" for k, n in sorted(lab.injected.items()))
+        or "none",
         "repeated submissions answered from the key": str(repeated),
     }
 

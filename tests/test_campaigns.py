@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from discovery import Campaign
+from discovery.exceptions import ConfigurationError
 
 CAMPAIGNS = Path(__file__).resolve().parents[1] / "campaigns"
 
@@ -116,11 +117,24 @@ def test_molecules_xtb_campaign_computes_gfn2_dipoles_of_relaxed_molecules():
     assert "most polar molecule found" in module.summarize(result)
 
 
-def test_lab_robot_campaign_runs_against_the_simulated_lab(monkeypatch):
-    monkeypatch.delenv("LAB_URL", raising=False)
+@pytest.mark.parametrize(
+    ("protocol", "address"), [("http", "http://127.0.0.1:"), ("sila", "127.0.0.1:")]
+)
+def test_lab_robot_campaign_runs_against_the_simulated_lab(monkeypatch, protocol, address):
+    if protocol == "sila":
+        pytest.importorskip("sila2")
+    for variable in ("LAB_URL", "LAB_SILA"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LAB_PROTOCOL", protocol)
     module = load("lab_robot")
     result = module.make_campaign(seed=0).replace(budget=8).run(progress=False)
     assert len(result.history) == 8 and result.history["candidate_id"].is_unique
     lines = module.summarize(result)
-    assert lines["lab"].startswith("http://127.0.0.1:")
+    assert lines["lab"].startswith(address)
     assert "succeeded" in lines["experiments the lab ran"]
+
+
+def test_lab_robot_campaign_names_an_unknown_protocol(monkeypatch):
+    monkeypatch.setenv("LAB_PROTOCOL", "modbus")
+    with pytest.raises(ConfigurationError, match="LAB_PROTOCOL must be http or sila"):
+        load("lab_robot").make_campaign()
