@@ -233,6 +233,9 @@ class SilaLabServer:
     def restart(self) -> None:
         """Stop and start again: queued and running experiments are abandoned, and the
         new server knows none of the old execution UUIDs."""
+        # the network goes first, as when a controller dies: no client reads an
+        # abandoned execution's error on the way down
+        self.server.grpc_server.stop(grace=0).wait()
         self.lab.restart()
         self.server.stop(grace_period=0)
         self._start()

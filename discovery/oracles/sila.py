@@ -199,8 +199,13 @@ class SilaOracle:
 
     def submit(self, candidate: Candidate) -> Handle:
         """Start the command on the candidate; its execution UUID is the handle."""
+        parameters = self.schema.request(candidate)
         try:
-            execution = self.command(**self.schema.request(candidate), metadata=self.metadata)
+            try:
+                execution = self.command(**parameters, metadata=self.metadata)
+            except SilaConnectionError:  # a restarting server: wait for it, once
+                self._wait_for_server()
+                execution = self.command(**parameters, metadata=self.metadata)
         except SilaConnectionError as error:
             raise TransientError(f"submit: {self.address} not reachable ({error})") from None
         except ValidationError as error:
@@ -214,6 +219,13 @@ class SilaOracle:
             "execution_uuid": str(execution.execution_uuid),
             "idempotency_key": candidate.idempotency_key,
         }
+
+    def _wait_for_server(self) -> None:
+        """Until the connection is ready again, at most ``timeout`` seconds."""
+        try:
+            grpc.channel_ready_future(self.client._channel).result(timeout=self.timeout)
+        except grpc.FutureTimeoutError:
+            pass  # the second attempt reports it
 
     def poll(self, handle: Handle) -> Status:
         """The execution's state; its result once it finished."""
