@@ -1,0 +1,70 @@
+"""Bandit algorithms behave as the textbooks say on a stationary Bernoulli bandit."""
+
+import json
+
+import numpy as np
+import pytest
+
+from discovery.bandits import make_bandit
+from discovery.exceptions import ConfigurationError
+
+MEANS = np.array([0.2, 0.4, 0.5, 0.7])  # arm 3 is best
+STEPS = 2000
+
+
+def play(name: str, seed: int) -> np.ndarray:
+    """The arms pulled over STEPS rounds of the Bernoulli bandit."""
+    rng = np.random.default_rng(seed)
+    options = {"horizon": STEPS} if name == "exp3" else {}
+    bandit = make_bandit(name, len(MEANS), **options)
+    pulled = np.zeros(STEPS, dtype=int)
+    for step in range(STEPS):
+        arm = bandit.choose(rng)
+        rewards = (rng.random(len(MEANS)) < MEANS).astype(float)
+        if name == "hedge":  # full information: every arm's reward is revealed
+            bandit.update_all(rewards)
+        else:
+            bandit.update(arm, rewards[arm])
+        pulled[step] = arm
+    return pulled
+
+
+@pytest.mark.parametrize("name", ["hedge", "exp3", "ucb1", "thompson"])
+def test_the_best_arm_wins_and_regret_grows_sublinearly(name):
+    runs = [play(name, seed) for seed in range(3)]
+    first = np.mean([(pulled[:500] == 3).mean() for pulled in runs])
+    last = np.mean([(pulled[-500:] == 3).mean() for pulled in runs])
+    assert last >= first and last > 0.85  # the best arm's share of pulls grows
+    regret = np.mean([np.cumsum(MEANS.max() - MEANS[pulled]) for pulled in runs], axis=0)
+    half = STEPS // 2
+    assert regret[-1] - regret[half - 1] < regret[half - 1]  # less regret per step later
+    uniform = STEPS * (MEANS.max() - MEANS.mean())
+    assert regret[-1] < 0.5 * uniform
+
+
+@pytest.mark.parametrize("name", ["hedge", "exp3", "ucb1", "thompson"])
+def test_a_bandit_resumes_from_its_json_state(name):
+    bandit = make_bandit(name, 3)
+    for arm, reward in [(0, 0.2), (1, 0.9), (2, 0.5), (1, 1.0)]:
+        if name == "hedge":
+            bandit.update_all(np.array([reward, 1 - reward, 0.5]))
+        else:
+            bandit.update(arm, reward)
+    again = make_bandit(name, 3)
+    again.load_state(json.loads(json.dumps(bandit.state())))
+    assert np.allclose(
+        again.probabilities(rng=np.random.default_rng(1)),
+        bandit.probabilities(rng=np.random.default_rng(1)),
+    )
+    assert again.choose(np.random.default_rng(5)) == bandit.choose(np.random.default_rng(5))
+
+
+def test_bad_bandit_input_is_named():
+    with pytest.raises(ConfigurationError, match="unknown bandit algorithm 'softmax'"):
+        make_bandit("softmax", 3)
+    with pytest.raises(ConfigurationError, match="at least one arm"):
+        make_bandit("ucb1", 0)
+    with pytest.raises(ConfigurationError, match=r"rewards must be in \[0, 1\], got nan"):
+        make_bandit("ucb1", 2).update(0, float("nan"))
+    with pytest.raises(ConfigurationError, match="gamma"):
+        make_bandit("exp3", 2, gamma=0.0)
