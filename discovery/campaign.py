@@ -43,7 +43,8 @@ class Campaign:
             tolerance to stop at.
         surrogate: "gp", "forest", "extra_trees" or an object with fit/predict.
         acquisition: "ei", "pi", "ucb", "uncertainty", "greedy", "thompson",
-            "random", or a callable ``f(prediction, incumbent, maximize, *, rng, **params)``.
+            "random", or a callable ``f(prediction, incumbent, maximize, *, rng, **params)``;
+            None: "ei" for the goal "best", "ucb" (GP-UCB) for "cumulative".
         acquisition_params: keyword parameters of the acquisition, e.g. ``{"beta": 1.0}``.
         selector: batch selector, "top" or "kmeans" (diversified), or an object with ``pick``.
         initial_design: "kmeans", "random", "farthest" or an object with ``pick``.
@@ -69,6 +70,10 @@ class Campaign:
             batches of ``batch_size``.
         pending: "believer" (the model believes each running experiment will give
             its predicted mean, so choices spread out; one extra fit) or "ignore".
+        goal: "best" (the best candidate found) or "cumulative" (the reward summed
+            over every experiment, as when each batch made is sold).
+        optimum: the best objective value the pool holds, for regret; None reads
+            it from an emulator oracle that knows every value (``LookupOracle``).
 
     Raises:
         ConfigurationError: any invalid setting, before any experiment is spent.
@@ -83,7 +88,7 @@ class Campaign:
         maximize: bool = True,
         closest_to: float | None = None,
         surrogate: str | Surrogate = "gp",
-        acquisition: str | Acquisition | Callable = "ei",
+        acquisition: str | Acquisition | Callable | None = None,
         acquisition_params: dict[str, Any] | None = None,
         selector: str | Selector = "top",
         initial_design: str | Selector = "kmeans",
@@ -102,6 +107,8 @@ class Campaign:
         deadline: float | None = None,
         max_in_flight: int | None = None,
         pending: str = "believer",
+        goal: str = "best",
+        optimum: float | None = None,
     ) -> None:
         self._arguments = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         if not isinstance(pool, CandidatePool):
@@ -113,6 +120,8 @@ class Campaign:
                 raise ConfigurationError(
                     f"campaign '{name}': oracle {type(oracle).__name__} has no {method}() method"
                 )
+        if acquisition is None:
+            acquisition = "ucb" if goal == "cumulative" else "ei"
         self.acquisition = resolve_acquisition(acquisition, **(acquisition_params or {}))
         self.surrogate = resolve_surrogate(surrogate, seed=seed, device=device)
         self.selector = resolve_selector(selector)
@@ -138,6 +147,10 @@ class Campaign:
             deadline=deadline,
             max_in_flight=max_in_flight,
             pending=pending,
+            goal=goal,
+            optimum=optimum
+            if optimum is not None
+            else _known_optimum(oracle, pool, maximize, closest_to),
         )
         self._check_fits_pool(pool, oracle)
         self.pool = pool
@@ -213,11 +226,17 @@ class Campaign:
             history = store.history(self.config.objective)
         return CampaignResult(
             history=history_frame(
-                history, self.config.objective, self.config.maximize, self.config.closest_to
+                history,
+                self.config.objective,
+                self.config.maximize,
+                self.config.closest_to,
+                self.config.optimum,
             ),
             objective=self.config.objective,
             maximize=self.config.maximize,
             closest_to=self.config.closest_to,
+            goal=self.config.goal,
+            optimum=self.config.optimum,
             wall_seconds=time.perf_counter() - started,
             stopped_because=stopped,
         )
@@ -321,3 +340,13 @@ class Campaign:
         if new and self.store_path.exists():
             move_aside(self.store_path)
         return StoreSession(self, CampaignStore(self.store_path), owned=True)
+
+
+def _known_optimum(
+    oracle: Oracle | None, pool: CandidatePool, maximize: bool, closest_to: float | None
+) -> float | None:
+    """The best value an emulator oracle holds for the pool's candidates, if it knows them."""
+    best_recorded = getattr(oracle, "best_recorded", None)
+    if not callable(best_recorded):
+        return None
+    return best_recorded(pool.ids, maximize, closest_to)

@@ -13,6 +13,8 @@ import numpy as np
 from discovery.exceptions import ConfigurationError
 
 PENDING_STRATEGIES = ("believer", "ignore")
+#: What a campaign is after: the best candidate, or the most reward over all experiments.
+GOALS = ("best", "cumulative")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,12 @@ class CampaignConfig:
             timeout (None: no limit).
         max_in_flight: keep this many experiments running and choose the next as
             soon as one finishes (None: synchronous batches of ``batch_size``).
+        goal: "best" (find the best candidate: summaries lead with the best value)
+            or "cumulative" (every measurement earns its reward, as when each
+            batch made is sold: summaries lead with the cumulative reward).
+        optimum: the best objective value the pool holds, when known (an
+            emulator's is read from its oracle); simple and cumulative regret
+            are reported against it.
         pending: how the model treats experiments still running when it chooses:
             "believer" (refit believing their predicted means, so the next choice
             looks elsewhere; costs a second fit) or "ignore".
@@ -76,6 +84,8 @@ class CampaignConfig:
     deadline: float | None = None
     max_in_flight: int | None = None
     pending: str = "believer"
+    goal: str = "best"
+    optimum: float | None = None
 
     def __post_init__(self) -> None:
         prefix = f"campaign '{self.name}'"
@@ -110,6 +120,16 @@ class CampaignConfig:
         if self.pending not in PENDING_STRATEGIES:
             raise ConfigurationError(
                 f"{prefix}: pending must be one of {list(PENDING_STRATEGIES)}, got '{self.pending}'"
+            )
+        if self.goal not in GOALS:
+            raise ConfigurationError(
+                f"{prefix}: goal must be one of {list(GOALS)}, got '{self.goal}'"
+            )
+        if self.optimum is not None and not (
+            isinstance(self.optimum, (int, float)) and math.isfinite(self.optimum)
+        ):
+            raise ConfigurationError(
+                f"{prefix}: optimum must be a finite number, got {self.optimum!r}"
             )
         if self.diagnose_every < 0:
             raise ConfigurationError(

@@ -35,6 +35,36 @@ def best_position(values: Any, maximize: bool, closest_to: float | None = None) 
     return int(np.argmax(values) if maximize else np.argmin(values))
 
 
+def reward_of(values: Any, maximize: bool, closest_to: float | None = None) -> np.ndarray:
+    """The reward of measured values: the value when maximising, its negative when
+    minimising, -|value - closest_to| for a target; larger is always better."""
+    values = np.asarray(values, dtype=np.float64)
+    if closest_to is not None:
+        return -np.abs(values - closest_to)
+    return values if maximize else -values
+
+
+def _reward_columns(
+    frame: pd.DataFrame,
+    measured: pd.Series,
+    maximize: bool,
+    closest_to: float | None,
+    optimum: float | None,
+) -> None:
+    """Reward per step, cumulative reward and, against a known optimum, simple and
+    cumulative regret. Failed experiments earn nothing and add no regret."""
+    reward = pd.Series(reward_of(measured, maximize, closest_to), index=frame.index)
+    frame["reward"] = reward
+    frame["cumulative_reward"] = reward.fillna(0.0).cumsum()
+    if optimum is None:
+        frame["simple_regret"] = np.nan
+        frame["cumulative_regret"] = np.nan
+        return
+    best_reward = float(reward_of([optimum], maximize, closest_to)[0])
+    frame["simple_regret"] = best_reward - reward.cummax().ffill()
+    frame["cumulative_regret"] = (best_reward - reward).fillna(0.0).cumsum()
+
+
 def _running_best(measured: pd.Series, maximize: bool, closest_to: float | None) -> pd.Series:
     if closest_to is None:
         return measured.cummax() if maximize else measured.cummin()
@@ -49,10 +79,16 @@ def _running_best(measured: pd.Series, maximize: bool, closest_to: float | None)
 
 
 def history_frame(
-    jobs: pd.DataFrame, objective: str, maximize: bool, closest_to: float | None = None
+    jobs: pd.DataFrame,
+    objective: str,
+    maximize: bool,
+    closest_to: float | None = None,
+    optimum: float | None = None,
 ) -> pd.DataFrame:
     """The history table from the store's job rows: one row per experiment, in order,
-    with ``best_so_far`` and the columns of :func:`history_columns` first.
+    with ``best_so_far`` and the columns of :func:`history_columns` first, and the
+    reinforcement-learning view: ``reward``, ``cumulative_reward``, ``simple_regret``
+    and ``cumulative_regret`` (NaN unless the ``optimum`` is known).
     """
     frame = jobs.copy()
     frame["iteration"] = frame["iteration"].astype("Int64")
@@ -63,6 +99,7 @@ def history_frame(
         frame[column] = frame[column].fillna(0.0)
     measured = frame[objective].where(frame["state"] == "succeeded")
     frame["best_so_far"] = _running_best(measured, maximize, closest_to).ffill()
+    _reward_columns(frame, measured, maximize, closest_to, optimum)
     first = history_columns(objective)
     return frame[first + [c for c in frame.columns if c not in first]]
 
@@ -82,6 +119,8 @@ class CampaignResult:
         wall_seconds: time the whole run took.
         stopped_because: "budget", "target" or "pool exhausted".
         closest_to: the value a target objective aims for (None: max or min).
+        goal: "best" or "cumulative": what the summary leads with.
+        optimum: the best value the pool holds, when known (regret is measured to it).
     """
 
     history: pd.DataFrame
@@ -90,6 +129,8 @@ class CampaignResult:
     wall_seconds: float = 0.0
     stopped_because: str = "budget"
     closest_to: float | None = None
+    goal: str = "best"
+    optimum: float | None = None
 
     @property
     def measured(self) -> pd.DataFrame:
@@ -116,7 +157,8 @@ class CampaignResult:
         return None
 
     def summary(self) -> dict[str, Any]:
-        """Best value, where it was found, and the time spent per iteration."""
+        """Best value, where it was found, the reward earned (and the regret, when the
+        optimum is known) and the time spent per iteration."""
         history = self.history
         best = self.best
         iterations = history.drop_duplicates("iteration")
@@ -130,7 +172,35 @@ class CampaignResult:
             "best_candidate": None if best is None else str(best["candidate_id"]),
             "found_at_iteration": None if best is None else int(best["iteration"]),
             "found_at_experiment": None if best is None else int(best.name) + 1,
+            "cumulative_reward": float(history["cumulative_reward"].iloc[-1])
+            if len(history)
+            else 0.0,
+            "simple_regret": _last_known(history["simple_regret"]),
+            "cumulative_regret": _last_known(history["cumulative_regret"]),
             "seconds_per_iteration": float(per_iteration.mean()) if per_iteration.size else 0.0,
             "wall_seconds": self.wall_seconds,
             "stopped_because": self.stopped_because,
         }
+
+
+def _last_known(column: pd.Series) -> float | None:
+    known = column.dropna()
+    return None if known.empty else float(known.iloc[-1])
+
+
+def reward_lines(history: pd.DataFrame, optimum: float | None) -> dict[str, str]:
+    """Table rows for the reinforcement-learning view of a history: the reward earned
+    and, when the optimum is known, the regret."""
+    if history.empty:
+        return {}
+    measured = int(history["reward"].notna().sum())
+    lines = {
+        "cumulative reward": f"{history['cumulative_reward'].iloc[-1]:.6g} "
+        f"over {measured} measurements"
+    }
+    simple, cumulative = (_last_known(history[c]) for c in ("simple_regret", "cumulative_regret"))
+    if optimum is not None and simple is not None:
+        lines["regret (simple / cumulative)"] = (
+            f"{simple:.4g} / {cumulative:.4g} (optimum {optimum:.6g})"
+        )
+    return lines

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from discovery.campaign import Campaign
 
 #: Configuration keys that may change between runs of one stored campaign.
-CHANGEABLE_ON_RESUME = ("budget", "target")
+CHANGEABLE_ON_RESUME = ("budget", "target", "optimum")
 WAY_OUT = "use --store elsewhere (store=...) or --new to start afresh, keeping the old file"
 
 

@@ -14,7 +14,7 @@ from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
 from discovery.exceptions import CampaignFileError, ConfigurationError
 from discovery.executors import resolve_executor
-from discovery.history import CampaignResult
+from discovery.history import CampaignResult, reward_lines
 
 
 def load_campaign_module(path: Path) -> Any:
@@ -70,14 +70,17 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
     table.add_column("", style="bold")
     table.add_column("")
     best = summary["best_value"]
+    rewards = reward_lines(result.history, config.optimum)
     rows = {
         "strategy": f"{config.surrogate} + {config.acquisition}, batch {config.batch_size}, "
         f"seed {config.seed}",
         "experiments": f"{summary['experiments']} ({summary['failed']} failed)",
+        **(rewards if config.goal == "cumulative" else {}),
         f"best {config.objective}": "-" if best is None else f"{best:.6g}",
         "best candidate": str(summary["best_candidate"]),
         "found at": f"iteration {summary['found_at_iteration']}, "
         f"experiment {summary['found_at_experiment']}",
+        **rewards,
         "seconds per iteration": f"{summary['seconds_per_iteration']:.3f}",
         "wall time": f"{summary['wall_seconds']:.1f} s",
         "stopped because": summary["stopped_because"],

@@ -17,7 +17,7 @@ from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
 from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError, StoreError
-from discovery.history import best_position, history_frame
+from discovery.history import best_position, history_frame, reward_lines
 from discovery.store import OPEN_STATES, CampaignStore
 
 StoreArgument = Annotated[Path, typer.Argument(help="The campaign's store (.sqlite).")]
@@ -44,7 +44,9 @@ def read_snapshot(path: Path) -> tuple[CampaignConfig, pd.DataFrame]:
             jobs = CampaignStore.history_from(db, config.objective)
     finally:
         store.close()
-    return config, history_frame(jobs, config.objective, config.maximize, config.closest_to)
+    return config, history_frame(
+        jobs, config.objective, config.maximize, config.closest_to, config.optimum
+    )
 
 
 def _age(timestamp: str) -> str:
@@ -73,6 +75,8 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
             f"{best[objective]:.6g} (candidate {best['candidate_id']}, "
             f"iteration {best['iteration']})",
         )
+    for key, value in reward_lines(history, config.optimum).items():
+        table.add_row(key, value)
     in_flight = history[history["state"].isin(OPEN_STATES)]
     table.add_row(
         "in flight",

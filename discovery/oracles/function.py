@@ -7,11 +7,12 @@ import math
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future
 from typing import Any
 
 from discovery.exceptions import ConfigurationError
+from discovery.history import best_position
 from discovery.oracles.base import (
     FAILED,
     LOST,
@@ -165,6 +166,16 @@ class LookupOracle:
         """The (min, max) recorded values: what a perfect campaign could find."""
         values = list(self.values.values())
         return min(values), max(values)
+
+    def best_recorded(
+        self, ids: Iterable[str], maximize: bool = True, closest_to: float | None = None
+    ) -> float | None:
+        """The best recorded value among ``ids`` (the largest, the smallest, or the
+        closest to ``closest_to``): the optimum a campaign's regret is measured to."""
+        values = [self.values[i] for i in map(str, ids) if i in self.values]
+        if not values:
+            return None
+        return values[best_position(values, maximize, closest_to)]
 
     def submit(self, candidate: Candidate) -> Handle:
         return {"candidate_id": candidate.id}

@@ -1,0 +1,66 @@
+"""Every campaign reports the reinforcement-learning view: reward, cumulative reward, regret."""
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from discovery import Campaign, ConfigurationError, FunctionOracle, LookupOracle
+from discovery.cli import app
+from tests.test_campaign import POOL, campaign
+
+BEST_Y = float(POOL.frame["y"].max())
+
+
+def test_an_emulator_campaign_knows_its_optimum_and_reports_regret():
+    result = campaign(budget=15).run(progress=False)
+    history = result.history
+    measured = history["y"].to_numpy()
+    assert result.optimum == pytest.approx(BEST_Y)
+    assert np.allclose(history["reward"], measured)
+    assert np.allclose(history["cumulative_reward"], np.cumsum(measured))
+    assert np.allclose(history["cumulative_regret"], np.cumsum(BEST_Y - measured))
+    assert np.allclose(history["simple_regret"], BEST_Y - np.maximum.accumulate(measured))
+    assert (np.diff(history["simple_regret"]) <= 0).all()  # never gets worse
+    summary = result.summary()
+    assert summary["cumulative_reward"] == pytest.approx(measured.sum())
+    assert summary["cumulative_regret"] == pytest.approx((BEST_Y - measured).sum())
+
+
+def test_a_minimising_campaign_rewards_low_values():
+    oracle = LookupOracle.from_pool(POOL, "y")
+    result = Campaign(
+        POOL, oracle, "y", maximize=False, surrogate="forest", budget=8, n_initial=4
+    ).run(progress=False)
+    y = result.history["y"].to_numpy()
+    assert np.allclose(result.history["reward"], -y)
+    assert result.optimum == pytest.approx(POOL.frame["y"].min())
+    assert result.summary()["simple_regret"] == pytest.approx(y.min() - POOL.frame["y"].min())
+
+
+def test_without_a_known_optimum_regret_is_absent_not_invented():
+    def measure(parameters):
+        return {"y": parameters["a"]}
+
+    result = Campaign(
+        POOL, FunctionOracle(measure, output="y"), "y", surrogate="forest", budget=6, n_initial=3
+    ).run(progress=False)
+    assert result.optimum is None
+    assert result.history["simple_regret"].isna().all()
+    assert result.summary()["cumulative_regret"] is None
+    assert result.summary()["cumulative_reward"] == pytest.approx(result.history["y"].sum())
+
+
+def test_the_cumulative_goal_defaults_to_gp_ucb():
+    chosen = campaign(goal="cumulative", acquisition=None, surrogate="gp", budget=8)
+    assert chosen.config.acquisition == "ucb" and chosen.config.goal == "cumulative"
+    assert campaign(acquisition=None).config.acquisition == "ei"
+    with pytest.raises(ConfigurationError, match="goal must be one of"):
+        campaign(goal="most")
+
+
+def test_status_shows_reward_and_regret(tmp_path):
+    store = tmp_path / "c.sqlite"
+    campaign(budget=8, store=store).run(progress=False)
+    status = CliRunner().invoke(app, ["status", str(store)])
+    assert status.exit_code == 0, status.output
+    assert "cumulative reward" in status.output and "regret (simple / cumulative)" in status.output
