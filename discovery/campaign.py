@@ -22,6 +22,7 @@ from discovery.exceptions import ConfigurationError, StoreError
 from discovery.history import CampaignResult, history_frame
 from discovery.loop import CampaignRun, component_name
 from discovery.oracles.base import Oracle
+from discovery.policy import Portfolio
 from discovery.selection import Selector, resolve_initial_design, resolve_selector
 from discovery.space import CandidatePool
 from discovery.store import CampaignStore
@@ -74,6 +75,9 @@ class Campaign:
             over every experiment, as when each batch made is sold).
         optimum: the best objective value the pool holds, for regret; None reads
             it from an emulator oracle that knows every value (``LookupOracle``).
+        policy: a :class:`~discovery.policy.Portfolio` that learns during the run which
+            strategy (surrogate + acquisition + selector) earns the most reward; its
+            arms then replace ``surrogate``, ``acquisition`` and ``selector``.
 
     Raises:
         ConfigurationError: any invalid setting, before any experiment is spent.
@@ -109,6 +113,7 @@ class Campaign:
         pending: str = "believer",
         goal: str = "best",
         optimum: float | None = None,
+        policy: Portfolio | None = None,
     ) -> None:
         self._arguments = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         if not isinstance(pool, CandidatePool):
@@ -123,6 +128,12 @@ class Campaign:
         if acquisition is None:
             acquisition = "ucb" if goal == "cumulative" else "ei"
         self.acquisition = resolve_acquisition(acquisition, **(acquisition_params or {}))
+        if policy is not None and not isinstance(policy, Portfolio):
+            raise ConfigurationError(
+                f"campaign '{name}': policy must be a Portfolio, got {type(policy).__name__}"
+            )
+        self.policy = policy
+        self.device = device
         self.surrogate = resolve_surrogate(surrogate, seed=seed, device=device)
         self.selector = resolve_selector(selector)
         self.initial_design = resolve_initial_design(initial_design)
@@ -135,8 +146,8 @@ class Campaign:
             batch_size=batch_size,
             seed=seed,
             target=target,
-            surrogate=component_name(self.surrogate),
-            acquisition=self.acquisition.name,
+            surrogate="portfolio" if policy else component_name(self.surrogate),
+            acquisition=policy.algorithm if policy else self.acquisition.name,
             acquisition_params=dict(self.acquisition.params),
             selector=component_name(self.selector),
             initial_design=component_name(self.initial_design),
@@ -148,6 +159,7 @@ class Campaign:
             max_in_flight=max_in_flight,
             pending=pending,
             goal=goal,
+            policy=policy.describe() if policy else None,
             optimum=optimum
             if optimum is not None
             else _known_optimum(oracle, pool, maximize, closest_to),

@@ -59,6 +59,8 @@ class CampaignConfig:
         optimum: the best objective value the pool holds, when known (an
             emulator's is read from its oracle); simple and cumulative regret
             are reported against it.
+        policy: the portfolio policy's arms, algorithm and reward (None: one fixed
+            strategy).
         pending: how the model treats experiments still running when it chooses:
             "believer" (refit believing their predicted means, so the next choice
             looks elsewhere; costs a second fit) or "ignore".
@@ -86,6 +88,7 @@ class CampaignConfig:
     pending: str = "believer"
     goal: str = "best"
     optimum: float | None = None
+    policy: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         prefix = f"campaign '{self.name}'"

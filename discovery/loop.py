@@ -20,6 +20,7 @@ from discovery.diagnostics import surrogate_cv_score
 from discovery.dispatch import Dispatcher, RetryPolicy
 from discovery.exceptions import ConfigurationError
 from discovery.history import best_position
+from discovery.policy import PortfolioRun
 from discovery.prediction import Prediction
 from discovery.store import ASKED, CREATED, OPEN_STATES, SUBMITTED, CampaignStore, Job
 from discovery.store_cache import OracleCache
@@ -69,6 +70,12 @@ class CampaignRun:
             RetryPolicy(config.max_retries, config.retry_backoff, config.deadline),
             campaign.poll_interval,
         )
+        self.policy = None
+        if campaign.policy is not None:
+            records = store.policy_records()
+            self.policy = PortfolioRun(
+                campaign.policy, config.seed, campaign.device, records[-1] if records else None
+            )
         prepare = getattr(campaign.oracle, "prepare", None)
         if callable(prepare):  # what every job needs, computed once and kept in the store
             prepare(OracleCache(store))
@@ -181,11 +188,14 @@ class CampaignRun:
     # -- choosing ------------------------------------------------------------------------
 
     def _choose_and_record(self, size: int, job_state: str) -> list[Job]:
-        chosen, scores, timing = self._choose(size)
+        chosen, scores, timing, policy = self._choose(size)
         self.excluded[chosen] = True  # dispatched candidates are never chosen again
         modelled = bool(timing)
-        fitted = modelled and self.campaign.acquisition.needs_model
         config = self.config
+        surrogate, acquisition = config.surrogate, config.acquisition
+        fitted = modelled and self.campaign.acquisition.needs_model and policy is None
+        if policy is not None:
+            surrogate, acquisition = self.policy.arm_names(policy["arm"])
         state = getattr(self.campaign.surrogate, "warm_state", None)
         jobs = self.store.record_iteration(
             self.iteration,
@@ -196,11 +206,12 @@ class CampaignRun:
             ],
             self.rng.bit_generator.state,
             job_state=job_state,
-            surrogate=config.surrogate if modelled else None,
-            acquisition=config.acquisition if modelled else config.initial_design,
+            surrogate=surrogate if modelled else None,
+            acquisition=acquisition if modelled else config.initial_design,
             timing=timing,
             surrogate_state=state() if fitted and callable(state) else None,
             diagnostics=self._diagnostics() if fitted else None,
+            policy=policy,
         )
         self.iteration += 1
         return jobs
@@ -216,13 +227,13 @@ class CampaignRun:
             seed=self.config.seed,
         )
 
-    def _fit_with_pending(self) -> None:
+    def fit_surrogate(self, surrogate: Any) -> None:
         """Fit on the measurements and, with the "believer" strategy, on each pending
         candidate believed to score what the model predicted when it was chosen (kriging
         believer), so the next choice looks elsewhere. Pending candidates chosen without
         a model (initial design, an earlier process) get the current model's prediction,
         at the cost of a second fit."""
-        surrogate, features = self.campaign.surrogate, self.pool.features
+        features = self.pool.features
         X, y = self.train_features, self.config.utility(self.values)
         pending = [
             self.pool.index_of(job.candidate_id)
@@ -241,21 +252,17 @@ class CampaignRun:
         believed = np.array([self._believed[i] for i in pending])
         surrogate.fit(np.vstack([X, features[pending]]), np.concatenate([y, believed]))
 
-    def _choose(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-        campaign, features = self.campaign, self.pool.features
-        if not self.values:  # the initial design, or every experiment so far failed
-            chosen = campaign.initial_design.pick(None, size, self.excluded, features, self.rng)
-            return np.asarray(chosen, dtype=int), np.full(len(chosen), np.nan), {}
-        acquisition = campaign.acquisition
-        fit_started = time.perf_counter()
+    def propose(
+        self, surrogate: Any, acquisition: Any, selector: Any, size: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What a fitted surrogate, an acquisition and a selector would choose now:
+        (chosen indices, their scores, their predicted means)."""
+        features = self.pool.features
         available = np.flatnonzero(~self.excluded)
         if acquisition.needs_model:
-            self._fit_with_pending()
-            select_started = time.perf_counter()
             n_samples = THOMPSON_SAMPLES if acquisition.needs_samples else 0
-            prediction = campaign.surrogate.predict(features[available], n_samples=n_samples)
+            prediction = surrogate.predict(features[available], n_samples=n_samples)
         else:
-            select_started = time.perf_counter()
             zeros = np.zeros(available.shape[0])
             prediction = Prediction(mean=zeros, std=zeros)
         scores = np.full(len(self.pool), -np.inf)
@@ -263,17 +270,38 @@ class CampaignRun:
             prediction, self.incumbent, self.config.model_maximizes, self.rng
         )
         chosen = np.asarray(
-            campaign.selector.pick(scores, size, self.excluded, features, self.rng), dtype=int
+            selector.pick(scores, size, self.excluded, features, self.rng), dtype=int
         )
+        _check_choice(chosen, size, self.excluded, component_name(selector))
         position = {index: k for k, index in enumerate(available)}
-        self._believed.update((int(i), prediction.mean[position[int(i)]]) for i in chosen)
-        _check_choice(chosen, size, self.excluded, component_name(campaign.selector))
-        finished = time.perf_counter()
+        means = np.array([prediction.mean[position[int(i)]] for i in chosen])
+        return chosen, scores[chosen], means
+
+    def believe(self, chosen: np.ndarray, means: np.ndarray) -> None:
+        """Remember what the model predicted for candidates about to be pending."""
+        self._believed.update((int(i), float(m)) for i, m in zip(chosen, means, strict=True))
+
+    def _choose(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float], dict | None]:
+        campaign, features = self.campaign, self.pool.features
+        if not self.values:  # the initial design, or every experiment so far failed
+            chosen = campaign.initial_design.pick(None, size, self.excluded, features, self.rng)
+            return np.asarray(chosen, dtype=int), np.full(len(chosen), np.nan), {}, None
+        if self.policy is not None:
+            return self.policy.choose(self, size)
+        acquisition = campaign.acquisition
+        fit_started = time.perf_counter()
+        if acquisition.needs_model:
+            self.fit_surrogate(campaign.surrogate)
+        select_started = time.perf_counter()
+        chosen, scores, means = self.propose(
+            campaign.surrogate, acquisition, campaign.selector, size
+        )
+        self.believe(chosen, means)
         timing = {
             "fit_seconds": select_started - fit_started,
-            "selection_seconds": finished - select_started,
+            "selection_seconds": time.perf_counter() - select_started,
         }
-        return chosen, scores[chosen], timing
+        return chosen, scores, timing, None
 
     def _complete(self, jobs: list[Job]) -> None:
         """See every job through (submit, poll, retry, time out, record)."""

@@ -256,13 +256,17 @@ class CampaignStore:
         timing: dict[str, float] | None = None,
         surrogate_state: dict | None = None,
         diagnostics: dict | None = None,
+        policy: dict | None = None,
     ) -> list[Job]:
         """One transaction: the iteration's record and a job row per chosen candidate."""
         timing = timing or {}
         now = _now()
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO iterations (iteration, kind, surrogate, acquisition, fit_seconds, "
+                "selection_seconds, chosen_json, rng_state_json, surrogate_state_json, "
+                "diagnostics_json, created_at, policy_json) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     iteration,
                     kind,
@@ -275,6 +279,7 @@ class CampaignStore:
                     None if surrogate_state is None else json.dumps(surrogate_state),
                     None if diagnostics is None else json.dumps(diagnostics),
                     now,
+                    None if policy is None else json.dumps(policy),
                 ),
             )
             for candidate_id, score in chosen:
@@ -416,6 +421,16 @@ class CampaignStore:
         ).fetchone()
         return None if row is None else dict(row)
 
+    def policy_records(self) -> list[dict[str, Any]]:
+        """What a portfolio policy did, one record per iteration it chose in, in order."""
+        if not self._has_tables():
+            return []
+        rows = self._db.execute(
+            "SELECT iteration, policy_json FROM iterations WHERE policy_json IS NOT NULL "
+            "ORDER BY iteration"
+        ).fetchall()
+        return [{"iteration": row[0], **json.loads(row[1])} for row in rows]
+
     def history(self, objective: str) -> pd.DataFrame:
         """Every job with its outcome, in the order the jobs were created."""
         return self.history_from(self._db, objective)
@@ -425,7 +440,7 @@ class CampaignStore:
         query = """
             SELECT j.iteration, j.candidate_id, m.value AS value, j.state, j.score,
                    i.surrogate, i.acquisition, i.kind, i.fit_seconds, i.selection_seconds,
-                   i.diagnostics_json,
+                   i.diagnostics_json, json_extract(i.policy_json, '$.arm') AS arm,
                    j.error_class, j.error_message, j.attempts, j.idempotency_key,
                    j.handle_json, j.created_at, j.updated_at, m.result_json,
                    m.created_at AS measured_at

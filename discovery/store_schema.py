@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Packages whose versions are recorded with a campaign.
 RECORDED_PACKAGES = (
     "discovery",
@@ -90,8 +90,12 @@ CREATE TABLE oracle_cache (
     updated_at TEXT NOT NULL
 );
 """
+# v3: what a portfolio policy did each iteration (arm, probabilities, credits, its state).
+_POLICY_V3 = """
+ALTER TABLE iterations ADD COLUMN policy_json TEXT;
+"""
 #: Forward migrations: MIGRATIONS[v] takes a store from schema v to v + 1.
-MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _ORACLE_CACHE_V2}
+MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _ORACLE_CACHE_V2, 2: _POLICY_V3}
 
 
 def package_versions() -> dict[str, str]:

@@ -1,0 +1,356 @@
+"""Portfolio policies: learn, while the campaign runs, which strategy earns the reward.
+
+Each arm is a strategy (a surrogate, an acquisition, a batch selector). Every
+iteration a bandit picks an arm, the arm proposes, the oracle answers, and the
+arm is credited with the reward of its own pick once it is measured.
+
+- ``"hedge"`` (GP-Hedge, Hoffman, Brochu & de Freitas 2011): every arm proposes;
+  after the next measurement each arm is credited with the model's predicted value
+  of its own proposal, so arms learn from picks they did not make.
+- ``"exp3"``, ``"ucb1"``, ``"thompson"``: only the chosen arm proposes, and only it
+  is credited, with the realised reward of its pick.
+
+Rewards: ``"objective"`` (the measured value as a reward: larger is better, the
+negative when minimising), ``"improvement"`` (over the best measured before the
+pick), or a function of the measured value. Bandits see rewards scaled to [0, 1]
+by the range measured so far. A reward that is not a finite number is recorded as
+a failed reward and not fed to the bandit. What the policy did each iteration
+(the arm, every arm's probability, the credits, the bandit's state) is stored
+with the iteration, so a resumed campaign continues the same policy.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from discovery.acquisition import Acquisition, resolve_acquisition
+from discovery.bandits import BANDITS, Hedge, make_bandit
+from discovery.exceptions import ConfigurationError
+from discovery.selection import Selector, resolve_selector
+from discovery.store import OPEN_STATES
+from discovery.surrogates.base import Surrogate, resolve_surrogate
+
+if TYPE_CHECKING:
+    from discovery.loop import CampaignRun
+
+REWARDS = ("objective", "improvement")
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One strategy of a portfolio.
+
+    Attributes:
+        name: how reports call it.
+        surrogate: "gp", "forest", "extra_trees", "neural", an object with
+            fit/predict, or None for an arm that needs no model (random).
+        acquisition: an acquisition name ("ei", "ucb", "thompson", "uncertainty",
+            "greedy", "random", ...) or an Acquisition.
+        selector: the batch selector ("top" or "kmeans").
+        acquisition_params: keyword parameters of the acquisition.
+    """
+
+    name: str
+    surrogate: str | Surrogate | None = "gp"
+    acquisition: str | Acquisition = "ei"
+    selector: str | Selector = "top"
+    acquisition_params: dict[str, Any] = field(default_factory=dict)
+
+
+#: Arms by name, for ``Portfolio(arms=["gp-ei", "forest-ei", "random"])``.
+ARMS: dict[str, Arm] = {
+    arm.name: arm
+    for arm in (
+        Arm("gp-ei", "gp", "ei"),
+        Arm("gp-ucb", "gp", "ucb"),
+        Arm("gp-thompson", "gp", "thompson"),
+        Arm("gp-greedy", "gp", "greedy"),
+        Arm("exploration", "gp", "uncertainty"),
+        Arm("forest-ei", "forest", "ei"),
+        Arm("forest-ucb", "forest", "ucb"),
+        Arm("forest-greedy", "forest", "greedy"),
+        Arm("neural-thompson", "neural", "thompson"),
+        Arm("neural-ei", "neural", "ei"),
+        Arm("random", None, "random"),
+    )
+}
+
+DEFAULT_ARMS = ("gp-ei", "gp-ucb", "forest-ei", "exploration", "random")
+
+
+class Portfolio:
+    """A bandit over strategies.
+
+    Args:
+        arms: arm names from :data:`ARMS` and/or :class:`Arm` objects.
+        algorithm: "hedge", "exp3", "ucb1" or "thompson".
+        reward: "objective", "improvement" or ``f(value) -> float``.
+        **options: options of the bandit (``eta`` for hedge, ``gamma`` for exp3).
+
+    Raises:
+        ConfigurationError: no arms, an unknown arm name, two arms of one name, an
+            unknown algorithm or reward.
+    """
+
+    def __init__(
+        self,
+        arms: Sequence[str | Arm] = DEFAULT_ARMS,
+        algorithm: str = "hedge",
+        reward: str | Callable[[float], float] = "objective",
+        **options: Any,
+    ) -> None:
+        if isinstance(arms, (str, Arm)) or not len(arms):
+            raise ConfigurationError("portfolio: needs a non-empty list of arms")
+        resolved = []
+        for arm in arms:
+            if isinstance(arm, str):
+                if arm not in ARMS:
+                    raise ConfigurationError(
+                        f"portfolio: unknown arm '{arm}'; known arms are {sorted(ARMS)}, "
+                        "or pass Arm(name, surrogate, acquisition)"
+                    )
+                arm = ARMS[arm]
+            if not isinstance(arm, Arm):
+                raise ConfigurationError(
+                    f"portfolio: an arm is a name or an Arm, got {type(arm).__name__}"
+                )
+            resolved.append(arm)
+        names = [arm.name for arm in resolved]
+        if len(set(names)) != len(names):
+            raise ConfigurationError(f"portfolio: arm names must be distinct, got {names}")
+        if algorithm not in BANDITS:
+            raise ConfigurationError(
+                f"portfolio: unknown algorithm '{algorithm}'; one of {sorted(BANDITS)}"
+            )
+        if not callable(reward) and reward not in REWARDS:
+            raise ConfigurationError(
+                f"portfolio: reward must be one of {list(REWARDS)} or a function, got {reward!r}"
+            )
+        self.arms: list[Arm] = resolved
+        self.algorithm = algorithm
+        self.reward = reward
+        self.options = options
+        make_bandit(algorithm, len(resolved), **options)  # options checked now, not mid-run
+
+    @property
+    def names(self) -> list[str]:
+        return [arm.name for arm in self.arms]
+
+    def describe(self) -> dict[str, Any]:
+        """The portfolio as plain JSON, for the campaign's configuration."""
+        reward = self.reward if isinstance(self.reward, str) else _callable_name(self.reward)
+        return {
+            "arms": self.names,
+            "algorithm": self.algorithm,
+            "reward": reward,
+            "options": dict(self.options),
+        }
+
+    def __repr__(self) -> str:
+        return f"Portfolio({self.algorithm}: {', '.join(self.names)})"
+
+
+class PortfolioRun:
+    """The portfolio inside one run of a campaign: its components and its bandit."""
+
+    def __init__(
+        self, portfolio: Portfolio, seed: int, device: str, last: dict[str, Any] | None
+    ) -> None:
+        self.portfolio = portfolio
+        shared: dict[Any, Surrogate] = {}  # arms naming one surrogate share its fit
+        self.surrogates: list[Surrogate | None] = []
+        for arm in portfolio.arms:
+            if arm.surrogate is None:
+                self.surrogates.append(None)
+                continue
+            key = arm.surrogate if isinstance(arm.surrogate, str) else id(arm.surrogate)
+            if key not in shared:
+                shared[key] = resolve_surrogate(arm.surrogate, seed=seed, device=device)
+            self.surrogates.append(shared[key])
+        self.acquisitions = [
+            resolve_acquisition(arm.acquisition, **arm.acquisition_params) for arm in portfolio.arms
+        ]
+        self.selectors = [resolve_selector(arm.selector) for arm in portfolio.arms]
+        self.bandit = make_bandit(portfolio.algorithm, len(portfolio.arms), **portfolio.options)
+        self.awaiting: list[dict[str, Any]] = []  # picks not yet credited
+        self.proposals: dict[str, list[str]] = {}  # hedge: every arm's last proposal
+        self.earned: dict[str, dict[str, float]] = {
+            name: {"picks": 0, "reward": 0.0} for name in portfolio.names
+        }
+        self.reward_range: list[float] | None = None  # for a reward function's scale
+        if last is not None:
+            self.bandit.load_state(last["state"])
+            self.awaiting = last["awaiting"]
+            self.proposals = last.get("proposals", {})
+            self.earned = last["earned"]
+            self.reward_range = last.get("reward_range")
+
+    def choose(self, run: CampaignRun, size: int) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+        """Credit what was measured, pick an arm, let it propose ``size`` candidates;
+        (chosen, scores, timing, the record kept with the iteration)."""
+        started = time.perf_counter()
+        record: dict[str, Any] = {"credits": {}, "failed_rewards": []}
+        self._credit_realised(run, record)
+        names = self.portfolio.names
+        hedge = isinstance(self.bandit, Hedge)
+        if hedge:
+            for surrogate in {id(s): s for s in self.surrogates if s is not None}.values():
+                run.fit_surrogate(surrogate)
+            self._credit_proposals(run, record)
+        probabilities = self.bandit.probabilities(run.rng)
+        arm = int(run.rng.choice(len(names), p=probabilities))
+        if not hedge and self.surrogates[arm] is not None and self.acquisitions[arm].needs_model:
+            run.fit_surrogate(self.surrogates[arm])
+        fitted = time.perf_counter()
+        proposals = {}
+        for index in range(len(names)) if hedge else [arm]:
+            proposals[index] = run.propose(
+                self.surrogates[index], self.acquisitions[index], self.selectors[index], size
+            )
+        chosen, scores, means = proposals[arm]
+        run.believe(chosen, means)
+        ids = [str(run.pool.ids[i]) for i in chosen]
+        if hedge:
+            self.proposals = {
+                names[i]: [str(run.pool.ids[c]) for c in proposal[0]]
+                for i, proposal in proposals.items()
+            }
+        self.awaiting.append(
+            {
+                "arm": arm,
+                "ids": ids,
+                "probability": float(probabilities[arm]),
+                "incumbent": run.incumbent,
+            }
+        )
+        self.earned[names[arm]]["picks"] += 1
+        record.update(
+            arm=names[arm],
+            probabilities=dict(zip(names, map(float, probabilities), strict=True)),
+            state=self.bandit.state(),
+            awaiting=self.awaiting,
+            proposals=self.proposals,
+            earned=self.earned,
+            reward_range=self.reward_range,
+        )
+        timing = {
+            "fit_seconds": fitted - started,
+            "selection_seconds": time.perf_counter() - fitted,
+        }
+        return chosen, scores, timing, record
+
+    def arm_names(self, arm: str) -> tuple[str, str]:
+        """The surrogate and acquisition names of an arm, for the iteration's record."""
+        index = self.portfolio.names.index(arm)
+        surrogate = self.surrogates[index]
+        name = "none" if surrogate is None else getattr(surrogate, "name", type(surrogate).__name__)
+        return str(name), self.acquisitions[index].name
+
+    # -- credit ----------------------------------------------------------------------------
+
+    def _credit_realised(self, run: CampaignRun, record: dict[str, Any]) -> None:
+        """Credit each finished pick with the reward of what it measured."""
+        measured = {c: v for c, v, parameters in run.store.measurements() if parameters is None}
+        open_ids = {job.candidate_id for job in run.store.jobs() if job.state in OPEN_STATES}
+        utility = run.config.utility(run.values)
+        low, high = float(utility.min()), float(utility.max())
+        waiting = []
+        for pick in self.awaiting:
+            if any(i in open_ids for i in pick["ids"]):
+                waiting.append(pick)
+                continue
+            name = self.portfolio.names[pick["arm"]]
+            raw = self._raw_reward(run, [measured[i] for i in pick["ids"] if i in measured], pick)
+            if raw is None:
+                record["failed_rewards"].append({"arm": name, "ids": pick["ids"]})
+                continue
+            self.earned[name]["reward"] += raw
+            if isinstance(self.bandit, Hedge):
+                continue  # hedge is credited through the model, below
+            scaled = self._scale(raw, low, high)
+            self.bandit.update(pick["arm"], scaled, pick["probability"])
+            record["credits"][name] = scaled
+        self.awaiting = waiting
+
+    def _raw_reward(self, run: CampaignRun, values: list[float], pick: dict) -> float | None:
+        """The pick's reward, or None when nothing was measured or it is not finite."""
+        if not values:
+            return None
+        reward = self.portfolio.reward
+        utility = run.config.utility(values)
+        if reward == "objective":
+            raw = float(np.mean(utility))
+        elif reward == "improvement":
+            raw = float(np.mean(np.maximum(utility - pick["incumbent"], 0.0)))
+        else:
+            try:
+                raw = float(np.mean([float(reward(v)) for v in values]))
+            except (TypeError, ValueError) as error:
+                raise ConfigurationError(
+                    f"portfolio: the reward function must return a number ({error})"
+                ) from None
+            if math.isfinite(raw):
+                low, high = self.reward_range or (raw, raw)
+                self.reward_range = [min(low, raw), max(high, raw)]
+        return raw if math.isfinite(raw) else None
+
+    def _scale(self, raw: float, low: float, high: float) -> float:
+        """A raw reward on [0, 1], by the range of utilities (or rewards) seen so far."""
+        reward = self.portfolio.reward
+        if callable(reward):
+            low, high = self.reward_range
+        if high <= low:
+            return 0.5
+        if reward == "improvement":
+            return float(np.clip(raw / (high - low), 0.0, 1.0))
+        return float(np.clip((raw - low) / (high - low), 0.0, 1.0))
+
+    def _credit_proposals(self, run: CampaignRun, record: dict[str, Any]) -> None:
+        """GP-Hedge: each arm gains the model's value of its last proposal."""
+        if not self.proposals:
+            return
+        judge = next((s for s in self.surrogates if s is not None), None)
+        if judge is None:
+            return
+        utility = run.config.utility(run.values)
+        low, high = float(utility.min()), float(utility.max())
+        gains = []
+        for name in self.portfolio.names:
+            rows = [run.pool.index_of(i) for i in self.proposals[name]]
+            mean = float(np.mean(judge.predict(run.pool.features[rows]).mean))
+            gains.append(0.5 if high <= low else float(np.clip((mean - low) / (high - low), 0, 1)))
+        self.bandit.update_all(np.array(gains))
+        record["credits"] = dict(zip(self.portfolio.names, gains, strict=True))
+
+
+def arm_report(history: pd.DataFrame, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per arm: the iterations it was chosen, the experiments it ran, the reward they
+    earned (the history's ``reward`` column), and its final probability."""
+    if not records:
+        return pd.DataFrame(columns=["arm", "picks", "experiments", "reward", "probability"])
+    last = records[-1]["probabilities"]
+    picked = pd.Series([r["arm"] for r in records]).value_counts()
+    rows = []
+    for name, probability in last.items():
+        mine = history[history["arm"] == name] if "arm" in history else history.iloc[:0]
+        rows.append(
+            {
+                "arm": name,
+                "picks": int(picked.get(name, 0)),
+                "experiments": len(mine),
+                "reward": float(mine["reward"].sum()),
+                "probability": probability,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _callable_name(function: Callable) -> str:
+    return getattr(function, "__qualname__", None) or type(function).__name__

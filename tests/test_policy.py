@@ -1,0 +1,100 @@
+"""A portfolio policy learns during the run which strategy earns the reward."""
+
+import math
+
+import numpy as np
+import pytest
+
+from discovery import Campaign, CampaignStore, ConfigurationError
+from discovery.policy import Arm, Portfolio, arm_report
+from tests.test_campaign import ORACLE, POOL
+
+CHEAP_ARMS = ["forest-ei", "forest-greedy", "random"]
+
+
+def portfolio_campaign(store=None, budget=16, **options) -> Campaign:
+    policy = Portfolio(options.pop("arms", CHEAP_ARMS), **options)
+    return Campaign(POOL, ORACLE, "y", budget=budget, n_initial=4, policy=policy, store=store)
+
+
+def records(store) -> list[dict]:
+    opened = CampaignStore(store, read_only=True)
+    try:
+        return opened.policy_records()
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize("algorithm", ["hedge", "exp3", "ucb1", "thompson"])
+def test_each_iteration_records_the_arm_its_probabilities_and_credits(tmp_path, algorithm):
+    store = tmp_path / "p.sqlite"
+    result = portfolio_campaign(store, algorithm=algorithm).run(progress=False)
+    steps = records(store)
+    assert len(steps) == 12  # one per model iteration after the initial design of 4
+    for step in steps:
+        assert step["arm"] in CHEAP_ARMS
+        assert math.isclose(sum(step["probabilities"].values()), 1.0, abs_tol=1e-9)
+    assert any(step["credits"] for step in steps[1:])  # arms were credited as results came
+    modelled = result.history[result.history["iteration"] > 0]
+    assert modelled["arm"].tolist() == [step["arm"] for step in steps]
+    report = arm_report(result.history, steps)
+    assert report["picks"].sum() == 12
+    assert report["reward"].sum() == pytest.approx(modelled["reward"].sum())
+
+
+def test_hedge_credits_every_arm_through_the_model(tmp_path):
+    store = tmp_path / "h.sqlite"
+    portfolio_campaign(store, algorithm="hedge").run(progress=False)
+    credited = [set(step["credits"]) for step in records(store)[1:]]
+    assert all(arms == set(CHEAP_ARMS) for arms in credited)
+
+
+def test_a_resumed_portfolio_campaign_makes_the_uninterrupted_choices(tmp_path):
+    whole = portfolio_campaign(tmp_path / "a.sqlite", budget=16, algorithm="exp3")
+    expected = whole.run(progress=False).history["candidate_id"].tolist()
+    store = tmp_path / "b.sqlite"
+    portfolio_campaign(store, budget=10, algorithm="exp3").run(progress=False)
+    resumed = portfolio_campaign(store, budget=16, algorithm="exp3").run(progress=False)
+    assert resumed.history["candidate_id"].tolist() == expected
+
+
+def test_a_nan_reward_is_recorded_as_failed_and_not_fed_to_the_bandit(tmp_path):
+    store = tmp_path / "n.sqlite"
+    portfolio_campaign(store, algorithm="ucb1", reward=lambda value: float("nan")).run(
+        progress=False
+    )
+    steps = records(store)
+    assert sum(len(step["failed_rewards"]) for step in steps) == 11  # all but the last pick
+    assert steps[-1]["state"]["pulls"] == [0, 0, 0]
+    assert not any(step["credits"] for step in steps)
+
+
+def test_the_improvement_reward_and_a_reward_function_feed_the_bandit(tmp_path):
+    for reward in ("improvement", lambda value: value**2):
+        store = tmp_path / f"r{len(str(reward))}.sqlite"
+        portfolio_campaign(store, algorithm="ucb1", reward=reward).run(progress=False)
+        pulls = records(store)[-1]["state"]["pulls"]
+        assert sum(pulls) == 11
+
+
+def test_bad_portfolios_are_named():
+    with pytest.raises(ConfigurationError, match="unknown arm 'gp-magic'"):
+        Portfolio(["gp-ei", "gp-magic"])
+    with pytest.raises(ConfigurationError, match="non-empty list of arms"):
+        Portfolio([])
+    with pytest.raises(ConfigurationError, match="unknown algorithm 'softmax'"):
+        Portfolio(["gp-ei"], algorithm="softmax")
+    with pytest.raises(ConfigurationError, match="reward must be one of"):
+        Portfolio(["gp-ei"], reward="yield")
+    with pytest.raises(ConfigurationError, match="distinct"):
+        Portfolio(["gp-ei", Arm("gp-ei", "forest", "ucb")])
+    with pytest.raises(ConfigurationError, match="policy must be a Portfolio"):
+        Campaign(POOL, ORACLE, "y", policy="hedge")
+
+
+def test_a_portfolio_of_one_arm_is_that_strategy():
+    alone = portfolio_campaign(arms=["forest-ei"], algorithm="ucb1").run(progress=False)
+    fixed = Campaign(
+        POOL, ORACLE, "y", surrogate="forest", acquisition="ei", budget=16, n_initial=4
+    ).run(progress=False)
+    assert np.array_equal(alone.history["candidate_id"], fixed.history["candidate_id"])
