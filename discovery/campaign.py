@@ -236,6 +236,7 @@ class Campaign:
         with self._open_store(new) as store:
             stopped = CampaignRun(self, store).execute(progress)
             history = store.history(self.config.objective)
+            policy = store.policy_records()
         return CampaignResult(
             history=history_frame(
                 history,
@@ -249,6 +250,7 @@ class Campaign:
             closest_to=self.config.closest_to,
             goal=self.config.goal,
             optimum=self.config.optimum,
+            policy=policy,
             wall_seconds=time.perf_counter() - started,
             stopped_because=stopped,
         )

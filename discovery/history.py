@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -121,6 +121,7 @@ class CampaignResult:
         closest_to: the value a target objective aims for (None: max or min).
         goal: "best" or "cumulative": what the summary leads with.
         optimum: the best value the pool holds, when known (regret is measured to it).
+        policy: what a portfolio policy did, one record per iteration (empty without one).
     """
 
     history: pd.DataFrame
@@ -131,6 +132,14 @@ class CampaignResult:
     closest_to: float | None = None
     goal: str = "best"
     optimum: float | None = None
+    policy: list[dict[str, Any]] = field(default_factory=list)
+
+    def arms(self) -> pd.DataFrame:
+        """Per arm of a portfolio policy: picks, experiments, reward earned, and its
+        final probability (empty without a policy)."""
+        from discovery.policy import arm_report
+
+        return arm_report(self.history, self.policy)
 
     @property
     def measured(self) -> pd.DataFrame:
@@ -204,3 +213,11 @@ def reward_lines(history: pd.DataFrame, optimum: float | None) -> dict[str, str]
             f"{simple:.4g} / {cumulative:.4g} (optimum {optimum:.6g})"
         )
     return lines
+
+
+def strategy_text(config: Any) -> str:
+    """The campaign's strategy in words: surrogate + acquisition, or its portfolio."""
+    if config.policy:
+        arms = ", ".join(config.policy["arms"])
+        return f"portfolio ({config.policy['algorithm']}, reward {config.policy['reward']}): {arms}"
+    return f"{config.surrogate} + {config.acquisition}"

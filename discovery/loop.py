@@ -252,16 +252,28 @@ class CampaignRun:
         believed = np.array([self._believed[i] for i in pending])
         surrogate.fit(np.vstack([X, features[pending]]), np.concatenate([y, believed]))
 
+    def predict_available(self, surrogate: Any, samples: bool) -> Prediction:
+        """The fitted surrogate's prediction for every candidate not yet chosen."""
+        available = np.flatnonzero(~self.excluded)
+        n_samples = THOMPSON_SAMPLES if samples else 0
+        return surrogate.predict(self.pool.features[available], n_samples=n_samples)
+
     def propose(
-        self, surrogate: Any, acquisition: Any, selector: Any, size: int
+        self,
+        surrogate: Any,
+        acquisition: Any,
+        selector: Any,
+        size: int,
+        prediction: Prediction | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What a fitted surrogate, an acquisition and a selector would choose now:
-        (chosen indices, their scores, their predicted means)."""
+        (chosen indices, their scores, their predicted means). ``prediction``: the
+        surrogate's prediction for the candidates not yet chosen, if made already."""
         features = self.pool.features
         available = np.flatnonzero(~self.excluded)
         if acquisition.needs_model:
-            n_samples = THOMPSON_SAMPLES if acquisition.needs_samples else 0
-            prediction = surrogate.predict(features[available], n_samples=n_samples)
+            if prediction is None:
+                prediction = self.predict_available(surrogate, acquisition.needs_samples)
         else:
             zeros = np.zeros(available.shape[0])
             prediction = Prediction(mean=zeros, std=zeros)

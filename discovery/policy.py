@@ -209,10 +209,16 @@ class PortfolioRun:
         if not hedge and self.surrogates[arm] is not None and self.acquisitions[arm].needs_model:
             run.fit_surrogate(self.surrogates[arm])
         fitted = time.perf_counter()
+        proposing = range(len(names)) if hedge else [arm]
+        predictions = self._predictions(run, proposing)
         proposals = {}
-        for index in range(len(names)) if hedge else [arm]:
+        for index in proposing:
             proposals[index] = run.propose(
-                self.surrogates[index], self.acquisitions[index], self.selectors[index], size
+                self.surrogates[index],
+                self.acquisitions[index],
+                self.selectors[index],
+                size,
+                predictions.get(id(self.surrogates[index])),
             )
         chosen, scores, means = proposals[arm]
         run.believe(chosen, means)
@@ -245,6 +251,18 @@ class PortfolioRun:
             "selection_seconds": time.perf_counter() - fitted,
         }
         return chosen, scores, timing, record
+
+    def _predictions(self, run: CampaignRun, arms: Sequence[int]) -> dict[int, Any]:
+        """One prediction per surrogate shared by proposing arms (with posterior samples
+        when any of them needs samples), by the surrogate's id."""
+        samples: dict[int, bool] = {}
+        for index in arms:
+            surrogate, acquisition = self.surrogates[index], self.acquisitions[index]
+            if surrogate is not None and acquisition.needs_model:
+                key = id(surrogate)
+                samples[key] = samples.get(key, False) or acquisition.needs_samples
+        by_id = {id(s): s for s in self.surrogates if s is not None}
+        return {key: run.predict_available(by_id[key], need) for key, need in samples.items()}
 
     def arm_names(self, arm: str) -> tuple[str, str]:
         """The surrogate and acquisition names of an arm, for the iteration's record."""

@@ -138,3 +138,15 @@ def test_lab_robot_campaign_names_an_unknown_protocol(monkeypatch):
     monkeypatch.setenv("LAB_PROTOCOL", "modbus")
     with pytest.raises(ConfigurationError, match="LAB_PROTOCOL must be http or sila"):
         load("lab_robot").make_campaign()
+
+
+def test_reaction_yield_campaign_lets_a_portfolio_choose_and_reports_the_arms():
+    module = load("reaction_yield")
+    pool = module.load_pool()
+    assert len(pool) == 3696 and pool.features.shape[1] == 29
+    result = module.make_campaign(seed=0).replace(budget=9).run(progress=False)
+    assert len(result.history) == 9 and result.history["candidate_id"].is_unique
+    arms = result.arms()
+    assert list(arms["arm"]) == module.ARMS and arms["picks"].sum() == 4
+    assert result.optimum == 100.0 and result.summary()["cumulative_regret"] > 0
+    assert module.summarize(result)["top-1 % conditions run"].endswith("/ 37")

@@ -14,7 +14,7 @@ from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
 from discovery.exceptions import CampaignFileError, ConfigurationError
 from discovery.executors import resolve_executor
-from discovery.history import CampaignResult, reward_lines
+from discovery.history import CampaignResult, reward_lines, strategy_text
 
 
 def load_campaign_module(path: Path) -> Any:
@@ -72,8 +72,7 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
     best = summary["best_value"]
     rewards = reward_lines(result.history, config.optimum)
     rows = {
-        "strategy": f"{config.surrogate} + {config.acquisition}, batch {config.batch_size}, "
-        f"seed {config.seed}",
+        "strategy": f"{strategy_text(config)}, batch {config.batch_size}, seed {config.seed}",
         "experiments": f"{summary['experiments']} ({summary['failed']} failed)",
         **(rewards if config.goal == "cumulative" else {}),
         f"best {config.objective}": "-" if best is None else f"{best:.6g}",
@@ -89,10 +88,20 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
         parameters = campaign.pool.candidate(campaign.pool.index_of(summary["best_candidate"]))
         if len(parameters.parameters) <= MAX_PARAMETERS_SHOWN:  # computed features say little
             rows["best design"] = ", ".join(f"{k}={v}" for k, v in parameters.parameters.items())
+    if result.policy:
+        rows[f"arms ({config.acquisition})"] = arm_lines(result.arms())
     rows.update({str(k): str(v) for k, v in extra.items()})
     for key, value in rows.items():
         table.add_row(key, value)
     return table
+
+
+def arm_lines(report) -> str:
+    """One line per arm: picks, reward earned, final probability."""
+    return "\n".join(
+        f"{row.arm}: {row.picks} picks, reward {row.reward:.4g}, p={row.probability:.2f}"
+        for row in report.itertuples()
+    )
 
 
 def default_store(campaign_file: Path, seed: int) -> Path:

@@ -17,7 +17,7 @@ from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
 from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError, StoreError
-from discovery.history import best_position, history_frame, reward_lines
+from discovery.history import best_position, history_frame, reward_lines, strategy_text
 from discovery.store import OPEN_STATES, CampaignStore
 
 StoreArgument = Annotated[Path, typer.Argument(help="The campaign's store (.sqlite).")]
@@ -64,7 +64,10 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
     table = Table(title=f"{config.name}: {objective} ({config.direction})", show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
-    table.add_row("strategy", f"{config.surrogate} + {config.acquisition}, seed {config.seed}")
+    table.add_row("strategy", f"{strategy_text(config)}, seed {config.seed}")
+    if config.policy and "arm" in history:
+        picks = history["arm"].dropna().value_counts()
+        table.add_row("picks by arm", ", ".join(f"{arm}: {n}" for arm, n in picks.items()))
     table.add_row("budget used", f"{len(history)} of {config.budget} experiments")
     table.add_row("measurements", str(len(measured)))
     if len(measured):
