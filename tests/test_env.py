@@ -1,0 +1,69 @@
+"""The campaign's world as a gymnasium environment passes gymnasium's own checker."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gymnasium")
+
+from gymnasium.utils.env_checker import check_env
+
+from discovery import Campaign, ConfigurationError, FunctionOracle
+from discovery.env import DiscoveryEnv
+from tests.test_campaign import ORACLE, POOL
+
+BEST_Y = float(POOL.frame["y"].max())
+
+
+def environment(**options) -> DiscoveryEnv:
+    campaign = Campaign(POOL, ORACLE, "y", surrogate="forest", budget=10, n_initial=3)
+    return DiscoveryEnv.from_campaign(campaign, **options)
+
+
+# rewards are measured values: their range is not known in advance, so the Box is unbounded
+@pytest.mark.filterwarnings("ignore:.*Box observation space (minimum|maximum) value")
+def test_gymnasium_check_env_passes():
+    check_env(environment(), skip_render_check=True)
+
+
+def test_a_step_measures_the_candidate_and_rewards_its_value():
+    env = environment()
+    observation, _ = env.reset(seed=0)
+    assert observation["measured"].sum() == 0
+    best = int(np.argmax(POOL.frame["y"].to_numpy()))
+    observation, reward, terminated, truncated, info = env.step(best)
+    assert reward == pytest.approx(BEST_Y) and info["regret"] == pytest.approx(0.0)
+    assert observation["measured"][best] == 1 and observation["values"][best] == pytest.approx(
+        BEST_Y
+    )
+    assert not terminated and not truncated
+
+
+def test_an_episode_lasts_the_budget_and_a_random_agent_earns_reward():
+    env = environment()
+    env.reset(seed=1)
+    total, steps, truncated = 0.0, 0, False
+    while not truncated:
+        _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+        total, steps = total + reward, steps + 1
+        assert not terminated
+    assert steps == 10 and total < 0  # every y in this pool is <= 0
+
+
+def test_repeats_can_be_forbidden_and_bad_actions_are_named():
+    env = environment(repeats=False)
+    env.reset()
+    env.step(3)
+    _, reward, terminated, _, info = env.step(3)
+    assert terminated and reward == 0.0 and "measured already" in info["error"]
+    with pytest.raises(ConfigurationError, match=r"candidate index in \[0, 150\)"):
+        env.step(150)
+
+
+def test_a_failed_experiment_earns_nothing_and_says_why():
+    def broken(parameters):
+        raise RuntimeError("detector saturated")
+
+    env = DiscoveryEnv(POOL, FunctionOracle(broken, output="y"), "y", budget=2)
+    env.reset()
+    _, reward, _, _, info = env.step(0)
+    assert reward == 0.0 and "detector saturated" in info["error"]
