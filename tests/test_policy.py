@@ -98,3 +98,16 @@ def test_a_portfolio_of_one_arm_is_that_strategy():
         POOL, ORACLE, "y", surrogate="forest", acquisition="ei", budget=16, n_initial=4
     ).run(progress=False)
     assert np.array_equal(alone.history["candidate_id"], fixed.history["candidate_id"])
+
+
+def test_a_portfolio_credits_arms_as_results_arrive_with_experiments_in_flight(tmp_path):
+    store = tmp_path / "async.sqlite"
+    policy = Portfolio(CHEAP_ARMS, algorithm="thompson")
+    campaign = Campaign(
+        POOL, ORACLE, "y", budget=14, n_initial=4, policy=policy, max_in_flight=3, store=store
+    )
+    result = campaign.run(progress=False)
+    assert len(result.history) == 14 and result.history["candidate_id"].is_unique
+    steps = records(store)
+    # every pick but those still in flight at the last choice was credited
+    assert sum(steps[-1]["state"]["pulls"]) >= len(steps) - 3
