@@ -89,6 +89,8 @@ class ExperimentService(FeatureImplementationBase):
         super().__init__(parent_server=parent_server)
         self.lab = lab
         self.jobs: dict[str, str] = {}  # execution UUID -> the lab's job id
+        self.cancel_requests: set[str] = set()  # cancelled before the lab had the job
+        self.lock = threading.Lock()
         self.stopping = threading.Event()
 
     def stop(self) -> None:
@@ -99,9 +101,12 @@ class ExperimentService(FeatureImplementationBase):
         return self.lab.stations
 
     def CancelExperiment(self, CommandExecutionUUID: str, *, metadata: Any) -> None:
-        job_id = self.jobs.get(CommandExecutionUUID)
-        if job_id is not None:
-            self.lab.cancel(job_id)
+        with self.lock:
+            job_id = self.jobs.get(CommandExecutionUUID)
+            if job_id is None:  # the execution has not reached the lab yet
+                self.cancel_requests.add(CommandExecutionUUID)
+                return
+        self.lab.cancel(job_id)
 
     def RunExperiment(
         self, Parameters: str, IdempotencyKey: str, *, metadata: Any, instance: Any
@@ -122,7 +127,11 @@ class ExperimentService(FeatureImplementationBase):
         if not isinstance(parameters, dict):
             raise InvalidParameters("Parameters must be a JSON object")
         job, _ = lab.submit(parameters, IdempotencyKey or None)
-        self.jobs[str(instance.execution_uuid)] = job["id"]
+        with self.lock:
+            self.jobs[str(instance.execution_uuid)] = job["id"]
+            cancelled = str(instance.execution_uuid) in self.cancel_requests
+        if cancelled:
+            lab.cancel(job["id"])
         job = self._watch(job["id"], instance)
         if job["status"] == "failed":
             raise InstrumentFault(str(job.get("error")))
