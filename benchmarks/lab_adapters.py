@@ -82,7 +82,7 @@ def fault_campaign(protocol: str, budget: int, seed: int = 3) -> dict[str, str]:
     server, make_oracle, restart = serve(protocol, lab)
     with tempfile.TemporaryDirectory() as folder, server:
         store_path = Path(folder) / "lab.sqlite"
-        restarter = threading.Thread(target=restart_midway, args=(lab, budget // 2, restart))
+        restarter = threading.Thread(target=lambda: (lab.wait_until_busy(budget // 2), restart()))
         restarter.start()
         started = time.perf_counter()
         Campaign(
@@ -116,15 +116,6 @@ def fault_campaign(protocol: str, budget: int, seed: int = 3) -> dict[str, str]:
         "keys run twice": str(len(ran) - len(set(ran))),
         "wall": f"{wall:.1f} s",
     }
-
-
-def restart_midway(lab: Lab, experiments: int, restart) -> None:
-    """Restart once the lab has run ``experiments`` and has jobs in flight."""
-    while len(lab.log) < experiments or not any(
-        job["status"] in ("queued", "running") for job in list(lab.jobs.values())
-    ):
-        time.sleep(0.002)
-    restart()
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ faults when asked. ``simulators.lab_server`` serves it over HTTP/JSON and
 
 from __future__ import annotations
 
+import argparse
 import random
 import socket
 import threading
@@ -158,6 +159,14 @@ class Lab:
                 job["status"] = "cancelled"
             return None if job is None else dict(job)
 
+    def wait_until_busy(self, experiments: int) -> None:
+        """Block until the lab has run ``experiments`` and has jobs queued or running:
+        the moment a restart hurts (tests and benchmarks restart it then)."""
+        while len(self.log) < experiments or not any(
+            job["status"] in ("queued", "running") for job in list(self.jobs.values())
+        ):
+            time.sleep(0.002)
+
     def restart(self) -> None:
         """Forget the queue, as a lab controller whose queue lives in memory: queued and
         running jobs vanish (they answer 404, and a running experiment is abandoned);
@@ -167,6 +176,24 @@ class Lab:
             for job_id in lost:
                 self.keys.pop(self.jobs.pop(job_id)["key"], None)
             self.generation += 1
+
+
+def lab_arguments(description: str) -> argparse.ArgumentParser:
+    """The command-line options every simulated lab server takes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--stations", type=int, default=4)
+    parser.add_argument("--run-seconds", type=float, default=0.5)
+    parser.add_argument("--transient", type=float, default=0.0, help="probability of refusal")
+    parser.add_argument("--instrument", type=float, default=0.0, help="probability of a fault")
+    return parser
+
+
+def lab_from_arguments(arguments: argparse.Namespace) -> Lab:
+    """The crossed-barrel lab the command-line options describe."""
+    faults = Faults(unavailable=arguments.transient, instrument=arguments.instrument)
+    return Lab(crossed_barrel_measure(), arguments.stations, arguments.run_seconds, faults)
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:

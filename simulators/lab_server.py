@@ -20,14 +20,13 @@ API (JSON bodies):
 
 from __future__ import annotations
 
-import argparse
 import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from simulators.lab import DEFAULT_HOST, Faults, Lab, crossed_barrel_measure
+from simulators.lab import DEFAULT_HOST, Lab, lab_arguments, lab_from_arguments
 
 OPENAPI = {
     "openapi": "3.0.3",
@@ -208,20 +207,12 @@ class LabServer:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="a simulated self-driving lab (crossed barrel)")
-    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser = lab_arguments("a simulated self-driving lab (crossed barrel) over HTTP")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--token", required=True)
-    parser.add_argument("--stations", type=int, default=4)
-    parser.add_argument("--run-seconds", type=float, default=0.5)
-    parser.add_argument("--transient", type=float, default=0.0, help="probability of a 503")
-    parser.add_argument("--instrument", type=float, default=0.0, help="probability of a fault")
     arguments = parser.parse_args()
-    measure = crossed_barrel_measure()
-    faults = Faults(unavailable=arguments.transient, instrument=arguments.instrument)
-    lab = Lab(measure, arguments.stations, arguments.run_seconds, faults)
+    lab = lab_from_arguments(arguments)
     with LabServer(lab, arguments.token, arguments.host, arguments.port) as server:
-        print(f"lab listening on {server.url} with {arguments.stations} stations", flush=True)
+        print(f"lab listening on {server.url} with {lab.stations} stations", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

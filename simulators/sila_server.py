@@ -26,7 +26,6 @@ unknown to the new server, as with a real instrument controller.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import threading
@@ -49,7 +48,7 @@ from sila2.framework import (
 from sila2.server import FeatureImplementationBase, MetadataInterceptor, SilaServer
 from sila2.server.encryption import generate_self_signed_certificate
 
-from simulators.lab import DEFAULT_HOST, Faults, Lab, crossed_barrel_measure, free_port
+from simulators.lab import DEFAULT_HOST, Lab, free_port, lab_arguments, lab_from_arguments
 
 FEATURE = Feature(str(Path(__file__).with_name("ExperimentService.sila.xml")))
 RUN_EXPERIMENT = FEATURE._observable_commands["RunExperiment"]
@@ -260,19 +259,12 @@ class SilaLabServer:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="a simulated SiLA 2 lab (crossed barrel)")
-    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser = lab_arguments("a simulated self-driving lab (crossed barrel) over SiLA 2")
     parser.add_argument("--port", type=int, default=50052)
-    parser.add_argument("--token", required=True)
-    parser.add_argument("--stations", type=int, default=4)
-    parser.add_argument("--run-seconds", type=float, default=0.5)
-    parser.add_argument("--transient", type=float, default=0.0, help="probability of refusal")
-    parser.add_argument("--instrument", type=float, default=0.0, help="probability of a fault")
     parser.add_argument("--insecure", action="store_true", help="plain gRPC, no TLS")
     parser.add_argument("--ca-file", type=Path, help="where to write the server's certificate")
     arguments = parser.parse_args()
-    faults = Faults(unavailable=arguments.transient, instrument=arguments.instrument)
-    lab = Lab(crossed_barrel_measure(), arguments.stations, arguments.run_seconds, faults)
+    lab = lab_from_arguments(arguments)
     server = SilaLabServer(
         lab, arguments.token, arguments.host, arguments.port, insecure=arguments.insecure
     )

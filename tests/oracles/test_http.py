@@ -1,16 +1,15 @@
-import threading
 import time
 
-import pandas as pd
 import pytest
 
-from discovery import Campaign, CampaignStore
+from discovery import Campaign
 from discovery.exceptions import ConfigurationError
 from discovery.oracles.http import HttpOracle, JobSchema
 from discovery.space import Candidate
 from simulators.lab import Faults, Lab, emulator
 from simulators.lab_server import LabServer
 from tests.oracles.conformance import check_oracle, wait_for
+from tests.oracles.lab_checks import check_nothing_lost_or_run_twice, restart_when_busy
 from tests.test_campaigns import load
 
 
@@ -74,8 +73,7 @@ def test_a_campaign_survives_a_misbehaving_lab_with_nothing_lost_or_run_twice(tm
         seed=3,
     )
     with LabServer(lab, "secret") as server:
-        restarter = threading.Thread(target=restart_after, args=(lab, 40), daemon=True)
-        restarter.start()
+        restarter = restart_when_busy(lab, 40, lab.restart)
         campaign = Campaign(
             pool,
             HttpOracle(server.url, "secret", backoff=0.01),
@@ -90,30 +88,4 @@ def test_a_campaign_survives_a_misbehaving_lab_with_nothing_lost_or_run_twice(tm
         result = campaign.run(progress=False)
         restarter.join(timeout=5)
     assert len(result.history) == 100
-    store = CampaignStore(tmp_path / "lab.sqlite", read_only=True)
-    jobs = store.history("toughness").set_index("idempotency_key")
-    attempts = store.attempts()
-    state_of = {job.job_id: job.state for job in store.jobs()}
-    store.close()
-    log = pd.DataFrame(lab.log)
-    ran = log[log["outcome"].isin(["succeeded", "failed"])]
-    assert not ran["idempotency_key"].duplicated().any()  # nothing ran twice for one key
-    lost = attempts[attempts["error_class"] == "lost"]
-    assert len(lost) >= 1  # the restart lost jobs in flight, and the campaign noticed
-    for _, entry in ran.iterrows():  # every experiment the lab ran is in the store, once
-        job = jobs.loc[entry["idempotency_key"]]
-        if entry["outcome"] == "succeeded" and job["state"] == "succeeded":
-            assert job["toughness"] == entry["result"]["toughness"]
-        else:
-            assert job["state"] == "failed" and job["error_class"] == "instrument"
-    assert not lost["job_id"].duplicated().any()  # each lost job re-dispatched once
-    assert {state_of[i] for i in lost["job_id"]} <= {"succeeded", "failed"}
-
-
-def restart_after(lab: Lab, experiments: int) -> None:
-    """Restart the lab once it has run ``experiments`` and has jobs queued or running."""
-    while len(lab.log) < experiments or not any(
-        job["status"] in ("queued", "running") for job in list(lab.jobs.values())
-    ):
-        time.sleep(0.002)
-    lab.restart()
+    check_nothing_lost_or_run_twice(tmp_path / "lab.sqlite", lab, "toughness")

@@ -1,18 +1,17 @@
-import threading
 import time
 
-import pandas as pd
 import pytest
 
 pytest.importorskip("sila2")
 
-from discovery import Campaign, CampaignStore
+from discovery import Campaign
 from discovery.exceptions import ConfigurationError, TransientError
 from discovery.oracles.sila import SilaOracle, SilaSchema
 from discovery.space import Candidate
 from simulators.lab import Faults, Lab, emulator
 from simulators.sila_server import SilaLabServer
 from tests.oracles.conformance import check_oracle, wait_for
+from tests.oracles.lab_checks import check_nothing_lost_or_run_twice, restart_when_busy
 from tests.test_campaigns import load
 
 
@@ -148,8 +147,7 @@ def test_a_campaign_survives_a_restarting_sila_lab_with_nothing_lost_or_run_twic
         seed=3,
     )
     with SilaLabServer(lab, "secret") as server:
-        restarter = threading.Thread(target=restart_after, args=(server, 8), daemon=True)
-        restarter.start()
+        restarter = restart_when_busy(lab, 8, server.restart)
         campaign = Campaign(
             pool,
             connect(server, "secret"),
@@ -165,31 +163,4 @@ def test_a_campaign_survives_a_restarting_sila_lab_with_nothing_lost_or_run_twic
         restarter.join(timeout=5)
     assert server.restarts == 1
     assert len(result.history) == 20
-    store = CampaignStore(tmp_path / "sila.sqlite", read_only=True)
-    jobs = store.history("toughness").set_index("idempotency_key")
-    attempts = store.attempts()
-    state_of = {job.job_id: job.state for job in store.jobs()}
-    store.close()
-    log = pd.DataFrame(lab.log)
-    ran = log[log["outcome"].isin(["succeeded", "failed"])]
-    assert not ran["idempotency_key"].duplicated().any()  # nothing ran twice for one key
-    lost = attempts[attempts["error_class"] == "lost"]
-    assert len(lost) >= 1  # the restart lost executions in flight, and the campaign noticed
-    for _, entry in ran.iterrows():  # every experiment the lab ran is in the store, once
-        job = jobs.loc[entry["idempotency_key"]]
-        if entry["outcome"] == "succeeded" and job["state"] == "succeeded":
-            assert job["toughness"] == entry["result"]["toughness"]
-        else:
-            assert job["state"] == "failed" and job["error_class"] == "instrument"
-    assert not lost["job_id"].duplicated().any()  # each lost job re-dispatched once
-    assert {state_of[i] for i in lost["job_id"]} <= {"succeeded", "failed"}
-
-
-def restart_after(server: SilaLabServer, experiments: int) -> None:
-    """Restart the server once the lab has run ``experiments`` and has jobs in flight."""
-    lab = server.lab
-    while len(lab.log) < experiments or not any(
-        job["status"] in ("queued", "running") for job in list(lab.jobs.values())
-    ):
-        time.sleep(0.002)
-    server.restart()
+    check_nothing_lost_or_run_twice(tmp_path / "sila.sqlite", lab, "toughness")
