@@ -196,6 +196,15 @@ def lab_from_arguments(arguments: argparse.Namespace) -> Lab:
     return Lab(crossed_barrel_measure(), arguments.stations, arguments.run_seconds, faults)
 
 
+def serve_until_interrupted(announcement: str) -> None:
+    """Print where the lab listens, then wait until Ctrl-C."""
+    print(announcement, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+
+
 def free_port(host: str = DEFAULT_HOST) -> int:
     """A port nobody listens on now."""
     with socket.socket() as probe:

@@ -26,7 +26,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from simulators.lab import DEFAULT_HOST, Lab, lab_arguments, lab_from_arguments
+from simulators.lab import (
+    DEFAULT_HOST,
+    Lab,
+    lab_arguments,
+    lab_from_arguments,
+    serve_until_interrupted,
+)
 
 OPENAPI = {
     "openapi": "3.0.3",
@@ -212,11 +218,7 @@ def main() -> None:
     arguments = parser.parse_args()
     lab = lab_from_arguments(arguments)
     with LabServer(lab, arguments.token, arguments.host, arguments.port) as server:
-        print(f"lab listening on {server.url} with {lab.stations} stations", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+        serve_until_interrupted(f"lab listening on {server.url} with {lab.stations} stations")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,14 @@ from sila2.framework import (
 from sila2.server import FeatureImplementationBase, MetadataInterceptor, SilaServer
 from sila2.server.encryption import generate_self_signed_certificate
 
-from simulators.lab import DEFAULT_HOST, Lab, free_port, lab_arguments, lab_from_arguments
+from simulators.lab import (
+    DEFAULT_HOST,
+    Lab,
+    free_port,
+    lab_arguments,
+    lab_from_arguments,
+    serve_until_interrupted,
+)
 
 FEATURE = Feature(str(Path(__file__).with_name("ExperimentService.sila.xml")))
 RUN_EXPERIMENT = FEATURE._observable_commands["RunExperiment"]
@@ -271,14 +278,9 @@ def main() -> None:
     with server:
         if server.ca is not None and arguments.ca_file is not None:
             arguments.ca_file.write_bytes(server.ca)
-        print(
-            f"SiLA lab listening on {server.host}:{server.port} with {lab.stations} stations",
-            flush=True,
+        serve_until_interrupted(
+            f"SiLA lab listening on {server.host}:{server.port} with {lab.stations} stations"
         )
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":
