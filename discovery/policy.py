@@ -33,6 +33,7 @@ import pandas as pd
 from discovery.acquisition import Acquisition, resolve_acquisition
 from discovery.bandits import BANDITS, Hedge, make_bandit
 from discovery.exceptions import ConfigurationError
+from discovery.history import reward_of
 from discovery.selection import Selector, resolve_selector
 from discovery.store import OPEN_STATES
 from discovery.surrogates.base import Surrogate, resolve_surrogate
@@ -233,7 +234,7 @@ class PortfolioRun:
                 "arm": arm,
                 "ids": ids,
                 "probability": float(probabilities[arm]),
-                "incumbent": run.incumbent,
+                "incumbent": _reward_range(run)[1],  # the best reward before this pick
             }
         )
         self.earned[names[arm]]["picks"] += 1
@@ -277,8 +278,7 @@ class PortfolioRun:
         """Credit each finished pick with the reward of what it measured."""
         measured = {c: v for c, v, parameters in run.store.measurements() if parameters is None}
         open_ids = {job.candidate_id for job in run.store.jobs() if job.state in OPEN_STATES}
-        utility = run.config.utility(run.values)
-        low, high = float(utility.min()), float(utility.max())
+        low, high = _reward_range(run)
         waiting = []
         for pick in self.awaiting:
             if any(i in open_ids for i in pick["ids"]):
@@ -302,11 +302,12 @@ class PortfolioRun:
         if not values:
             return None
         reward = self.portfolio.reward
-        utility = run.config.utility(values)
+        config = run.config
+        earned = reward_of(values, config.maximize, config.closest_to)
         if reward == "objective":
-            raw = float(np.mean(utility))
+            raw = float(np.mean(earned))
         elif reward == "improvement":
-            raw = float(np.mean(np.maximum(utility - pick["incumbent"], 0.0)))
+            raw = float(np.mean(np.maximum(earned - pick["incumbent"], 0.0)))
         else:
             try:
                 raw = float(np.mean([float(reward(v)) for v in values]))
@@ -320,7 +321,7 @@ class PortfolioRun:
         return raw if math.isfinite(raw) else None
 
     def _scale(self, raw: float, low: float, high: float) -> float:
-        """A raw reward on [0, 1], by the range of utilities (or rewards) seen so far."""
+        """A raw reward on [0, 1], by the range of rewards seen so far."""
         reward = self.portfolio.reward
         if callable(reward):
             low, high = self.reward_range
@@ -337,15 +338,22 @@ class PortfolioRun:
         judge = next((s for s in self.surrogates if s is not None), None)
         if judge is None:
             return
-        utility = run.config.utility(run.values)
-        low, high = float(utility.min()), float(utility.max())
+        low, high = _reward_range(run)
+        sign = 1.0 if run.config.model_maximizes else -1.0  # the model's scale to reward's
         gains = []
         for name in self.portfolio.names:
             rows = [run.pool.index_of(i) for i in self.proposals[name]]
-            mean = float(np.mean(judge.predict(run.pool.features[rows]).mean))
+            mean = sign * float(np.mean(judge.predict(run.pool.features[rows]).mean))
             gains.append(0.5 if high <= low else float(np.clip((mean - low) / (high - low), 0, 1)))
         self.bandit.update_all(np.array(gains))
         record["credits"] = dict(zip(self.portfolio.names, gains, strict=True))
+
+
+def _reward_range(run: CampaignRun) -> tuple[float, float]:
+    """The lowest and highest reward measured so far (larger is better, whatever the
+    objective's direction)."""
+    rewards = reward_of(run.values, run.config.maximize, run.config.closest_to)
+    return float(rewards.min()), float(rewards.max())
 
 
 def arm_report(history: pd.DataFrame, records: list[dict[str, Any]]) -> pd.DataFrame:

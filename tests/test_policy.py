@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from discovery import Campaign, CampaignStore, ConfigurationError
+from discovery import Campaign, CampaignStore, CandidatePool, ConfigurationError, LookupOracle
 from discovery.policy import Arm, Portfolio, arm_report
 from tests.test_campaign import ORACLE, POOL
 
@@ -111,3 +111,26 @@ def test_a_portfolio_credits_arms_as_results_arrive_with_experiments_in_flight(t
     steps = records(store)
     # every pick but those still in flight at the last choice was credited
     assert sum(steps[-1]["state"]["pulls"]) >= len(steps) - 3
+
+
+@pytest.mark.parametrize("algorithm", ["hedge", "ucb1"])
+def test_minimising_a_mirrored_objective_makes_the_same_choices(algorithm):
+    mirrored = CandidatePool.from_frame(POOL.frame.assign(y=-POOL.frame["y"]), objective="y")
+
+    def chosen(pool, maximize):
+        return (
+            Campaign(
+                pool,
+                LookupOracle.from_pool(pool, "y"),
+                "y",
+                maximize=maximize,
+                budget=16,
+                n_initial=4,
+                policy=Portfolio(CHEAP_ARMS, algorithm=algorithm),
+            )
+            .run(progress=False)
+            .history["candidate_id"]
+            .tolist()
+        )
+
+    assert chosen(mirrored, False) == chosen(POOL, True)  # arms credited for low values
