@@ -182,15 +182,11 @@ class PortfolioRun:
         self.bandit = make_bandit(portfolio.algorithm, len(portfolio.arms), **portfolio.options)
         self.awaiting: list[dict[str, Any]] = []  # picks not yet credited
         self.proposals: dict[str, list[str]] = {}  # hedge: every arm's last proposal
-        self.earned: dict[str, dict[str, float]] = {
-            name: {"picks": 0, "reward": 0.0} for name in portfolio.names
-        }
         self.reward_range: list[float] | None = None  # for a reward function's scale
         if last is not None:
             self.bandit.load_state(last["state"])
             self.awaiting = last["awaiting"]
             self.proposals = last.get("proposals", {})
-            self.earned = last["earned"]
             self.reward_range = last.get("reward_range")
 
     def choose(self, run: CampaignRun, size: int) -> tuple[np.ndarray, np.ndarray, dict, dict]:
@@ -237,14 +233,12 @@ class PortfolioRun:
                 "incumbent": _reward_range(run)[1],  # the best reward before this pick
             }
         )
-        self.earned[names[arm]]["picks"] += 1
         record.update(
             arm=names[arm],
             probabilities=dict(zip(names, map(float, probabilities), strict=True)),
             state=self.bandit.state(),
             awaiting=self.awaiting,
             proposals=self.proposals,
-            earned=self.earned,
             reward_range=self.reward_range,
         )
         timing = {
@@ -289,7 +283,6 @@ class PortfolioRun:
             if raw is None:
                 record["failed_rewards"].append({"arm": name, "ids": pick["ids"]})
                 continue
-            self.earned[name]["reward"] += raw
             if isinstance(self.bandit, Hedge):
                 continue  # hedge is credited through the model, below
             scaled = self._scale(raw, low, high)
