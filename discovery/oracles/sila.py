@@ -232,28 +232,27 @@ class SilaOracle:
         execution = handle["execution_uuid"]
         try:
             info = self._execution_info(execution)
+            if info.status is CommandExecutionStatus.waiting:
+                status = Status(QUEUED)
+            elif info.status is CommandExecutionStatus.running:
+                status = Status(RUNNING, progress=info.progress)
+            else:
+                status = self._outcome(execution)
         except SilaConnectionError as error:
             return self._unreachable(execution, error)
         except FrameworkError as error:
             if error.error_type is FrameworkErrorType.INVALID_COMMAND_EXECUTION_UUID:
                 return Status(LOST, error=f"the server no longer knows execution {execution}")
-            raise
-        self._unreachable_since.pop(execution, None)
-        if info.status is CommandExecutionStatus.waiting:
-            return Status(QUEUED)
-        if info.status is CommandExecutionStatus.running:
-            return Status(RUNNING, progress=info.progress)
-        return self._outcome(execution)
-
-    def _outcome(self, execution: str) -> Status:
-        try:
-            responses = self._responses(execution)
-        except FrameworkError as error:
             if error.error_type is FrameworkErrorType.COMMAND_EXECUTION_NOT_ACCEPTED:
                 raise TransientError(f"not accepted ({error.message})") from None
-            if error.error_type is FrameworkErrorType.INVALID_COMMAND_EXECUTION_UUID:
-                return Status(LOST, error=f"the server no longer knows execution {execution}")
             raise
+        self._unreachable_since.pop(execution, None)
+        return status
+
+    def _outcome(self, execution: str) -> Status:
+        """A finished execution's result, or how it failed."""
+        try:
+            responses = self._responses(execution)
         except DefinedExecutionError as error:
             if error.identifier in self.schema.cancelled_errors:
                 return Status(CANCELLED, error=error.message)
@@ -287,13 +286,20 @@ class SilaOracle:
                 handle["execution_uuid"], metadata=self.metadata
             )
 
+    @property
+    def _framework(self) -> Any:
+        """The SiLA framework's protobuf messages, as the feature's stubs know them."""
+        return self.feature._pb2_module.SiLAFramework__pb2
+
+    def _uuid_message(self, execution: str) -> Any:
+        return self._framework.CommandExecutionUUID(value=execution)
+
     # sila2's ClientObservableCommandInstance keeps a background subscription per
     # execution; a handle read back from the store after a crash has only the UUID,
     # so these two read the execution's state and responses by UUID, as it does.
     def _execution_info(self, execution: str) -> Any:
-        framework = self.feature._pb2_module.SiLAFramework__pb2
         stream = getattr(self.feature._grpc_stub, f"{self.schema.command}_Info")(
-            framework.CommandExecutionUUID(value=execution), timeout=self.timeout
+            self._uuid_message(execution), timeout=self.timeout
         )
         try:
             message = next(stream)
@@ -301,14 +307,13 @@ class SilaOracle:
             raise rpcerror_to_silaerror(error, [], self.client) from None
         finally:
             stream.cancel()
-        return ExecutionInfo(framework).to_native_type(message)
+        return ExecutionInfo(self._framework).to_native_type(message)
 
     def _responses(self, execution: str) -> Any:
-        framework = self.feature._pb2_module.SiLAFramework__pb2
         wrapped = self.command._wrapped_command
         message = call_rpc_function(
             getattr(self.feature._grpc_stub, f"{self.schema.command}_Result"),
-            framework.CommandExecutionUUID(value=execution),
+            self._uuid_message(execution),
             metadata=None,
             client=self.client,
             origin=wrapped,
