@@ -67,8 +67,9 @@ class Campaign:
         deadline: seconds a job may run before it is cancelled and recorded as a
             timeout; None waits for ever.
         max_in_flight: K, the experiments kept running at once: the campaign records,
-            refits and dispatches as soon as any finishes. None runs synchronous
-            batches of ``batch_size``.
+            refits and dispatches as soon as any finishes; never more than K at
+            once (an initial design larger than K waits for free slots). None runs
+            synchronous batches of ``batch_size``.
         pending: "believer" (the model believes each running experiment will give
             its predicted mean, so choices spread out; one extra fit) or "ignore".
         goal: "best" (the best candidate found) or "cumulative" (the reward summed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -62,9 +63,12 @@ class Dispatcher:
         objective: str,
         policy: RetryPolicy,
         poll_interval: float,
+        capacity: int | None = None,
     ) -> None:
         self.oracle, self.store, self.pool = oracle, store, pool
         self.objective, self.policy, self.poll_interval = objective, policy, poll_interval
+        self.capacity = capacity  # jobs on the oracle at once; None: no limit
+        self._queued: deque[Job] = deque()  # taken, not yet submitted: waiting for a slot
         self._waiting: dict[int, Job] = {}
         self._started: dict[int, float] = {}
         self._retry_at: dict[int, tuple[float, Job]] = {}
@@ -73,29 +77,40 @@ class Dispatcher:
 
     @property
     def in_flight(self) -> int:
-        """Jobs submitted and not finished, or waiting for their retry."""
-        return len(self._waiting) + len(self._retry_at)
+        """Jobs taken and not finished: submitted, waiting for their retry or for a slot."""
+        return len(self._waiting) + len(self._retry_at) + len(self._queued)
 
     def pending_candidates(self) -> list[str]:
         """Candidate ids of the jobs in flight."""
-        jobs = list(self._waiting.values()) + [job for _, job in self._retry_at.values()]
-        return [job.candidate_id for job in jobs]
+        jobs = [*self._waiting.values(), *(job for _, job in self._retry_at.values())]
+        return [job.candidate_id for job in [*jobs, *self._queued]]
 
     def describe_in_flight(self) -> str:
-        """For the progress display: jobs in flight and the age of the oldest."""
+        """For the progress display: jobs in flight, the age of the oldest, jobs queued."""
+        queued = f", {len(self._queued)} queued" if self._queued else ""
         if not self._waiting:
-            return "in flight: 0"
+            return f"in flight: 0{queued}"
         now = time.monotonic()
         oldest = max(now - self._started.get(job_id, now) for job_id in self._waiting)
-        return f"in flight: {len(self._waiting)} (oldest {oldest:.0f} s)"
+        return f"in flight: {len(self._waiting)} (oldest {oldest:.0f} s){queued}"
 
     def add(self, job: Job) -> None:
-        """Take a job: poll it if it already has a handle, otherwise submit it."""
+        """Take a job: poll it if it already has a handle, otherwise submit it as soon as
+        fewer than ``capacity`` jobs occupy the oracle."""
         if job.state == SUBMITTED and job.handle:
             self._waiting[job.job_id] = job
             self._started[job.job_id] = time.monotonic()
         else:
-            self._submit(job)
+            self._queued.append(job)
+            self._submit_queued()
+
+    def _submit_queued(self) -> None:
+        """Submit queued jobs while the oracle has free slots (a job awaiting its retry
+        keeps its slot)."""
+        while self._queued and (
+            self.capacity is None or len(self._waiting) + len(self._retry_at) < self.capacity
+        ):
+            self._submit(self._queued.popleft())
 
     def run_until(self, enough: int | None = None) -> int:
         """Poll until ``enough`` jobs have finished (None: all of them) or none is left in
@@ -109,6 +124,7 @@ class Dispatcher:
                 pause = min(pause * 2, MAX_POLL_INTERVAL)
             elif done:
                 pause = self.poll_interval
+            self._submit_queued()
         return finished
 
     def _wait(self, seconds: float) -> None:

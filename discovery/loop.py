@@ -69,6 +69,7 @@ class CampaignRun:
             config.objective,
             RetryPolicy(config.max_retries, config.retry_backoff, config.deadline),
             campaign.poll_interval,
+            capacity=config.max_in_flight,
         )
         self.policy = None
         if campaign.policy is not None:

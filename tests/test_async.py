@@ -47,6 +47,14 @@ def test_k_experiments_stay_in_flight_and_none_is_measured_twice():
     assert experiment.peak == 3  # never more than K, and K reached
 
 
+def test_an_initial_design_larger_than_k_waits_for_free_slots():
+    experiment = Concurrency([0.05, 0.1])
+    with ThreadPoolExecutor(8) as executor:
+        result = asynchronous(experiment, executor, k=2, n_initial=5, budget=9).run(progress=False)
+    assert len(result.history) == 9 and (result.history["state"] == "succeeded").all()
+    assert experiment.peak == 2  # the five initial experiments never ran at once
+
+
 @settings(max_examples=8, deadline=None)
 @given(
     k=st.integers(1, 4),
