@@ -4,9 +4,12 @@ On crossed barrel (600 designs, toughness) and the Suzuki–Miyaura screen (3696
 conditions, yield), each seed runs every single arm as a fixed strategy, the GP-Hedge
 portfolio over all of them, and random search, with the same budget and initial design.
 Reported per strategy: the median over seeds of the best value found and of the
-cumulative reward (the sum of every measured value).
+cumulative reward (the sum of every measured value), after the budget and after each
+earlier checkpoint (a campaign's first n choices do not depend on its budget, so one run
+gives every smaller budget).
 
-    python benchmarks/portfolio.py [--seeds 10] [--budget 50] [--workers 2]
+    python benchmarks/portfolio.py [--seeds 10] [--budget 50] [--checkpoints 25 ...]
+                                   [--workers 2]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 
 ARMS = ["gp-ei", "gp-ucb", "forest-ei", "exploration", "random"]
@@ -40,7 +44,7 @@ def load(dataset: str):
 
 
 def run_one(dataset: str, strategy: str, seed: int, budget: int) -> dict:
-    """One campaign; its best value and cumulative reward."""
+    """One campaign; its best value and cumulative reward after each experiment."""
     import torch
 
     torch.set_num_threads(1)  # one campaign per worker process
@@ -64,23 +68,54 @@ def run_one(dataset: str, strategy: str, seed: int, budget: int) -> dict:
         seed=seed,
         **options,
     ).run(progress=False)
-    summary = result.summary()
     return {
         "dataset": dataset,
         "strategy": strategy,
         "seed": seed,
-        "best": summary["best_value"],
-        "cumulative": summary["cumulative_reward"],
+        "best": result.history["best_so_far"].to_numpy(),
+        "cumulative": result.history["cumulative_reward"].to_numpy(),
         "arms": result.arms().set_index("arm")["picks"].to_dict() if result.policy else {},
     }
+
+
+def report(console: Console, frame: pd.DataFrame, dataset: str, seeds: int, budget: int):
+    """The table of one dataset after ``budget`` experiments, and the portfolio's figures."""
+    mine = frame[frame["dataset"] == dataset].copy()
+    for column in ("best", "cumulative"):
+        mine[column] = [values[budget - 1] for values in mine[column]]
+    medians = mine.groupby("strategy")[["best", "cumulative"]].median()
+    strategies = [*ARMS, "portfolio"]
+    singles = medians.drop(index="portfolio")
+    random_reward = medians.loc["random", "cumulative"]
+    table = Table(title=f"{dataset}: median of {seeds} seeds, budget {budget}")
+    for column in ("strategy", "best found", "cumulative reward", "reward / random"):
+        table.add_column(column)
+    for strategy in strategies:
+        best, cumulative = medians.loc[strategy]
+        table.add_row(
+            strategy, f"{best:.4g}", f"{cumulative:.5g}", f"{cumulative / random_reward:.2f}"
+        )
+    console.print(table)
+    portfolio = medians.loc["portfolio"]
+    console.print(
+        f"portfolio best {portfolio['best']:.4g}: median single arm "
+        f"{np.median(singles['best']):.4g}, best single arm in hindsight "
+        f"{singles['best'].max():.4g} ({singles['best'].idxmax()}); "
+        f"cumulative reward {portfolio['cumulative'] / random_reward:.2f}x random"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, default=50)
+    parser.add_argument(
+        "--checkpoints", type=int, nargs="*", default=[], help="smaller budgets to report too"
+    )
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     arguments = parser.parse_args()
+    if not all(0 < n <= arguments.budget for n in arguments.checkpoints):
+        parser.error(f"checkpoints must lie between 1 and the budget ({arguments.budget})")
     strategies = [*ARMS, "portfolio"]
     tasks = [
         (dataset, strategy, seed, arguments.budget)
@@ -89,34 +124,16 @@ def main() -> None:
         for seed in range(arguments.seeds)
     ]
     with ProcessPoolExecutor(arguments.workers) as pool:
-        rows = list(pool.map(run_one, *zip(*tasks, strict=True)))
+        runs = pool.map(run_one, *zip(*tasks, strict=True))
+        rows = list(track(runs, total=len(tasks), description="campaigns"))
     frame = pd.DataFrame(rows)
     console = Console()
     for dataset in DATASETS:
-        mine = frame[frame["dataset"] == dataset]
-        medians = mine.groupby("strategy")[["best", "cumulative"]].median()
-        singles = medians.drop(index="portfolio")
-        random_reward = medians.loc["random", "cumulative"]
-        table = Table(
-            title=f"{dataset}: median of {arguments.seeds} seeds, budget {arguments.budget}"
-        )
-        for column in ("strategy", "best found", "cumulative reward", "reward / random"):
-            table.add_column(column)
-        for strategy in strategies:
-            best, cumulative = medians.loc[strategy]
-            table.add_row(
-                strategy, f"{best:.4g}", f"{cumulative:.5g}", f"{cumulative / random_reward:.2f}"
-            )
-        console.print(table)
-        portfolio = medians.loc["portfolio"]
-        picks = pd.DataFrame(list(mine[mine["strategy"] == "portfolio"]["arms"])).sum()
-        console.print(
-            f"portfolio best {portfolio['best']:.4g}: median single arm "
-            f"{np.median(singles['best']):.4g}, best single arm in hindsight "
-            f"{singles['best'].max():.4g} ({singles['best'].idxmax()}); "
-            f"cumulative reward {portfolio['cumulative'] / random_reward:.2f}x random; "
-            f"picks by arm over all seeds: {picks.astype(int).to_dict()}"
-        )
+        for budget in sorted({*arguments.checkpoints, arguments.budget}):
+            report(console, frame, dataset, arguments.seeds, budget)
+        mine = frame[(frame["dataset"] == dataset) & (frame["strategy"] == "portfolio")]
+        picks = pd.DataFrame(list(mine["arms"])).sum().astype(int).to_dict()
+        console.print(f"{dataset}: portfolio picks by arm over all seeds: {picks}")
 
 
 if __name__ == "__main__":
