@@ -6,7 +6,8 @@ portfolio over all of them, and random search, with the same budget and initial 
 Reported per strategy: the median over seeds of the best value found and of the
 cumulative reward (the sum of every measured value), after the budget and after each
 earlier checkpoint (a campaign's first n choices do not depend on its budget, so one run
-gives every smaller budget).
+gives every smaller budget). For scale, each table ends with the clairvoyant: the sum of
+the pool's n best values, the most any strategy could earn in n experiments.
 
     python benchmarks/portfolio.py [--seeds 10] [--budget 50] [--checkpoints 25 ...]
                                    [--workers 2]
@@ -95,13 +96,20 @@ def report(console: Console, frame: pd.DataFrame, dataset: str, seeds: int, budg
         table.add_row(
             strategy, f"{best:.4g}", f"{cumulative:.5g}", f"{cumulative / random_reward:.2f}"
         )
+    pool, objective = load(dataset)
+    ranked = np.sort(pool.frame[objective].to_numpy(float))[::-1]
+    perfect = ranked[:budget].sum()
+    table.add_row(
+        "clairvoyant", f"{ranked[0]:.4g}", f"{perfect:.5g}", f"{perfect / random_reward:.2f}"
+    )
     console.print(table)
     portfolio = medians.loc["portfolio"]
     console.print(
         f"portfolio best {portfolio['best']:.4g}: median single arm "
         f"{np.median(singles['best']):.4g}, best single arm in hindsight "
         f"{singles['best'].max():.4g} ({singles['best'].idxmax()}); "
-        f"cumulative reward {portfolio['cumulative'] / random_reward:.2f}x random"
+        f"cumulative reward {portfolio['cumulative'] / random_reward:.2f}x random, "
+        f"{portfolio['cumulative'] / perfect:.0%} of the clairvoyant's"
     )
 
 
