@@ -27,7 +27,7 @@ import pandas as pd
 
 from discovery import Campaign, CampaignResult
 from discovery.exceptions import ConfigurationError
-from simulators.lab import Faults, Lab, emulator
+from simulators.lab import Faults, Lab, crossed_barrel_measure
 
 DATA = Path(__file__).parent / "data" / "crossed_barrel" / "pool.csv"
 FEATURES = ["n", "theta", "r", "t"]
@@ -37,9 +37,8 @@ _SIMULATED: dict[str, Any] = {}  # the lab started here, and where it listens
 
 def simulated_lab() -> Lab:
     """The crossed-barrel emulator behind four stations that sometimes misbehave."""
-    measure = emulator(pd.read_csv(DATA), FEATURES, "toughness")
     faults = Faults(unavailable=0.10, instrument=0.02)
-    return Lab(measure, stations=4, run_seconds=0.2, faults=faults)
+    return Lab(crossed_barrel_measure(), stations=4, run_seconds=0.2, faults=faults)
 
 
 def http_oracle() -> Any:

@@ -6,7 +6,7 @@ from discovery import Campaign
 from discovery.exceptions import ConfigurationError
 from discovery.oracles.http import HttpOracle, JobSchema
 from discovery.space import Candidate
-from simulators.lab import Faults, Lab, emulator
+from simulators.lab import Faults, Lab, crossed_barrel_measure
 from simulators.lab_server import LabServer
 from tests.oracles.conformance import check_oracle, wait_for
 from tests.oracles.lab_checks import check_nothing_lost_or_run_twice, restart_when_busy
@@ -66,7 +66,7 @@ def test_a_campaign_survives_a_misbehaving_lab_with_nothing_lost_or_run_twice(tm
     pool = load("crossed_barrel").load_pool()
     faults = Faults(unavailable=0.10, instrument=0.02, malformed=0.02)
     lab = Lab(
-        emulator(pool.frame, ["n", "theta", "r", "t"], "toughness"),
+        crossed_barrel_measure(),
         stations=4,
         run_seconds=0.03,
         faults=faults,

@@ -8,7 +8,7 @@ from discovery import Campaign
 from discovery.exceptions import ConfigurationError, TransientError
 from discovery.oracles.sila import SilaOracle, SilaSchema
 from discovery.space import Candidate
-from simulators.lab import Faults, Lab, emulator
+from simulators.lab import Faults, Lab, crossed_barrel_measure
 from simulators.sila_server import SilaLabServer
 from tests.oracles.conformance import check_oracle, wait_for
 from tests.oracles.lab_checks import check_nothing_lost_or_run_twice, restart_when_busy
@@ -140,7 +140,7 @@ def test_a_campaign_survives_a_restarting_sila_lab_with_nothing_lost_or_run_twic
     pool = load("crossed_barrel").load_pool()
     faults = Faults(unavailable=0.10, instrument=0.05, malformed=0.05)
     lab = Lab(
-        emulator(pool.frame, ["n", "theta", "r", "t"], "toughness"),
+        crossed_barrel_measure(),
         stations=4,
         run_seconds=0.05,
         faults=faults,
