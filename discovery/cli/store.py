@@ -66,8 +66,10 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
     table.add_column("")
     table.add_row("strategy", f"{strategy_text(config)}, seed {config.seed}")
     if config.policy and "arm" in history:
-        picks = history["arm"].dropna().value_counts()
-        table.add_row("picks by arm", ", ".join(f"{arm}: {n}" for arm, n in picks.items()))
+        experiments = history["arm"].dropna().value_counts()  # one row per experiment
+        table.add_row(
+            "experiments by arm", ", ".join(f"{arm}: {n}" for arm, n in experiments.items())
+        )
     table.add_row("budget used", f"{len(history)} of {config.budget} experiments")
     table.add_row("measurements", str(len(measured)))
     if len(measured):
