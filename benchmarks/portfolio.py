@@ -79,8 +79,16 @@ def run_one(dataset: str, strategy: str, seed: int, budget: int) -> dict:
     }
 
 
-def report(console: Console, frame: pd.DataFrame, dataset: str, seeds: int, budget: int):
-    """The table of one dataset after ``budget`` experiments, and the portfolio's figures."""
+def report(
+    console: Console,
+    frame: pd.DataFrame,
+    dataset: str,
+    ranked: np.ndarray,
+    seeds: int,
+    budget: int,
+) -> None:
+    """The table of one dataset after ``budget`` experiments, and the portfolio's figures;
+    ``ranked``: the pool's values, best first."""
     mine = frame[frame["dataset"] == dataset].copy()
     for column in ("best", "cumulative"):
         mine[column] = [values[budget - 1] for values in mine[column]]
@@ -96,8 +104,6 @@ def report(console: Console, frame: pd.DataFrame, dataset: str, seeds: int, budg
         table.add_row(
             strategy, f"{best:.4g}", f"{cumulative:.5g}", f"{cumulative / random_reward:.2f}"
         )
-    pool, objective = load(dataset)
-    ranked = np.sort(pool.frame[objective].to_numpy(float))[::-1]
     perfect = ranked[:budget].sum()
     table.add_row(
         "clairvoyant", f"{ranked[0]:.4g}", f"{perfect:.5g}", f"{perfect / random_reward:.2f}"
@@ -137,8 +143,10 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     console = Console()
     for dataset in DATASETS:
+        pool, objective = load(dataset)
+        ranked = np.sort(pool.frame[objective].to_numpy(float))[::-1]
         for budget in sorted({*arguments.checkpoints, arguments.budget}):
-            report(console, frame, dataset, arguments.seeds, budget)
+            report(console, frame, dataset, ranked, arguments.seeds, budget)
         mine = frame[(frame["dataset"] == dataset) & (frame["strategy"] == "portfolio")]
         picks = pd.DataFrame(list(mine["arms"])).sum().astype(int).to_dict()
         console.print(f"{dataset}: portfolio picks by arm over all seeds: {picks}")
