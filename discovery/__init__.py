@@ -17,6 +17,7 @@ from discovery.acquisition import (
 )
 from discovery.campaign import Campaign
 from discovery.config import CampaignConfig
+from discovery.constraints import Exclusion, LinearConstraint
 from discovery.exceptions import (
     CampaignFileError,
     ConfigurationError,
@@ -27,7 +28,9 @@ from discovery.exceptions import (
 )
 from discovery.history import CampaignResult
 from discovery.oracles import AseOracle, FunctionOracle, LookupOracle, Oracle, Status
+from discovery.parameters import Categorical, Integer, Real
 from discovery.prediction import Prediction
+from discovery.search_space import Space
 from discovery.selection import (
     FarthestPointDesign,
     KMeansDesign,
@@ -52,13 +55,17 @@ __all__ = [
     "CampaignStore",
     "Candidate",
     "CandidatePool",
+    "Categorical",
     "ConfigurationError",
     "DiscoveryError",
+    "Exclusion",
     "FarthestPointDesign",
     "FunctionOracle",
     "GaussianProcessSurrogate",
+    "Integer",
     "KMeansDesign",
     "KMeansDiversified",
+    "LinearConstraint",
     "LookupOracle",
     "NotFittedError",
     "Oracle",
@@ -66,7 +73,9 @@ __all__ = [
     "Prediction",
     "RandomDesign",
     "RandomForestSurrogate",
+    "Real",
     "Selector",
+    "Space",
     "Status",
     "StoreError",
     "Surrogate",

@@ -23,18 +23,23 @@ from discovery.history import CampaignResult, history_frame
 from discovery.loop import CampaignRun, component_name
 from discovery.oracles.base import Oracle
 from discovery.policy import Portfolio
+from discovery.search_space import Space
 from discovery.selection import Selector, resolve_initial_design, resolve_selector
 from discovery.space import CandidatePool
+from discovery.space_design import resolve_space_design
+from discovery.space_points import SpacePoints
 from discovery.store import CampaignStore
 from discovery.store_session import StoreSession, move_aside, record_told
 from discovery.surrogates.base import Surrogate, resolve_surrogate
 
 
 class Campaign:
-    """A closed-loop discovery campaign over a candidate pool.
+    """A closed-loop discovery campaign over a candidate pool or a declared space.
 
     Args:
-        pool: the candidates.
+        pool: the candidates: a finite :class:`~discovery.space.CandidatePool`, or a
+            :class:`~discovery.search_space.Space` of real, integer and categorical
+            parameters with constraints, whose points the campaign proposes.
         oracle: runs the experiments (submit/poll/cancel); None for a campaign
             driven only by :meth:`ask` and :meth:`tell`.
         objective: the measured property to optimise (the key in the oracle's result).
@@ -48,7 +53,9 @@ class Campaign:
             None: "ei" for the goal "best", "ucb" (GP-UCB) for "cumulative".
         acquisition_params: keyword parameters of the acquisition, e.g. ``{"beta": 1.0}``.
         selector: batch selector, "top" or "kmeans" (diversified), or an object with ``pick``.
-        initial_design: "kmeans", "random", "farthest" or an object with ``pick``.
+        initial_design: "kmeans", "random", "farthest" or an object with ``pick``; for
+            a space also "sobol" or "lhs" (a selector then runs over a large feasible
+            Sobol sample). None: "kmeans" over a pool, "sobol" over a space.
         batch_size: experiments per iteration after the initial design.
         budget: total experiments, the initial design included.
         n_initial: experiments in the initial design.
@@ -86,7 +93,7 @@ class Campaign:
 
     def __init__(
         self,
-        pool: CandidatePool,
+        pool: CandidatePool | Space,
         oracle: Oracle | None,
         objective: str,
         *,
@@ -96,7 +103,7 @@ class Campaign:
         acquisition: str | Acquisition | Callable | None = None,
         acquisition_params: dict[str, Any] | None = None,
         selector: str | Selector = "top",
-        initial_design: str | Selector = "kmeans",
+        initial_design: str | Selector | None = None,
         batch_size: int = 1,
         budget: int = 50,
         n_initial: int = 5,
@@ -117,9 +124,15 @@ class Campaign:
         policy: Portfolio | None = None,
     ) -> None:
         self._arguments = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
-        if not isinstance(pool, CandidatePool):
+        if not isinstance(pool, (CandidatePool, Space)):
             raise ConfigurationError(
-                f"campaign '{name}': pool must be a CandidatePool, got {type(pool).__name__}"
+                f"campaign '{name}': pool must be a CandidatePool or a Space, got "
+                f"{type(pool).__name__}"
+            )
+        is_space = isinstance(pool, Space)
+        if is_space and policy is not None:
+            raise ConfigurationError(
+                f"campaign '{name}': a portfolio policy runs over a finite CandidatePool only"
             )
         for method in ("submit", "poll", "cancel"):
             if oracle is not None and not callable(getattr(oracle, method, None)):
@@ -137,7 +150,13 @@ class Campaign:
         self.device = device
         self.surrogate = resolve_surrogate(surrogate, seed=seed, device=device)
         self.selector = resolve_selector(selector)
-        self.initial_design = resolve_initial_design(initial_design)
+        if initial_design is None:
+            initial_design = "sobol" if is_space else "kmeans"
+        self.initial_design = (
+            resolve_space_design(initial_design)
+            if is_space
+            else resolve_initial_design(initial_design)
+        )
         self.config = CampaignConfig(
             objective=objective,
             maximize=bool(maximize),
@@ -163,6 +182,8 @@ class Campaign:
             policy=policy.describe() if policy else None,
             optimum=optimum
             if optimum is not None
+            else None
+            if is_space
             else _known_optimum(oracle, pool, maximize, closest_to),
         )
         self._check_fits_pool(pool, oracle)
@@ -172,8 +193,11 @@ class Campaign:
         self.store_path = None if store is None else Path(store)
         self._memory_store: CampaignStore | None = None
 
-    def _check_fits_pool(self, pool: CandidatePool, oracle: Oracle | None) -> None:
+    def _check_fits_pool(self, pool: CandidatePool | Space, oracle: Oracle | None) -> None:
         config, prefix = self.config, f"campaign '{self.config.name}'"
+        if isinstance(pool, Space):
+            self._check_oracle_objective(oracle)
+            return
         if config.n_initial > len(pool):
             raise ConfigurationError(
                 f"{prefix}: n_initial ({config.n_initial}) is larger than the pool "
@@ -197,6 +221,10 @@ class Campaign:
                     f"{prefix}: the oracle has no value for {len(unknown)} pool candidates "
                     f"(e.g. {unknown[:3]})"
                 )
+        self._check_oracle_objective(oracle)
+
+    def _check_oracle_objective(self, oracle: Oracle | None) -> None:
+        config, prefix = self.config, f"campaign '{self.config.name}'"
         answers = getattr(oracle, "objective", config.objective)
         if answers != config.objective:
             raise ConfigurationError(
@@ -212,8 +240,13 @@ class Campaign:
 
     def __repr__(self) -> str:
         c = self.config
+        over = (
+            f"a space of {len(self.pool)} parameters"
+            if isinstance(self.pool, Space)
+            else f"{len(self.pool)} candidates"
+        )
         return (
-            f"Campaign('{c.name}': {c.objective} ({c.direction}) over {len(self.pool)} candidates, "
+            f"Campaign('{c.name}': {c.objective} ({c.direction}) over {over}, "
             f"{c.surrogate}+{c.acquisition}, budget {c.budget})"
         )
 
@@ -272,10 +305,15 @@ class Campaign:
         rows = []
         for status, jobs in (("pending", pending), ("new", new)):
             for job in jobs:
-                candidate = self.pool.candidate(self.pool.index_of(job.candidate_id))
+                if isinstance(self.pool, Space):
+                    parameters = job.parameters
+                else:
+                    parameters = self.pool.candidate(
+                        self.pool.index_of(job.candidate_id)
+                    ).parameters
                 rows.append(
                     {"candidate_id": job.candidate_id, "status": status, "score": job.score}
-                    | candidate.parameters
+                    | parameters
                 )
         return pd.DataFrame(
             rows, columns=["candidate_id", "status", "score", *self.pool.parameter_columns]
@@ -283,7 +321,7 @@ class Campaign:
 
     def tell(
         self,
-        candidate_id: str | pd.DataFrame,
+        candidate_id: str | dict[str, Any] | pd.DataFrame,
         value: float | None = None,
         parameters: dict[str, Any] | None = None,
     ) -> None:
@@ -294,33 +332,48 @@ class Campaign:
         recorded as a measurement and used by the next fit. A design outside the
         pool (legacy data, your own idea) is accepted with its ``parameters`` (or,
         in a DataFrame, the pool's parameter columns) and trains the models too.
+        Over a declared space, a point is told by its parameters alone (a dict as
+        the first argument, or a DataFrame of parameter columns without
+        ``candidate_id``); it must lie in the space.
 
         Raises:
-            ConfigurationError: unknown candidate without parameters, a value that
-                is not a finite number, or a candidate that already has an outcome.
-                The rows before the offending one are recorded; nothing after it is.
+            ConfigurationError: unknown candidate without parameters, a point outside
+                the space, a value that is not a finite number, or a candidate that
+                already has an outcome. The rows before the offending one are
+                recorded; nothing after it is.
         """
         objective = self.config.objective
+        is_space = isinstance(self.pool, Space)
+        columns = self.pool.parameter_columns
         if isinstance(candidate_id, pd.DataFrame):
             frame = candidate_id
-            for column in ("candidate_id", objective):
+            needed = [objective] if is_space else ["candidate_id", objective]
+            for column in needed:
                 if column not in frame.columns:
                     raise ConfigurationError(
                         f"tell: column '{column}' not in the results {list(frame.columns)}"
                     )
-            has_parameters = all(c in frame.columns for c in self.pool.parameter_columns)
+            has_parameters = all(c in frame.columns for c in columns)
+            has_ids = "candidate_id" in frame.columns
             rows = [
                 (
-                    str(row["candidate_id"]),
+                    str(row["candidate_id"]) if has_ids else None,
                     row[objective],
-                    {c: row[c] for c in self.pool.parameter_columns} if has_parameters else None,
+                    {c: row[c] for c in columns} if has_parameters else None,
                 )
                 for _, row in frame.iterrows()
             ]
+        elif isinstance(candidate_id, dict):
+            rows = [(None, value, candidate_id)]
         else:
             rows = [(str(candidate_id), value, parameters)]
         with self._open_store(False) as store:
-            record_told(store, self.pool, objective, rows)
+            if is_space:
+                points = SpacePoints(self.pool)
+                points.add([job.parameters for job in store.jobs()])
+                record_told(store, points, objective, [_space_row(self.pool, *r) for r in rows])
+            else:
+                record_told(store, self.pool, objective, rows)
 
     @classmethod
     def resume(cls, store: str | Path, oracle: Oracle | None = None, **changes: Any) -> Campaign:
@@ -355,6 +408,21 @@ class Campaign:
         if new and self.store_path.exists():
             move_aside(self.store_path)
         return StoreSession(self, CampaignStore(self.store_path), owned=True)
+
+
+def _space_row(
+    space: Space, candidate_id: str | None, value: Any, parameters: dict | None
+) -> tuple[str, Any, dict | None]:
+    """A told row over a space: its id derived from its point, which must lie in the space."""
+    if parameters is None:
+        if candidate_id is None:
+            raise ConfigurationError(f"tell: a point needs its parameters {space.names}")
+        return candidate_id, value, None
+    problem = space.violation(parameters)
+    if problem is not None:
+        raise ConfigurationError(f"tell: the point is outside the space: {problem}")
+    point = space.canonical(parameters)
+    return space.candidate_id(point), value, point
 
 
 def _known_optimum(

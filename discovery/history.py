@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +91,7 @@ def history_frame(
     reinforcement-learning view: ``reward``, ``cumulative_reward``, ``simple_regret``
     and ``cumulative_regret`` (NaN unless the ``optimum`` is known).
     """
-    frame = jobs.copy()
+    frame = _with_parameters(jobs)
     frame["iteration"] = frame["iteration"].astype("Int64")
     frame["error"] = frame["error_message"].fillna("")
     for column in ("surrogate", "acquisition"):
@@ -102,6 +103,19 @@ def history_frame(
     _reward_columns(frame, measured, maximize, closest_to, optimum)
     first = history_columns(objective)
     return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def _with_parameters(jobs: pd.DataFrame) -> pd.DataFrame:
+    """The job rows with a declared space's parameter values as columns of their own
+    (a pool's candidates are known by their ids, and carry none)."""
+    frame = jobs.drop(columns=["parameters_json"], errors="ignore")
+    stored = jobs.get("parameters_json")
+    if stored is None or stored.isna().all():
+        return frame
+    points = pd.DataFrame(
+        [json.loads(text) if isinstance(text, str) else {} for text in stored], index=frame.index
+    )
+    return pd.concat([frame, points.drop(columns=frame.columns, errors="ignore")], axis=1)
 
 
 @dataclass

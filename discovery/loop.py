@@ -22,6 +22,10 @@ from discovery.exceptions import ConfigurationError
 from discovery.history import best_position
 from discovery.policy import PortfolioRun
 from discovery.prediction import Prediction
+from discovery.proposal import propose_by_sampling, propose_with_botorch, uses_botorch
+from discovery.search_space import Space
+from discovery.space_design import space_initial_design
+from discovery.space_points import SpacePoints
 from discovery.store import ASKED, CREATED, OPEN_STATES, SUBMITTED, CampaignStore, Job
 from discovery.store_cache import OracleCache
 
@@ -46,10 +50,16 @@ class CampaignRun:
         self.campaign = campaign
         self.store = store
         self.config = campaign.config
-        self.pool = campaign.pool
-        self.excluded = np.zeros(len(self.pool), dtype=bool)
-        for job in store.jobs():
-            self.excluded[self.pool.index_of(job.candidate_id)] = True
+        self.space = campaign.pool if isinstance(campaign.pool, Space) else None
+        if self.space is not None:  # a declared space: the points chosen so far, as a pool
+            self.pool = SpacePoints(self.space)
+            self.pool.add([job.parameters for job in store.jobs()])
+            self.excluded = np.ones(len(self.pool), dtype=bool)
+        else:
+            self.pool = campaign.pool
+            self.excluded = np.zeros(len(self.pool), dtype=bool)
+            for job in store.jobs():
+                self.excluded[self.pool.index_of(job.candidate_id)] = True
         self._reload_measurements()
         last = store.last_iteration()
         self.iteration = 0 if last is None else int(last["iteration"]) + 1
@@ -126,7 +136,7 @@ class CampaignRun:
                 reason = self._stop_reason()
                 if reason is not None:
                     return reason
-                remaining = int((~self.excluded).sum())
+                remaining = self._remaining()
                 size = config.n_initial if self.iteration == 0 else config.batch_size
                 jobs = self._choose_and_record(min(size, config.budget - spent, remaining), CREATED)
                 self._complete(jobs)
@@ -136,9 +146,15 @@ class CampaignRun:
             return "budget"
         if self._target_reached():
             return "target"
-        if not (~self.excluded).any():
+        if not self._remaining():
             return "pool exhausted"
         return None
+
+    def _remaining(self) -> int:
+        """Candidates not yet chosen: a declared space never runs out."""
+        if self.space is not None:
+            return self.config.budget
+        return int((~self.excluded).sum())
 
     def _execute_asynchronously(self, unfinished: list[Job], bar, task) -> str:
         """Keep ``max_in_flight`` experiments running: as soon as one finishes, record it,
@@ -154,7 +170,7 @@ class CampaignRun:
                     size = config.n_initial
                 else:
                     size = min(config.batch_size, config.max_in_flight - dispatcher.in_flight)
-                size = min(size, config.budget - spent, int((~self.excluded).sum()))
+                size = min(size, config.budget - spent, self._remaining())
                 for job in self._choose_and_record(size, CREATED):
                     dispatcher.add(job)
                 reason = self._stop_reason()
@@ -175,7 +191,7 @@ class CampaignRun:
         if k < 1:
             raise ConfigurationError(f"ask: k must be >= 1, got {k}")
         pending = [j for j in self.store.jobs() if j.state == ASKED]
-        remaining = int((~self.excluded).sum())
+        remaining = k if self.space is not None else self._remaining()
         if remaining == 0:
             return pending, []
         return pending, self._choose_and_record(min(k, remaining), ASKED)
@@ -190,6 +206,8 @@ class CampaignRun:
 
     def _choose_and_record(self, size: int, job_state: str) -> list[Job]:
         chosen, scores, timing, policy = self._choose(size)
+        if self.space is not None:
+            self.excluded = np.ones(len(self.pool), dtype=bool)
         self.excluded[chosen] = True  # dispatched candidates are never chosen again
         modelled = bool(timing)
         config = self.config
@@ -213,6 +231,7 @@ class CampaignRun:
             surrogate_state=state() if fitted and callable(state) else None,
             diagnostics=self._diagnostics() if fitted else None,
             policy=policy,
+            parameters=None if self.space is None else [self.pool.point(int(i)) for i in chosen],
         )
         self.iteration += 1
         return jobs
@@ -297,10 +316,18 @@ class CampaignRun:
     def _choose(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float], dict | None]:
         campaign, features = self.campaign, self.pool.features
         if not self.values:  # the initial design, or every experiment so far failed
-            chosen = campaign.initial_design.pick(None, size, self.excluded, features, self.rng)
+            if self.space is not None:
+                points = space_initial_design(
+                    self.space, campaign.initial_design, size, self.pool.features, self.rng
+                )
+                chosen = self.pool.add(points)
+            else:
+                chosen = campaign.initial_design.pick(None, size, self.excluded, features, self.rng)
             return np.asarray(chosen, dtype=int), np.full(len(chosen), np.nan), {}, None
         if self.policy is not None:
             return self.policy.choose(self, size)
+        if self.space is not None:
+            return self._choose_in_space(size)
         acquisition = campaign.acquisition
         fit_started = time.perf_counter()
         if acquisition.needs_model:
@@ -310,6 +337,58 @@ class CampaignRun:
             campaign.surrogate, acquisition, campaign.selector, size
         )
         self.believe(chosen, means)
+        timing = {
+            "fit_seconds": select_started - fit_started,
+            "selection_seconds": time.perf_counter() - select_started,
+        }
+        return chosen, scores, timing, None
+
+    def _choose_in_space(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float], None]:
+        """Propose new points of a declared space: BoTorch for a GP (experiments still
+        running enter as pending), a scored Sobol sample and local search otherwise."""
+        campaign, space = self.campaign, self.space
+        surrogate, acquisition = campaign.surrogate, campaign.acquisition
+        open_rows = [
+            self.pool.index_of(job.candidate_id)
+            for job in self.store.jobs()
+            if job.state in OPEN_STATES
+        ]
+        taken = np.vstack([self.train_features, self.pool.features])
+        maximize = self.config.model_maximizes
+        fit_started = time.perf_counter()
+        if uses_botorch(surrogate, acquisition):
+            if acquisition.needs_model:
+                surrogate.fit(self.train_features, self.config.utility(self.values))
+            select_started = time.perf_counter()
+            points, scores = propose_with_botorch(
+                space,
+                getattr(surrogate, "model_", None),
+                acquisition,
+                size,
+                train_X=self.train_features,
+                incumbent=self.incumbent,
+                maximize=maximize,
+                pending=self.pool.features[open_rows],
+                taken=taken,
+                rng=self.rng,
+            )
+        else:
+            if acquisition.needs_model:
+                self.fit_surrogate(surrogate)
+            select_started = time.perf_counter()
+            n_samples = THOMPSON_SAMPLES if acquisition.needs_samples else 0
+
+            def score(X: np.ndarray) -> np.ndarray:
+                if acquisition.needs_model:
+                    prediction = surrogate.predict(X, n_samples=n_samples)
+                else:
+                    prediction = Prediction(mean=np.zeros(len(X)), std=np.zeros(len(X)))
+                return acquisition.score(prediction, self.incumbent, maximize, self.rng)
+
+            points, scores = propose_by_sampling(
+                space, score, campaign.selector, size, taken, self.rng
+            )
+        chosen = self.pool.add(points)
         timing = {
             "fit_seconds": select_started - fit_started,
             "selection_seconds": time.perf_counter() - select_started,

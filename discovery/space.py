@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -210,6 +211,30 @@ class CandidatePool:
             columns.extend((values.astype(str) == c).to_numpy(np.float64) for c in categories)
         raw = np.column_stack(columns) if columns else np.empty((len(parameters), 0))
         return self._scaler.transform(raw)
+
+    def without(self, *exclusions: Any) -> CandidatePool:
+        """A pool without the candidates that any :class:`~discovery.constraints.Exclusion`
+        removes (e.g. "no water above 100 °C"); ids are kept.
+
+        Raises:
+            PoolError: an exclusion names a column the pool does not have, or removes
+                every candidate.
+        """
+        mask = np.zeros(len(self), dtype=bool)
+        for exclusion in exclusions:
+            missing = [n for n in exclusion.names if n not in self.frame.columns]
+            if missing:
+                raise PoolError(f"pool: exclusion '{exclusion}' names unknown columns {missing}")
+            mask |= exclusion.excluded_rows(self.frame)
+        if mask.all():
+            raise PoolError("pool: the exclusions remove every candidate")
+        frame = self.frame[~mask].reset_index(drop=True)
+        options = dict(self.options)
+        if options.get("id_column") is None:  # row numbers as ids: keep them as a column
+            options["id_column"] = "candidate_id"
+            options["features"] = options.get("features") or self.parameter_columns
+            frame.insert(0, "candidate_id", self.ids[~mask])
+        return CandidatePool.from_frame(frame, **options)
 
     def fingerprint(self) -> str:
         """sha256 of the ids and raw features: identifies the pool a campaign ran on."""

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from discovery.exceptions import StoreError
+from discovery.search_space import Space
 from discovery.space import CandidatePool
 from discovery.store_schema import MIGRATIONS, SCHEMA_VERSION, package_versions
 
@@ -54,6 +55,7 @@ class Job:
     handle: dict | None
     state: str
     attempts: int
+    parameters: dict | None = None
 
 
 class CampaignStore:
@@ -194,18 +196,22 @@ class CampaignStore:
         query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'campaign'"
         return self._db.execute(query).fetchone() is not None
 
-    def initialize(self, name: str, config: dict[str, Any], pool: CandidatePool) -> None:
-        """Record a new campaign: its configuration, pool and the software that runs it."""
-        table = pool.frame.reset_index(drop=True)
-        # Text columns stay text on reload ("007" must not come back as 7).
-        dtypes = {
-            c: "str"
-            for c in table.columns
-            if pd.api.types.is_string_dtype(table[c]) or pd.api.types.is_object_dtype(table[c])
-        }
+    def initialize(self, name: str, config: dict[str, Any], pool: CandidatePool | Space) -> None:
+        """Record a new campaign: its configuration, pool (as a table) or declared space
+        (as JSON), and the software that runs it."""
+        if isinstance(pool, Space):
+            table, options, dtypes, space_json = pd.DataFrame(), {}, {}, pool.to_json()
+        else:
+            table, options, space_json = pool.frame.reset_index(drop=True), pool.options, None
+            # Text columns stay text on reload ("007" must not come back as 7).
+            dtypes = {
+                c: "str"
+                for c in table.columns
+                if pd.api.types.is_string_dtype(table[c]) or pd.api.types.is_object_dtype(table[c])
+            }
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO campaign VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO campaign VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     name,
                     json.dumps(config, sort_keys=True),
@@ -213,14 +219,16 @@ class CampaignStore:
                     int(config["maximize"]),
                     config["seed"],
                     pool.fingerprint(),
-                    json.dumps(pool.options),
-                    table.to_csv(index=False),
+                    json.dumps(options),
+                    table.to_csv(index=False) if len(table.columns) else "",
                     json.dumps(dtypes),
                     json.dumps(package_versions()),
                     _now(),
+                    space_json,
                 ),
             )
-            db.executemany("INSERT INTO candidates VALUES (?, ?)", enumerate(pool.ids.tolist()))
+            if space_json is None:
+                db.executemany("INSERT INTO candidates VALUES (?, ?)", enumerate(pool.ids.tolist()))
 
     def update_config(self, config: dict[str, Any]) -> None:
         """Store a changed configuration (a raised budget)."""
@@ -230,11 +238,18 @@ class CampaignStore:
                 (json.dumps(config, sort_keys=True),),
             )
 
-    def load_pool(self) -> CandidatePool:
-        """Rebuild the campaign's pool from its stored table."""
+    def load_pool(self) -> CandidatePool | Space:
+        """Rebuild the campaign's pool from its stored table, or its declared space."""
         row = self.campaign_row()
         if row is None:
             raise StoreError(f"store {self.path}: holds no campaign")
+        if row.get("space_json"):
+            space = Space.from_json(row["space_json"])
+            if space.fingerprint() != row["pool_fingerprint"]:
+                raise StoreError(
+                    f"store {self.path}: the stored space does not match its fingerprint"
+                )
+            return space
         frame = pd.read_csv(io.StringIO(row["pool_csv"]), dtype=json.loads(row["pool_dtypes_json"]))
         pool = CandidatePool.from_frame(frame, **json.loads(row["pool_options_json"]))
         if pool.fingerprint() != row["pool_fingerprint"]:
@@ -257,8 +272,11 @@ class CampaignStore:
         surrogate_state: dict | None = None,
         diagnostics: dict | None = None,
         policy: dict | None = None,
+        parameters: list[dict] | None = None,
     ) -> list[Job]:
-        """One transaction: the iteration's record and a job row per chosen candidate."""
+        """One transaction: the iteration's record and a job row per chosen candidate
+        (with its parameter values, for a declared space's points)."""
+        parameters = parameters or [None] * len(chosen)
         timing = timing or {}
         now = _now()
         with self.transaction() as db:
@@ -282,11 +300,20 @@ class CampaignStore:
                     None if policy is None else json.dumps(policy),
                 ),
             )
-            for candidate_id, score in chosen:
+            for (candidate_id, score), point in zip(chosen, parameters, strict=True):
                 db.execute(
                     "INSERT INTO jobs (iteration, candidate_id, idempotency_key, score, state, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (iteration, candidate_id, uuid.uuid4().hex, score, job_state, now, now),
+                    "created_at, updated_at, parameters_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        iteration,
+                        candidate_id,
+                        uuid.uuid4().hex,
+                        score,
+                        job_state,
+                        now,
+                        now,
+                        None if point is None else json.dumps(point),
+                    ),
                 )
         return [j for j in self.jobs() if j.iteration == iteration]
 
@@ -398,6 +425,9 @@ class CampaignStore:
                 handle=None if r["handle_json"] is None else json.loads(r["handle_json"]),
                 state=r["state"],
                 attempts=r["attempts"],
+                parameters=None
+                if r["parameters_json"] is None
+                else json.loads(r["parameters_json"]),
             )
             for r in rows
         ]
@@ -443,7 +473,7 @@ class CampaignStore:
                    i.diagnostics_json, json_extract(i.policy_json, '$.arm') AS arm,
                    j.error_class, j.error_message, j.attempts, j.idempotency_key,
                    j.handle_json, j.created_at, j.updated_at, m.result_json,
-                   m.created_at AS measured_at
+                   m.created_at AS measured_at, j.parameters_json
             FROM jobs j
             LEFT JOIN measurements m ON m.job_id = j.job_id
             LEFT JOIN iterations i ON i.iteration = j.iteration

@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Packages whose versions are recorded with a campaign.
 RECORDED_PACKAGES = (
     "discovery",
@@ -94,8 +94,14 @@ CREATE TABLE oracle_cache (
 _POLICY_V3 = """
 ALTER TABLE iterations ADD COLUMN policy_json TEXT;
 """
+# v4: campaigns over a declared space: the space's JSON, and each job's parameter values
+# (a continuous space's candidates exist only as the jobs that measure them).
+_SPACE_V4 = """
+ALTER TABLE campaign ADD COLUMN space_json TEXT;
+ALTER TABLE jobs ADD COLUMN parameters_json TEXT;
+"""
 #: Forward migrations: MIGRATIONS[v] takes a store from schema v to v + 1.
-MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _ORACLE_CACHE_V2, 2: _POLICY_V3}
+MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _ORACLE_CACHE_V2, 2: _POLICY_V3, 3: _SPACE_V4}
 
 
 def package_versions() -> dict[str, str]:

@@ -1,10 +1,12 @@
 """A seeded campaign run as a subprocess by test_crash.py, to be killed and resumed.
 
-    python tests/crash_campaign.py STORE SIDE_LOG [--kill-at N] [--seconds S]
+    python tests/crash_campaign.py STORE SIDE_LOG [--kill-at N] [--seconds S] [--space]
 
 Every evaluation takes S seconds and appends "key,candidate_id" to SIDE_LOG
 (flushed and synced) before it returns; with --kill-at N the process SIGKILLs
 itself right after the N-th evaluation, between the oracle's work and its record.
+With --space the campaign proposes points of a continuous space with a GP instead
+of choosing from a pool, two experiments at a time.
 """
 
 import argparse
@@ -15,7 +17,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from discovery import Campaign, CandidatePool, FunctionOracle
+from discovery import Campaign, CandidatePool, FunctionOracle, Real, Space
 
 BUDGET = 24
 RNG = np.random.default_rng(7)
@@ -23,7 +25,16 @@ FRAME = pd.DataFrame(RNG.random((100, 3)), columns=["a", "b", "c"])
 FRAME["y"] = np.sin(4 * FRAME["a"]) - (FRAME["b"] - 0.4) ** 2 + 0.3 * FRAME["c"]
 
 
-def make_campaign(store: str, side_log: str, kill_at: int | None, seconds: float) -> Campaign:
+SPACE = Space([Real("a", 0, 1), Real("b", 0, 1), Real("c", 0, 1)])
+
+
+def truth(point: dict) -> float:
+    return float(np.sin(4 * point["a"]) - (point["b"] - 0.4) ** 2 + 0.3 * point["c"])
+
+
+def make_campaign(
+    store: str, side_log: str, kill_at: int | None, seconds: float, space: bool = False
+) -> Campaign:
     def experiment(candidate):
         time.sleep(seconds)  # an experiment takes time: kills land inside it too
         with open(side_log, "a") as log:
@@ -32,14 +43,16 @@ def make_campaign(store: str, side_log: str, kill_at: int | None, seconds: float
             os.fsync(log.fileno())
         if kill_at is not None and sum(1 for _ in open(side_log)) == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
+        if space:
+            return truth(candidate.parameters)
         return float(FRAME.loc[int(candidate.id), "y"])
 
-    pool = CandidatePool.from_frame(FRAME, objective="y")
+    pool = SPACE if space else CandidatePool.from_frame(FRAME, objective="y")
     return Campaign(
         pool,
         FunctionOracle(experiment, output="y"),
         "y",
-        surrogate="forest",
+        surrogate="gp" if space else "forest",
         acquisition="ei",
         batch_size=2,
         n_initial=4,
@@ -55,5 +68,7 @@ if __name__ == "__main__":
     parser.add_argument("side_log")
     parser.add_argument("--kill-at", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=0.03)
+    parser.add_argument("--space", action="store_true")
     args = parser.parse_args()
-    make_campaign(args.store, args.side_log, args.kill_at, args.seconds).run(progress=False)
+    campaign = make_campaign(args.store, args.side_log, args.kill_at, args.seconds, args.space)
+    campaign.run(progress=False)

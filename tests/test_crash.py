@@ -45,9 +45,11 @@ def wait_for_progress(process, log: Path, timeout: float = 120.0) -> bool:
     return True
 
 
-def crash_and_resume(tmp_path, kills: int, seed: int, seconds: float, window: tuple) -> dict:
+def crash_and_resume(
+    tmp_path, kills: int, seed: int, seconds: float, window: tuple, space: bool = False
+) -> dict:
     """Run uninterrupted once; then run, SIGKILL and resume until ``kills`` kills are done."""
-    pace = ("--seconds", seconds)
+    pace = ("--seconds", seconds, *(["--space"] if space else []))
     whole = tmp_path / "whole.sqlite"
     assert start(whole, tmp_path / "whole.log", *pace).wait(timeout=300) == 0
 
@@ -99,6 +101,16 @@ def check(outcome: dict) -> None:
 
 def test_campaign_survives_sigkill_between_evaluation_and_record_and_at_random(tmp_path):
     check(crash_and_resume(tmp_path, kills=3, seed=0, seconds=0.03, window=(0.0, 0.3)))
+
+
+def test_continuous_campaign_survives_sigkill_with_two_experiments_in_flight(tmp_path):
+    """A GP campaign over a continuous space, batches of two: killed between an
+    evaluation and its record (one of the two in flight) and at random moments."""
+    outcome = crash_and_resume(
+        tmp_path, kills=3, seed=2, seconds=0.05, window=(0.0, 0.5), space=True
+    )
+    check(outcome)
+    assert all(j.parameters is not None for j in outcome["jobs"])
 
 
 @pytest.mark.slow

@@ -162,3 +162,30 @@ def test_a_store_of_schema_1_gains_the_oracle_cache_when_opened(tmp_path):
     store.close()
     reopened = sqlite3.connect(path)
     assert reopened.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_pool_store_of_schema_3_opens_and_resumes(tmp_path):
+    path = tmp_path / "v3.sqlite"
+    campaign(path, budget=6).run(progress=False)
+    db = sqlite3.connect(path)  # take the file back to schema 3, as an older version wrote it
+    db.execute("ALTER TABLE campaign DROP COLUMN space_json")
+    db.execute("ALTER TABLE jobs DROP COLUMN parameters_json")
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    result = campaign(path, budget=10).run(progress=False)
+    assert len(result.history) == 10 and result.history["candidate_id"].is_unique
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_space_campaign_is_stored_with_its_space_and_points(tmp_path):
+    from discovery import Real, Space
+
+    space = Space([Real("x", 0, 1)])
+    oracle_campaign = Campaign(
+        space, None, "y", surrogate="forest", budget=5, n_initial=2, store=tmp_path / "s.sqlite"
+    )
+    asked = oracle_campaign.ask(2)
+    store = CampaignStore(tmp_path / "s.sqlite", read_only=True)
+    assert store.load_pool() == space
+    assert [job.parameters["x"] for job in store.jobs()] == asked["x"].tolist()

@@ -15,6 +15,7 @@ from discovery.cli.app import app, command_boundary, console
 from discovery.exceptions import CampaignFileError, ConfigurationError
 from discovery.executors import resolve_executor
 from discovery.history import CampaignResult, reward_lines, strategy_text
+from discovery.search_space import Space
 
 
 def load_campaign_module(path: Path) -> Any:
@@ -85,15 +86,25 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
         "stopped because": summary["stopped_because"],
     }
     if best is not None:
-        parameters = campaign.pool.candidate(campaign.pool.index_of(summary["best_candidate"]))
-        if len(parameters.parameters) <= MAX_PARAMETERS_SHOWN:  # computed features say little
-            rows["best design"] = ", ".join(f"{k}={v}" for k, v in parameters.parameters.items())
+        design = best_design(campaign, result, summary["best_candidate"])
+        if len(design) <= MAX_PARAMETERS_SHOWN:  # computed features say little
+            rows["best design"] = ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in design.items()
+            )
     if result.policy:
         rows[f"arms ({config.acquisition})"] = arm_lines(result.arms())
     rows.update({str(k): str(v) for k, v in extra.items()})
     for key, value in rows.items():
         table.add_row(key, value)
     return table
+
+
+def best_design(campaign: Campaign, result: CampaignResult, candidate_id: str) -> dict[str, Any]:
+    """The parameter values of a candidate: from the pool, or a space's history columns."""
+    if isinstance(campaign.pool, Space):
+        row = result.history.loc[result.history["candidate_id"] == candidate_id].iloc[0]
+        return {name: row[name] for name in campaign.pool.names}
+    return campaign.pool.candidate(campaign.pool.index_of(candidate_id)).parameters
 
 
 def arm_lines(report) -> str:

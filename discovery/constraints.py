@@ -1,0 +1,233 @@
+"""Constraints of a search space, declared as data: linear constraints over real
+parameters and exclusions of parameter combinations.
+
+Both are checked against the space's parameters when the space is built, test
+a point with ``is_satisfied_by``, and round-trip through a plain dict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from discovery.exceptions import ConfigurationError
+
+LINEAR_OPERATORS = ("<=", ">=", "==")
+COMPARISONS = ("<", "<=", ">", ">=")
+#: A linear equality holds when both sides differ by at most this much.
+EQUALITY_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class LinearConstraint:
+    """sum(coefficient * parameter) <op> bound, over real parameters.
+
+    ``LinearConstraint({"a": 1, "b": 1, "c": 1}, "==", 1)`` makes a, b and c
+    fractions of a mixture; ``LinearConstraint({"a": 1, "b": 2}, "<=", 3)`` a budget.
+
+    Raises:
+        ConfigurationError: no coefficients, a coefficient or bound that is not a
+            finite number, or an operator other than <=, >= or ==.
+    """
+
+    coefficients: Mapping[str, float]
+    operator: str
+    bound: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.coefficients, Mapping) or not self.coefficients:
+            raise ConfigurationError(
+                "LinearConstraint: coefficients must be a non-empty {parameter: number} mapping"
+            )
+        for name, value in self.coefficients.items():
+            if not _is_finite_number(value):
+                raise ConfigurationError(
+                    f"LinearConstraint: coefficient of '{name}' must be a finite number, "
+                    f"got {value!r}"
+                )
+        if self.operator not in LINEAR_OPERATORS:
+            raise ConfigurationError(
+                f"LinearConstraint: operator must be one of {list(LINEAR_OPERATORS)}, "
+                f"got {self.operator!r}"
+            )
+        if not _is_finite_number(self.bound):
+            raise ConfigurationError(
+                f"LinearConstraint: bound must be a finite number, got {self.bound!r}"
+            )
+        coefficients = {str(k): float(v) for k, v in self.coefficients.items()}
+        object.__setattr__(self, "coefficients", coefficients)
+        object.__setattr__(self, "bound", float(self.bound))
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.coefficients)
+
+    def left_side(self, point: Mapping[str, Any]) -> float:
+        return sum(c * float(point[name]) for name, c in self.coefficients.items())
+
+    def is_satisfied_by(self, point: Mapping[str, Any], tolerance: float = EQUALITY_TOLERANCE):
+        """Whether a point (parameter name -> value) meets the constraint."""
+        left = self.left_side(point)
+        if self.operator == "==":
+            return abs(left - self.bound) <= tolerance
+        if self.operator == "<=":
+            return left <= self.bound + tolerance
+        return left >= self.bound - tolerance
+
+    def __str__(self) -> str:
+        terms = " + ".join(f"{c:g}*{name}" for name, c in self.coefficients.items())
+        return f"{terms} {self.operator} {self.bound:g}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LinearConstraint) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "linear",
+            "coefficients": dict(self.coefficients),
+            "operator": self.operator,
+            "bound": self.bound,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Exclusion:
+    """A combination of parameter values that must never be proposed.
+
+    Each condition names a parameter and either the values it excludes (a list,
+    for categorical and integer parameters) or a comparison ``(op, value)`` (for
+    real and integer parameters). A point is excluded when *every* condition
+    holds: ``Exclusion({"solvent": ["water"], "temperature": (">", 100)})`` means
+    "no water above 100 °C". On a finite pool it filters rows
+    (:meth:`~discovery.space.CandidatePool.without`).
+
+    Raises:
+        ConfigurationError: no conditions, or a condition that is neither a
+            non-empty list of values nor an ``(op, number)`` pair.
+    """
+
+    conditions: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.conditions, Mapping) or not self.conditions:
+            raise ConfigurationError(
+                "Exclusion: conditions must be a non-empty {parameter: condition} mapping"
+            )
+        conditions = {}
+        for name, condition in self.conditions.items():
+            conditions[str(name)] = _checked_condition(str(name), condition)
+        object.__setattr__(self, "conditions", conditions)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.conditions)
+
+    def comparisons(self) -> dict[str, tuple[str, float]]:
+        """The conditions that compare a number, by parameter."""
+        return {n: c for n, c in self.conditions.items() if isinstance(c, tuple)}
+
+    def memberships(self) -> dict[str, list[Any]]:
+        """The conditions that list excluded values, by parameter."""
+        return {n: c for n, c in self.conditions.items() if isinstance(c, list)}
+
+    def is_satisfied_by(self, point: Mapping[str, Any]) -> bool:
+        """True when the point is allowed (not every condition holds)."""
+        return not all(
+            _holds(condition, point[name]) for name, condition in self.conditions.items()
+        )
+
+    def excluded_rows(self, frame: Any) -> np.ndarray:
+        """(n,) bool: the rows of a DataFrame that the exclusion removes."""
+        mask = np.ones(len(frame), dtype=bool)
+        for name, condition in self.conditions.items():
+            column = frame[name]
+            mask &= np.array([_holds(condition, v) for v in column], dtype=bool)
+        return mask
+
+    def __str__(self) -> str:
+        parts = []
+        for name, condition in self.conditions.items():
+            if isinstance(condition, tuple):
+                parts.append(f"{name} {condition[0]} {condition[1]:g}")
+            else:
+                parts.append(f"{name} in {condition}")
+        return "not (" + " and ".join(parts) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Exclusion) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "exclusion",
+            "conditions": {
+                n: list(c) if isinstance(c, tuple) else {"in": list(c)}
+                for n, c in self.conditions.items()
+            },
+        }
+
+
+Constraint = LinearConstraint | Exclusion
+
+
+def constraint_from_dict(data: Mapping[str, Any]) -> Constraint:
+    """Rebuild a constraint saved with its ``to_dict``."""
+    kind = data.get("type")
+    if kind == "linear":
+        return LinearConstraint(data["coefficients"], data["operator"], data["bound"])
+    if kind == "exclusion":
+        return Exclusion(
+            {n: c["in"] if isinstance(c, dict) else tuple(c) for n, c in data["conditions"].items()}
+        )
+    raise ConfigurationError(f"space: unknown constraint type {kind!r}")
+
+
+def _checked_condition(name: str, condition: Any) -> tuple[str, float] | list[Any]:
+    if isinstance(condition, tuple):
+        if (
+            len(condition) != 2
+            or condition[0] not in COMPARISONS
+            or not _is_finite_number(condition[1])
+        ):
+            raise ConfigurationError(
+                f"Exclusion: condition on '{name}' must be (op, number) with op in "
+                f"{list(COMPARISONS)}, got {condition!r}"
+            )
+        return (condition[0], float(condition[1]))
+    if isinstance(condition, (list, set, frozenset)) and condition:
+        return [v.item() if isinstance(v, np.generic) else v for v in condition]
+    raise ConfigurationError(
+        f"Exclusion: condition on '{name}' must be a non-empty list of excluded values or "
+        f"an (op, number) comparison, got {condition!r}"
+    )
+
+
+def _holds(condition: tuple[str, float] | list[Any], value: Any) -> bool:
+    if isinstance(condition, list):
+        return any(str(value) == str(v) for v in condition)
+    op, threshold = condition
+    value = float(value)
+    if op == "<":
+        return value < threshold
+    if op == "<=":
+        return value <= threshold
+    if op == ">":
+        return value > threshold
+    return value >= threshold
+
+
+def _is_finite_number(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float, np.integer, np.floating))
+        and math.isfinite(float(value))
+    )

@@ -1,0 +1,456 @@
+"""Proposals in a declared (continuous or mixed) space.
+
+Two ways, by what the surrogate allows:
+
+- A Gaussian process: BoTorch's own acquisition functions (LogEI, UCB, log-PI,
+  posterior mean and standard deviation; qLogNEI, qUCB, qPI, qSimpleRegret and
+  qPosteriorStandardDeviation for batches and for experiments still running,
+  which enter as ``X_pending``), maximised by ``optimize_acqf`` with the space's
+  linear constraints passed through, from the restarts and raw samples BoTorch's
+  tutorials use. Discrete parameters are fixed per combination (as
+  ``optimize_acqf_mixed`` does), so exclusions narrow or remove combinations
+  exactly.
+- Any other surrogate (a forest or a neural ensemble is not differentiable): a
+  fresh scrambled Sobol sample of the feasible space (2^14 points) scored in
+  chunks by the numpy acquisitions, the batch picked by the campaign's
+  selector, then a local search around each pick (Gaussian steps of shrinking
+  size, kept on the constraints).
+
+Either way every proposed point lies in the space, and none repeats a measured
+or pending point (within ``DUPLICATE_TOLERANCE`` in the unit features).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy.linalg import null_space
+
+from discovery.acquisition import Acquisition
+from discovery.exceptions import ConfigurationError
+from discovery.parameters import Categorical, Real
+from discovery.search_space import Space
+from discovery.selection import Selector
+
+#: BoTorch tutorials' settings for optimize_acqf.
+NUM_RESTARTS = 10
+RAW_SAMPLES = 512
+#: Feasible Sobol points scored by a surrogate that has no gradients.
+SAMPLE_SIZE = 2**14
+#: Points predicted at once while scoring a sample.
+CHUNK_SIZE = 4096
+#: Discrete combinations optimised one by one; past this many, only the most promising
+#: ones (those of the best points of a scored feasible sample).
+MAX_COMBINATIONS = 4
+#: Two points closer than this in every unit feature are the same experiment.
+DUPLICATE_TOLERANCE = 1e-6
+#: Local search: step sizes (unit features) and trial points per step.
+LOCAL_STEPS = (0.1, 0.03, 0.01, 0.003)
+LOCAL_TRIALS = 256
+#: Points a Thompson sample is drawn over.
+THOMPSON_POINTS = 2048
+#: Acquisitions that have a BoTorch counterpart.
+BOTORCH_ACQUISITIONS = ("ei", "ucb", "pi", "greedy", "uncertainty", "thompson", "random")
+
+
+def uses_botorch(surrogate: Any, acquisition: Acquisition) -> bool:
+    """Whether a proposal goes through BoTorch: a fitted GP and a known acquisition."""
+    return getattr(surrogate, "name", None) == "gp" and acquisition.name in BOTORCH_ACQUISITIONS
+
+
+def is_new(points: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """(n,) bool: which of (n, d) points lie farther than the tolerance from every taken one."""
+    if taken.shape[0] == 0 or points.shape[0] == 0:
+        return np.ones(points.shape[0], dtype=bool)
+    keep = np.ones(points.shape[0], dtype=bool)
+    for start in range(0, points.shape[0], CHUNK_SIZE):
+        chunk = points[start : start + CHUNK_SIZE]
+        gap = np.abs(chunk[:, None, :] - taken[None, :, :]).max(axis=-1).min(axis=1)
+        keep[start : start + CHUNK_SIZE] = gap > DUPLICATE_TOLERANCE
+    return keep
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**31 - 1))
+
+
+# -- any surrogate: a scored Sobol sample and a local search ------------------------------
+
+
+def propose_by_sampling(
+    space: Space,
+    score: Callable[[np.ndarray], np.ndarray],
+    selector: Selector,
+    size: int,
+    taken: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """``size`` new points chosen from a scored feasible Sobol sample, each refined by a
+    local search; their points and scores.
+
+    Args:
+        score: (m, d) features -> (m,) acquisition scores, higher is better.
+        taken: (n, d) features of measured and pending points, never proposed again.
+    """
+    points = space.sample(SAMPLE_SIZE, "sobol", seed=_seed(rng))
+    features = space.encode(points)
+    scores = np.concatenate(
+        [score(features[s : s + CHUNK_SIZE]) for s in range(0, len(points), CHUNK_SIZE)]
+    )
+    excluded = ~is_new(features, taken)
+    chosen = np.asarray(selector.pick(scores, size, excluded, features, rng), dtype=int)
+    refined, refined_scores = [], []
+    kept = np.vstack([taken, features[chosen]])
+    for index in chosen:
+        point, value = _local_search(space, points[index], scores[index], score, kept, rng)
+        refined.append(point)
+        refined_scores.append(value)
+        kept = np.vstack([kept, space.encode([point])])
+    return refined, np.asarray(refined_scores)
+
+
+def _local_search(
+    space: Space,
+    start: dict[str, Any],
+    start_score: float,
+    score: Callable[[np.ndarray], np.ndarray],
+    taken: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[dict[str, Any], float]:
+    """Gaussian steps of shrinking size around a point, moving to any better feasible one.
+
+    Steps move the real and integer features only (categories stay), and within the
+    null space of the linear equalities, so a mixture stays a mixture.
+    """
+    movable = np.zeros(space.n_features, dtype=bool)
+    for p in space.parameters:
+        if not isinstance(p, Categorical):
+            movable[space.feature_slice(p.name)] = True
+    if not movable.any():
+        return start, start_score
+    directions = _equality_null_space(space)
+    best, best_x, best_score = start, space.encode([start])[0], float(start_score)
+    others = taken[np.any(np.abs(taken - best_x) > DUPLICATE_TOLERANCE, axis=1)]
+    for step in LOCAL_STEPS:
+        noise = rng.standard_normal((LOCAL_TRIALS, directions.shape[1])) @ directions.T * step
+        trial = np.repeat(best_x[None, :], LOCAL_TRIALS, axis=0)
+        trial[:, movable] += noise
+        inside = np.all((trial[:, movable] >= 0) & (trial[:, movable] <= 1), axis=1)
+        trial = trial[inside]
+        candidates = [p for p in space.decode(trial) if space.contains(p)]
+        if not candidates:
+            continue
+        features = space.encode(candidates)
+        fresh = is_new(features, others)
+        if not fresh.any():
+            continue
+        features = features[fresh]
+        candidates = [c for c, f in zip(candidates, fresh, strict=True) if f]
+        values = score(features)
+        top = int(np.argmax(values))
+        if values[top] > best_score:
+            best, best_x, best_score = candidates[top], features[top], float(values[top])
+    return best, best_score
+
+
+def _equality_null_space(space: Space) -> np.ndarray:
+    """(d_movable, r): directions in the real/integer features that keep every linear
+    equality; the identity without equalities."""
+    movable = [
+        i
+        for p in space.parameters
+        if not isinstance(p, Categorical)
+        for i in range(space.feature_slice(p.name).start, space.feature_slice(p.name).stop)
+    ]
+    equalities = [c for c in space.feature_constraints() if c.is_equality]
+    if not equalities:
+        return np.eye(len(movable))
+    position = {column: j for j, column in enumerate(movable)}
+    rows = np.zeros((len(equalities), len(movable)))
+    for r, c in enumerate(equalities):
+        for index, coefficient in zip(c.indices, c.coefficients, strict=True):
+            rows[r, position[index]] = coefficient
+    return null_space(rows)
+
+
+# -- a Gaussian process: BoTorch ------------------------------------------------------------
+
+
+def propose_with_botorch(
+    space: Space,
+    model: Any,
+    acquisition: Acquisition,
+    size: int,
+    *,
+    train_X: np.ndarray,
+    incumbent: float,
+    maximize: bool,
+    pending: np.ndarray,
+    taken: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """``size`` new points maximising a BoTorch acquisition of a fitted GP; points and
+    acquisition values.
+
+    Args:
+        model: a fitted BoTorch model on the space's unit features.
+        train_X: (n, d) features the model was fitted on (the baseline of qLogNEI).
+        incumbent: the best measured value, on the model's scale.
+        maximize: the model's direction.
+        pending: (p, d) features of experiments still running.
+        taken: (n, d) features of measured and pending points.
+    """
+    import torch
+
+    name = acquisition.name
+    if name == "random":
+        points = _new_samples(space, size, taken, rng, "random")
+        return points, np.full(len(points), np.nan)
+    if name == "thompson":
+        return _thompson(space, model, size, maximize, taken, rng)
+    torch.manual_seed(_seed(rng))
+    function = _botorch_acquisition(
+        name, acquisition.params, model, size, train_X, incumbent, maximize, pending
+    )
+    features, values = _optimize(space, function, size, rng)
+    points = space.decode(features)
+    return _repair(space, points, values, taken, rng)
+
+
+def _sign_transform(maximize: bool):
+    import torch
+    from botorch.acquisition import ScalarizedPosteriorTransform
+
+    if maximize:
+        return None
+    return ScalarizedPosteriorTransform(weights=torch.tensor([-1.0], dtype=torch.float64))
+
+
+def _botorch_acquisition(
+    name: str,
+    params: dict[str, Any],
+    model: Any,
+    size: int,
+    train_X: np.ndarray,
+    incumbent: float,
+    maximize: bool,
+    pending: np.ndarray,
+):
+    import torch
+    from botorch import acquisition as acq
+    from botorch.acquisition.analytic import LogProbabilityOfImprovement
+
+    transform = _sign_transform(maximize)
+    sign = 1.0 if maximize else -1.0
+    best_f = sign * incumbent + float(params.get("xi", 0.0))
+    beta = float(params.get("beta", 2.0)) ** 2  # ours scales std by beta, BoTorch by sqrt(beta)
+    X_pending = torch.as_tensor(pending, dtype=torch.float64) if pending.shape[0] else None
+    if size == 1 and X_pending is None:
+        if name == "ei":
+            return acq.LogExpectedImprovement(model, best_f, posterior_transform=transform)
+        if name == "ucb":
+            return acq.UpperConfidenceBound(model, beta, posterior_transform=transform)
+        if name == "pi":
+            return LogProbabilityOfImprovement(model, best_f, posterior_transform=transform)
+        if name == "greedy":
+            return acq.PosteriorMean(model, posterior_transform=transform)
+        return acq.PosteriorStandardDeviation(model)
+    if name == "ei":
+        return acq.qLogNoisyExpectedImprovement(
+            model,
+            X_baseline=torch.as_tensor(train_X, dtype=torch.float64),
+            posterior_transform=transform,
+            X_pending=X_pending,
+            prune_baseline=True,
+        )
+    if name == "ucb":
+        return acq.qUpperConfidenceBound(
+            model, beta, posterior_transform=transform, X_pending=X_pending
+        )
+    if name == "pi":
+        return acq.qProbabilityOfImprovement(
+            model, best_f, posterior_transform=transform, X_pending=X_pending
+        )
+    if name == "greedy":
+        return acq.qSimpleRegret(model, posterior_transform=transform, X_pending=X_pending)
+    return acq.qPosteriorStandardDeviation(model, X_pending=X_pending)
+
+
+def _feature_constraint_tensors(space: Space):
+    import torch
+
+    inequalities, equalities = [], []
+    for c in space.feature_constraints():
+        entry = (
+            torch.tensor(c.indices, dtype=torch.long),
+            torch.tensor(c.coefficients, dtype=torch.float64),
+            float(c.rhs),
+        )
+        (equalities if c.is_equality else inequalities).append(entry)
+    return inequalities or None, equalities or None
+
+
+def _optimize(space: Space, function: Any, size: int, rng: np.random.Generator):
+    """Maximise ``function`` over the space: (size, d) features and their values."""
+    import torch
+    from botorch.optim import optimize_acqf
+
+    inequalities, equalities = _feature_constraint_tensors(space)
+    combinations = _combinations(space, function, rng)
+    if combinations == []:
+        raise ConfigurationError("space: the exclusions rule out every point of the space")
+    if combinations is None:
+        combinations = [({}, _real_bounds(space, {}))]
+    chosen, values = [], []
+    base_pending = getattr(function, "X_pending", None)
+    sequential = size > 1 and len(combinations) > 1
+    for _ in range(size if sequential else 1):
+        best = None
+        for fixed, bounds in combinations:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                X, value = optimize_acqf(
+                    function,
+                    bounds=bounds,
+                    q=1 if sequential else size,
+                    num_restarts=NUM_RESTARTS,
+                    raw_samples=RAW_SAMPLES,
+                    inequality_constraints=inequalities,
+                    equality_constraints=equalities,
+                    fixed_features=fixed or None,
+                )
+            total = float(value.sum())
+            if best is None or total > best[1]:
+                # a jointly optimised batch has one value: each of its points carries it
+                best = (X.detach(), total, value.detach().reshape(-1).expand(X.shape[0]))
+        chosen.append(best[0])
+        values.append(best[2])
+        if sequential:
+            so_far = torch.cat(chosen)
+            pending = so_far if base_pending is None else torch.cat([base_pending, so_far])
+            function.set_X_pending(pending)
+    return torch.cat(chosen).cpu().numpy(), torch.cat(values).cpu().numpy()
+
+
+def _real_bounds(space: Space, fixed_point: dict[str, Any]):
+    """(2, d) bounds of the unit features with exclusions applied for fixed discrete values;
+    None when an exclusion rules the combination out."""
+    import torch
+
+    narrowed = space.real_bounds_given(fixed_point)
+    if narrowed is None:
+        return None
+    bounds = torch.zeros(2, space.n_features, dtype=torch.float64)
+    bounds[1] = 1.0
+    for name, (low, high) in narrowed.items():
+        column = space.feature_slice(name).start
+        bounds[0, column], bounds[1, column] = low, high
+    return bounds
+
+
+def _fixed_features(space: Space, combination: dict[str, Any]) -> dict[int, float]:
+    fixed: dict[int, float] = {}
+    for name, value in combination.items():
+        parameter = space._by_name[name]
+        columns = space.feature_slice(name)
+        encoded = parameter.encode([value])[0]
+        for offset, column in enumerate(range(columns.start, columns.stop)):
+            fixed[column] = float(encoded[offset])
+    return fixed
+
+
+def _combinations(space: Space, function: Any, rng: np.random.Generator):
+    """(fixed features, bounds) of each discrete combination to optimise; None for a
+    space without discrete parameters."""
+    if all(isinstance(p, Real) for p in space.parameters):
+        if _real_bounds(space, {}) is None:
+            return []
+        return None
+    combinations = space.discrete_combinations(MAX_COMBINATIONS)
+    if combinations is None:
+        combinations = _promising_combinations(space, function, rng)
+    result = []
+    for combination in combinations:
+        bounds = _real_bounds(space, combination)
+        if bounds is not None:
+            result.append((_fixed_features(space, combination), bounds))
+    return result
+
+
+def _promising_combinations(space: Space, function: Any, rng: np.random.Generator):
+    """The discrete combinations of the best-scoring points of a feasible Sobol sample."""
+    import torch
+
+    points = space.sample(RAW_SAMPLES * 4, "sobol", seed=_seed(rng))  # 2^11
+    with torch.no_grad():
+        X = torch.as_tensor(space.encode(points), dtype=torch.float64).unsqueeze(-2)
+        values = torch.cat([function(X[s : s + CHUNK_SIZE]) for s in range(0, len(X), CHUNK_SIZE)])
+    discrete = [p.name for p in space.parameters if not isinstance(p, Real)]
+    chosen: list[dict[str, Any]] = []
+    for index in torch.argsort(values, descending=True).tolist():
+        combination = {n: points[index][n] for n in discrete}
+        if combination not in chosen:
+            chosen.append(combination)
+        if len(chosen) == MAX_COMBINATIONS:
+            break
+    return chosen
+
+
+def _repair(
+    space: Space,
+    points: list[dict[str, Any]],
+    values: np.ndarray,
+    taken: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Keep each optimised point that is feasible and new; replace the others by fresh
+    feasible samples (an optimiser's rounding can step past a constraint's tolerance)."""
+    kept, kept_values = [], []
+    seen = taken
+    for point, value in zip(points, values, strict=True):
+        features = space.encode([point])
+        if space.contains(point) and is_new(features, seen)[0]:
+            kept.append(point)
+            kept_values.append(float(value))
+            seen = np.vstack([seen, features])
+    missing = len(points) - len(kept)
+    if missing:
+        extra = _new_samples(space, missing, seen, rng, "sobol")
+        kept.extend(extra)
+        kept_values.extend([math.nan] * len(extra))
+    return kept, np.asarray(kept_values)
+
+
+def _new_samples(
+    space: Space, size: int, taken: np.ndarray, rng: np.random.Generator, method: str
+) -> list[dict[str, Any]]:
+    points = space.sample(max(4 * size, 64), method, seed=_seed(rng))
+    fresh = is_new(space.encode(points), taken)
+    chosen = [p for p, f in zip(points, fresh, strict=True) if f][:size]
+    if len(chosen) < size:
+        chosen += _new_samples(space, size - len(chosen), taken, rng, "random")
+    return chosen
+
+
+def _thompson(space, model, size, maximize, taken, rng):
+    """Joint posterior samples over a feasible Sobol set; each sample's maximiser."""
+    import torch
+    from botorch.generation.sampling import MaxPosteriorSampling
+
+    points = space.sample(THOMPSON_POINTS, "sobol", seed=_seed(rng))
+    features = space.encode(points)
+    fresh = is_new(features, taken)
+    points = [p for p, f in zip(points, fresh, strict=True) if f]
+    X = torch.as_tensor(features[fresh], dtype=torch.float64)
+    torch.manual_seed(_seed(rng))
+    sampler = MaxPosteriorSampling(
+        model, posterior_transform=_sign_transform(maximize), replacement=False
+    )
+    with torch.no_grad():
+        chosen = sampler(X, num_samples=size)
+    rows = [int(torch.nonzero((X == x).all(dim=-1))[0]) for x in chosen]
+    return [points[i] for i in rows], np.full(len(rows), np.nan)

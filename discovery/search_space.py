@@ -1,0 +1,579 @@
+"""A declared search space: parameters, constraints, encoding and feasible samples.
+
+The model sees a point as features in the unit cube: one column per real or
+integer parameter (on its linear or log scale), one-hot or descriptor columns
+per categorical one. ``encode`` and ``decode`` move between points (dicts of
+parameter values) and features; ``sample`` draws feasible points by Sobol, Latin
+hypercube or plain random sampling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import null_space
+from scipy.optimize import linprog
+from scipy.stats import qmc
+
+from discovery.constraints import (
+    EQUALITY_TOLERANCE,
+    Constraint,
+    Exclusion,
+    LinearConstraint,
+    constraint_from_dict,
+)
+from discovery.exceptions import ConfigurationError
+from discovery.parameters import Categorical, Integer, Parameter, Real, parameter_from_dict
+
+SAMPLING_METHODS = ("sobol", "lhs", "random")
+#: Draws per wanted point before sampling gives up on constraints that leave almost nothing.
+MAX_DRAWS_PER_POINT = 64
+#: Below this share of feasible points in the null-space box, hit-and-run takes over
+#: (a mixture of many components fills a vanishing part of its box).
+MIN_BOX_ACCEPTANCE = 0.05
+HIT_AND_RUN_BURN_IN = 200
+HIT_AND_RUN_THINNING = 4
+#: Uniform draws that estimate how much of the null-space box is feasible.
+ACCEPTANCE_TRIALS = 1024
+
+
+@dataclass(frozen=True)
+class FeatureConstraint:
+    """A linear constraint on the model's features: sum(coefficients * x[indices]) >= rhs
+    (or == rhs), the form BoTorch's optimisers take."""
+
+    indices: tuple[int, ...]
+    coefficients: tuple[float, ...]
+    rhs: float
+    is_equality: bool
+
+
+class Space:
+    """The parameters a campaign may set, and the constraints they must meet.
+
+    Args:
+        parameters: :class:`~discovery.parameters.Real`, ``Integer`` and
+            ``Categorical`` parameters, distinct names.
+        constraints: :class:`~discovery.constraints.LinearConstraint` over real
+            parameters on a linear scale, and ``Exclusion`` of value combinations.
+
+    Raises:
+        ConfigurationError: no parameters, a duplicated name, a constraint that
+            names an unknown parameter or one it cannot apply to, or linear
+            constraints that no point within the bounds satisfies.
+    """
+
+    def __init__(
+        self, parameters: Sequence[Parameter], constraints: Sequence[Constraint] = ()
+    ) -> None:
+        parameters = list(parameters)
+        if not parameters:
+            raise ConfigurationError("space: needs at least one parameter")
+        for parameter in parameters:
+            if not isinstance(parameter, (Real, Integer, Categorical)):
+                raise ConfigurationError(
+                    f"space: parameters must be Real, Integer or Categorical, got "
+                    f"{type(parameter).__name__}"
+                )
+        names = [p.name for p in parameters]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ConfigurationError(f"space: duplicated parameter names {duplicated}")
+        self.parameters: list[Parameter] = parameters
+        self.constraints: list[Constraint] = list(constraints)
+        self._by_name = {p.name: p for p in parameters}
+        self._box: tuple | None = None  # the null-space sampling box, made when first needed
+        self._box_acceptance = 1.0
+        self._check_constraints()
+        offsets = np.cumsum([0] + [p.width for p in parameters])
+        self._slices = {
+            p.name: slice(int(a), int(b))
+            for p, a, b in zip(parameters, offsets, offsets[1:], strict=False)
+        }
+
+    # -- validation ---------------------------------------------------------------------
+
+    def _check_constraints(self) -> None:
+        for constraint in self.constraints:
+            if not isinstance(constraint, (LinearConstraint, Exclusion)):
+                raise ConfigurationError(
+                    f"space: constraints must be LinearConstraint or Exclusion, got "
+                    f"{type(constraint).__name__}"
+                )
+            unknown = [n for n in constraint.names if n not in self._by_name]
+            if unknown:
+                raise ConfigurationError(
+                    f"space: constraint '{constraint}' names unknown parameter(s) {unknown}; "
+                    f"the space has {self.names}"
+                )
+            if isinstance(constraint, LinearConstraint):
+                self._check_linear(constraint)
+            else:
+                self._check_exclusion(constraint)
+        if self.linear_constraints:
+            self._check_feasible()
+
+    def _check_linear(self, constraint: LinearConstraint) -> None:
+        for name in constraint.names:
+            parameter = self._by_name[name]
+            if not isinstance(parameter, Real) or parameter.log:
+                raise ConfigurationError(
+                    f"space: constraint '{constraint}' names '{name}', which is not a real "
+                    "parameter on a linear scale; linear constraints apply to those only"
+                )
+
+    def _check_exclusion(self, exclusion: Exclusion) -> None:
+        for name, condition in exclusion.conditions.items():
+            parameter = self._by_name[name]
+            if isinstance(condition, tuple) and isinstance(parameter, Categorical):
+                raise ConfigurationError(
+                    f"space: exclusion '{exclusion}' compares categorical '{name}' with a "
+                    "number; list its excluded categories instead"
+                )
+            if isinstance(condition, list):
+                if isinstance(parameter, Real):
+                    raise ConfigurationError(
+                        f"space: exclusion '{exclusion}' lists values of real '{name}'; "
+                        "use a comparison such as ('>', 100)"
+                    )
+                foreign = [v for v in condition if not parameter.contains(v)]
+                if foreign:
+                    raise ConfigurationError(
+                        f"space: exclusion '{exclusion}' lists {foreign}, not values of '{name}'"
+                    )
+        reals = [n for n in exclusion.comparisons() if isinstance(self._by_name[n], Real)]
+        if len(reals) > 1:
+            raise ConfigurationError(
+                f"space: exclusion '{exclusion}' compares {len(reals)} real parameters "
+                f"{reals}; an exclusion may compare at most one (split it, or use a "
+                "LinearConstraint)"
+            )
+
+    def _check_feasible(self) -> None:
+        """Linear constraints must leave some point within the bounds (a linear program)."""
+        reals = self.constrained_reals
+        index = {name: i for i, name in enumerate(reals)}
+        rows_ub, rhs_ub, rows_eq, rhs_eq = [], [], [], []
+        for constraint in self.linear_constraints:
+            row = np.zeros(len(reals))
+            for name, c in constraint.coefficients.items():
+                row[index[name]] = c
+            if constraint.operator == "==":
+                rows_eq.append(row)
+                rhs_eq.append(constraint.bound)
+            else:
+                sign = 1.0 if constraint.operator == "<=" else -1.0
+                rows_ub.append(sign * row)
+                rhs_ub.append(sign * constraint.bound)
+        bounds = [(self._by_name[n].low, self._by_name[n].high) for n in reals]
+        result = linprog(
+            np.zeros(len(reals)),
+            A_ub=np.array(rows_ub) if rows_ub else None,
+            b_ub=np.array(rhs_ub) if rhs_ub else None,
+            A_eq=np.array(rows_eq) if rows_eq else None,
+            b_eq=np.array(rhs_eq) if rhs_eq else None,
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status == 2:
+            described = "; ".join(str(c) for c in self.linear_constraints)
+            raise ConfigurationError(
+                f"space: the linear constraints are infeasible: no point within the bounds "
+                f"satisfies {described}"
+            )
+
+    # -- description --------------------------------------------------------------------
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    @property
+    def parameter_columns(self) -> list[str]:
+        """The parameter names, as a pool's parameter columns are named."""
+        return self.names
+
+    @property
+    def linear_constraints(self) -> list[LinearConstraint]:
+        return [c for c in self.constraints if isinstance(c, LinearConstraint)]
+
+    @property
+    def exclusions(self) -> list[Exclusion]:
+        return [c for c in self.constraints if isinstance(c, Exclusion)]
+
+    @property
+    def constrained_reals(self) -> list[str]:
+        """Real parameters that appear in a linear constraint, in the space's order."""
+        named = {n for c in self.linear_constraints for n in c.names}
+        return [n for n in self.names if n in named]
+
+    @property
+    def feature_names(self) -> list[str]:
+        names: list[str] = []
+        for p in self.parameters:
+            names.extend(p.feature_names if isinstance(p, Categorical) else [p.name])
+        return names
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    def feature_slice(self, name: str) -> slice:
+        """The columns of a parameter in the feature matrix."""
+        return self._slices[name]
+
+    @property
+    def is_continuous(self) -> bool:
+        """True when every parameter is real."""
+        return all(isinstance(p, Real) for p in self.parameters)
+
+    def __repr__(self) -> str:
+        return f"Space({len(self.parameters)} parameters, {len(self.constraints)} constraints)"
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+    # -- points and features --------------------------------------------------------------
+
+    def encode(self, points: Iterable[Mapping[str, Any]] | pd.DataFrame) -> np.ndarray:
+        """(n, d) features of points given as dicts or as a DataFrame's rows.
+
+        Raises:
+            ConfigurationError: a parameter missing from a point, or a category
+                the space does not have.
+        """
+        frame = points if isinstance(points, pd.DataFrame) else pd.DataFrame(list(points))
+        missing = [n for n in self.names if n not in frame.columns]
+        if missing:
+            raise ConfigurationError(f"space: points lack the parameter(s) {missing}")
+        if len(frame) == 0:
+            return np.empty((0, self.n_features))
+        columns = [p.encode(frame[p.name].tolist()) for p in self.parameters]
+        return np.hstack(columns)
+
+    def decode(self, features: np.ndarray) -> list[dict[str, Any]]:
+        """Points nearest to (n, d) features: reals clipped to their bounds, integers
+        rounded, categories the nearest."""
+        features = np.atleast_2d(np.asarray(features, dtype=np.float64))
+        columns = {p.name: p.decode(features[:, self._slices[p.name]]) for p in self.parameters}
+        return [{n: columns[n][i] for n in self.names} for i in range(features.shape[0])]
+
+    def violation(self, point: Mapping[str, Any]) -> str | None:
+        """Why a point is outside the space (the first reason found), or None."""
+        if not isinstance(point, Mapping):
+            return f"a point must be a {{parameter: value}} mapping, got {type(point).__name__}"
+        unknown = sorted(set(point) - set(self.names))
+        if unknown:
+            return f"unknown parameter(s) {unknown}; the space has {self.names}"
+        for p in self.parameters:
+            if p.name not in point:
+                return f"parameter '{p.name}' is missing"
+            if not p.contains(point[p.name]):
+                allowed = (
+                    f"one of {list(p.values)}"
+                    if isinstance(p, Categorical)
+                    else f"{'an integer' if isinstance(p, Integer) else 'a number'} in "
+                    f"[{p.low:g}, {p.high:g}]"
+                )
+                return f"'{p.name}' = {point[p.name]!r} is not {allowed}"
+        for constraint in self.constraints:
+            if not constraint.is_satisfied_by(point):
+                return f"the point violates the constraint {constraint}"
+        return None
+
+    def contains(self, point: Mapping[str, Any]) -> bool:
+        """Whether a point lies in the space and meets every constraint."""
+        return self.violation(point) is None
+
+    def canonical(self, point: Mapping[str, Any]) -> dict[str, Any]:
+        """A point with plain Python values of each parameter's type, in the space's order."""
+        values = {}
+        for p in self.parameters:
+            value = point[p.name]
+            if isinstance(p, Real):
+                values[p.name] = float(value)
+            elif isinstance(p, Integer):
+                values[p.name] = int(value)
+            else:
+                values[p.name] = p.values[p.index_of(value)]
+        return values
+
+    def candidate_id(self, point: Mapping[str, Any]) -> str:
+        """A stable id derived from a point's values (the same point, the same id)."""
+        text = json.dumps(self.canonical(point), sort_keys=True)
+        return "p-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    # -- sampling -----------------------------------------------------------------------
+
+    def sample(self, n: int, method: str = "sobol", seed: int = 0) -> list[dict[str, Any]]:
+        """``n`` feasible points, by scrambled Sobol, Latin hypercube or plain random draws.
+
+        Discrete parameters take the value of their stratum of the unit interval;
+        points that an exclusion or a linear inequality removes are dropped and
+        more are drawn. Real parameters tied by a linear *equality* (a mixture)
+        cannot be hit by a box sample: they are drawn in the coordinates of the
+        equalities' null space, over the box that bounds the feasible polytope there
+        (found by linear programs), so that the draws stay low-discrepancy and only
+        the corners of that box are rejected.
+
+        Raises:
+            ConfigurationError: an unknown method, or constraints that leave so
+                little of the space that ``n`` points are not found.
+        """
+        if method not in SAMPLING_METHODS:
+            raise ConfigurationError(
+                f"space: sampling method must be one of {list(SAMPLING_METHODS)}, got '{method}'"
+            )
+        if n < 1:
+            return []
+        rng = np.random.default_rng(seed)
+        kept: list[dict[str, Any]] = []
+        draws, batch = 0, n
+        while len(kept) < n:
+            if draws >= MAX_DRAWS_PER_POINT * n:
+                raise ConfigurationError(
+                    f"space: the constraints leave too little of the space: {len(kept)} feasible "
+                    f"points in {draws} draws, {n} wanted"
+                )
+            points = self._draw(batch, method, rng)
+            draws += batch
+            kept.extend(p for p in points if self.contains(p))
+            rate = max(len(kept) / draws, 1 / MAX_DRAWS_PER_POINT)
+            batch = min(MAX_DRAWS_PER_POINT * n, math.ceil(1.25 * (n - len(kept)) / rate) + 1)
+        return kept[:n]
+
+    def _draw(self, n: int, method: str, rng: np.random.Generator) -> list[dict[str, Any]]:
+        tied = self._equality_tied_reals()
+        free = [p for p in self.parameters if p.name not in tied]
+        origin, directions, low, high = self._null_space_box() if tied else (None, None, 0, 0)
+        reduced = 0 if directions is None else directions.shape[1]
+        unit = _unit_sample(len(free) + reduced, n, method, rng)
+        columns: dict[str, list[Any]] = {}
+        for j, p in enumerate(free):
+            columns[p.name] = _from_unit(p, unit[:, j])
+        if tied:
+            if self._box_acceptance < MIN_BOX_ACCEPTANCE:
+                tied_unit = self._hit_and_run(n, rng)
+            else:
+                z = low + unit[:, len(free) :] * (high - low)
+                tied_unit = origin + z @ directions.T
+            for j, name in enumerate(tied):
+                columns[name] = self._by_name[name].decode(tied_unit[:, [j]])
+        return [{name: columns[name][i] for name in self.names} for i in range(n)]
+
+    def _equality_tied_reals(self) -> list[str]:
+        if not any(c.operator == "==" for c in self.linear_constraints):
+            return []
+        return self.constrained_reals
+
+    def _null_space_box(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(origin, directions, low, high): unit features of the equality-tied reals are
+        origin + directions @ z, with z in [low, high] covering the feasible polytope."""
+        if self._box is not None:
+            return self._box
+        names = self.constrained_reals
+        rows = self.feature_constraints(order=names)
+        k = len(names)
+
+        def matrix(selected):
+            table = np.zeros((len(selected), k))
+            for r, c in enumerate(selected):
+                table[r, list(c.indices)] = c.coefficients
+            return table, np.array([c.rhs for c in selected])
+
+        A, b = matrix([c for c in rows if c.is_equality])
+        G, h = matrix([c for c in rows if not c.is_equality])
+        start = linprog(
+            np.zeros(k),
+            A_ub=-G if len(h) else None,
+            b_ub=-h if len(h) else None,
+            A_eq=A,
+            b_eq=b,
+            bounds=[(0, 1)] * k,
+            method="highs",
+        )
+        origin = start.x
+        directions = null_space(A)
+        # 0 <= origin + D z <= 1 and G (origin + D z) >= h, as A_ub z <= b_ub
+        A_ub = np.vstack([directions, -directions, -G @ directions])
+        b_ub = np.concatenate([1 - origin, origin, G @ origin - h])
+        low, high = np.zeros(directions.shape[1]), np.zeros(directions.shape[1])
+        for j in range(directions.shape[1]):
+            objective = np.eye(directions.shape[1])[j]
+            for sign, out in ((1.0, low), (-1.0, high)):
+                result = linprog(
+                    sign * objective,
+                    A_ub=A_ub,
+                    b_ub=b_ub,
+                    bounds=[(None, None)] * len(objective),
+                    method="highs",
+                )
+                out[j] = result.x[j]
+        self._box = (origin, directions, low, high)
+        uniform = np.random.default_rng(0).random((ACCEPTANCE_TRIALS, len(low)))
+        trial = origin + (low + uniform * (high - low)) @ directions.T
+        inside = np.all((trial >= -EQUALITY_TOLERANCE) & (trial <= 1 + EQUALITY_TOLERANCE), axis=1)
+        if len(h):
+            inside &= np.all(trial @ G.T >= h - EQUALITY_TOLERANCE, axis=1)
+        self._box_acceptance = float(inside.mean())
+        return self._box
+
+    def _hit_and_run(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """(n, k) unit features of the equality-tied reals by hit-and-run over their
+        polytope (BoTorch's sampler): for polytopes that fill little of their box."""
+        import torch
+        from botorch.utils.sampling import get_polytope_samples
+
+        inequalities, equalities = [], []
+        for c in self.feature_constraints(order=self.constrained_reals):
+            entry = (
+                torch.tensor(c.indices, dtype=torch.long),
+                torch.tensor(c.coefficients, dtype=torch.float64),
+                float(c.rhs),
+            )
+            (equalities if c.is_equality else inequalities).append(entry)
+        k = len(self.constrained_reals)
+        bounds = torch.tensor([[0.0] * k, [1.0] * k], dtype=torch.float64)
+        samples = get_polytope_samples(
+            n,
+            bounds,
+            inequality_constraints=inequalities or None,
+            equality_constraints=equalities,
+            seed=int(rng.integers(2**31 - 1)),
+            n_burnin=HIT_AND_RUN_BURN_IN,
+            n_thinning=HIT_AND_RUN_THINNING,
+        )
+        return samples.numpy()
+
+    def feature_constraints(self, order: Sequence[str] | None = None) -> list[FeatureConstraint]:
+        """The linear constraints on the unit-scaled features, as ``>=`` or ``==`` rows.
+
+        Args:
+            order: index the features of these real parameters 0, 1, ...; by
+                default the full feature matrix's columns.
+        """
+        if order is None:
+            position = {name: self._slices[name].start for name in self.names}
+        else:
+            position = {name: i for i, name in enumerate(order)}
+        rows = []
+        for constraint in self.linear_constraints:
+            indices, coefficients, rhs = [], [], constraint.bound
+            for name, c in constraint.coefficients.items():
+                p = self._by_name[name]
+                indices.append(position[name])
+                coefficients.append(c * (p.high - p.low))
+                rhs -= c * p.low
+            sign = -1.0 if constraint.operator == "<=" else 1.0
+            rows.append(
+                FeatureConstraint(
+                    tuple(indices),
+                    tuple(sign * c for c in coefficients),
+                    sign * rhs,
+                    constraint.operator == "==",
+                )
+            )
+        return rows
+
+    def discrete_combinations(self, limit: int) -> list[dict[str, Any]] | None:
+        """Every allowed combination of categorical and integer values, or None when
+        there are more than ``limit`` of them (or no discrete parameter)."""
+        discrete = [p for p in self.parameters if not isinstance(p, Real)]
+        if not discrete:
+            return None
+        if math.prod(len(p.values) for p in discrete) > limit:
+            return None
+        names = [p.name for p in discrete]
+        return [
+            dict(zip(names, values, strict=False))
+            for values in itertools.product(*(p.values for p in discrete))
+        ]
+
+    def real_bounds_given(self, fixed: Mapping[str, Any]) -> dict[str, tuple[float, float]] | None:
+        """Bounds of the real parameters (unit-scaled) once the discrete values ``fixed``
+        are set: exclusions that hold for them narrow a real's range, or, when they
+        compare no real parameter, rule the combination out (None)."""
+        bounds = {p.name: (0.0, 1.0) for p in self.parameters if isinstance(p, Real)}
+        for exclusion in self.exclusions:
+            discrete = {n: c for n, c in exclusion.conditions.items() if n in fixed}
+            if not all(
+                not Exclusion({n: c}).is_satisfied_by({n: fixed[n]}) for n, c in discrete.items()
+            ):
+                continue  # some discrete condition fails: the exclusion does not bite here
+            reals = {n: c for n, c in exclusion.comparisons().items() if n not in fixed}
+            if not reals:
+                return None
+            ((name, (op, threshold)),) = reals.items()
+            p = self._by_name[name]
+            edge = float(p.encode(np.array([threshold]))[0, 0])
+            low, high = bounds[name]
+            # "excluded when x > t" leaves x <= t; the open side's boundary is allowed
+            # within the equality tolerance
+            if op in (">", ">="):
+                high = min(high, edge - (EQUALITY_TOLERANCE if op == ">=" else 0.0))
+            else:
+                low = max(low, edge + (EQUALITY_TOLERANCE if op == "<=" else 0.0))
+            if low > high:
+                return None
+            bounds[name] = (low, high)
+        return bounds
+
+    # -- storage ------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "parameters": [p.to_dict() for p in self.parameters],
+            "constraints": [c.to_dict() for c in self.constraints],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Space:
+        return cls(
+            [parameter_from_dict(p) for p in data["parameters"]],
+            [constraint_from_dict(c) for c in data.get("constraints", [])],
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Space:
+        return cls.from_dict(json.loads(text))
+
+    def fingerprint(self) -> str:
+        """sha256 of the space's JSON: identifies the space a campaign ran on."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Space) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint())
+
+
+def _unit_sample(d: int, n: int, method: str, rng: np.random.Generator) -> np.ndarray:
+    if d == 0:
+        return np.empty((n, 0))
+    if method == "random":
+        return rng.random((n, d))
+    if method == "lhs":
+        return qmc.LatinHypercube(d, seed=rng).random(n)
+    # a prefix of a scrambled Sobol sequence of 2^m points keeps its balance best
+    m = max(0, math.ceil(math.log2(n)))
+    return qmc.Sobol(d, scramble=True, seed=rng).random_base2(m)[:n]
+
+
+def _from_unit(parameter: Parameter, unit: np.ndarray) -> list[Any]:
+    if isinstance(parameter, Real):
+        return parameter.decode(unit[:, None])
+    values = parameter.values
+    strata = np.minimum((unit * len(values)).astype(int), len(values) - 1)
+    return [values[i] for i in strata]

@@ -1,0 +1,76 @@
+"""Initial designs in a declared space: Sobol, Latin hypercube, or a pool selector
+(k-means, farthest point, random) over a large feasible Sobol sample.
+
+k-means over a dense sample is the training-set selection of a finite pool carried
+over to a continuous space: the design's points sit where the space's volume is,
+one per cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from discovery.proposal import is_new
+from discovery.search_space import Space
+from discovery.selection import INITIAL_DESIGNS, Selector
+
+#: Feasible Sobol points a selector-based design chooses from.
+DESIGN_SAMPLE_SIZE = 2**12
+
+
+@dataclass(frozen=True)
+class SobolDesign:
+    """Initial design: the first points of a scrambled Sobol sequence over the feasible space."""
+
+    name: str = "sobol"
+    method: str = "sobol"
+
+
+@dataclass(frozen=True)
+class LatinHypercubeDesign:
+    """Initial design: a Latin hypercube over the feasible space."""
+
+    name: str = "lhs"
+    method: str = "lhs"
+
+
+#: Names of the designs a declared space accepts.
+SPACE_DESIGNS = {"sobol": SobolDesign, "lhs": LatinHypercubeDesign, **INITIAL_DESIGNS}
+
+
+def space_initial_design(
+    space: Space,
+    design: Any,
+    size: int,
+    taken: np.ndarray,
+    rng: np.random.Generator,
+) -> list[dict[str, Any]]:
+    """``size`` feasible points, none within tolerance of the (n, d) ``taken`` features.
+
+    Args:
+        design: a :class:`SobolDesign`, :class:`LatinHypercubeDesign`, or any
+            selector with ``pick`` (run over a feasible Sobol sample).
+    """
+    seed = int(rng.integers(2**31 - 1))
+    method = getattr(design, "method", None)
+    if method is not None:
+        points = space.sample(size + taken.shape[0], method, seed=seed)
+        fresh = is_new(space.encode(points), taken)
+        return [p for p, f in zip(points, fresh, strict=True) if f][:size]
+    selector: Selector = design
+    points = space.sample(max(DESIGN_SAMPLE_SIZE, 8 * size), "sobol", seed=seed)
+    features = space.encode(points)
+    excluded = ~is_new(features, taken)
+    chosen = selector.pick(None, size, excluded, features, rng)
+    return [points[int(i)] for i in chosen]
+
+
+def resolve_space_design(spec: str | Selector) -> Any:
+    """An initial design for a space from "sobol", "lhs", "kmeans", "farthest", "random"
+    or an object with ``pick``."""
+    from discovery.selection import _resolve
+
+    return _resolve(spec, SPACE_DESIGNS, "initial_design")

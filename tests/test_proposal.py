@@ -1,0 +1,244 @@
+"""Campaigns over declared spaces: proposals meet the constraints, never repeat a point,
+find optima, and ask/tell, stores and exclusions on pools work as for pools."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from discovery import (
+    Campaign,
+    CandidatePool,
+    Categorical,
+    ConfigurationError,
+    Exclusion,
+    FunctionOracle,
+    Integer,
+    LinearConstraint,
+    Real,
+    Space,
+)
+from discovery.constraints import EQUALITY_TOLERANCE
+from discovery.proposal import DUPLICATE_TOLERANCE, propose_by_sampling
+from discovery.selection import TopK
+from tests.test_search_space import random_spaces
+
+MIXED = Space(
+    [
+        Real("a", 0, 1),
+        Real("b", 0, 1),
+        Real("c", 0, 1),
+        Real("temperature", 20, 150),
+        Integer("equivalents", 1, 4),
+        Categorical("solvent", ["water", "DMF", "THF"]),
+    ],
+    [
+        LinearConstraint({"a": 1, "b": 1, "c": 1}, "==", 1),
+        LinearConstraint({"a": 1, "b": -1}, "<=", 0.5),
+        Exclusion({"solvent": ["water"], "temperature": (">", 100)}),
+        Exclusion({"solvent": ["THF"], "equivalents": [4]}),
+    ],
+)
+
+
+def mixed_yield(candidate) -> float:
+    p = candidate.parameters
+    bonus = {"water": 0.3, "DMF": 0.0, "THF": 0.1}[p["solvent"]]
+    return (
+        p["a"]
+        + 0.5 * p["b"]
+        - ((p["temperature"] - 90) / 60) ** 2
+        - 0.1 * abs(p["equivalents"] - 3)
+        + bonus
+    )
+
+
+def assert_all_feasible_and_distinct(space, history):
+    points = [dict(zip(space.names, row, strict=True)) for row in history[space.names].to_numpy()]
+    for point in points:
+        assert space.violation(point) is None
+    X = space.encode(points)
+    gaps = np.abs(X[:, None, :] - X[None, :, :]).max(axis=-1) + np.eye(len(X))
+    assert gaps.min() > DUPLICATE_TOLERANCE
+
+
+@pytest.mark.parametrize("surrogate", ["gp", "forest"])
+def test_mixed_constrained_campaign_proposes_only_feasible_new_points(surrogate):
+    campaign = Campaign(
+        MIXED,
+        FunctionOracle(mixed_yield, output="y"),
+        "y",
+        surrogate=surrogate,
+        budget=8,
+        n_initial=4,
+        batch_size=2,
+        seed=3,
+    )
+    result = campaign.run(progress=False)
+    history = result.history
+    assert len(history) == 8 and history["y"].notna().all()
+    assert_all_feasible_and_distinct(MIXED, history)
+    assert history["equivalents"].map(lambda v: float(v).is_integer()).all()
+    mixtures = history[["a", "b", "c"]].sum(axis=1)
+    assert (mixtures - 1).abs().max() <= EQUALITY_TOLERANCE
+
+
+def test_gp_campaign_finds_the_top_of_a_smooth_hill():
+    space = Space([Real("x", 0, 1), Real("y", 0, 10)])
+
+    def hill(candidate):
+        p = candidate.parameters
+        return -((p["x"] - 0.3) ** 2) - ((p["y"] - 7.0) / 10) ** 2
+
+    result = Campaign(
+        space, FunctionOracle(hill, output="z"), "z", budget=15, n_initial=5, seed=0
+    ).run(progress=False)
+    assert result.history["z"].max() > -1e-3
+    # random search with the same budget is far off
+    rng = np.random.default_rng(0)
+    random_best = max(
+        -((x - 0.3) ** 2) - ((y - 7) / 10) ** 2 for x, y in rng.random((15, 2)) * [1, 10]
+    )
+    assert result.history["z"].max() > random_best
+
+
+def test_minimising_moves_towards_the_minimum():
+    space = Space([Real("x", -2, 2)])
+    result = Campaign(
+        space,
+        FunctionOracle(lambda c: (c.parameters["x"] - 1.2) ** 2, output="loss"),
+        "loss",
+        maximize=False,
+        budget=10,
+        n_initial=3,
+        seed=1,
+    ).run(progress=False)
+    assert result.history["loss"].min() < 1e-3
+
+
+def test_greedy_acquisition_never_repeats_a_measured_point():
+    space = Space([Real("x", 0, 1)])
+    result = Campaign(
+        space,
+        FunctionOracle(lambda c: -abs(c.parameters["x"] - 0.5), output="y"),
+        "y",
+        acquisition="greedy",
+        budget=12,
+        n_initial=3,
+        seed=0,
+    ).run(progress=False)
+    assert_all_feasible_and_distinct(space, result.history)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(space=random_spaces(), seed=st.integers(0, 1000))
+def test_sampled_proposals_meet_every_constraint(space, seed):
+    rng = np.random.default_rng(seed)
+    weights = rng.standard_normal(space.n_features)
+    taken = space.encode(space.sample(3, seed=seed))
+    points, scores = propose_by_sampling(space, lambda X: X @ weights, TopK(), 3, taken, rng)
+    assert len(points) == 3 and np.isfinite(scores).all()
+    for point in points:
+        assert space.violation(point) is None
+    X = np.vstack([taken, space.encode(points)])
+    gaps = np.abs(X[:, None, :] - X[None, :, :]).max(axis=-1) + np.eye(len(X))
+    assert gaps.min() > DUPLICATE_TOLERANCE
+
+
+def test_local_search_improves_on_the_best_sample():
+    space = Space([Real("x", 0, 1), Real("y", 0, 1)])
+    target = np.array([0.123456, 0.654321])
+    rng = np.random.default_rng(0)
+    points, _ = propose_by_sampling(
+        space, lambda X: -np.abs(X - target).sum(axis=1), TopK(), 1, np.empty((0, 2)), rng
+    )
+    found = np.array([points[0]["x"], points[0]["y"]])
+    assert np.abs(found - target).max() < 2e-3
+
+
+# -- ask / tell and the store ------------------------------------------------------------
+
+
+def test_ask_and_tell_over_a_space(tmp_path):
+    store = tmp_path / "reaction.sqlite"
+    campaign = Campaign(MIXED, None, "y", budget=20, n_initial=3, seed=0, store=store)
+    asked = campaign.ask(3)
+    assert list(asked.columns[:3]) == ["candidate_id", "status", "score"]
+    assert set(MIXED.names) <= set(asked.columns) and (asked["status"] == "new").all()
+    for _, row in asked.iterrows():
+        point = {n: row[n] for n in MIXED.names}
+        campaign.tell(row["candidate_id"], mixed_yield(type("C", (), {"parameters": point})))
+    own = {"a": 0.5, "b": 0.5, "c": 0.0, "temperature": 90.0, "equivalents": 3, "solvent": "DMF"}
+    campaign.tell(own, 0.75)
+    with pytest.raises(ConfigurationError, match=r"outside the space: 'temperature' = 200"):
+        campaign.tell(own | {"temperature": 200.0}, 1.0)
+    with pytest.raises(ConfigurationError, match="violates the constraint not \\(solvent in"):
+        campaign.tell(own | {"solvent": "water", "temperature": 120.0}, 1.0)
+    resumed = Campaign.resume(store)
+    suggestion = resumed.ask(1)
+    assert (suggestion["status"] == "new").all()
+    point = {n: suggestion.iloc[0][n] for n in MIXED.names}
+    assert MIXED.violation(point) is None
+    assert isinstance(resumed.pool, Space) and resumed.pool == MIXED
+
+
+def test_a_stored_space_campaign_resumes_to_the_uninterrupted_result(tmp_path):
+    space = Space([Real("x", 0, 1), Integer("n", 1, 3)])
+
+    def run(budget, store):
+        return Campaign(
+            space,
+            FunctionOracle(lambda c: c.parameters["x"] * c.parameters["n"], output="y"),
+            "y",
+            surrogate="forest",
+            budget=budget,
+            n_initial=3,
+            seed=4,
+            store=store,
+        ).run(progress=False)
+
+    whole = run(9, tmp_path / "whole.sqlite").history
+    run(6, tmp_path / "cut.sqlite")
+    resumed = run(9, tmp_path / "cut.sqlite").history
+    assert resumed["candidate_id"].tolist() == whole["candidate_id"].tolist()
+    assert np.allclose(resumed["y"], whole["y"])
+
+
+def test_a_portfolio_over_a_space_is_refused_before_any_experiment():
+    from discovery.policy import Portfolio
+
+    with pytest.raises(ConfigurationError, match="portfolio policy runs over a finite"):
+        Campaign(Space([Real("x", 0, 1)]), None, "y", policy=Portfolio(["gp-ei", "random"]))
+
+
+# -- pools: exclusions and pools as parameters --------------------------------------------
+
+
+def test_exclusion_filters_a_pool_and_keeps_ids():
+    frame = pd.DataFrame(
+        {"solvent": ["water", "water", "DMF", "DMF"], "T": [80, 120, 80, 120], "y": [1, 2, 3, 4]}
+    )
+    pool = CandidatePool.from_frame(frame, objective="y")
+    kept = pool.without(Exclusion({"solvent": ["water"], "T": (">", 100)}))
+    assert kept.ids.tolist() == ["0", "2", "3"]
+    assert kept.candidate(kept.index_of("3")).parameters == {"solvent": "DMF", "T": 120}
+
+
+def test_a_pool_combines_with_a_continuous_parameter():
+    frame = pd.DataFrame({"name": ["Pd", "Ni", "Cu"], "radius": [1.37, 1.24, 1.28],
+                          "electronegativity": [2.2, 1.91, 1.9]})  # fmt: skip
+    catalysts = CandidatePool.from_frame(frame, id_column="name")
+    space = Space([Categorical.from_pool("catalyst", catalysts), Real("temperature", 20, 120)])
+    assert space.feature_names == ["catalyst:radius", "catalyst:electronegativity", "temperature"]
+
+    def rate(candidate):
+        p = candidate.parameters
+        return {"Pd": 1.0, "Ni": 0.5, "Cu": 0.2}[p["catalyst"]] - (
+            (p["temperature"] - 60) / 50
+        ) ** 2
+
+    result = Campaign(
+        space, FunctionOracle(rate, output="rate"), "rate", budget=8, n_initial=4, seed=0
+    ).run(progress=False)
+    assert set(result.history["catalyst"]) <= {"Pd", "Ni", "Cu"}

@@ -1,0 +1,240 @@
+"""Declared spaces: validation, encoding, JSON, and feasible sampling under constraints."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from discovery import (
+    Categorical,
+    ConfigurationError,
+    Exclusion,
+    Integer,
+    LinearConstraint,
+    Real,
+    Space,
+)
+from discovery.constraints import EQUALITY_TOLERANCE
+
+SOLVENTS = pd.DataFrame(
+    {"dielectric": [36.7, 7.6, 37.5, 80.1], "boiling_point": [153, 66, 82, 100]},
+    index=["DMF", "THF", "MeCN", "water"],
+)
+
+
+def reaction_space(**extra):
+    return Space(
+        [
+            Real("temperature", 20, 120),
+            Real("time", 1, 600, log=True),
+            Integer("equivalents", 1, 5),
+            Categorical("solvent", ["DMF", "THF", "MeCN", "water"], descriptors=SOLVENTS),
+        ],
+        **extra,
+    )
+
+
+# -- bad input: one line naming the field --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Real("temperature", 120, 20), "'temperature': low (120) must be below high"),
+        (lambda: Real("time", 0, 600, log=True), "'time': log=True needs low > 0"),
+        (lambda: Integer("n", 1.5, 4), "'n': low must be an integer"),
+        (lambda: Categorical("solvent", []), "'solvent': needs at least one category"),
+        (lambda: Categorical("solvent", ["DMF", "DMF"]), "'solvent': duplicated categories"),
+        (
+            lambda: Space([Real("a", 0, 1)], [LinearConstraint({"b": 1}, "<=", 1)]),
+            "unknown parameter(s) ['b']",
+        ),
+        (
+            lambda: Space(
+                [Real("a", 0, 1), Real("b", 0, 1)], [LinearConstraint({"a": 1, "b": 1}, "==", 3)]
+            ),
+            "linear constraints are infeasible",
+        ),
+        (
+            lambda: Space([Real("a", 0, 1), Real("a", 0, 2)]),
+            "duplicated parameter names ['a']",
+        ),
+        (
+            lambda: Space([Real("t", 1, 10, log=True)], [LinearConstraint({"t": 1}, "<=", 5)]),
+            "not a real parameter on a linear scale",
+        ),
+        (lambda: LinearConstraint({"a": 1}, "<", 1), "operator must be one of"),
+        (
+            lambda: Space(
+                [Categorical("s", ["x", "y"]), Real("t", 0, 1)],
+                [Exclusion({"s": ["z"], "t": (">", 0.5)})],
+            ),
+            "lists ['z'], not values of 's'",
+        ),
+        (
+            lambda: Space(
+                [Real("a", 0, 1), Real("b", 0, 1)], [Exclusion({"a": (">", 0.1), "b": (">", 0.1)})]
+            ),
+            "may compare at most one",
+        ),
+        (
+            lambda: Categorical("s", ["x", "y"], descriptors=SOLVENTS),
+            "descriptors lack the categories ['x', 'y']",
+        ),
+    ],
+)
+def test_bad_space_is_refused_with_a_message_naming_the_field(build, message):
+    with pytest.raises(ConfigurationError, match=None) as error:
+        build()
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_a_point_outside_the_space_is_named():
+    space = reaction_space()
+    good = {"temperature": 50.0, "time": 10.0, "equivalents": 2, "solvent": "THF"}
+    assert space.violation(good) is None
+    assert "'temperature' = 130" in space.violation(good | {"temperature": 130})
+    assert "'equivalents' = 2.5 is not an integer" in space.violation(good | {"equivalents": 2.5})
+    assert "'solvent' = 'acetone' is not one of" in space.violation(good | {"solvent": "acetone"})
+    assert "parameter 'time' is missing" in space.violation(
+        {k: v for k, v in good.items() if k != "time"}
+    )
+
+
+# -- encoding and storage --------------------------------------------------------------
+
+
+def test_encoding_puts_log_parameters_on_a_log_scale_and_decodes_back():
+    space = reaction_space()
+    points = [
+        {"temperature": 20.0, "time": 1.0, "equivalents": 1, "solvent": "DMF"},
+        {"temperature": 120.0, "time": 600.0, "equivalents": 5, "solvent": "water"},
+        {"temperature": 70.0, "time": math.sqrt(600.0), "equivalents": 3, "solvent": "THF"},
+    ]
+    X = space.encode(points)
+    assert X.shape == (3, 1 + 1 + 1 + 2)  # two descriptor columns for the solvent
+    assert X[2, 1] == pytest.approx(0.5)  # geometric middle of [1, 600]
+    assert X.min() >= 0 and X.max() <= 1
+    decoded = space.decode(X)
+    for point, back in zip(points, decoded, strict=True):
+        assert back["solvent"] == point["solvent"] and back["equivalents"] == point["equivalents"]
+        assert back["time"] == pytest.approx(point["time"])
+
+
+def test_one_hot_is_the_default_encoding():
+    space = Space([Categorical("solvent", ["DMF", "THF", "MeCN"])])
+    assert space.feature_names == ["solvent=DMF", "solvent=THF", "solvent=MeCN"]
+    assert space.encode([{"solvent": "THF"}]).tolist() == [[0.0, 1.0, 0.0]]
+
+
+def test_space_round_trips_through_json_with_descriptors_and_constraints():
+    space = reaction_space(
+        constraints=[
+            LinearConstraint({"temperature": 1}, "<=", 110),
+            Exclusion({"solvent": ["water"], "temperature": (">", 100)}),
+        ]
+    )
+    again = Space.from_json(space.to_json())
+    assert again == space
+    assert again.fingerprint() == space.fingerprint()
+    point = {"temperature": 50.0, "time": 3.0, "equivalents": 2, "solvent": "MeCN"}
+    assert again.encode([point]).tolist() == space.encode([point]).tolist()
+
+
+def test_candidate_ids_are_derived_from_values():
+    space = reaction_space()
+    point = {"temperature": 50, "time": 3.0, "equivalents": 2, "solvent": "MeCN"}
+    same = {"solvent": "MeCN", "equivalents": 2.0, "time": 3, "temperature": 50.0}
+    assert space.candidate_id(point) == space.candidate_id(same)
+    assert space.candidate_id(point) != space.candidate_id(point | {"temperature": 50.1})
+
+
+# -- sampling ----------------------------------------------------------------------------
+
+
+def test_mixture_samples_sum_to_one_and_water_stays_below_boiling():
+    space = Space(
+        [
+            Real("a", 0, 1),
+            Real("b", 0, 1),
+            Real("c", 0, 1),
+            Real("temperature", 20, 150),
+            Categorical("solvent", ["water", "DMF"]),
+        ],
+        [
+            LinearConstraint({"a": 1, "b": 1, "c": 1}, "==", 1),
+            Exclusion({"solvent": ["water"], "temperature": (">", 100)}),
+        ],
+    )
+    points = space.sample(256, "sobol", seed=3)
+    assert len(points) == 256
+    sums = np.array([p["a"] + p["b"] + p["c"] for p in points])
+    assert np.abs(sums - 1).max() <= EQUALITY_TOLERANCE
+    assert all(p["temperature"] <= 100 for p in points if p["solvent"] == "water")
+    assert {p["solvent"] for p in points} == {"water", "DMF"}
+
+
+def test_sobol_and_lhs_cover_the_box_evenly():
+    space = Space([Real("x", 0, 1), Real("y", 0, 1)])
+    for method in ("sobol", "lhs"):
+        X = space.encode(space.sample(64, method, seed=0))
+        counts = np.histogram(X[:, 0], bins=8, range=(0, 1))[0]
+        assert counts.tolist() == [8] * 8  # one-dimensional strata are all hit equally
+
+
+def test_sampling_is_reproducible_by_seed():
+    space = reaction_space()
+    assert space.sample(10, seed=5) == space.sample(10, seed=5)
+    assert space.sample(10, seed=5) != space.sample(10, seed=6)
+
+
+def test_constraints_that_leave_nothing_are_reported():
+    space = Space([Categorical("s", ["x"]), Real("t", 0, 1)], [Exclusion({"s": ["x"]})])
+    with pytest.raises(ConfigurationError, match="leave too little of the space"):
+        space.sample(4)
+
+
+@st.composite
+def random_spaces(draw):
+    n_real = draw(st.integers(1, 4))
+    parameters = [
+        Real(f"r{i}", low, low + draw(st.floats(0.1, 10)))
+        for i, low in enumerate(draw(st.lists(st.floats(-5, 5), min_size=n_real,
+                                              max_size=n_real)))
+    ]  # fmt: skip
+    if draw(st.booleans()):
+        parameters.append(Integer("n", 0, draw(st.integers(1, 6))))
+    categories = ["u", "v", "w"][: draw(st.integers(1, 3))]
+    parameters.append(Categorical("s", categories))
+    constraints = []
+    reals = [p for p in parameters if isinstance(p, Real)]
+    if len(reals) >= 2 and draw(st.booleans()):
+        # a weighted sum pinned inside its reachable range: always feasible
+        weights = {p.name: draw(st.floats(0.2, 2)) for p in reals[:3]}
+        low = sum(w * parameters[int(n[1:])].low for n, w in weights.items())
+        high = sum(w * parameters[int(n[1:])].high for n, w in weights.items())
+        level = low + draw(st.floats(0.2, 0.8)) * (high - low)
+        constraints.append(LinearConstraint(weights, draw(st.sampled_from(["==", "<="])), level))
+    if draw(st.booleans()):
+        r = reals[0]
+        constraints.append(Exclusion({"s": [categories[0]], r.name: (">", (r.low + r.high) / 2)}))
+    return Space(parameters, constraints)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(space=random_spaces(), method=st.sampled_from(["sobol", "lhs", "random"]))
+def test_every_sampled_point_meets_every_constraint(space, method):
+    points = space.sample(40, method, seed=1)
+    assert len(points) == 40
+    for point in points:
+        assert space.violation(point) is None
+        for p in space.parameters:
+            if isinstance(p, Integer):
+                assert isinstance(point[p.name], int)
+            if isinstance(p, Categorical):
+                assert point[p.name] in p.values
+    assert Space.from_json(space.to_json()) == space
