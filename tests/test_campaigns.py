@@ -150,3 +150,16 @@ def test_reaction_yield_campaign_lets_a_portfolio_choose_and_reports_the_arms():
     assert list(arms["arm"]) == module.ARMS and arms["picks"].sum() == 4
     assert result.optimum == 100.0 and result.summary()["cumulative_regret"] > 0
     assert module.summarize(result)["top-1 % conditions run"].endswith("/ 37")
+
+
+def test_flow_reactor_campaign_proposes_reactor_settings_and_beats_its_initial_design():
+    module = load("flow_reactor")
+    campaign = module.make_campaign().replace(budget=12)
+    result = campaign.run(progress=False)
+    history = result.history
+    assert len(history) == 12 and history["sty"].notna().all()
+    space = module.reactor_space()
+    for _, row in history.iterrows():
+        assert space.violation({n: row[n] for n in space.names}) is None
+    initial = history[history["iteration"] == 0]["sty"].max()
+    assert history["sty"].max() > initial

@@ -44,3 +44,14 @@ def test_materials_example_relaxes_copper_with_emt():
     result = namespace["result"]
     assert result.summary()["succeeded"] == 4
     assert result.best["candidate_id"] in namespace["structures"]
+
+
+def test_continuous_quick_start_runs_and_finds_the_good_region():
+    namespace: dict = {}
+    exec(
+        compile(python_block("## Quick start: a continuous space"), str(README), "exec"), namespace
+    )
+    result = namespace["result"]
+    assert len(result.history) == 20 and result.history["candidate_id"].is_unique
+    best = result.best
+    assert best["solvent"] == "THF" and abs(best["temperature"] - 80) < 20
