@@ -24,6 +24,7 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 benchmark: setup
 	$(BIN)/python benchmarks/overhead.py

@@ -30,7 +30,7 @@ from discovery.space_design import resolve_space_design
 from discovery.space_points import SpacePoints
 from discovery.store import CampaignStore
 from discovery.store_session import StoreSession, move_aside, record_told
-from discovery.surrogates.base import Surrogate, resolve_surrogate
+from discovery.surrogates import Surrogate, resolve_surrogate
 
 
 class Campaign:
@@ -404,10 +404,10 @@ class Campaign:
         if self.store_path is None:
             if self._memory_store is None:
                 self._memory_store = CampaignStore(None)
-            return StoreSession(self, self._memory_store, owned=False)
+            return StoreSession(self.config, self.pool, self._memory_store, owned=False)
         if new and self.store_path.exists():
             move_aside(self.store_path)
-        return StoreSession(self, CampaignStore(self.store_path), owned=True)
+        return StoreSession(self.config, self.pool, CampaignStore(self.store_path), owned=True)
 
 
 def _space_row(

@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from discovery.exceptions import ConfigurationError
 from discovery.prediction import Prediction
-from discovery.surrogates.base import Surrogate, resolve_surrogate
+from discovery.surrogates import Surrogate, resolve_surrogate
 
 CV_SCHEMES = ("kfold", "group", "cluster")
 #: Central interval probabilities at which calibration is summarised.

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from discovery.exceptions import ConfigurationError
-from discovery.history import reward_of
 from discovery.oracles.base import SUCCEEDED, Oracle
+from discovery.rewards import reward_of
 from discovery.space import CandidatePool
 
 try:

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from discovery.rewards import best_position, reward_of
+
 
 def history_columns(objective: str) -> list[str]:
     """The columns of a campaign's history, in order, for an objective's name."""
@@ -25,24 +27,6 @@ def history_columns(objective: str) -> list[str]:
         "selection_seconds",
         "error",
     ]
-
-
-def best_position(values: Any, maximize: bool, closest_to: float | None = None) -> int:
-    """Position of the best value (the first on ties): the largest, the smallest, or
-    the one closest to ``closest_to``."""
-    values = np.asarray(values, dtype=np.float64)
-    if closest_to is not None:
-        return int(np.argmin(np.abs(values - closest_to)))
-    return int(np.argmax(values) if maximize else np.argmin(values))
-
-
-def reward_of(values: Any, maximize: bool, closest_to: float | None = None) -> np.ndarray:
-    """The reward of measured values: the value when maximising, its negative when
-    minimising, -|value - closest_to| for a target; larger is always better."""
-    values = np.asarray(values, dtype=np.float64)
-    if closest_to is not None:
-        return -np.abs(values - closest_to)
-    return values if maximize else -values
 
 
 def _reward_columns(
@@ -151,8 +135,6 @@ class CampaignResult:
     def arms(self) -> pd.DataFrame:
         """Per arm of a portfolio policy: picks, experiments, reward earned, and its
         final probability (empty without a policy)."""
-        from discovery.policy import arm_report
-
         return arm_report(self.history, self.policy)
 
     @property
@@ -235,3 +217,25 @@ def strategy_text(config: Any) -> str:
         arms = ", ".join(config.policy["arms"])
         return f"portfolio ({config.policy['algorithm']}, reward {config.policy['reward']}): {arms}"
     return f"{config.surrogate} + {config.acquisition}"
+
+
+def arm_report(history: pd.DataFrame, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per arm: the iterations it was chosen, the experiments it ran, the reward they
+    earned (the history's ``reward`` column), and its final probability."""
+    if not records:
+        return pd.DataFrame(columns=["arm", "picks", "experiments", "reward", "probability"])
+    last = records[-1]["probabilities"]
+    picked = pd.Series([r["arm"] for r in records]).value_counts()
+    rows = []
+    for name, probability in last.items():
+        mine = history[history["arm"] == name] if "arm" in history else history.iloc[:0]
+        rows.append(
+            {
+                "arm": name,
+                "picks": int(picked.get(name, 0)),
+                "experiments": len(mine),
+                "reward": float(mine["reward"].sum()),
+                "probability": probability,
+            }
+        )
+    return pd.DataFrame(rows)

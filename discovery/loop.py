@@ -10,27 +10,26 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from discovery.acquisition import Acquisition
+from discovery.config import CampaignConfig
 from discovery.diagnostics import surrogate_cv_score
 from discovery.dispatch import Dispatcher, RetryPolicy
 from discovery.exceptions import ConfigurationError
-from discovery.history import best_position
 from discovery.policy import PortfolioRun
 from discovery.prediction import Prediction
 from discovery.proposal import propose_by_sampling, propose_with_botorch, uses_botorch
+from discovery.rewards import best_position
 from discovery.search_space import Space
 from discovery.space_design import space_initial_design
 from discovery.space_points import SpacePoints
 from discovery.store import ASKED, CREATED, OPEN_STATES, SUBMITTED, CampaignStore, Job
 from discovery.store_cache import OracleCache
-
-if TYPE_CHECKING:
-    from discovery.campaign import Campaign
 
 #: Posterior samples requested from the surrogate when the acquisition needs them.
 THOMPSON_SAMPLES = 16
@@ -43,10 +42,26 @@ def component_name(component: Any) -> str:
     return str(getattr(component, "name", None) or type(component).__name__)
 
 
+class CampaignParts(Protocol):
+    """What a run needs of a campaign: its configuration and its components (the
+    :class:`~discovery.campaign.Campaign` has them; the loop knows no campaign)."""
+
+    config: CampaignConfig
+    pool: Any
+    oracle: Any
+    surrogate: Any
+    acquisition: Acquisition
+    selector: Any
+    initial_design: Any
+    policy: Any
+    device: str
+    poll_interval: float
+
+
 class CampaignRun:
     """Fit, score, select, dispatch and record, with the store as the only memory."""
 
-    def __init__(self, campaign: Campaign, store: CampaignStore) -> None:
+    def __init__(self, campaign: CampaignParts, store: CampaignStore) -> None:
         self.campaign = campaign
         self.store = store
         self.config = campaign.config

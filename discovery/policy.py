@@ -25,21 +25,39 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
-import pandas as pd
 
 from discovery.acquisition import Acquisition, resolve_acquisition
 from discovery.bandits import BANDITS, Hedge, make_bandit
 from discovery.exceptions import ConfigurationError
-from discovery.history import reward_of
+from discovery.rewards import reward_of
 from discovery.selection import Selector, resolve_selector
 from discovery.store import OPEN_STATES
-from discovery.surrogates.base import Surrogate, resolve_surrogate
+from discovery.surrogates import Surrogate, resolve_surrogate
 
-if TYPE_CHECKING:
-    from discovery.loop import CampaignRun
+
+class CampaignRun(Protocol):
+    """What a portfolio uses of the running loop (:class:`discovery.loop.CampaignRun`,
+    which holds the portfolio: the portfolio does not import it)."""
+
+    config: Any
+    pool: Any
+    store: Any
+    rng: np.random.Generator
+    values: list[float]
+
+    def fit_surrogate(self, surrogate: Any) -> None: ...
+
+    def predict_available(self, surrogate: Any, samples: bool) -> Any: ...
+
+    def propose(
+        self, surrogate: Any, acquisition: Any, selector: Any, size: int, prediction: Any = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+    def believe(self, chosen: np.ndarray, means: np.ndarray) -> None: ...
+
 
 REWARDS = ("objective", "improvement")
 
@@ -347,28 +365,6 @@ def _reward_range(run: CampaignRun) -> tuple[float, float]:
     objective's direction)."""
     rewards = reward_of(run.values, run.config.maximize, run.config.closest_to)
     return float(rewards.min()), float(rewards.max())
-
-
-def arm_report(history: pd.DataFrame, records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Per arm: the iterations it was chosen, the experiments it ran, the reward they
-    earned (the history's ``reward`` column), and its final probability."""
-    if not records:
-        return pd.DataFrame(columns=["arm", "picks", "experiments", "reward", "probability"])
-    last = records[-1]["probabilities"]
-    picked = pd.Series([r["arm"] for r in records]).value_counts()
-    rows = []
-    for name, probability in last.items():
-        mine = history[history["arm"] == name] if "arm" in history else history.iloc[:0]
-        rows.append(
-            {
-                "arm": name,
-                "picks": int(picked.get(name, 0)),
-                "experiments": len(mine),
-                "reward": float(mine["reward"].sum()),
-                "probability": probability,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def _callable_name(function: Callable) -> str:

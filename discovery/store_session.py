@@ -6,18 +6,16 @@ import math
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError, StoreError
 from discovery.oracles.base import SUCCEEDED
+from discovery.search_space import Space
 from discovery.space import CandidatePool
 from discovery.store import OPEN_STATES, CampaignStore
-
-if TYPE_CHECKING:
-    from discovery.campaign import Campaign
 
 #: Configuration keys that may change between runs of one stored campaign.
 CHANGEABLE_ON_RESUME = ("budget", "target", "optimum")
@@ -27,13 +25,19 @@ WAY_OUT = "use --store elsewhere (store=...) or --new to start afresh, keeping t
 class StoreSession:
     """Context manager: the locked, checked store of a campaign for one run, ask or tell."""
 
-    def __init__(self, campaign: Campaign, store: CampaignStore, owned: bool) -> None:
-        self.campaign, self.store, self.owned = campaign, store, owned
+    def __init__(
+        self,
+        config: CampaignConfig,
+        pool: CandidatePool | Space,
+        store: CampaignStore,
+        owned: bool,
+    ) -> None:
+        self.config, self.pool, self.store, self.owned = config, pool, store, owned
 
     def __enter__(self) -> CampaignStore:
         try:
             self.store.acquire_lock()
-            attach(self.campaign, self.store)
+            attach(self.config, self.pool, self.store)
         except BaseException:
             if self.owned:
                 self.store.close()
@@ -45,20 +49,22 @@ class StoreSession:
             self.store.close()
 
 
-def attach(campaign: Campaign, store: CampaignStore) -> None:
+def attach(
+    campaign_config: CampaignConfig, pool: CandidatePool | Space, store: CampaignStore
+) -> None:
     """Initialise a new store, or check that an existing one holds this campaign.
 
     Raises:
         StoreError: the store holds another pool or a differently configured
             campaign; the message names what differs. The file is not changed.
     """
-    config = campaign.config.to_dict()
+    config = campaign_config.to_dict()
     row = store.campaign_row()
     if row is None:
-        store.initialize(campaign.config.name, config, campaign.pool)
+        store.initialize(campaign_config.name, config, pool)
         return
     where = store.path
-    if row["pool_fingerprint"] != campaign.pool.fingerprint():
+    if row["pool_fingerprint"] != pool.fingerprint():
         raise StoreError(
             f"store {where} holds a campaign on another pool (ids or features differ); {WAY_OUT}"
         )

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from discovery import Campaign, CampaignStore, CandidatePool, ConfigurationError, LookupOracle
-from discovery.policy import Arm, Portfolio, arm_report
+from discovery.history import arm_report
+from discovery.policy import Arm, Portfolio
 from tests.test_campaign import ORACLE, POOL
 
 CHEAP_ARMS = ["forest-ei", "forest-greedy", "random"]

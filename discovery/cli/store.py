@@ -17,7 +17,8 @@ from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
 from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError, StoreError
-from discovery.history import best_position, history_frame, reward_lines, strategy_text
+from discovery.history import history_frame, reward_lines, strategy_text
+from discovery.rewards import best_position
 from discovery.store import OPEN_STATES, CampaignStore
 
 StoreArgument = Annotated[Path, typer.Argument(help="The campaign's store (.sqlite).")]

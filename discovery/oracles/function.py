@@ -12,7 +12,6 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future
 from typing import Any
 
 from discovery.exceptions import ConfigurationError
-from discovery.history import best_position
 from discovery.oracles.base import (
     FAILED,
     LOST,
@@ -22,6 +21,7 @@ from discovery.oracles.base import (
     Status,
     failure_class,
 )
+from discovery.rewards import best_position
 from discovery.space import Candidate, CandidatePool
 
 #: Longest sleep while waiting on futures that cannot be waited on directly (Dask).

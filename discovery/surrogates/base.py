@@ -1,4 +1,4 @@
-"""The Surrogate protocol, shared input checks, and construction by name."""
+"""The Surrogate protocol and the input checks every surrogate shares."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import numpy as np
 
 from discovery.exceptions import ConfigurationError, NotFittedError
 from discovery.prediction import Prediction
-
-SURROGATE_NAMES = ("gp", "forest", "extra_trees", "neural")
 
 
 @runtime_checkable
@@ -58,34 +56,3 @@ def require_fitted(model: Any, attribute: str) -> None:
         raise NotFittedError(
             f"{type(model).__name__} is not fitted yet: call fit(X, y) before predict(X)"
         )
-
-
-def resolve_surrogate(spec: str | Surrogate, seed: int = 0, device: str = "auto") -> Surrogate:
-    """A surrogate from a name ("gp", "forest", "extra_trees", "neural") or an object.
-
-    Raises:
-        ConfigurationError: unknown name, or an object without fit/predict.
-    """
-    if isinstance(spec, str):
-        from discovery.surrogates.forest import RandomForestSurrogate
-        from discovery.surrogates.gp import GaussianProcessSurrogate
-        from discovery.surrogates.neural import NeuralEnsembleSurrogate
-
-        name = spec.lower()
-        if name == "gp":
-            return GaussianProcessSurrogate(seed=seed, device=device)
-        if name in ("forest", "rf"):
-            return RandomForestSurrogate(seed=seed)
-        if name == "extra_trees":
-            return RandomForestSurrogate(seed=seed, extra_trees=True)
-        if name == "neural":
-            return NeuralEnsembleSurrogate(seed=seed, device=device)
-        raise ConfigurationError(
-            f"surrogate: unknown name '{spec}'; choose one of {list(SURROGATE_NAMES)} "
-            "or pass an object with fit(X, y) and predict(X)"
-        )
-    if not (callable(getattr(spec, "fit", None)) and callable(getattr(spec, "predict", None))):
-        raise ConfigurationError(
-            f"surrogate: {type(spec).__name__} has no fit(X, y) and predict(X) methods"
-        )
-    return spec
