@@ -163,3 +163,11 @@ def test_flow_reactor_campaign_proposes_reactor_settings_and_beats_its_initial_d
         assert space.violation({n: row[n] for n in space.names}) is None
     initial = history[history["iteration"] == 0]["sty"].max()
     assert history["sty"].max() > initial
+
+
+def test_noble_gas_crystal_campaign_finds_xenon_near_its_lattice_minimum():
+    module = load("noble_gas_crystal")
+    result = module.make_campaign().run(progress=False)
+    best = result.best
+    assert best["element"] == "Xe" and abs(best["reduced_lattice"] - 1.547) < 0.03
+    assert set(result.history["element"]) <= {"Ne", "Ar", "Kr", "Xe"}
