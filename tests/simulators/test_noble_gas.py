@@ -31,5 +31,5 @@ def test_fcc_minimum_lies_near_the_full_lattice_sum_value():
 def test_bad_input_names_the_parameter():
     with pytest.raises(ConfigurationError, match="element 'He' not among"):
         measure({"element": "He", "reduced_lattice": 1.5})
-    with pytest.raises(ConfigurationError, match="reduced_lattice 2.5 outside"):
+    with pytest.raises(ConfigurationError, match=r"reduced_lattice 2\.5 outside"):
         measure({"element": "Ar", "reduced_lattice": 2.5})
