@@ -130,10 +130,6 @@ class Campaign:
                 f"{type(pool).__name__}"
             )
         is_space = isinstance(pool, Space)
-        if is_space and policy is not None:
-            raise ConfigurationError(
-                f"campaign '{name}': a portfolio policy runs over a finite CandidatePool only"
-            )
         for method in ("submit", "poll", "cancel"):
             if oracle is not None and not callable(getattr(oracle, method, None)):
                 raise ConfigurationError(

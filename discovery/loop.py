@@ -221,8 +221,6 @@ class CampaignRun:
 
     def _choose_and_record(self, size: int, job_state: str) -> list[Job]:
         chosen, scores, timing, policy = self._choose(size)
-        if self.space is not None:
-            self.excluded = np.ones(len(self.pool), dtype=bool)
         self.excluded[chosen] = True  # dispatched candidates are never chosen again
         modelled = bool(timing)
         config = self.config
@@ -262,12 +260,13 @@ class CampaignRun:
             seed=self.config.seed,
         )
 
-    def fit_surrogate(self, surrogate: Any) -> None:
+    def fit_surrogate(self, surrogate: Any, believe_pending: bool = True) -> None:
         """Fit on the measurements and, with the "believer" strategy, on each pending
         candidate believed to score what the model predicted when it was chosen (kriging
         believer), so the next choice looks elsewhere. Pending candidates chosen without
         a model (initial design, an earlier process) get the current model's prediction,
-        at the cost of a second fit."""
+        at the cost of a second fit. ``believe_pending=False`` fits on the measurements
+        alone (a BoTorch acquisition takes the pending points itself)."""
         features = self.pool.features
         X, y = self.train_features, self.config.utility(self.values)
         pending = [
@@ -275,7 +274,7 @@ class CampaignRun:
             for job in self.store.jobs()
             if job.state in OPEN_STATES
         ]
-        if not pending or self.config.pending != "believer":
+        if not pending or self.config.pending != "believer" or not believe_pending:
             surrogate.fit(X, y)
             return
         unknown = [i for i in pending if i not in self._believed]
@@ -287,8 +286,11 @@ class CampaignRun:
         believed = np.array([self._believed[i] for i in pending])
         surrogate.fit(np.vstack([X, features[pending]]), np.concatenate([y, believed]))
 
-    def predict_available(self, surrogate: Any, samples: bool) -> Prediction:
-        """The fitted surrogate's prediction for every candidate not yet chosen."""
+    def predict_available(self, surrogate: Any, samples: bool) -> Prediction | None:
+        """The fitted surrogate's prediction for every candidate not yet chosen (None in a
+        declared space, where there is no list of candidates to predict)."""
+        if self.space is not None:
+            return None
         available = np.flatnonzero(~self.excluded)
         n_samples = THOMPSON_SAMPLES if samples else 0
         return surrogate.predict(self.pool.features[available], n_samples=n_samples)
@@ -303,7 +305,11 @@ class CampaignRun:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What a fitted surrogate, an acquisition and a selector would choose now:
         (chosen indices, their scores, their predicted means). ``prediction``: the
-        surrogate's prediction for the candidates not yet chosen, if made already."""
+        surrogate's prediction for the candidates not yet chosen, if made already.
+        In a declared space the choice is a list of new points, not yet registered
+        (see :meth:`register`)."""
+        if self.space is not None:
+            return self._propose_in_space(surrogate, acquisition, selector, size)
         features = self.pool.features
         available = np.flatnonzero(~self.excluded)
         if acquisition.needs_model:
@@ -324,6 +330,27 @@ class CampaignRun:
         means = np.array([prediction.mean[position[int(i)]] for i in chosen])
         return chosen, scores[chosen], means
 
+    def register(self, chosen: Any) -> np.ndarray:
+        """Indices of a proposal's choice: a pool's indices as they are, a space's new
+        points added to the chosen points (never chosen again)."""
+        if self.space is None:
+            return np.asarray(chosen, dtype=int)
+        indices = self.pool.add(chosen)
+        self.excluded = np.ones(len(self.pool), dtype=bool)
+        return indices
+
+    def proposal_record(self, chosen: Any) -> list:
+        """A proposal as JSON-able values: a pool's candidate ids, or a space's points."""
+        if self.space is None:
+            return [str(self.pool.ids[i]) for i in chosen]
+        return [self.space.canonical(point) for point in chosen]
+
+    def features_of(self, record: list) -> np.ndarray:
+        """(n, d) features of a :meth:`proposal_record`."""
+        if self.space is None:
+            return self.pool.features[[self.pool.index_of(i) for i in record]]
+        return self.space.encode(record)
+
     def believe(self, chosen: np.ndarray, means: np.ndarray) -> None:
         """Remember what the model predicted for candidates about to be pending."""
         self._believed.update((int(i), float(m)) for i, m in zip(chosen, means, strict=True))
@@ -335,7 +362,7 @@ class CampaignRun:
                 points = space_initial_design(
                     self.space, campaign.initial_design, size, self.pool.features, self.rng
                 )
-                chosen = self.pool.add(points)
+                chosen = self.register(points)
             else:
                 chosen = campaign.initial_design.pick(None, size, self.excluded, features, self.rng)
             return np.asarray(chosen, dtype=int), np.full(len(chosen), np.nan), {}, None
@@ -359,10 +386,27 @@ class CampaignRun:
         return chosen, scores, timing, None
 
     def _choose_in_space(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float], None]:
-        """Propose new points of a declared space: BoTorch for a GP (experiments still
-        running enter as pending), a scored Sobol sample and local search otherwise."""
-        campaign, space = self.campaign, self.space
-        surrogate, acquisition = campaign.surrogate, campaign.acquisition
+        """Fit, propose new points of the declared space, and register them."""
+        surrogate, acquisition = self.campaign.surrogate, self.campaign.acquisition
+        fit_started = time.perf_counter()
+        if acquisition.needs_model:
+            self.fit_surrogate(surrogate, not uses_botorch(surrogate, acquisition))
+        select_started = time.perf_counter()
+        points, scores, _ = self.propose(surrogate, acquisition, self.campaign.selector, size)
+        chosen = self.register(points)
+        timing = {
+            "fit_seconds": select_started - fit_started,
+            "selection_seconds": time.perf_counter() - select_started,
+        }
+        return chosen, scores, timing, None
+
+    def _propose_in_space(
+        self, surrogate: Any, acquisition: Any, selector: Any, size: int
+    ) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
+        """New points of the declared space: BoTorch for a GP (experiments still running
+        enter as pending), a scored Sobol sample and local search otherwise; with their
+        scores and predicted means."""
+        space = self.space
         open_rows = [
             self.pool.index_of(job.candidate_id)
             for job in self.store.jobs()
@@ -370,11 +414,7 @@ class CampaignRun:
         ]
         taken = np.vstack([self.train_features, self.pool.features])
         maximize = self.config.model_maximizes
-        fit_started = time.perf_counter()
         if uses_botorch(surrogate, acquisition):
-            if acquisition.needs_model:
-                surrogate.fit(self.train_features, self.config.utility(self.values))
-            select_started = time.perf_counter()
             points, scores = propose_with_botorch(
                 space,
                 getattr(surrogate, "model_", None),
@@ -388,9 +428,6 @@ class CampaignRun:
                 rng=self.rng,
             )
         else:
-            if acquisition.needs_model:
-                self.fit_surrogate(surrogate)
-            select_started = time.perf_counter()
             n_samples = THOMPSON_SAMPLES if acquisition.needs_samples else 0
 
             def score(X: np.ndarray) -> np.ndarray:
@@ -400,15 +437,12 @@ class CampaignRun:
                     prediction = Prediction(mean=np.zeros(len(X)), std=np.zeros(len(X)))
                 return acquisition.score(prediction, self.incumbent, maximize, self.rng)
 
-            points, scores = propose_by_sampling(
-                space, score, campaign.selector, size, taken, self.rng
-            )
-        chosen = self.pool.add(points)
-        timing = {
-            "fit_seconds": select_started - fit_started,
-            "selection_seconds": time.perf_counter() - select_started,
-        }
-        return chosen, scores, timing, None
+            points, scores = propose_by_sampling(space, score, selector, size, taken, self.rng)
+        if acquisition.needs_model:
+            means = surrogate.predict(space.encode(points)).mean
+        else:
+            means = np.zeros(len(points))
+        return points, scores, means
 
     def _complete(self, jobs: list[Job]) -> None:
         """See every job through (submit, poll, retry, time out, record)."""

@@ -56,6 +56,12 @@ class CampaignRun(Protocol):
         self, surrogate: Any, acquisition: Any, selector: Any, size: int, prediction: Any = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
+    def register(self, chosen: Any) -> np.ndarray: ...
+
+    def proposal_record(self, chosen: Any) -> list: ...
+
+    def features_of(self, record: list) -> np.ndarray: ...
+
     def believe(self, chosen: np.ndarray, means: np.ndarray) -> None: ...
 
 
@@ -199,7 +205,7 @@ class PortfolioRun:
         self.selectors = [resolve_selector(arm.selector) for arm in portfolio.arms]
         self.bandit = make_bandit(portfolio.algorithm, len(portfolio.arms), **portfolio.options)
         self.awaiting: list[dict[str, Any]] = []  # picks not yet credited
-        self.proposals: dict[str, list[str]] = {}  # hedge: every arm's last proposal
+        self.proposals: dict[str, list] = {}  # hedge: every arm's last proposal (ids or points)
         self.reward_range: list[float] | None = None  # for a reward function's scale
         if last is not None:
             self.bandit.load_state(last["state"])
@@ -235,14 +241,14 @@ class PortfolioRun:
                 size,
                 predictions.get(id(self.surrogates[index])),
             )
-        chosen, scores, means = proposals[arm]
-        run.believe(chosen, means)
-        ids = [str(run.pool.ids[i]) for i in chosen]
         if hedge:
             self.proposals = {
-                names[i]: [str(run.pool.ids[c]) for c in proposal[0]]
-                for i, proposal in proposals.items()
+                names[i]: run.proposal_record(proposal[0]) for i, proposal in proposals.items()
             }
+        chosen, scores, means = proposals[arm]
+        chosen = run.register(chosen)
+        run.believe(chosen, means)
+        ids = [str(run.pool.ids[i]) for i in chosen]
         self.awaiting.append(
             {
                 "arm": arm,
@@ -353,8 +359,8 @@ class PortfolioRun:
         sign = 1.0 if run.config.model_maximizes else -1.0  # the model's scale to reward's
         gains = []
         for name in self.portfolio.names:
-            rows = [run.pool.index_of(i) for i in self.proposals[name]]
-            mean = sign * float(np.mean(judge.predict(run.pool.features[rows]).mean))
+            features = run.features_of(self.proposals[name])
+            mean = sign * float(np.mean(judge.predict(features).mean))
             gains.append(0.5 if high <= low else float(np.clip((mean - low) / (high - low), 0, 1)))
         self.bandit.update_all(np.array(gains))
         record["credits"] = dict(zip(self.portfolio.names, gains, strict=True))

@@ -9,7 +9,8 @@ Two ways, by what the surrogate allows:
   linear constraints passed through, from the restarts and raw samples BoTorch's
   tutorials use. Discrete parameters are fixed per combination (as
   ``optimize_acqf_mixed`` does), so exclusions narrow or remove combinations
-  exactly.
+  exactly; with more than ``MAX_COMBINATIONS`` combinations, only those of the
+  best points of a scored 2048-point feasible Sobol sample are optimised.
 - Any other surrogate (a forest or a neural ensemble is not differentiable): a
   fresh scrambled Sobol sample of the feasible space (2^14 points) scored in
   chunks by the numpy acquisitions, the batch picked by the campaign's

@@ -198,18 +198,41 @@ def test_a_stored_space_campaign_resumes_to_the_uninterrupted_result(tmp_path):
             store=store,
         ).run(progress=False)
 
-    whole = run(9, tmp_path / "whole.sqlite").history
-    run(6, tmp_path / "cut.sqlite")
-    resumed = run(9, tmp_path / "cut.sqlite").history
+    whole = run(8, tmp_path / "whole.sqlite").history
+    run(5, tmp_path / "cut.sqlite")
+    resumed = run(8, tmp_path / "cut.sqlite").history
     assert resumed["candidate_id"].tolist() == whole["candidate_id"].tolist()
     assert np.allclose(resumed["y"], whole["y"])
 
 
-def test_a_portfolio_over_a_space_is_refused_before_any_experiment():
+def test_a_portfolio_learns_over_a_space_and_resumes_its_choices(tmp_path):
     from discovery.policy import Portfolio
 
-    with pytest.raises(ConfigurationError, match="portfolio policy runs over a finite"):
-        Campaign(Space([Real("x", 0, 1)]), None, "y", policy=Portfolio(["gp-ei", "random"]))
+    space = Space([Real("x", 0, 1), Categorical("catalyst", ["Pd", "Ni"])])
+
+    def rate(candidate):
+        p = candidate.parameters
+        return (1.0 if p["catalyst"] == "Pd" else 0.6) - (p["x"] - 0.7) ** 2
+
+    def run(budget, store):
+        return Campaign(
+            space,
+            FunctionOracle(rate, output="rate"),
+            "rate",
+            policy=Portfolio(["gp-ei", "forest-ei", "random"]),
+            budget=budget,
+            n_initial=3,
+            seed=2,
+            store=store,
+        ).run(progress=False)
+
+    whole = run(8, tmp_path / "whole.sqlite")
+    assert set(whole.arms()["arm"]) == {"gp-ei", "forest-ei", "random"}
+    assert whole.arms()["picks"].sum() == 5
+    assert_all_feasible_and_distinct(space, whole.history)
+    run(5, tmp_path / "cut.sqlite")
+    resumed = run(8, tmp_path / "cut.sqlite")
+    assert resumed.history["candidate_id"].tolist() == whole.history["candidate_id"].tolist()
 
 
 # -- pools: exclusions and pools as parameters --------------------------------------------
