@@ -217,6 +217,12 @@ class Categorical:
             )
         if table.isna().any().any():
             raise ConfigurationError(f"parameter '{self.name}': descriptors hold NaN values")
+        same = table.index[table.duplicated(keep=False)].tolist()
+        if same:
+            raise ConfigurationError(
+                f"parameter '{self.name}': categories {same} have the same descriptors; "
+                "the model could not tell them apart"
+            )
         return table.astype(np.float64)
 
     @classmethod

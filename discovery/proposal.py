@@ -356,7 +356,7 @@ def _real_bounds(space: Space, fixed_point: dict[str, Any]):
 def _fixed_features(space: Space, combination: dict[str, Any]) -> dict[int, float]:
     fixed: dict[int, float] = {}
     for name, value in combination.items():
-        parameter = space._by_name[name]
+        parameter = space.parameter(name)
         columns = space.feature_slice(name)
         encoded = parameter.encode([value])[0]
         for offset, column in enumerate(range(columns.start, columns.stop)):

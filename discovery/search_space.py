@@ -226,6 +226,15 @@ class Space:
     def n_features(self) -> int:
         return len(self.feature_names)
 
+    def parameter(self, name: str) -> Parameter:
+        """The parameter called ``name``."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise ConfigurationError(
+                f"space: no parameter '{name}'; the space has {self.names}"
+            ) from None
+
     def feature_slice(self, name: str) -> slice:
         """The columns of a parameter in the feature matrix."""
         return self._slices[name]

@@ -84,6 +84,12 @@ def reaction_space(**extra):
             lambda: Categorical("s", ["x", "y"], descriptors=SOLVENTS),
             "descriptors lack the categories ['x', 'y']",
         ),
+        (
+            lambda: Categorical(
+                "s", ["x", "y"], descriptors=pd.DataFrame({"d": [1.0, 1.0]}, index=["x", "y"])
+            ),
+            "categories ['x', 'y'] have the same descriptors",
+        ),
     ],
 )
 def test_bad_space_is_refused_with_a_message_naming_the_field(build, message):
