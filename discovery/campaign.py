@@ -365,8 +365,7 @@ class Campaign:
             rows = [(str(candidate_id), value, parameters)]
         with self._open_store(False) as store:
             if is_space:
-                points = SpacePoints(self.pool)
-                points.add([job.parameters for job in store.jobs()])
+                points = SpacePoints.of_jobs(self.pool, store.jobs())
                 record_told(store, points, objective, [_space_row(self.pool, *r) for r in rows])
             else:
                 record_told(store, self.pool, objective, rows)

@@ -9,6 +9,7 @@ and makes the choices an uninterrupted run would have made.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any, Protocol
 
@@ -67,8 +68,7 @@ class CampaignRun:
         self.config = campaign.config
         self.space = campaign.pool if isinstance(campaign.pool, Space) else None
         if self.space is not None:  # a declared space: the points chosen so far, as a pool
-            self.pool = SpacePoints(self.space)
-            self.pool.add([job.parameters for job in store.jobs()])
+            self.pool = SpacePoints.of_jobs(self.space, store.jobs())
             self.excluded = np.ones(len(self.pool), dtype=bool)
         else:
             self.pool = campaign.pool
@@ -168,7 +168,7 @@ class CampaignRun:
     def _remaining(self) -> int:
         """Candidates not yet chosen: a declared space never runs out."""
         if self.space is not None:
-            return self.config.budget
+            return sys.maxsize
         return int((~self.excluded).sum())
 
     def _execute_asynchronously(self, unfinished: list[Job], bar, task) -> str:
@@ -206,7 +206,7 @@ class CampaignRun:
         if k < 1:
             raise ConfigurationError(f"ask: k must be >= 1, got {k}")
         pending = [j for j in self.store.jobs() if j.state == ASKED]
-        remaining = k if self.space is not None else self._remaining()
+        remaining = self._remaining()
         if remaining == 0:
             return pending, []
         return pending, self._choose_and_record(min(k, remaining), ASKED)

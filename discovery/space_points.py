@@ -36,6 +36,13 @@ class SpacePoints:
         self._points: list[dict[str, Any]] = []
         self._index: dict[str, int] = {}
 
+    @classmethod
+    def of_jobs(cls, space: Space, jobs: list[Any]) -> SpacePoints:
+        """The points of a stored campaign's jobs, in the order they were chosen."""
+        points = cls(space)
+        points.add([job.parameters for job in jobs])
+        return points
+
     @property
     def parameter_columns(self) -> list[str]:
         return self.space.names
