@@ -360,6 +360,11 @@ class Campaign:
                 for _, row in frame.iterrows()
             ]
         elif isinstance(candidate_id, dict):
+            if not is_space:
+                raise ConfigurationError(
+                    "tell: over a pool, a result names its candidate_id (a design outside "
+                    "the pool: tell(candidate_id, value, parameters={...}))"
+                )
             rows = [(None, value, candidate_id)]
         else:
             rows = [(str(candidate_id), value, parameters)]

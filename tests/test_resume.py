@@ -183,6 +183,8 @@ def test_tell_refuses_unknown_ids_repeated_results_and_non_numbers():
         manual.tell("5", 2.0)
     with pytest.raises(ConfigurationError, match="not a number"):
         manual.tell("6", "high")
+    with pytest.raises(ConfigurationError, match="over a pool, a result names its candidate_id"):
+        manual.tell({"a": 0.5, "b": 0.5}, 1.0)
     with pytest.raises(ConfigurationError, match="has no oracle"):
         manual.run(progress=False)
 
