@@ -392,8 +392,9 @@ class CampaignRun:
         if acquisition.needs_model:
             self.fit_surrogate(surrogate, not uses_botorch(surrogate, acquisition))
         select_started = time.perf_counter()
-        points, scores, _ = self.propose(surrogate, acquisition, self.campaign.selector, size)
+        points, scores, means = self.propose(surrogate, acquisition, self.campaign.selector, size)
         chosen = self.register(points)
+        self.believe(chosen, means)
         timing = {
             "fit_seconds": select_started - fit_started,
             "selection_seconds": time.perf_counter() - select_started,
