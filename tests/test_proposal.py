@@ -265,3 +265,30 @@ def test_a_pool_combines_with_a_continuous_parameter():
         space, FunctionOracle(rate, output="rate"), "rate", budget=8, n_initial=4, seed=0
     ).run(progress=False)
     assert set(result.history["catalyst"]) <= {"Pd", "Ni", "Cu"}
+
+
+def test_a_failing_experiment_in_a_space_is_recorded_and_the_campaign_goes_on():
+    space = Space([Real("x", 0, 1)])
+
+    def fragile(candidate):
+        if candidate.parameters["x"] > 0.5:
+            raise RuntimeError("reactor clogged")
+        return candidate.parameters["x"]
+
+    result = Campaign(
+        space,
+        FunctionOracle(fragile, output="y"),
+        "y",
+        surrogate="forest",
+        budget=8,
+        n_initial=4,
+        max_retries=0,
+        seed=0,
+    ).run(progress=False)
+    history = result.history
+    assert len(history) == 8
+    failed = history[history["state"] != "succeeded"]
+    assert len(failed) >= 1 and failed["error"].str.contains("reactor clogged").all()
+    assert (failed["x"] > 0.5).all() and history.loc[
+        history["state"] == "succeeded", "y"
+    ].notna().all()
