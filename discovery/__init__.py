@@ -27,6 +27,7 @@ from discovery.exceptions import (
     StoreError,
 )
 from discovery.history import CampaignResult
+from discovery.objectives import Objective, Objectives, OutcomeConstraint
 from discovery.oracles import AseOracle, FunctionOracle, LookupOracle, Oracle, Status
 from discovery.parameters import Categorical, Integer, Real
 from discovery.prediction import Prediction
@@ -68,7 +69,10 @@ __all__ = [
     "LinearConstraint",
     "LookupOracle",
     "NotFittedError",
+    "Objective",
+    "Objectives",
     "Oracle",
+    "OutcomeConstraint",
     "PoolError",
     "Prediction",
     "RandomDesign",

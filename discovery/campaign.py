@@ -10,7 +10,7 @@ memory), so a campaign can be resumed, and driven by hand with ask/tell.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,15 @@ from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError, StoreError
 from discovery.history import CampaignResult, history_frame
 from discovery.loop import CampaignRun, component_name
+from discovery.objectives import (
+    PAREGO_FROM,
+    Objective,
+    Objectives,
+    OutcomeConstraint,
+    as_objectives,
+)
 from discovery.oracles.base import Oracle
+from discovery.outcome_models import FEASIBILITY_WEIGHTED, PARETO_STRATEGIES
 from discovery.policy import Portfolio
 from discovery.search_space import Space
 from discovery.selection import Selector, resolve_initial_design, resolve_selector
@@ -86,6 +94,10 @@ class Campaign:
         policy: a :class:`~discovery.policy.Portfolio` that learns during the run which
             strategy (surrogate + acquisition + selector) earns the most reward; its
             arms then replace ``surrogate``, ``acquisition`` and ``selector``.
+        trust_region: over a space, a surrogate without gradients (forest, neural
+            ensemble) searches near the best measurement, in a box that doubles
+            after improvements and halves without them (TuRBO); False searches the
+            whole space every time. A GP's proposals are not affected.
 
     Raises:
         ConfigurationError: any invalid setting, before any experiment is spent.
@@ -95,7 +107,7 @@ class Campaign:
         self,
         pool: CandidatePool | Space,
         oracle: Oracle | None,
-        objective: str,
+        objective: str | None = None,
         *,
         maximize: bool = True,
         closest_to: float | None = None,
@@ -122,8 +134,22 @@ class Campaign:
         goal: str = "best",
         optimum: float | None = None,
         policy: Portfolio | None = None,
+        trust_region: bool = True,
+        objectives: Sequence[Objective] | Objectives | None = None,
+        outcome_constraints: Sequence[OutcomeConstraint] | None = None,
+        mode: str | None = None,
+        reference_point: Sequence[float] | None = None,
     ) -> None:
         self._arguments = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
+        outcomes = _outcomes(
+            name, objective, maximize, closest_to, objectives, outcome_constraints, mode,
+            reference_point,
+        )  # fmt: skip
+        if outcomes is not None:
+            first = outcomes.objectives[0]
+            objective, maximize = first.name, first.direction != "min"
+            closest_to = first.target if first.direction == "match" else None
+            acquisition = _outcome_acquisition(name, outcomes, acquisition, policy)
         if not isinstance(pool, (CandidatePool, Space)):
             raise ConfigurationError(
                 f"campaign '{name}': pool must be a CandidatePool or a Space, got "
@@ -137,6 +163,10 @@ class Campaign:
                 )
         if acquisition is None:
             acquisition = "ucb" if goal == "cumulative" else "ei"
+        self.outcomes = outcomes
+        self.strategy = None  # "ehvi" or "parego" for a Pareto front
+        if outcomes is not None and outcomes.is_pareto:
+            self.strategy, acquisition = acquisition, "ei"  # ParEGO scalarises, then EI
         self.acquisition = resolve_acquisition(acquisition, **(acquisition_params or {}))
         if policy is not None and not isinstance(policy, Portfolio):
             raise ConfigurationError(
@@ -163,7 +193,7 @@ class Campaign:
             seed=seed,
             target=target,
             surrogate="portfolio" if policy else component_name(self.surrogate),
-            acquisition=policy.algorithm if policy else self.acquisition.name,
+            acquisition=policy.algorithm if policy else self.strategy or self.acquisition.name,
             acquisition_params=dict(self.acquisition.params),
             selector=component_name(self.selector),
             initial_design=component_name(self.initial_design),
@@ -176,6 +206,8 @@ class Campaign:
             pending=pending,
             goal=goal,
             policy=policy.describe() if policy else None,
+            trust_region=trust_region,
+            objectives=None if outcomes is None else outcomes.to_dict(),
             optimum=optimum
             if optimum is not None
             else None
@@ -274,6 +306,7 @@ class Campaign:
                 self.config.maximize,
                 self.config.closest_to,
                 self.config.optimum,
+                self.outcomes,
             ),
             objective=self.config.objective,
             maximize=self.config.maximize,
@@ -281,6 +314,7 @@ class Campaign:
             goal=self.config.goal,
             optimum=self.config.optimum,
             policy=policy,
+            outcomes=self.outcomes,
             wall_seconds=time.perf_counter() - started,
             stopped_because=stopped,
         )
@@ -398,6 +432,8 @@ class Campaign:
             reader.close()
         settings = config.to_dict() | {"store": path} | changes
         objective = settings.pop("objective")
+        if isinstance(settings.get("objectives"), dict):
+            settings["objectives"] = Objectives.from_dict(settings["objectives"])
         return cls(pool, oracle, objective, **settings)
 
     def _open_store(self, new: bool) -> StoreSession:
@@ -408,6 +444,78 @@ class Campaign:
         if new and self.store_path.exists():
             move_aside(self.store_path)
         return StoreSession(self.config, self.pool, CampaignStore(self.store_path), owned=True)
+
+
+def _outcomes(
+    name: str,
+    objective: str | None,
+    maximize: bool,
+    closest_to: float | None,
+    objectives: Sequence[Objective] | Objectives | None,
+    constraints: Sequence[OutcomeConstraint] | None,
+    mode: str | None,
+    reference_point: Sequence[float] | None,
+) -> Objectives | None:
+    """The campaign's objectives and outcome constraints, when it has more than one
+    objective or any constraint; None for one plain objective."""
+    prefix = f"campaign '{name}'"
+    if objectives is None:
+        if objective is None:
+            raise ConfigurationError(
+                f"{prefix}: name the property to optimise: objective='y', or objectives=[...]"
+            )
+        if constraints is None and mode is None and reference_point is None:
+            return None
+        if closest_to is not None:
+            objectives = [Objective(objective, "match", target=closest_to)]
+        else:
+            objectives = [Objective(objective, "max" if maximize else "min")]
+    elif isinstance(objectives, (str, Objective)) or not isinstance(
+        objectives, (Sequence, Objectives)
+    ):
+        raise ConfigurationError(
+            f"{prefix}: objectives must be a list of Objective, got {objectives!r}"
+        )
+    try:
+        outcomes = as_objectives(objectives, constraints or (), mode or "pareto", reference_point)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"{prefix}: {error}") from None
+    if objective is not None and objective != outcomes.names[0]:
+        raise ConfigurationError(
+            f"{prefix}: give objective='{objective}' or objectives={outcomes.names}, not both"
+        )
+    return outcomes
+
+
+def _outcome_acquisition(name: str, outcomes: Objectives, acquisition: Any, policy: Any) -> Any:
+    """The acquisition of a campaign with several objectives or outcome constraints:
+    for a Pareto front "ehvi" or "parego" (by default "ehvi", "parego" from
+    ``PAREGO_FROM`` objectives on); otherwise a log-scaled one, which the probability
+    of feasibility can weight."""
+    prefix = f"campaign '{name}'"
+    if policy is not None:
+        raise ConfigurationError(
+            f"{prefix}: a portfolio policy learns over one objective without outcome "
+            f"constraints; give a surrogate and acquisition instead"
+        )
+    if outcomes.is_pareto:
+        if acquisition is None:
+            return "parego" if len(outcomes.objectives) >= PAREGO_FROM else "ehvi"
+        if acquisition not in PARETO_STRATEGIES:
+            raise ConfigurationError(
+                f"{prefix}: a Pareto front is sought with acquisition 'ehvi' (expected "
+                f"hypervolume improvement) or 'parego', got {acquisition!r}"
+            )
+        return acquisition
+    if acquisition is None:
+        return "ei"
+    if outcomes.constraints and acquisition not in FEASIBILITY_WEIGHTED:
+        raise ConfigurationError(
+            f"{prefix}: with outcome constraints the acquisition is weighted by the "
+            f"probability of feasibility; choose one of {list(FEASIBILITY_WEIGHTED)}, "
+            f"got {acquisition!r}"
+        )
+    return acquisition
 
 
 def _space_row(

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from discovery.exceptions import ConfigurationError
+from discovery.objectives import Objectives
 
 PENDING_STRATEGIES = ("believer", "ignore")
 #: What a campaign is after: the best candidate, or the most reward over all experiments.
@@ -64,6 +65,15 @@ class CampaignConfig:
         pending: how the model treats experiments still running when it chooses:
             "believer" (refit believing their predicted means, so the next choice
             looks elsewhere; costs a second fit) or "ignore".
+        trust_region: in a declared space, a surrogate without gradients (forest,
+            neural ensemble) searches a box around the best measurement that grows
+            after improvements and shrinks without them (TuRBO), instead of the
+            whole space; see :mod:`discovery.trust_region`.
+        objectives: several measured properties: the objectives, outcome
+            constraints, mode and reference point, as
+            :meth:`~discovery.objectives.Objectives.to_dict` writes them (None: the
+            one ``objective``). ``objective``, ``maximize`` and ``closest_to`` then
+            describe the first objective.
     """
 
     objective: str
@@ -89,6 +99,8 @@ class CampaignConfig:
     goal: str = "best"
     optimum: float | None = None
     policy: dict[str, Any] | None = None
+    trust_region: bool = True
+    objectives: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         prefix = f"campaign '{self.name}'"
@@ -119,6 +131,10 @@ class CampaignConfig:
         ):
             raise ConfigurationError(
                 f"{prefix}: max_in_flight (K) must be an integer >= 1, got {self.max_in_flight!r}"
+            )
+        if not isinstance(self.trust_region, bool):
+            raise ConfigurationError(
+                f"{prefix}: trust_region must be True or False, got {self.trust_region!r}"
             )
         if self.pending not in PENDING_STRATEGIES:
             raise ConfigurationError(
@@ -151,10 +167,23 @@ class CampaignConfig:
             raise ConfigurationError(
                 f"{prefix}: closest_to must be a finite number, got {self.closest_to!r}"
             )
+        if self.objectives is not None:
+            names = Objectives.from_dict(self.objectives).names
+            if self.objective != names[0]:
+                raise ConfigurationError(
+                    f"{prefix}: objective '{self.objective}' is not the first of the "
+                    f"objectives {names}"
+                )
         if self.closest_to is not None and self.target is not None and self.target < 0:
             raise ConfigurationError(
                 f"{prefix}: with closest_to, target is a tolerance and must be >= 0"
             )
+
+    @property
+    def outcomes(self) -> Objectives | None:
+        """The objectives and outcome constraints of a campaign that measures several
+        properties (None for one objective alone)."""
+        return None if self.objectives is None else Objectives.from_dict(self.objectives)
 
     @property
     def direction(self) -> str:

@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
+from discovery.objectives import Objectives
 from discovery.oracles.base import (
     FAILED,
     LOST,
@@ -60,7 +61,7 @@ class Dispatcher:
         oracle: Oracle,
         store: CampaignStore,
         pool: CandidatePool,
-        objective: str,
+        objective: str | Objectives,
         policy: RetryPolicy,
         poll_interval: float,
         capacity: int | None = None,
@@ -230,7 +231,7 @@ class Dispatcher:
         state, error, value = status.state, status.error, None
         error_class = status.error_class or (None if state == SUCCEEDED else state)
         if state == SUCCEEDED:
-            value, error = objective_value(status.result, self.objective)
+            value, error = read_result(status.result, self.objective)
             state, error_class = (SUCCEEDED, None) if error is None else (FAILED, "result")
         self.store.record_outcome(
             job.job_id,
@@ -239,8 +240,22 @@ class Dispatcher:
             result=status.result,
             error_class=error_class,
             error_message=error,
+            measured=state == SUCCEEDED,
         )
         return 1
+
+
+def read_result(
+    result: dict[str, Any], objective: str | Objectives
+) -> tuple[float | None, str | None]:
+    """The first objective's value from an oracle result (None when a result of several
+    properties lacks it), or why the result cannot be used."""
+    if isinstance(objective, str):
+        return objective_value(result, objective)
+    outputs, error = objective.read(result)
+    if error is not None:
+        return None, error
+    return (None if math.isnan(outputs[0]) else float(outputs[0])), None
 
 
 def objective_value(result: dict[str, Any], objective: str) -> tuple[float | None, str | None]:

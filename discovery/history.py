@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from discovery.exceptions import ConfigurationError
+from discovery.objectives import Objectives
 from discovery.rewards import best_position, reward_of
 
 
@@ -69,11 +71,14 @@ def history_frame(
     maximize: bool,
     closest_to: float | None = None,
     optimum: float | None = None,
+    outcomes: Objectives | None = None,
 ) -> pd.DataFrame:
     """The history table from the store's job rows: one row per experiment, in order,
     with ``best_so_far`` and the columns of :func:`history_columns` first, and the
     reinforcement-learning view: ``reward``, ``cumulative_reward``, ``simple_regret``
-    and ``cumulative_regret`` (NaN unless the ``optimum`` is known).
+    and ``cumulative_regret`` (NaN unless the ``optimum`` is known). With several
+    measured properties (``outcomes``), see :func:`_outcome_columns`; the best so far
+    then counts feasible measurements only.
     """
     frame = _with_parameters(jobs)
     frame["iteration"] = frame["iteration"].astype("Int64")
@@ -83,10 +88,36 @@ def history_frame(
     for column in ("fit_seconds", "selection_seconds"):
         frame[column] = frame[column].fillna(0.0)
     measured = frame[objective].where(frame["state"] == "succeeded")
+    if outcomes is not None:
+        _outcome_columns(frame, outcomes)
+        measured = measured.where(frame["feasible"])
     frame["best_so_far"] = _running_best(measured, maximize, closest_to).ffill()
     _reward_columns(frame, measured, maximize, closest_to, optimum)
     first = history_columns(objective)
     return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def _outcome_columns(frame: pd.DataFrame, outcomes: Objectives) -> None:
+    """A column per measured property; ``feasible`` (meets every outcome constraint);
+    ``pareto`` (on the feasible front of everything measured); for a front of several
+    objectives, the ``hypervolume`` of the feasible front after each experiment (from
+    the reference point: the campaign's, or the one inferred from all measurements);
+    in desirability mode, each measurement's ``desirability``."""
+    succeeded = (frame["state"] == "succeeded").to_numpy()
+    results = [
+        json.loads(text) if ok and isinstance(text, str) else {}
+        for ok, text in zip(succeeded, frame["result_json"], strict=True)
+    ]
+    Y = np.array([outcomes.read(result)[0] for result in results])
+    Y = Y.reshape(len(frame), len(outcomes.outputs))
+    for j, name in enumerate(outcomes.outputs):
+        frame[name] = Y[:, j]
+    frame["feasible"] = succeeded & outcomes.feasible(Y)
+    frame["pareto"] = succeeded & outcomes.pareto_mask(Y)
+    if outcomes.mode == "desirability":
+        frame["desirability"] = outcomes.desirability(Y)
+    if outcomes.is_pareto:
+        frame["hypervolume"] = outcomes.hypervolume_history(Y)
 
 
 def _with_parameters(jobs: pd.DataFrame) -> pd.DataFrame:
@@ -120,6 +151,8 @@ class CampaignResult:
         goal: "best" or "cumulative": what the summary leads with.
         optimum: the best value the pool holds, when known (regret is measured to it).
         policy: what a portfolio policy did, one record per iteration (empty without one).
+        outcomes: the objectives and outcome constraints of a campaign that measures
+            several properties (None for one objective).
     """
 
     history: pd.DataFrame
@@ -131,6 +164,20 @@ class CampaignResult:
     goal: str = "best"
     optimum: float | None = None
     policy: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: Objectives | None = None
+
+    def pareto_front(self) -> pd.DataFrame:
+        """The feasible measurements that no other feasible measurement beats on every
+        objective, in the order they were made.
+
+        Raises:
+            ConfigurationError: the campaign has a single objective.
+        """
+        if self.outcomes is None or "pareto" not in self.history:
+            raise ConfigurationError(
+                "pareto_front: the campaign has one objective; see best for its best value"
+            )
+        return self.history[self.history["pareto"]]
 
     def arms(self) -> pd.DataFrame:
         """Per arm of a portfolio policy: picks, experiments, reward earned, and its
@@ -146,8 +193,12 @@ class CampaignResult:
     def best(self) -> pd.Series | None:
         """The row of the best measured experiment (first one on ties), or None."""
         measured = self.measured
+        if self.outcomes is not None:
+            measured = measured[measured["feasible"]]
         if measured.empty:
             return None
+        if "desirability" in measured:
+            return measured.iloc[int(np.argmax(measured["desirability"].to_numpy()))]
         values = measured[self.objective].to_numpy()
         return measured.iloc[best_position(values, self.maximize, self.closest_to)]
 

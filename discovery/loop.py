@@ -9,6 +9,7 @@ and makes the choices an uninterrupted run would have made.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from typing import Any, Protocol
@@ -22,15 +23,29 @@ from discovery.config import CampaignConfig
 from discovery.diagnostics import surrogate_cv_score
 from discovery.dispatch import Dispatcher, RetryPolicy
 from discovery.exceptions import ConfigurationError
+from discovery.outcome_models import (
+    botorch_acquisition,
+    choose_from_pool,
+    fit_outcome_models,
+    outcome_targets,
+    score_candidates,
+    uses_botorch_for_outcomes,
+)
 from discovery.policy import PortfolioRun
 from discovery.prediction import Prediction
-from discovery.proposal import propose_by_sampling, propose_with_botorch, uses_botorch
+from discovery.proposal import (
+    propose_by_optimizing,
+    propose_by_sampling,
+    propose_with_botorch,
+    uses_botorch,
+)
 from discovery.rewards import best_position
 from discovery.search_space import Space
 from discovery.space_design import space_initial_design
 from discovery.space_points import SpacePoints
 from discovery.store import ASKED, CREATED, OPEN_STATES, SUBMITTED, CampaignStore, Job
 from discovery.store_cache import OracleCache
+from discovery.trust_region import seeks_optimum, trust_region_length
 
 #: Posterior samples requested from the surrogate when the acquisition needs them.
 THOMPSON_SAMPLES = 16
@@ -67,6 +82,7 @@ class CampaignRun:
         self.store = store
         self.config = campaign.config
         self.space = campaign.pool if isinstance(campaign.pool, Space) else None
+        self.outcome_spec = campaign.config.outcomes  # several properties, or None
         if self.space is not None:  # a declared space: the points chosen so far, as a pool
             self.pool = SpacePoints.of_jobs(self.space, store.jobs())
             self.excluded = np.ones(len(self.pool), dtype=bool)
@@ -91,7 +107,7 @@ class CampaignRun:
             campaign.oracle,
             store,
             self.pool,
-            config.objective,
+            self.outcome_spec or config.objective,
             RetryPolicy(config.max_retries, config.retry_backoff, config.deadline),
             campaign.poll_interval,
             capacity=config.max_in_flight,
@@ -115,7 +131,11 @@ class CampaignRun:
         if external:
             features.insert(0, self.pool.encode(pd.DataFrame(external)))
         self.train_features = np.concatenate(features)
-        self.values = [value for _, value, _ in measured]
+        self.values = [math.nan if value is None else value for _, value, _ in measured]
+        if self.outcome_spec is not None:
+            spec = self.outcome_spec
+            rows = [spec.read(result)[0] for result in self.store.measurement_results()]
+            self.outcomes = np.array(rows).reshape(len(rows), len(spec.outputs))
 
     @property
     def incumbent(self) -> float:
@@ -225,7 +245,12 @@ class CampaignRun:
         modelled = bool(timing)
         config = self.config
         surrogate, acquisition = config.surrogate, config.acquisition
-        fitted = modelled and self.campaign.acquisition.needs_model and policy is None
+        fitted = (  # the campaign's own surrogate was fitted (not per-output copies)
+            modelled
+            and self.campaign.acquisition.needs_model
+            and policy is None
+            and self.outcome_spec is None
+        )
         if policy is not None:
             surrogate, acquisition = self.policy.arm_names(policy["arm"])
         state = getattr(self.campaign.surrogate, "warm_state", None)
@@ -356,18 +381,14 @@ class CampaignRun:
         self._believed.update((int(i), float(m)) for i, m in zip(chosen, means, strict=True))
 
     def _choose(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float], dict | None]:
-        campaign, features = self.campaign, self.pool.features
+        campaign = self.campaign
         if not self.values:  # the initial design, or every experiment so far failed
-            if self.space is not None:
-                points = space_initial_design(
-                    self.space, campaign.initial_design, size, self.pool.features, self.rng
-                )
-                chosen = self.register(points)
-            else:
-                chosen = campaign.initial_design.pick(None, size, self.excluded, features, self.rng)
-            return np.asarray(chosen, dtype=int), np.full(len(chosen), np.nan), {}, None
+            chosen = self._initial_choice(size)
+            return chosen, np.full(len(chosen), np.nan), {}, None
         if self.policy is not None:
             return self.policy.choose(self, size)
+        if self.outcome_spec is not None:
+            return self._choose_for_outcomes(size)
         if self.space is not None:
             return self._choose_in_space(size)
         acquisition = campaign.acquisition
@@ -384,6 +405,80 @@ class CampaignRun:
             "selection_seconds": time.perf_counter() - select_started,
         }
         return chosen, scores, timing, None
+
+    def _initial_choice(self, size: int) -> np.ndarray:
+        """Indices chosen as the initial design chooses (no model yet)."""
+        campaign = self.campaign
+        if self.space is not None:
+            points = space_initial_design(
+                self.space, campaign.initial_design, size, self.pool.features, self.rng
+            )
+            return np.asarray(self.register(points), dtype=int)
+        return np.asarray(
+            campaign.initial_design.pick(None, size, self.excluded, self.pool.features, self.rng),
+            dtype=int,
+        )
+
+    def _choose_for_outcomes(
+        self, size: int
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, float], None]:
+        """Fit one model per modelled output and choose by their joint acquisition (see
+        :mod:`discovery.outcome_models`); until every modelled output has a measurement,
+        choose as the initial design does."""
+        campaign, spec = self.campaign, self.outcome_spec
+        fit_started = time.perf_counter()
+        targets = outcome_targets(spec, self.outcomes, campaign.strategy, self.rng)
+        if np.isnan(targets.values).all(axis=0).any():
+            chosen = self._initial_choice(size)
+            return chosen, np.full(len(chosen), np.nan), {}, None
+        models = fit_outcome_models(campaign.surrogate, self.train_features, targets)
+        select_started = time.perf_counter()
+        pending = self.pool.features[
+            [
+                self.pool.index_of(j.candidate_id)
+                for j in self.store.jobs()
+                if j.state in OPEN_STATES
+            ]
+        ]
+        if uses_botorch_for_outcomes(campaign.surrogate, targets):
+            function = botorch_acquisition(models, targets, self.train_features, pending)
+            if self.space is not None:
+                taken = np.vstack([self.train_features, self.pool.features])
+                points, scores = propose_by_optimizing(self.space, function, size, taken, self.rng)
+            else:
+                available = np.flatnonzero(~self.excluded)
+                rows, scores = choose_from_pool(
+                    function, self.pool.features[available], size, pending
+                )
+                chosen = available[rows]
+        else:
+
+            def score(X: np.ndarray) -> np.ndarray:
+                return score_candidates(models, targets, campaign.acquisition, X, self.rng)
+
+            if self.space is not None:
+                taken = np.vstack([self.train_features, self.pool.features])
+                points, scores = propose_by_sampling(
+                    self.space, score, campaign.selector, size, taken, self.rng
+                )
+            else:
+                available = np.flatnonzero(~self.excluded)
+                all_scores = np.full(len(self.pool), -np.inf)
+                all_scores[available] = score(self.pool.features[available])
+                chosen = np.asarray(
+                    campaign.selector.pick(
+                        all_scores, size, self.excluded, self.pool.features, self.rng
+                    ),
+                    dtype=int,
+                )
+                scores = all_scores[chosen]
+        if self.space is not None:
+            chosen = self.register(points)
+        timing = {
+            "fit_seconds": select_started - fit_started,
+            "selection_seconds": time.perf_counter() - select_started,
+        }
+        return np.asarray(chosen, dtype=int), np.asarray(scores, dtype=float), timing, None
 
     def _choose_in_space(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float], None]:
         """Fit, propose new points of the declared space, and register them."""
@@ -438,12 +533,28 @@ class CampaignRun:
                     prediction = Prediction(mean=np.zeros(len(X)), std=np.zeros(len(X)))
                 return acquisition.score(prediction, self.incumbent, maximize, self.rng)
 
-            points, scores = propose_by_sampling(space, score, selector, size, taken, self.rng)
+            points, scores = propose_by_sampling(
+                space, score, selector, size, taken, self.rng, self._trust_region(acquisition)
+            )
         if acquisition.needs_model:
             means = surrogate.predict(space.encode(points)).mean
         else:
             means = np.zeros(len(points))
         return points, scores, means
+
+    def _trust_region(self, acquisition: Acquisition) -> Space | None:
+        """The box around the best measurement that a proposal without gradients
+        searches in (see :mod:`discovery.trust_region`); None for the whole space."""
+        if not self.config.trust_region or not seeks_optimum(acquisition):
+            return None
+        utilities = self.config.utility(self.values)
+        maximize = self.config.model_maximizes
+        length = trust_region_length(
+            utilities, self.config.n_initial, self.space.n_features, maximize
+        )
+        best = int(np.argmax(utilities) if maximize else np.argmin(utilities))
+        centre = self.space.decode(self.train_features[best : best + 1])[0]
+        return self.space.around(centre, length)
 
     def _complete(self, jobs: list[Job]) -> None:
         """See every job through (submit, poll, retry, time out, record)."""

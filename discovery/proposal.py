@@ -89,6 +89,7 @@ def propose_by_sampling(
     size: int,
     taken: np.ndarray,
     rng: np.random.Generator,
+    within: Space | None = None,
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """``size`` new points chosen from a scored feasible Sobol sample, each refined by a
     local search; their points and scores.
@@ -96,8 +97,16 @@ def propose_by_sampling(
     Args:
         score: (m, d) features -> (m,) acquisition scores, higher is better.
         taken: (n, d) features of measured and pending points, never proposed again.
+        within: a part of the space (a trust region, :meth:`Space.around`) that the
+            sample and the local search keep to; the whole space when None, or when
+            the constraints leave too little of the part to sample.
     """
-    points = space.sample(SAMPLE_SIZE, "sobol", seed=_seed(rng))
+    region, seed = space if within is None else within, _seed(rng)
+    try:
+        points = region.sample(SAMPLE_SIZE, "sobol", seed=seed)
+    except ConfigurationError:  # a region squeezed into a corner of the constraints
+        region = space
+        points = space.sample(SAMPLE_SIZE, "sobol", seed=seed)
     features = space.encode(points)
     scores = np.concatenate(
         [score(features[s : s + CHUNK_SIZE]) for s in range(0, len(points), CHUNK_SIZE)]
@@ -107,7 +116,7 @@ def propose_by_sampling(
     refined, refined_scores = [], []
     kept = np.vstack([taken, features[chosen]])
     for index in chosen:
-        point, value = _local_search(space, points[index], scores[index], score, kept, rng)
+        point, value = _local_search(space, points[index], scores[index], score, kept, rng, region)
         refined.append(point)
         refined_scores.append(value)
         kept = np.vstack([kept, space.encode([point])])
@@ -121,8 +130,10 @@ def _local_search(
     score: Callable[[np.ndarray], np.ndarray],
     taken: np.ndarray,
     rng: np.random.Generator,
+    region: Space,
 ) -> tuple[dict[str, Any], float]:
-    """Gaussian steps of shrinking size around a point, moving to any better feasible one.
+    """Gaussian steps of shrinking size around a point, moving to any better one that
+    ``region`` (the space or a part of it) contains.
 
     Steps move the real and integer features only (categories stay), and within the
     null space of the linear equalities, so a mixture stays a mixture.
@@ -142,7 +153,7 @@ def _local_search(
         trial[:, movable] += noise
         inside = np.all((trial[:, movable] >= 0) & (trial[:, movable] <= 1), axis=1)
         trial = trial[inside]
-        candidates = [p for p in space.decode(trial) if space.contains(p)]
+        candidates = [p for p in space.decode(trial) if region.contains(p)]
         if not candidates:
             continue
         features = space.encode(candidates)
@@ -220,6 +231,15 @@ def propose_with_botorch(
     features, values = _optimize(space, function, size, rng)
     points = space.decode(features)
     return _repair(space, points, values, taken, rng)
+
+
+def propose_by_optimizing(
+    space: Space, function: Any, size: int, taken: np.ndarray, rng: np.random.Generator
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """``size`` new points maximising a BoTorch acquisition built by the caller (several
+    outputs' models, for instance); points and acquisition values."""
+    features, values = _optimize(space, function, size, rng)
+    return _repair(space, space.decode(features), values, taken, rng)
 
 
 def _sign_transform(maximize: bool):

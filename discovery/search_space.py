@@ -535,6 +535,33 @@ class Space:
             bounds[name] = (low, high)
         return bounds
 
+    def around(self, point: Mapping[str, Any], length: float) -> Space:
+        """The part of the space inside a box of side ``length`` (in unit features, so 1
+        spans a whole range) centred on ``point``: real and integer ranges narrowed to
+        the box, categories and constraints kept. An integer keeps at least its point's
+        value and one neighbour. ``point`` must lie in the space, so the part is never
+        empty."""
+        narrowed: list[Parameter] = []
+        for p in self.parameters:
+            if isinstance(p, Categorical):
+                narrowed.append(p)
+                continue
+            centre = float(p.encode(np.array([point[p.name]], dtype=np.float64))[0, 0])
+            low, high = max(0.0, centre - length / 2), min(1.0, centre + length / 2)
+            if isinstance(p, Real):
+                a, b = Real(p.name, p.low, p.high, p.log).decode(np.array([[low], [high]]))
+                narrowed.append(Real(p.name, a, b, p.log) if a < b else p)
+                continue
+            unit = p.encode(np.array(p.values, dtype=np.float64))[:, 0]
+            inside = [v for v, u in zip(p.values, unit, strict=True) if low <= u <= high]
+            value = int(point[p.name])
+            first = min([*inside, value])
+            last = max([*inside, value])
+            if first == last:  # a single value: add the neighbour on the inner side
+                first, last = (value, value + 1) if value < p.high else (value - 1, value)
+            narrowed.append(Integer(p.name, first, last, p.log))
+        return Space(narrowed, self.constraints)
+
     # -- storage ------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:

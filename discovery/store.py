@@ -366,16 +366,23 @@ class CampaignStore:
         error_class: str | None = None,
         error_message: str | None = None,
         source: str = "oracle",
+        measured: bool | None = None,
     ) -> None:
-        """One transaction: the job's final state and, when it succeeded, its measurement."""
+        """One transaction: the job's final state and, when it succeeded, its measurement.
+
+        ``measured``: whether to record a measurement (by default, when ``value`` is
+        given); a measurement of several properties may lack the first objective, so
+        its ``value`` is None while its ``result`` holds what was measured."""
         now = _now()
+        if measured is None:
+            measured = value is not None
         with self.transaction() as db:
             db.execute(
                 "UPDATE jobs SET state = ?, error_class = ?, error_message = ?, updated_at = ? "
                 "WHERE job_id = ?",
                 (state, error_class, error_message, now, job_id),
             )
-            if value is not None:
+            if measured:
                 candidate_id = db.execute(
                     "SELECT candidate_id FROM jobs WHERE job_id = ?", (job_id,)
                 ).fetchone()[0]
@@ -441,6 +448,14 @@ class CampaignStore:
             "ORDER BY job_id IS NOT NULL, job_id, measurement_id"
         ).fetchall()
         return [(r[0], r[1], None if r[2] is None else json.loads(r[2])) for r in rows]
+
+    def measurement_results(self) -> list[dict[str, Any]]:
+        """The oracle's whole result of every measurement, in :meth:`measurements`' order."""
+        rows = self._db.execute(
+            "SELECT result_json FROM measurements ORDER BY job_id IS NOT NULL, job_id, "
+            "measurement_id"
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     def last_iteration(self) -> dict[str, Any] | None:
         """The newest iteration record, or None before the first."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: Packages whose versions are recorded with a campaign.
 RECORDED_PACKAGES = (
     "discovery",
@@ -100,8 +100,34 @@ _SPACE_V4 = """
 ALTER TABLE campaign ADD COLUMN space_json TEXT;
 ALTER TABLE jobs ADD COLUMN parameters_json TEXT;
 """
+# v5: a measurement of several properties may lack the first objective (its models train
+# without it), so the value column, which holds the first objective, may be empty.
+_NULLABLE_VALUE_V5 = """
+CREATE TABLE measurements_v5 (
+    measurement_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id INTEGER UNIQUE REFERENCES jobs(job_id),
+    candidate_id TEXT NOT NULL UNIQUE,
+    value REAL,
+    result_json TEXT NOT NULL,
+    parameters_json TEXT,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+INSERT INTO measurements_v5 (measurement_id, job_id, candidate_id, value, result_json,
+    parameters_json, source, created_at)
+    SELECT measurement_id, job_id, candidate_id, value, result_json, parameters_json, source,
+    created_at FROM measurements;
+DROP TABLE measurements;
+ALTER TABLE measurements_v5 RENAME TO measurements;
+"""
 #: Forward migrations: MIGRATIONS[v] takes a store from schema v to v + 1.
-MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _ORACLE_CACHE_V2, 2: _POLICY_V3, 3: _SPACE_V4}
+MIGRATIONS: dict[int, str] = {
+    0: _SCHEMA_V1,
+    1: _ORACLE_CACHE_V2,
+    2: _POLICY_V3,
+    3: _SPACE_V4,
+    4: _NULLABLE_VALUE_V5,
+}
 
 
 def package_versions() -> dict[str, str]:

@@ -244,3 +244,16 @@ def test_every_sampled_point_meets_every_constraint(space, method):
             if isinstance(p, Categorical):
                 assert point[p.name] in p.values
     assert Space.from_json(space.to_json()) == space
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(space=random_spaces(), length=st.floats(0.5**7, 1.6))
+def test_a_part_around_a_point_keeps_to_its_box_and_to_every_constraint(space, length):
+    centre = space.sample(16, seed=3)[0]
+    part = space.around(centre, length)
+    reals = [space.feature_slice(p.name).start for p in space.parameters if isinstance(p, Real)]
+    middle = space.encode([centre])[0, reals]
+    for point in part.sample(20, seed=4):
+        assert space.violation(point) is None
+        offset = np.abs(space.encode([point])[0, reals] - middle)
+        assert np.all(offset <= length / 2 + 1e-9)

@@ -1,0 +1,406 @@
+"""What a campaign is after when it measures several properties: objectives (to maximise,
+minimise or bring to a target), outcome constraints (a property that must stay under or
+over a bound), and how the objectives combine: a Pareto front, or one desirability.
+
+Every quantity here is computed from a matrix of measured outputs ``Y: (n, k)`` whose
+columns are :attr:`Objectives.outputs` (the objectives, then any property only a
+constraint names); a property a measurement lacks is NaN. Utilities are the objectives
+turned so that larger is better: a value to maximise as it is, one to minimise negated,
+one to match as minus its distance from the target. Pareto fronts and hypervolumes are
+BoTorch's (``is_non_dominated``, ``DominatedPartitioning``, ``infer_reference_point``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from botorch.utils.multi_objective.box_decompositions.dominated import DominatedPartitioning
+from botorch.utils.multi_objective.hypervolume import infer_reference_point
+from botorch.utils.multi_objective.pareto import is_non_dominated
+from botorch.utils.multi_objective.scalarization import get_chebyshev_scalarization
+
+from discovery.exceptions import ConfigurationError
+
+DIRECTIONS = ("max", "min", "match")
+MODES = ("pareto", "desirability")
+CONSTRAINT_OPERATORS = ("<=", ">=")
+#: From this many objectives on, a Pareto campaign scalarises (ParEGO) by default: the
+#: box decompositions behind hypervolume improvement grow too fast, as Ax also finds.
+PAREGO_FROM = 5
+
+
+def _is_finite_number(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(float(value))
+    )
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A measured property to maximise, minimise, or bring to a target.
+
+    Args:
+        name: the property, as the oracle's result names it.
+        direction: "max", "min", or "match" (as close to ``target`` as possible).
+        target: the value a "match" objective aims for (a band gap of 1.4 eV).
+        bounds: (low, high) in the property's units, for desirability: a value to
+            maximise has desirability 0 at ``low`` and 1 at ``high``, one to minimise
+            the reverse, one to match 1 at the target falling to 0 at either bound.
+        weight: its weight in the desirability's geometric mean.
+
+    Raises:
+        ConfigurationError: an unknown direction, "match" without a target, bounds
+            that are not two increasing finite numbers, or a weight that is not > 0.
+    """
+
+    name: str
+    direction: str = "max"
+    target: float | None = None
+    bounds: tuple[float, float] | None = None
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigurationError(
+                f"Objective: name must be a non-empty string, got {self.name!r}"
+            )
+        prefix = f"objective '{self.name}'"
+        if self.direction not in DIRECTIONS:
+            raise ConfigurationError(
+                f"{prefix}: direction must be one of {list(DIRECTIONS)}, got {self.direction!r}"
+            )
+        if self.direction == "match" and not _is_finite_number(self.target):
+            raise ConfigurationError(f"{prefix}: direction 'match' needs a finite target value")
+        if self.direction != "match" and self.target is not None:
+            raise ConfigurationError(
+                f"{prefix}: a target value is for direction 'match', not '{self.direction}'"
+            )
+        if self.bounds is not None:
+            bounds = tuple(self.bounds)
+            if len(bounds) != 2 or not all(_is_finite_number(b) for b in bounds):
+                raise ConfigurationError(
+                    f"{prefix}: bounds must be (low, high), two finite numbers, got {self.bounds!r}"
+                )
+            if not bounds[0] < bounds[1]:
+                raise ConfigurationError(f"{prefix}: bounds {bounds} must have low < high")
+            if self.direction == "match" and not bounds[0] < self.target < bounds[1]:
+                raise ConfigurationError(
+                    f"{prefix}: the target {self.target} must lie inside the bounds {bounds}"
+                )
+            object.__setattr__(self, "bounds", (float(bounds[0]), float(bounds[1])))
+        if not _is_finite_number(self.weight) or not self.weight > 0:
+            raise ConfigurationError(f"{prefix}: weight must be a number > 0, got {self.weight!r}")
+
+    def utility(self, values: np.ndarray) -> np.ndarray:
+        """Measured values turned so that larger is better."""
+        values = np.asarray(values, dtype=np.float64)
+        if self.direction == "max":
+            return values
+        if self.direction == "min":
+            return -values
+        return -np.abs(values - self.target)
+
+    def desirability(self, values: np.ndarray) -> np.ndarray:
+        """Measured values mapped linearly onto [0, 1] by the bounds (1 is best)."""
+        low, high = self.bounds
+        values = np.asarray(values, dtype=np.float64)
+        if self.direction == "max":
+            share = (values - low) / (high - low)
+        elif self.direction == "min":
+            share = (high - values) / (high - low)
+        else:
+            side = np.where(values < self.target, self.target - low, high - self.target)
+            share = 1 - np.abs(values - self.target) / side
+        return np.clip(share, 0.0, 1.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "direction": self.direction, "target": self.target,
+                "bounds": None if self.bounds is None else list(self.bounds),
+                "weight": self.weight}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OutcomeConstraint:
+    """A measured property that must meet a bound: ``OutcomeConstraint("impurity", "<=",
+    0.05)``. A measurement that lacks the property counts as infeasible.
+
+    Raises:
+        ConfigurationError: an operator other than <= or >=, or a bound that is not a
+            finite number.
+    """
+
+    name: str
+    operator: str
+    bound: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigurationError(
+                f"OutcomeConstraint: name must be a non-empty string, got {self.name!r}"
+            )
+        checks = [
+            (
+                self.operator in CONSTRAINT_OPERATORS,
+                f"operator must be one of {list(CONSTRAINT_OPERATORS)}, got {self.operator!r}",
+            ),
+            (_is_finite_number(self.bound), f"bound must be a finite number, got {self.bound!r}"),
+        ]
+        for holds, problem in checks:
+            if not holds:
+                raise ConfigurationError(f"outcome constraint on '{self.name}': {problem}")
+        object.__setattr__(self, "bound", float(self.bound))
+
+    def slack(self, values: np.ndarray) -> np.ndarray:
+        """How far values are inside the bound (negative: outside; NaN: unmeasured)."""
+        values = np.asarray(values, dtype=np.float64)
+        return self.bound - values if self.operator == "<=" else values - self.bound
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.operator} {self.bound:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "operator": self.operator, "bound": self.bound}
+
+
+@dataclass(frozen=True)
+class Objectives:
+    """A campaign's objectives, outcome constraints and how the objectives combine.
+
+    Args:
+        objectives: one or more :class:`Objective`, distinct names.
+        constraints: :class:`OutcomeConstraint` on properties that are not objectives.
+        mode: "pareto" (the front of the objectives' trade-offs) or "desirability"
+            (one number: the weighted geometric mean of the objectives'
+            desirabilities; every objective needs bounds).
+        reference_point: the worst value of each objective that still counts, in the
+            objectives' units and order (for "match", the largest distance from the
+            target); hypervolumes are measured from it. None: inferred from the
+            measured front, as BoTorch's ``infer_reference_point`` does.
+
+    Raises:
+        ConfigurationError: as the messages say, before any experiment is spent.
+    """
+
+    objectives: tuple[Objective, ...]
+    constraints: tuple[OutcomeConstraint, ...] = ()
+    mode: str = "pareto"
+    reference_point: tuple[float, ...] | None = None
+    outputs: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        objectives, constraints = tuple(self.objectives), tuple(self.constraints)
+        object.__setattr__(self, "objectives", objectives)
+        object.__setattr__(self, "constraints", constraints)
+        if not objectives:
+            raise ConfigurationError("objectives: give at least one Objective")
+        for item, kind in [(o, Objective) for o in objectives] + [
+            (c, OutcomeConstraint) for c in constraints
+        ]:
+            if not isinstance(item, kind):
+                raise ConfigurationError(f"objectives: expected {kind.__name__}, got {item!r}")
+        names = [o.name for o in objectives]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ConfigurationError(f"objectives: duplicated objective names {duplicated}")
+        both = sorted({c.name for c in constraints} & set(names))
+        if both:
+            raise ConfigurationError(
+                f"objectives: {both} are objectives and outcome constraints at once; "
+                f"constrain a property that is not optimised, or set the objective's bounds"
+            )
+        if self.mode not in MODES:
+            raise ConfigurationError(
+                f"objectives: mode must be one of {list(MODES)}, got {self.mode!r}"
+            )
+        if self.mode == "desirability":
+            unbounded = [o.name for o in objectives if o.bounds is None]
+            if unbounded:
+                raise ConfigurationError(
+                    f"objectives: mode 'desirability' needs bounds=(low, high) on every "
+                    f"objective; {unbounded} have none"
+                )
+        if self.reference_point is not None:
+            point = tuple(self.reference_point)
+            if len(point) != len(objectives):
+                raise ConfigurationError(
+                    f"objectives: the reference point has {len(point)} values for "
+                    f"{len(objectives)} objectives {names}"
+                )
+            if not all(_is_finite_number(v) for v in point):
+                raise ConfigurationError(
+                    f"objectives: the reference point must be finite numbers, got {point}"
+                )
+            object.__setattr__(self, "reference_point", tuple(float(v) for v in point))
+        extra = [c.name for c in constraints if c.name not in names]
+        object.__setattr__(self, "outputs", tuple(names + list(dict.fromkeys(extra))))
+
+    @property
+    def names(self) -> list[str]:
+        """The objectives' names, in order."""
+        return [o.name for o in self.objectives]
+
+    @property
+    def is_pareto(self) -> bool:
+        """Whether the campaign seeks a front of several objectives."""
+        return self.mode == "pareto" and len(self.objectives) > 1
+
+    # -- reading results --------------------------------------------------------------
+
+    def read(self, result: Mapping[str, Any]) -> tuple[np.ndarray, str | None]:
+        """(k,) outputs of one oracle result, NaN for a property measured as None or
+        NaN; or why the result cannot be used (a declared property missing, or not a
+        number)."""
+        row = np.full(len(self.outputs), np.nan)
+        for j, name in enumerate(self.outputs):
+            if name not in result:
+                return row, f"result has no '{name}' (keys: {sorted(result)})"
+            raw = result[name]
+            if raw is None:
+                continue
+            try:
+                value = float(raw)
+            except (TypeError, ValueError):
+                return row, f"result '{name}' is not a number: {raw!r}"
+            if math.isinf(value):
+                return row, f"result '{name}' is not finite: {value}"
+            row[j] = value
+        if np.isnan(row[: len(self.objectives)]).all():
+            return row, f"result has no value for any objective {self.names}"
+        return row, None
+
+    # -- what the measurements say ----------------------------------------------------
+
+    def utilities(self, Y: np.ndarray) -> np.ndarray:
+        """(n, m) the objectives' utilities (larger is better; NaN where unmeasured)."""
+        Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
+        return np.column_stack([o.utility(Y[:, j]) for j, o in enumerate(self.objectives)])
+
+    def constraint_slacks(self, Y: np.ndarray) -> np.ndarray:
+        """(n, c) how far each measurement lies inside each constraint's bound."""
+        Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
+        column = {name: j for j, name in enumerate(self.outputs)}
+        return np.column_stack(
+            [c.slack(Y[:, column[c.name]]) for c in self.constraints] or [np.zeros((Y.shape[0], 0))]
+        )
+
+    def feasible(self, Y: np.ndarray) -> np.ndarray:
+        """(n,) bool: measurements that meet every outcome constraint."""
+        slacks = self.constraint_slacks(Y)
+        return np.all(np.nan_to_num(slacks, nan=-1.0) >= 0, axis=1)
+
+    def desirability(self, Y: np.ndarray) -> np.ndarray:
+        """(n,) weighted geometric mean of the objectives' desirabilities (NaN where an
+        objective is unmeasured)."""
+        Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
+        weights = np.array([o.weight for o in self.objectives])
+        shares = np.column_stack([o.desirability(Y[:, j]) for j, o in enumerate(self.objectives)])
+        with np.errstate(divide="ignore"):
+            logs = np.log(shares)
+        return np.exp((logs * weights).sum(axis=1) / weights.sum())
+
+    def chebyshev(self, Y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """(n,) ParEGO's augmented Chebyshev scalarisation of the utilities (larger is
+        better), normalised over the measured rows, as BoTorch computes it."""
+        U = self.utilities(Y)
+        known = ~np.isnan(U).any(axis=1)
+        values = np.full(U.shape[0], np.nan)
+        if known.any():
+            measured = torch.as_tensor(U[known])
+            scalarize = get_chebyshev_scalarization(torch.as_tensor(weights), measured)
+            values[known] = scalarize(measured).numpy()
+        return values
+
+    def pareto_mask(self, Y: np.ndarray) -> np.ndarray:
+        """(n,) bool: feasible measurements that no other feasible one dominates."""
+        U = self.utilities(Y)
+        usable = self.feasible(Y) & ~np.isnan(U).any(axis=1)
+        mask = np.zeros(U.shape[0], dtype=bool)
+        if usable.any():
+            rows = np.flatnonzero(usable)
+            front = is_non_dominated(torch.as_tensor(U[rows]), deduplicate=False).numpy()
+            mask[rows[front]] = True
+        return mask
+
+    def reference_utilities(self, Y: np.ndarray) -> np.ndarray | None:
+        """(m,) the reference point as utilities: the user's, or inferred from the
+        feasible front of ``Y`` (None while nothing feasible is measured)."""
+        if self.reference_point is not None:
+            point = np.array(self.reference_point)
+            return np.array(
+                [-abs(v) if o.direction == "match" else o.utility(np.array([v]))[0]
+                 for v, o in zip(point, self.objectives, strict=True)]
+            )  # fmt: skip
+        front = self.utilities(Y)[self.pareto_mask(Y)]
+        if front.shape[0] == 0:
+            return None
+        return infer_reference_point(torch.as_tensor(front)).numpy()
+
+    def hypervolume(self, Y: np.ndarray, reference: np.ndarray) -> float:
+        """Hypervolume (in utilities) that the feasible measurements dominate above the
+        reference point."""
+        U = self.utilities(Y)[self.pareto_mask(Y)]
+        if U.shape[0] == 0:
+            return 0.0
+        partitioning = DominatedPartitioning(
+            ref_point=torch.as_tensor(reference, dtype=torch.float64),
+            Y=torch.as_tensor(U, dtype=torch.float64),
+        )
+        return float(partitioning.compute_hypervolume())
+
+    def hypervolume_history(self, Y: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+        """(n,) the hypervolume of the feasible front after each measurement in order,
+        from one reference point (the given one, else that of all of ``Y``)."""
+        Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
+        reference = self.reference_utilities(Y) if reference is None else reference
+        if reference is None:
+            return np.zeros(Y.shape[0])
+        return np.array([self.hypervolume(Y[: i + 1], reference) for i in range(Y.shape[0])])
+
+    # -- storage ----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "objectives": [o.to_dict() for o in self.objectives],
+            "constraints": [c.to_dict() for c in self.constraints],
+            "mode": self.mode,
+            "reference_point": None if self.reference_point is None else list(self.reference_point),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Objectives:
+        objectives = []
+        for o in data["objectives"]:
+            bounds = o.get("bounds")
+            objectives.append(
+                Objective(**{**o, "bounds": None if bounds is None else tuple(bounds)})
+            )
+        return cls(
+            tuple(objectives),
+            tuple(OutcomeConstraint(**c) for c in data.get("constraints", [])),
+            data.get("mode", "pareto"),
+            None if data.get("reference_point") is None else tuple(data["reference_point"]),
+        )
+
+
+def as_objectives(
+    objectives: Sequence[Objective] | Objectives,
+    constraints: Sequence[OutcomeConstraint] = (),
+    mode: str = "pareto",
+    reference_point: Sequence[float] | None = None,
+) -> Objectives:
+    """An :class:`Objectives` from a campaign's arguments."""
+    if isinstance(objectives, Objectives):
+        return objectives
+    return Objectives(
+        tuple(objectives),
+        tuple(constraints),
+        mode,
+        None if reference_point is None else tuple(reference_point),
+    )

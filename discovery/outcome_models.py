@@ -1,0 +1,301 @@
+"""Choosing experiments when several properties are measured: one model per modelled
+output, and the acquisitions that combine them.
+
+What the models learn each iteration (:func:`outcome_targets`):
+
+- while no measurement meets every outcome constraint: only the constraints, and the
+  campaign looks for feasibility first (it maximises the probability of feasibility,
+  as Ax does);
+- a Pareto front with "ehvi": each objective's utility (larger is better);
+- otherwise one number: the single objective's utility, the desirability, or, with
+  "parego", an augmented Chebyshev scalarisation of the utilities under weights
+  drawn afresh from the simplex each iteration (ParEGO);
+
+and beside them each outcome constraint's slack (positive inside its bound). Each
+output's model is a fresh copy of the campaign's surrogate fitted on the measurements
+that have that output.
+
+How they score (:func:`score_candidates`, :func:`botorch_acquisition`):
+
+- a GP: BoTorch's qLogNEHVI (Pareto, over a ``ModelListGP``) or qLogNEI (one
+  number), from the feasible measurements, with experiments still running as
+  ``X_pending``, plus the log probability of feasibility of each constraint
+  (:class:`LogFeasibilityWeighted`);
+- any other surrogate: expected hypervolume improvement by Monte Carlo over the
+  models' samples (each sample's improvement summed over the cells of BoTorch's box
+  decomposition of the measured front), or the campaign's acquisition of the one
+  number; either plus the log of the probability of feasibility (constrained EI).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from botorch.acquisition import AcquisitionFunction
+from botorch.utils.multi_objective.box_decompositions.non_dominated import (
+    FastNondominatedPartitioning,
+)
+from scipy.special import log_ndtr
+
+from discovery.acquisition import Acquisition
+from discovery.objectives import Objectives
+
+PARETO_STRATEGIES = ("ehvi", "parego")
+#: Acquisitions on a log scale, to which the log-probability of feasibility is added.
+FEASIBILITY_WEIGHTED = ("ei", "pi")
+#: Joint draws of the objectives per candidate for Monte Carlo hypervolume improvement.
+HYPERVOLUME_SAMPLES = 64
+#: Candidates whose hypervolume improvement is computed at once (memory: samples x
+#: candidates x cells x objectives).
+HYPERVOLUME_CHUNK = 512
+#: Floor of a predicted standard deviation when a constraint's feasibility is computed.
+MIN_STD = 1e-9
+#: Log-score of a candidate expected to improve nothing (keeps the scores finite).
+NO_IMPROVEMENT_LOG = -1e3
+
+
+@dataclass(frozen=True)
+class OutcomeTargets:
+    """What the models learn this iteration.
+
+    Attributes:
+        values: (n, t) one column per model: the objectives (``n_objectives`` of
+            them) then each outcome constraint's slack; NaN where unmeasured.
+        n_objectives: columns that are objectives: the objectives' count for a
+            Pareto front, 1 for one number, 0 while searching for feasibility.
+        incumbent: the best feasible value of the one number (None otherwise).
+        front: (p, m) utilities of the feasible Pareto front (Pareto only).
+        reference: (m,) the reference point's utilities (Pareto only).
+        feasible: (n,) measurements that meet every outcome constraint and have every
+            objective: the baseline a noisy improvement is measured from.
+    """
+
+    values: np.ndarray
+    n_objectives: int
+    incumbent: float | None = None
+    front: np.ndarray | None = None
+    reference: np.ndarray | None = None
+    feasible: np.ndarray | None = None
+
+    @property
+    def n_constraints(self) -> int:
+        return self.values.shape[1] - self.n_objectives
+
+
+def outcome_targets(
+    objectives: Objectives, Y: np.ndarray, strategy: str | None, rng: np.random.Generator
+) -> OutcomeTargets:
+    """The models' targets from the measured outputs ``Y: (n, k)``."""
+    slacks = objectives.constraint_slacks(Y)
+    feasible = objectives.feasible(Y)
+    if objectives.constraints and not feasible.any():
+        return OutcomeTargets(values=slacks, n_objectives=0)
+    if strategy == "ehvi":
+        U = objectives.utilities(Y)
+        return OutcomeTargets(
+            values=np.column_stack([U, slacks]),
+            n_objectives=U.shape[1],
+            front=U[objectives.pareto_mask(Y)],
+            reference=objectives.reference_utilities(Y),
+            feasible=feasible & ~np.isnan(U).any(axis=1),
+        )
+    if objectives.mode == "desirability":
+        scalar = objectives.desirability(Y)
+    elif strategy == "parego":
+        weights = rng.dirichlet(np.ones(len(objectives.objectives)))
+        scalar = objectives.chebyshev(Y, weights)
+    else:
+        scalar = objectives.utilities(Y)[:, 0]
+    known = feasible & ~np.isnan(scalar)
+    incumbent = float(scalar[known].max()) if known.any() else None
+    return OutcomeTargets(
+        values=np.column_stack([scalar, slacks]),
+        n_objectives=1,
+        incumbent=incumbent,
+        feasible=known,
+    )
+
+
+def copy_surrogate(template: Any) -> Any:
+    """A fresh, unfitted copy of a surrogate. Warm starts are turned off: each output's
+    model is fitted from scratch, so a resumed campaign fits as an uninterrupted one."""
+    try:
+        from sklearn.base import clone
+
+        model = clone(template)
+    except TypeError:  # a user's object that is no scikit-learn estimator
+        return copy.deepcopy(template)
+    if "warm_start" in model.get_params():
+        model.set_params(warm_start=False)
+    return model
+
+
+def fit_outcome_models(template: Any, X: np.ndarray, targets: OutcomeTargets) -> list[Any]:
+    """One fitted copy of ``template`` per target column, on the rows that have it."""
+    models = []
+    for column in targets.values.T:
+        rows = ~np.isnan(column)
+        models.append(copy_surrogate(template).fit(X[rows], column[rows]))
+    return models
+
+
+# -- any surrogate: numpy scores ----------------------------------------------------------
+
+
+def score_candidates(
+    models: list[Any],
+    targets: OutcomeTargets,
+    acquisition: Acquisition,
+    X: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """(N,) scores of candidates ``X: (N, d)``, higher is better (log scale when an
+    outcome constraint or a hypervolume improvement is involved)."""
+    k = targets.n_objectives
+    log_feasible = np.zeros(X.shape[0])
+    for model in models[k:]:
+        prediction = model.predict(X)
+        log_feasible += log_ndtr(prediction.mean / np.maximum(prediction.std, MIN_STD))
+    if k == 0:
+        return log_feasible
+    if targets.front is not None:
+        improvement = expected_hypervolume_improvement(models[:k], targets, X, rng)
+        log_improvement = np.full(X.shape[0], NO_IMPROVEMENT_LOG)
+        positive = improvement > 0
+        log_improvement[positive] = np.log(improvement[positive])
+        return log_improvement + log_feasible
+    n_samples = 16 if acquisition.needs_samples else 0
+    prediction = models[0].predict(X, n_samples=n_samples)
+    incumbent = -np.inf if targets.incumbent is None else targets.incumbent
+    scores = acquisition.score(prediction, incumbent, True, rng)
+    return scores + log_feasible if targets.n_constraints else scores
+
+
+def _draws(model: Any, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(HYPERVOLUME_SAMPLES, N) draws of a model's prediction: its own samples (trees,
+    ensemble members) resampled, or normal draws from its mean and std."""
+    prediction = model.predict(X, n_samples=HYPERVOLUME_SAMPLES)
+    samples = prediction.samples
+    if samples is not None and not np.isnan(samples).any():
+        return samples[rng.integers(0, samples.shape[0], HYPERVOLUME_SAMPLES)]
+    noise = rng.standard_normal((HYPERVOLUME_SAMPLES, X.shape[0]))
+    return prediction.mean + noise * prediction.std
+
+
+def expected_hypervolume_improvement(
+    models: list[Any], targets: OutcomeTargets, X: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """(N,) Monte Carlo expected hypervolume improvement of each candidate over the
+    measured feasible front, from the reference point."""
+    reference = torch.as_tensor(targets.reference, dtype=torch.float64)
+    front = torch.as_tensor(targets.front, dtype=torch.float64).reshape(-1, len(reference))
+    front = front[(front > reference).all(dim=-1)]
+    lower, upper = FastNondominatedPartitioning(ref_point=reference, Y=front).get_hypercell_bounds()
+    result = np.empty(X.shape[0])
+    for start in range(0, X.shape[0], HYPERVOLUME_CHUNK):
+        chunk = X[start : start + HYPERVOLUME_CHUNK]
+        draws = np.stack([_draws(model, chunk, rng) for model in models], axis=-1)
+        Z = torch.as_tensor(draws, dtype=torch.float64).unsqueeze(-2)  # (s, N, 1, m)
+        overlap = (torch.minimum(Z, upper) - lower).clamp_min(0).prod(dim=-1).sum(dim=-1)
+        result[start : start + HYPERVOLUME_CHUNK] = overlap.mean(dim=0).numpy()
+    return result
+
+
+# -- a GP: BoTorch ------------------------------------------------------------------------
+
+
+def botorch_acquisition(
+    models: list[Any], targets: OutcomeTargets, X_baseline: np.ndarray, pending: np.ndarray
+):
+    """qLogNEHVI (Pareto) or qLogNEI (one number) over a ``ModelListGP`` of the
+    objectives' fitted GP surrogates, from the feasible measurements, plus the log of
+    each outcome constraint's probability of feasibility under its own GP."""
+    from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+    from botorch.acquisition.multi_objective.logei import (
+        qLogNoisyExpectedHypervolumeImprovement,
+    )
+    from botorch.models.model_list_gp_regression import ModelListGP
+
+    k = targets.n_objectives
+    objectives = [m.model_ for m in models[:k]]
+    model = ModelListGP(*objectives) if k > 1 else objectives[0]
+    baseline = torch.as_tensor(X_baseline[targets.feasible], dtype=torch.float64)
+    X_pending = torch.as_tensor(pending, dtype=torch.float64) if pending.shape[0] else None
+    if targets.front is not None:
+        inner = qLogNoisyExpectedHypervolumeImprovement(
+            model,
+            ref_point=torch.as_tensor(targets.reference, dtype=torch.float64).tolist(),
+            X_baseline=baseline,
+            X_pending=X_pending,
+            prune_baseline=True,
+        )
+    else:
+        inner = qLogNoisyExpectedImprovement(
+            model, X_baseline=baseline, X_pending=X_pending, prune_baseline=True
+        )
+    if targets.n_constraints == 0:
+        return inner
+    return LogFeasibilityWeighted(inner, [m.model_ for m in models[k:]])
+
+
+class LogFeasibilityWeighted(AcquisitionFunction):
+    """A log-scale acquisition plus the log probability that every point of the batch
+    meets every outcome constraint, each constraint's slack modelled by its own GP
+    (constrained expected improvement, Gardner et al. 2014). The Gaussian tail keeps a
+    point far outside a bound out of reach however much it might improve.
+
+    Args:
+        inner: a log-scale BoTorch acquisition over the objectives.
+        constraint_models: one BoTorch model per constraint, of its slack (>= 0 inside).
+    """
+
+    def __init__(self, inner: AcquisitionFunction, constraint_models: list[Any]) -> None:
+        super().__init__(model=inner.model)
+        self.inner = inner
+        self.constraint_models = constraint_models
+        self.X_pending = inner.X_pending
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        value = self.inner(X)
+        for model in self.constraint_models:
+            posterior = model.posterior(X)
+            mean = posterior.mean.squeeze(-1)
+            std = posterior.variance.clamp_min(MIN_STD**2).sqrt().squeeze(-1)
+            value = value + torch.special.log_ndtr(mean / std).sum(dim=-1)
+        return value
+
+    def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
+        self.inner.set_X_pending(X_pending)
+        self.X_pending = self.inner.X_pending
+
+
+def uses_botorch_for_outcomes(template: Any, targets: OutcomeTargets) -> bool:
+    """Whether a GP proposes through BoTorch (not while searching for feasibility)."""
+    return getattr(template, "name", None) == "gp" and targets.n_objectives > 0
+
+
+def choose_from_pool(
+    function: Any, X: np.ndarray, size: int, pending: np.ndarray, chunk: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy sequential choice of ``size`` rows of ``X`` by a BoTorch acquisition, each
+    choice pending for the next (as ``optimize_acqf_discrete`` does); (rows, values)."""
+    candidates = torch.as_tensor(X, dtype=torch.float64).unsqueeze(-2)
+    base = torch.as_tensor(pending, dtype=torch.float64) if pending.shape[0] else None
+    chosen: list[int] = []
+    values: list[float] = []
+    for _ in range(size):
+        with torch.no_grad():
+            scores = torch.cat(
+                [function(candidates[s : s + chunk]) for s in range(0, len(candidates), chunk)]
+            )
+        scores[chosen] = -torch.inf
+        best = int(torch.argmax(scores))
+        chosen.append(best)
+        values.append(float(scores[best]))
+        so_far = candidates[chosen, 0, :]
+        function.set_X_pending(so_far if base is None else torch.cat([base, so_far]))
+    return np.asarray(chosen, dtype=int), np.asarray(values)

@@ -1,0 +1,188 @@
+"""Campaigns that measure several properties: Pareto fronts, desirability, outcome
+constraints, and measurements that lack a property."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from discovery import (
+    Campaign,
+    CandidatePool,
+    ConfigurationError,
+    FunctionOracle,
+    Objective,
+    OutcomeConstraint,
+    Real,
+    Space,
+)
+
+TWO = [Objective("near_left"), Objective("near_right")]
+
+
+def properties(a: float, b: float) -> dict[str, float]:
+    """Two objectives in tension (the front is the segment b = 0.5, 0.2 <= a <= 0.8) and
+    a third property, ``load``, that a constraint can bound."""
+    return {
+        "near_left": -((a - 0.2) ** 2) - (b - 0.5) ** 2,
+        "near_right": -((a - 0.8) ** 2) - (b - 0.5) ** 2,
+        "load": a + b,
+    }
+
+
+def make_pool(n: int = 200) -> CandidatePool:
+    rng = np.random.default_rng(0)
+    return CandidatePool.from_frame(pd.DataFrame(rng.random((n, 2)), columns=["a", "b"]))
+
+
+POOL = make_pool()
+ORACLE = FunctionOracle(lambda c: properties(c.parameters["a"], c.parameters["b"]))
+SPACE = Space([Real("a", 0, 1), Real("b", 0, 1)])
+
+
+def final_hypervolume(**options) -> float:
+    settings = dict(
+        objectives=TWO, surrogate="forest", budget=24, n_initial=6, seed=0,
+        reference_point=(-0.36, -0.36),
+    )  # fmt: skip
+    result = Campaign(POOL, ORACLE, **(settings | options)).run(progress=False)
+    return float(result.history["hypervolume"].iloc[-1])
+
+
+@pytest.mark.parametrize("acquisition", ["ehvi", "parego"])
+def test_a_forest_pareto_campaign_grows_a_larger_front_than_random_search(acquisition):
+    chosen = final_hypervolume(acquisition=acquisition)
+    random = [
+        final_hypervolume(n_initial=24, initial_design="random", seed=seed) for seed in range(3)
+    ]
+    assert chosen > max(random)
+
+
+def test_the_history_flags_the_front_and_its_hypervolume_never_falls():
+    result = Campaign(
+        POOL, ORACLE, objectives=TWO, surrogate="forest", budget=14, n_initial=6, seed=1
+    ).run(progress=False)
+    history = result.history
+    assert {"near_left", "near_right", "pareto", "hypervolume"} <= set(history.columns)
+    assert np.all(np.diff(history["hypervolume"]) >= -1e-12)
+    front = result.pareto_front()
+    assert len(front) == history["pareto"].sum() >= 1
+    values = front[["near_left", "near_right"]].to_numpy()
+    for row in values:  # no front member is dominated by another measurement
+        others = history[["near_left", "near_right"]].to_numpy()
+        assert not np.any(np.all(others >= row, axis=1) & np.any(others > row, axis=1))
+
+
+def test_a_gp_pareto_campaign_over_a_space_proposes_distinct_points_in_the_box():
+    result = Campaign(
+        SPACE,
+        FunctionOracle(lambda c: properties(c.parameters["a"], c.parameters["b"])),
+        objectives=TWO,
+        budget=10,
+        n_initial=4,
+        batch_size=2,
+        seed=0,
+        device="cpu",
+    ).run(progress=False)
+    history = result.history
+    assert len(history) == 10 and history["candidate_id"].is_unique
+    assert history["a"].between(0, 1).all() and history["b"].between(0, 1).all()
+    assert set(history["acquisition"].iloc[4:]) == {"ehvi"}
+    assert history["hypervolume"].iloc[-1] > history["hypervolume"].iloc[3]
+
+
+def test_desirability_turns_several_objectives_into_one_to_maximise():
+    objectives = [
+        Objective("near_left", "max", bounds=(-0.5, 0.0)),
+        Objective("load", "match", target=1.2, bounds=(0.0, 2.0)),
+    ]
+    result = Campaign(
+        POOL, ORACLE, objectives=objectives, mode="desirability", surrogate="forest",
+        budget=20, n_initial=5, seed=0,
+    ).run(progress=False)  # fmt: skip
+    history = result.history
+    assert "desirability" in history.columns and "hypervolume" not in history.columns
+    best = result.best
+    assert best["desirability"] == pytest.approx(history["desirability"].max())
+    assert history["desirability"].iloc[5:].median() > history["desirability"].iloc[:5].median()
+
+
+def two_peaks(candidate) -> dict[str, float]:
+    """A tall peak at (0.25, 0.25), outside the constraint a + b >= 1 (half the square),
+    and a lower one at (0.7, 0.7), inside it."""
+    a, b = candidate.parameters["a"], candidate.parameters["b"]
+    tall = np.exp(-((a - 0.25) ** 2 + (b - 0.25) ** 2) / 0.02)
+    low = 0.6 * np.exp(-((a - 0.7) ** 2 + (b - 0.7) ** 2) / 0.02)
+    return {"peaks": float(tall + low), "load": a + b}
+
+
+@pytest.mark.parametrize("where", [SPACE, POOL], ids=["space", "pool"])
+def test_outcome_constraints_steer_choices_to_the_feasible_part(where):
+    result = Campaign(
+        where, FunctionOracle(two_peaks), objectives=[Objective("peaks")],
+        outcome_constraints=[OutcomeConstraint("load", ">=", 1.0)], budget=16, n_initial=6,
+        seed=0, device="cpu",
+    ).run(progress=False)  # fmt: skip
+    history = result.history
+    chosen = history.iloc[6:]
+    assert chosen["feasible"].mean() >= 0.8
+    assert (chosen["load"] >= 1.0).mean() >= 0.8
+    best = result.best
+    assert best["load"] >= 1.0 and best["peaks"] > 0.5  # the lower, feasible peak
+    assert best["peaks"] == history.loc[history["feasible"], "peaks"].max()
+
+
+def test_a_measurement_without_a_property_is_kept_and_one_without_the_key_fails():
+    def flaky(candidate):
+        values = properties(candidate.parameters["a"], candidate.parameters["b"])
+        if candidate.parameters["a"] < 0.3:
+            values["near_right"] = None  # measured, but this property came out empty
+        if candidate.parameters["b"] < 0.2:
+            del values["near_left"]  # the instrument never reported it
+        return values
+
+    result = Campaign(
+        POOL, FunctionOracle(flaky), objectives=TWO, surrogate="forest", budget=16,
+        n_initial=5, seed=0,
+    ).run(progress=False)  # fmt: skip
+    history = result.history
+    assert len(history) == 16
+    failed = history[history["state"] == "failed"]
+    assert len(failed) >= 1 and failed["error"].str.contains("no 'near_left'").all()
+    kept = history[(history["state"] == "succeeded") & history["near_right"].isna()]
+    assert len(kept) >= 1 and kept["near_left"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"objective": "y"}, "give objective='y' or objectives"),
+        ({"acquisition": "ucb"}, "Pareto front is sought with acquisition 'ehvi'"),
+        ({"objectives": [Objective("x"), Objective("x")]}, "duplicated objective names"),
+        ({"reference_point": (0.0,)}, "reference point has 1 values"),
+        ({"mode": "desirability"}, "needs bounds"),
+        (
+            {"outcome_constraints": [OutcomeConstraint("near_left", "<=", 0)]},
+            "objectives and outcome constraints at once",
+        ),
+    ],
+)
+def test_bad_multi_objective_settings_fail_before_any_experiment(options, message):
+    calls = []
+
+    def counted(candidate):
+        calls.append(candidate)
+        return properties(0.5, 0.5)
+
+    with pytest.raises(ConfigurationError, match=message):
+        Campaign(POOL, FunctionOracle(counted), **({"objectives": TWO} | options))
+    assert calls == []
+
+
+def test_a_multi_objective_campaign_resumes_from_its_store(tmp_path):
+    store = tmp_path / "front.sqlite"
+    settings = dict(objectives=TWO, surrogate="forest", n_initial=5, seed=2, store=store)
+    Campaign(POOL, ORACLE, budget=9, **settings).run(progress=False)
+    resumed = Campaign.resume(store, ORACLE, budget=15).run(progress=False)
+    whole = Campaign(POOL, ORACLE, budget=15, **(settings | {"store": None})).run(progress=False)
+    columns = ["candidate_id", "near_left", "near_right", "pareto", "hypervolume"]
+    pd.testing.assert_frame_equal(resumed.history[columns], whole.history[columns])

@@ -1,0 +1,83 @@
+"""The trust region's side, replayed from the measurements in order, and the campaigns
+that search in it."""
+
+import numpy as np
+import pytest
+
+from discovery import Campaign, ConfigurationError, FunctionOracle, Real, Space
+from discovery.trust_region import (
+    LENGTH_INITIAL,
+    LENGTH_MAX,
+    SUCCESS_TOLERANCE,
+    failure_tolerance,
+    trust_region_length,
+)
+
+
+def test_the_box_starts_at_its_initial_side_after_the_initial_design():
+    assert trust_region_length([3.0, 1.0, 2.0], n_initial=3, dimension=2) == LENGTH_INITIAL
+
+
+def test_improvements_in_a_row_double_the_box_up_to_its_largest_side():
+    rising = [0.0] + [float(k) for k in range(1, 3 * SUCCESS_TOLERANCE + 1)]
+    assert trust_region_length(rising, n_initial=1, dimension=2) == LENGTH_MAX
+
+
+def test_experiments_without_improvement_halve_the_box():
+    stuck = [5.0] + [1.0] * failure_tolerance(6)
+    assert trust_region_length(stuck, n_initial=1, dimension=6) == LENGTH_INITIAL / 2
+    one_short = stuck[:-1]
+    assert trust_region_length(one_short, n_initial=1, dimension=6) == LENGTH_INITIAL
+
+
+def test_minimising_counts_lower_values_as_improvements():
+    falling = [10.0, 9.0, 8.0, 7.0]
+    assert trust_region_length(falling, 1, 2, maximize=False) == 2 * LENGTH_INITIAL
+    assert trust_region_length(falling, 1, 2, maximize=True) == LENGTH_INITIAL
+
+
+def test_a_box_shrunk_past_its_smallest_side_starts_again():
+    halvings = 7  # 0.8 / 2**7 is below the smallest side, 0.5**7
+    stuck = [5.0] + [1.0] * (4 * halvings)
+    assert trust_region_length(stuck, n_initial=1, dimension=2) == LENGTH_INITIAL
+    assert trust_region_length(stuck[:-4], n_initial=1, dimension=2) == LENGTH_INITIAL / 2**6
+
+
+def test_a_forest_campaign_searches_near_its_best_measurement_and_can_be_told_not_to():
+    space = Space([Real("x", 0, 1), Real("y", 0, 1), Real("z", 0, 1)])
+
+    def bowl(candidate):
+        p = candidate.parameters
+        return (p["x"] - 0.8) ** 2 + (p["y"] - 0.2) ** 2 + (p["z"] - 0.5) ** 2
+
+    def farthest_steps(trust_region):
+        history = (
+            Campaign(
+                space,
+                FunctionOracle(bowl, output="loss"),
+                "loss",
+                maximize=False,
+                surrogate="forest",
+                budget=16,
+                n_initial=6,
+                seed=2,
+                trust_region=trust_region,
+            )
+            .run(progress=False)
+            .history
+        )
+        X, losses = space.encode(history[space.names]), history["loss"].to_numpy()
+        steps = []
+        for i in range(6, len(history)):
+            length = trust_region_length(losses[:i], 6, 3, maximize=False)
+            offset = np.abs(X[i] - X[np.argmin(losses[:i])]).max()
+            steps.append(offset / (length / 2))
+        return max(steps)
+
+    assert farthest_steps(True) <= 1 + 1e-9  # every choice inside the box
+    assert farthest_steps(False) > 1  # the whole space is searched
+
+
+def test_trust_region_must_be_a_yes_or_no():
+    with pytest.raises(ConfigurationError, match="trust_region must be True or False"):
+        Campaign(Space([Real("x", 0, 1)]), None, "y", trust_region="yes")
