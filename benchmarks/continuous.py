@@ -39,7 +39,6 @@ import os
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +47,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
+
+from benchmarks.parallel_runs import run_all
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "continuous.csv"
 METHODS = (
@@ -390,20 +390,7 @@ def main() -> None:
         for seed in range(arguments.seeds)
         for method in arguments.methods
     ]
-    rows = []
-    with Progress(console=console) as progress:
-        bar = progress.add_task("runs", total=len(tasks))
-        if arguments.workers == 1:
-            for task in tasks:
-                progress.update(bar, description=f"{task[0]} {task[1]} seed {task[2]}")
-                rows.append(run_one(*task))
-                progress.advance(bar)
-        else:
-            with ProcessPoolExecutor(arguments.workers) as pool:
-                futures = [pool.submit(run_one, *task) for task in tasks]
-                for future in as_completed(futures):
-                    rows.append(future.result())
-                    progress.advance(bar)
+    rows = run_all(console, run_one, tasks, arguments.workers)
     frame = pd.DataFrame(rows).sort_values(["problem", "method", "seed"], ignore_index=True)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(arguments.output, index=False)

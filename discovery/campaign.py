@@ -98,6 +98,23 @@ class Campaign:
             ensemble) searches near the best measurement, in a box that doubles
             after improvements and halves without them (TuRBO); False searches the
             whole space every time. A GP's proposals are not affected.
+        objectives: several measured properties to optimise at once, a list of
+            :class:`~discovery.objectives.Objective` (``"max"``, ``"min"`` or
+            ``"match"`` a target), instead of ``objective``. The oracle returns a dict
+            of every property; one missing from a result fails that measurement, one
+            reported as None is kept and only that property's model trains without it.
+        outcome_constraints: :class:`~discovery.objectives.OutcomeConstraint` on
+            measured properties (``OutcomeConstraint("impurity", "<=", 0.05)``): the
+            acquisition is weighted by the probability of meeting them, the campaign
+            looks for feasibility first while nothing measured is feasible, and the
+            best measurement and the Pareto front count feasible ones only.
+        mode: "pareto" (default; the front of the objectives' trade-offs, chosen by
+            ``acquisition`` "ehvi", expected hypervolume improvement, or "parego";
+            "parego" by default from five objectives on) or "desirability" (every
+            objective mapped onto [0, 1] by its ``bounds``, combined by a weighted
+            geometric mean, and maximised as one objective).
+        reference_point: the worst value of each objective that still counts, from
+            which hypervolumes are measured; None infers it from the measured front.
 
     Raises:
         ConfigurationError: any invalid setting, before any experiment is spent.
@@ -352,11 +369,13 @@ class Campaign:
     def tell(
         self,
         candidate_id: str | dict[str, Any] | pd.DataFrame,
-        value: float | None = None,
+        value: float | dict[str, Any] | None = None,
         parameters: dict[str, Any] | None = None,
     ) -> None:
         """Record measured results: one ``candidate_id`` and its ``value``, or a
-        DataFrame with a ``candidate_id`` column and the objective's column.
+        DataFrame with a ``candidate_id`` column and the objective's column. With
+        several objectives or outcome constraints, a value is a dict of every declared
+        property (None for one not measured), and a DataFrame has a column for each.
 
         A candidate need not have been suggested by :meth:`ask`; every result is
         recorded as a measurement and used by the next fit. A design outside the
@@ -373,11 +392,12 @@ class Campaign:
                 recorded; nothing after it is.
         """
         objective = self.config.objective
+        outputs = [objective] if self.outcomes is None else list(self.outcomes.outputs)
         is_space = isinstance(self.pool, Space)
         columns = self.pool.parameter_columns
         if isinstance(candidate_id, pd.DataFrame):
             frame = candidate_id
-            needed = [objective] if is_space else ["candidate_id", objective]
+            needed = outputs if is_space else ["candidate_id", *outputs]
             for column in needed:
                 if column not in frame.columns:
                     raise ConfigurationError(
@@ -388,7 +408,7 @@ class Campaign:
             rows = [
                 (
                     str(row["candidate_id"]) if has_ids else None,
-                    row[objective],
+                    row[objective] if self.outcomes is None else {o: row[o] for o in outputs},
                     {c: row[c] for c in columns} if has_parameters else None,
                 )
                 for _, row in frame.iterrows()
@@ -402,12 +422,13 @@ class Campaign:
             rows = [(None, value, candidate_id)]
         else:
             rows = [(str(candidate_id), value, parameters)]
+        told = objective if self.outcomes is None else self.outcomes
         with self._open_store(False) as store:
             if is_space:
                 points = SpacePoints.of_jobs(self.pool, store.jobs())
-                record_told(store, points, objective, [_space_row(self.pool, *r) for r in rows])
+                record_told(store, points, told, [_space_row(self.pool, *r) for r in rows])
             else:
-                record_told(store, self.pool, objective, rows)
+                record_told(store, self.pool, told, rows)
 
     @classmethod
     def resume(cls, store: str | Path, oracle: Oracle | None = None, **changes: Any) -> Campaign:

@@ -236,6 +236,15 @@ class CampaignResult:
             "seconds_per_iteration": float(per_iteration.mean()) if per_iteration.size else 0.0,
             "wall_seconds": self.wall_seconds,
             "stopped_because": self.stopped_because,
+        } | self._front_summary()
+
+    def _front_summary(self) -> dict[str, Any]:
+        if self.outcomes is None or not self.outcomes.is_pareto:
+            return {}
+        history = self.history
+        return {
+            "pareto_front_size": int(history["pareto"].sum()),
+            "hypervolume": float(history["hypervolume"].iloc[-1]) if len(history) else 0.0,
         }
 
 
@@ -259,6 +268,34 @@ def reward_lines(history: pd.DataFrame, optimum: float | None) -> dict[str, str]
         lines["regret (simple / cumulative)"] = (
             f"{simple:.4g} / {cumulative:.4g} (optimum {optimum:.6g})"
         )
+    return lines
+
+
+def outcome_lines(history: pd.DataFrame, outcomes: Objectives) -> dict[str, str]:
+    """Table rows for a campaign with several objectives or outcome constraints: what
+    it is after, how many measurements are feasible, and its Pareto front (size and
+    hypervolume) or its best feasible measurement."""
+    measured = history[history["state"] == "succeeded"]
+    lines = {"objectives": outcomes.describe()}
+    if outcomes.constraints:
+        lines["feasible"] = f"{int(measured['feasible'].sum())} of {len(measured)} measurements"
+    if outcomes.is_pareto:
+        hypervolume = float(history["hypervolume"].iloc[-1]) if len(history) else 0.0
+        lines["Pareto front"] = (
+            f"{int(history['pareto'].sum())} measurements, hypervolume {hypervolume:.6g}"
+        )
+        return lines
+    feasible = measured[measured["feasible"]]
+    if not feasible.empty:
+        first = outcomes.objectives[0]
+        if "desirability" in feasible:
+            position = int(np.argmax(feasible["desirability"].to_numpy()))
+        else:
+            values = feasible[first.name].to_numpy()
+            position = best_position(values, first.direction != "min", first.target)
+        best = feasible.iloc[position]
+        shown = ", ".join(f"{name} {best[name]:.6g}" for name in outcomes.outputs)
+        lines["best feasible"] = f"{shown} (candidate {best['candidate_id']})"
     return lines
 
 

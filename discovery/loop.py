@@ -441,7 +441,7 @@ class CampaignRun:
             ]
         ]
         if uses_botorch_for_outcomes(campaign.surrogate, targets):
-            function = botorch_acquisition(models, targets, self.train_features, pending)
+            function = botorch_acquisition(models, targets, self.train_features, pending, self.rng)
             if self.space is not None:
                 taken = np.vstack([self.train_features, self.pool.features])
                 points, scores = propose_by_optimizing(self.space, function, size, taken, self.rng)

@@ -251,6 +251,19 @@ class Objectives:
         """Whether the campaign seeks a front of several objectives."""
         return self.mode == "pareto" and len(self.objectives) > 1
 
+    def describe(self) -> str:
+        """The objectives and constraints in words, for tables and messages."""
+        parts = [
+            f"{o.name} (match {o.target:g})"
+            if o.direction == "match"
+            else f"{o.name} ({o.direction})"
+            for o in self.objectives
+        ]
+        text = ", ".join(parts)
+        if self.constraints:
+            text += "; subject to " + ", ".join(str(c) for c in self.constraints)
+        return f"{text}; {self.mode}" if len(self.objectives) > 1 else text
+
     # -- reading results --------------------------------------------------------------
 
     def read(self, result: Mapping[str, Any]) -> tuple[np.ndarray, str | None]:

@@ -39,6 +39,7 @@ from botorch.acquisition import AcquisitionFunction
 from botorch.utils.multi_objective.box_decompositions.non_dominated import (
     FastNondominatedPartitioning,
 )
+from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from scipy.special import log_ndtr
 
 from discovery.acquisition import Acquisition
@@ -163,8 +164,11 @@ def score_candidates(
     if k == 0:
         return log_feasible
     if targets.front is not None:
-        improvement = expected_hypervolume_improvement(models[:k], targets, X, rng)
-        log_improvement = np.full(X.shape[0], NO_IMPROVEMENT_LOG)
+        improvement, shortfall = expected_hypervolume_improvement(models[:k], targets, X, rng)
+        # a candidate no draw improves is ranked by how far its mean falls short of the
+        # region that would improve (a forest never predicts beyond what it has seen, so
+        # before anything beats the reference point every improvement is zero)
+        log_improvement = NO_IMPROVEMENT_LOG - shortfall
         positive = improvement > 0
         log_improvement[positive] = np.log(improvement[positive])
         return log_improvement + log_feasible
@@ -188,28 +192,43 @@ def _draws(model: Any, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def expected_hypervolume_improvement(
     models: list[Any], targets: OutcomeTargets, X: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """(N,) Monte Carlo expected hypervolume improvement of each candidate over the
-    measured feasible front, from the reference point."""
+    measured feasible front, from the reference point; and (N,) how far each
+    candidate's mean draw lies from the region that would improve, in standard
+    deviations of the measured utilities."""
     reference = torch.as_tensor(targets.reference, dtype=torch.float64)
     front = torch.as_tensor(targets.front, dtype=torch.float64).reshape(-1, len(reference))
+    if front.shape[0] and not (front > reference).all(dim=-1).any():
+        # nothing measured beats the reference point yet: measure improvement from a
+        # point the front does beat, so the models' draws (a forest's never leave the
+        # range measured) can tell candidates apart
+        reference = torch.minimum(reference, infer_reference_point(front))
     front = front[(front > reference).all(dim=-1)]
     lower, upper = FastNondominatedPartitioning(ref_point=reference, Y=front).get_hypercell_bounds()
-    result = np.empty(X.shape[0])
+    measured = targets.values[:, : len(reference)]
+    scale = torch.as_tensor(np.nanstd(measured, axis=0), dtype=torch.float64).clamp_min(MIN_STD)
+    improvement, shortfall = np.empty(X.shape[0]), np.empty(X.shape[0])
     for start in range(0, X.shape[0], HYPERVOLUME_CHUNK):
-        chunk = X[start : start + HYPERVOLUME_CHUNK]
-        draws = np.stack([_draws(model, chunk, rng) for model in models], axis=-1)
+        chunk = slice(start, start + HYPERVOLUME_CHUNK)
+        draws = np.stack([_draws(model, X[chunk], rng) for model in models], axis=-1)
         Z = torch.as_tensor(draws, dtype=torch.float64).unsqueeze(-2)  # (s, N, 1, m)
         overlap = (torch.minimum(Z, upper) - lower).clamp_min(0).prod(dim=-1).sum(dim=-1)
-        result[start : start + HYPERVOLUME_CHUNK] = overlap.mean(dim=0).numpy()
-    return result
+        improvement[chunk] = overlap.mean(dim=0).numpy()
+        gap = ((lower - Z.mean(dim=0)).clamp_min(0) / scale).norm(dim=-1)  # (N, cells)
+        shortfall[chunk] = gap.min(dim=-1).values.numpy()
+    return improvement, shortfall
 
 
 # -- a GP: BoTorch ------------------------------------------------------------------------
 
 
 def botorch_acquisition(
-    models: list[Any], targets: OutcomeTargets, X_baseline: np.ndarray, pending: np.ndarray
+    models: list[Any],
+    targets: OutcomeTargets,
+    X_baseline: np.ndarray,
+    pending: np.ndarray,
+    rng: np.random.Generator,
 ):
     """qLogNEHVI (Pareto) or qLogNEI (one number) over a ``ModelListGP`` of the
     objectives' fitted GP surrogates, from the feasible measurements, plus the log of
@@ -220,6 +239,7 @@ def botorch_acquisition(
     )
     from botorch.models.model_list_gp_regression import ModelListGP
 
+    torch.manual_seed(int(rng.integers(2**31)))  # the Monte Carlo draws, for exact resumes
     k = targets.n_objectives
     objectives = [m.model_ for m in models[:k]]
     model = ModelListGP(*objectives) if k > 1 else objectives[0]
@@ -296,6 +316,8 @@ def choose_from_pool(
         best = int(torch.argmax(scores))
         chosen.append(best)
         values.append(float(scores[best]))
+        if len(chosen) == size:
+            break  # pending points cost a new box decomposition: none after the last
         so_far = candidates[chosen, 0, :]
         function.set_X_pending(so_far if base is None else torch.cat([base, so_far]))
     return np.asarray(chosen, dtype=int), np.asarray(values)

@@ -410,13 +410,25 @@ class CampaignStore:
             )
         return next(j for j in self.jobs() if j.candidate_id == candidate_id)
 
-    def record_external(self, candidate_id: str, value: float, parameters: dict) -> None:
+    def record_external(
+        self,
+        candidate_id: str,
+        value: float | None,
+        parameters: dict,
+        result: dict[str, Any] | None = None,
+    ) -> None:
         """A measurement of a design outside the pool (legacy data, a user's own idea)."""
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO measurements (job_id, candidate_id, value, result_json, "
-                "parameters_json, source, created_at) VALUES (NULL, ?, ?, '{}', ?, 'external', ?)",
-                (candidate_id, value, json.dumps(parameters, default=str), _now()),
+                "parameters_json, source, created_at) VALUES (NULL, ?, ?, ?, ?, 'external', ?)",
+                (
+                    candidate_id,
+                    value,
+                    json.dumps(result or {}),
+                    json.dumps(parameters, default=str),
+                    _now(),
+                ),
             )
 
     def jobs(self) -> list[Job]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ import pandas as pd
 
 from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError, StoreError
+from discovery.objectives import Objectives
 from discovery.oracles.base import SUCCEEDED
 from discovery.search_space import Space
 from discovery.space import CandidatePool
@@ -107,17 +109,20 @@ def move_aside(path: Path) -> Path:
 def record_told(
     store: CampaignStore,
     pool: CandidatePool,
-    objective: str,
+    objective: str | Objectives,
     rows: list[tuple[str, Any, dict | None]],
 ) -> None:
     """Record user-reported results (id, value, parameters), one transaction each, in order.
 
     A row whose id is not in the pool is a design outside the pool: it needs its
-    parameters, which must encode on the pool's features.
+    parameters, which must encode on the pool's features. With several objectives
+    (``objective`` an :class:`Objectives`) a value is a dict of the measured
+    properties; a property may be None (not measured).
 
     Raises:
         ConfigurationError: an unknown id without parameters, a value that is not a
-            finite number, or a candidate that already has an outcome.
+            finite number (or a dict that lacks a declared property), or a candidate
+            that already has an outcome.
     """
     jobs = {job.candidate_id: job for job in store.jobs()}
     measured = {candidate_id for candidate_id, _, _ in store.measurements()}
@@ -128,19 +133,12 @@ def record_told(
                 f"tell: unknown candidate id '{candidate_id}'; a design outside the pool "
                 f"needs its parameters {pool.parameter_columns}"
             )
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            raise ConfigurationError(
-                f"tell: value for '{candidate_id}' is not a number: {raw!r}"
-            ) from None
-        if not math.isfinite(value):
-            raise ConfigurationError(f"tell: value for '{candidate_id}' is not finite: {value}")
+        value, result = _told_result(objective, candidate_id, raw)
         if is_external:
             if candidate_id in measured:
                 raise ConfigurationError(f"tell: '{candidate_id}' already has a measurement")
             pool.encode(pd.DataFrame([parameters]))  # refuse what the models cannot use
-            store.record_external(candidate_id, value, parameters)
+            store.record_external(candidate_id, value, parameters, result)
             measured.add(candidate_id)
             continue
         job = jobs.get(candidate_id)
@@ -150,6 +148,36 @@ def record_told(
             )
         job = job or store.record_told_job(candidate_id)
         store.record_outcome(
-            job.job_id, SUCCEEDED, value=value, result={objective: value}, source="told"
+            job.job_id, SUCCEEDED, value=value, result=result, source="told", measured=True
         )
         jobs[candidate_id] = replace(job, state=SUCCEEDED)
+
+
+def _told_result(
+    objective: str | Objectives, candidate_id: str, raw: Any
+) -> tuple[float | None, dict[str, Any]]:
+    """The stored value (the first objective's, None when not measured) and result of
+    a told measurement."""
+    if isinstance(objective, Objectives):
+        if not isinstance(raw, Mapping):
+            raise ConfigurationError(
+                f"tell: value for '{candidate_id}' must be a dict of the measured properties "
+                f"{list(objective.outputs)}, got {raw!r}"
+            )
+        row, error = objective.read(raw)
+        if error is not None:
+            raise ConfigurationError(f"tell: '{candidate_id}': {error}")
+        result = {
+            name: None if math.isnan(v) else float(v)
+            for name, v in zip(objective.outputs, row, strict=True)
+        }
+        return (None if math.isnan(row[0]) else float(row[0])), result
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"tell: value for '{candidate_id}' is not a number: {raw!r}"
+        ) from None
+    if not math.isfinite(value):
+        raise ConfigurationError(f"tell: value for '{candidate_id}' is not finite: {value}")
+    return value, {objective: value}

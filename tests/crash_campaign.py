@@ -6,7 +6,8 @@ Every evaluation takes S seconds and appends "key,candidate_id" to SIDE_LOG
 (flushed and synced) before it returns; with --kill-at N the process SIGKILLs
 itself right after the N-th evaluation, between the oracle's work and its record.
 With --space the campaign proposes points of a continuous space with a GP instead
-of choosing from a pool, two experiments at a time.
+of choosing from a pool, two experiments at a time. With --pareto it measures two
+objectives, y and z, and seeks their Pareto front with a GP (qLogNEHVI).
 """
 
 import argparse
@@ -17,12 +18,13 @@ import time
 import numpy as np
 import pandas as pd
 
-from discovery import Campaign, CandidatePool, FunctionOracle, Real, Space
+from discovery import Campaign, CandidatePool, FunctionOracle, Objective, Real, Space
 
 BUDGET = 24
 RNG = np.random.default_rng(7)
 FRAME = pd.DataFrame(RNG.random((100, 3)), columns=["a", "b", "c"])
 FRAME["y"] = np.sin(4 * FRAME["a"]) - (FRAME["b"] - 0.4) ** 2 + 0.3 * FRAME["c"]
+FRAME["z"] = np.cos(3 * FRAME["b"]) - (FRAME["a"] - 0.6) ** 2
 
 
 SPACE = Space([Real("a", 0, 1), Real("b", 0, 1), Real("c", 0, 1)])
@@ -33,7 +35,12 @@ def truth(point: dict) -> float:
 
 
 def make_campaign(
-    store: str, side_log: str, kill_at: int | None, seconds: float, space: bool = False
+    store: str,
+    side_log: str,
+    kill_at: int | None,
+    seconds: float,
+    space: bool = False,
+    pareto: bool = False,
 ) -> Campaign:
     def experiment(candidate):
         time.sleep(seconds)  # an experiment takes time: kills land inside it too
@@ -45,15 +52,21 @@ def make_campaign(
             os.kill(os.getpid(), signal.SIGKILL)
         if space:
             return truth(candidate.parameters)
+        if pareto:
+            return {k: float(FRAME.loc[int(candidate.id), k]) for k in ("y", "z")}
         return float(FRAME.loc[int(candidate.id), "y"])
 
-    pool = SPACE if space else CandidatePool.from_frame(FRAME, objective="y")
+    pool = SPACE if space else CandidatePool.from_frame(FRAME[["a", "b", "c"]])
+    aims = (
+        {"objectives": [Objective("y"), Objective("z")]}
+        if pareto
+        else {"objective": "y", "acquisition": "ei"}
+    )
     return Campaign(
         pool,
         FunctionOracle(experiment, output="y"),
-        "y",
-        surrogate="gp" if space else "forest",
-        acquisition="ei",
+        **aims,
+        surrogate="gp" if space or pareto else "forest",
         batch_size=2,
         n_initial=4,
         budget=BUDGET,
@@ -69,6 +82,9 @@ if __name__ == "__main__":
     parser.add_argument("--kill-at", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=0.03)
     parser.add_argument("--space", action="store_true")
+    parser.add_argument("--pareto", action="store_true")
     args = parser.parse_args()
-    campaign = make_campaign(args.store, args.side_log, args.kill_at, args.seconds, args.space)
+    campaign = make_campaign(
+        args.store, args.side_log, args.kill_at, args.seconds, args.space, args.pareto
+    )
     campaign.run(progress=False)

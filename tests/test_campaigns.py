@@ -171,3 +171,38 @@ def test_noble_gas_crystal_campaign_finds_xenon_near_its_lattice_minimum():
     best = result.best
     assert best["element"] == "Xe" and abs(best["reduced_lattice"] - 1.547) < 0.03
     assert set(result.history["element"]) <= {"Ne", "Ar", "Kr", "Xe"}
+
+
+def test_flow_reactor_pareto_campaign_maps_a_front_from_the_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from discovery.cli import app
+
+    out = tmp_path / "front.csv"
+    result = CliRunner().invoke(
+        app,
+        ["run", str(CAMPAIGNS / "flow_reactor_pareto.py"), "--budget", "16", "--out", str(out),
+         "--store", str(tmp_path / "front.sqlite"), "--no-progress"],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Pareto front" in result.output and "cleanest on the front" in result.output
+    history = pd.read_csv(out)
+    front = history[history["pareto"]]
+    assert len(history) == 16 and len(front) >= 2
+    # along the front, more space-time yield costs a higher E-factor
+    ordered = front.sort_values("sty")
+    assert ordered["e_factor"].is_monotonic_increasing
+
+
+def test_redoxmers_pool_holds_every_molecule_and_its_front():
+    module = load("redoxmers_pareto")
+    pool = module.load_pool()
+    assert len(pool) == 1408 and pool.features.shape[1] == 25
+    assert len(module.true_front()) == 22
+    campaign = module.make_campaign(seed=1).replace(surrogate="forest", budget=12)
+    result = campaign.run(progress=False)
+    front = result.pareto_front()
+    assert len(front) >= 1 and set(front["candidate_id"]) <= set(pool.ids)
+    summary = module.summarize(result)
+    assert summary["true Pareto front measured"].endswith("/ 22")

@@ -46,10 +46,11 @@ def wait_for_progress(process, log: Path, timeout: float = 120.0) -> bool:
 
 
 def crash_and_resume(
-    tmp_path, kills: int, seed: int, seconds: float, window: tuple, space: bool = False
+    tmp_path, kills: int, seed: int, seconds: float, window: tuple, *flags: str
 ) -> dict:
-    """Run uninterrupted once; then run, SIGKILL and resume until ``kills`` kills are done."""
-    pace = ("--seconds", seconds, *(["--space"] if space else []))
+    """Run uninterrupted once; then run, SIGKILL and resume until ``kills`` kills are done.
+    ``flags``: the campaign's kind (``--space``, ``--pareto``)."""
+    pace = ("--seconds", seconds, *flags)
     whole = tmp_path / "whole.sqlite"
     assert start(whole, tmp_path / "whole.log", *pace).wait(timeout=300) == 0
 
@@ -84,6 +85,8 @@ def crash_and_resume(
         "evaluations": evaluations,
         "export": export(store),
         "expected": export(whole),
+        "store": store,
+        "whole": whole,
     }
 
 
@@ -106,11 +109,20 @@ def test_campaign_survives_sigkill_between_evaluation_and_record_and_at_random(t
 def test_continuous_campaign_survives_sigkill_with_two_experiments_in_flight(tmp_path):
     """A GP campaign over a continuous space, batches of two: killed between an
     evaluation and its record (one of the two in flight) and at random moments."""
-    outcome = crash_and_resume(
-        tmp_path, kills=3, seed=2, seconds=0.05, window=(0.0, 0.5), space=True
-    )
+    outcome = crash_and_resume(tmp_path, 3, 2, 0.05, (0.0, 0.5), "--space")
     check(outcome)
     assert all(j.parameters is not None for j in outcome["jobs"])
+
+
+def test_multi_objective_campaign_survives_sigkill_and_ends_as_an_uninterrupted_run(tmp_path):
+    """Two objectives, a GP and qLogNEHVI, batches of two, killed and resumed: the
+    export holds every objective and equals an uninterrupted run's."""
+    outcome = crash_and_resume(tmp_path, 3, 3, 0.05, (0.0, 0.5), "--pareto")
+    check(outcome)
+    cut = CampaignStore(outcome["store"], read_only=True).history("y")
+    whole = CampaignStore(outcome["whole"], read_only=True).history("y")
+    assert cut["result_json"].tolist() == whole["result_json"].tolist()
+    assert all('"z"' in text for text in cut["result_json"])
 
 
 @pytest.mark.slow

@@ -186,3 +186,48 @@ def test_a_multi_objective_campaign_resumes_from_its_store(tmp_path):
     whole = Campaign(POOL, ORACLE, budget=15, **(settings | {"store": None})).run(progress=False)
     columns = ["candidate_id", "near_left", "near_right", "pareto", "hypervolume"]
     pd.testing.assert_frame_equal(resumed.history[columns], whole.history[columns])
+
+
+def test_ask_and_tell_with_a_dict_of_properties_per_measurement(tmp_path):
+    store = tmp_path / "told.sqlite"
+    campaign = Campaign(
+        POOL, None, objectives=TWO, surrogate="forest", n_initial=4, seed=0, store=store
+    )
+    for _ in range(3):
+        for row in campaign.ask(2).itertuples():
+            campaign.tell(row.candidate_id, properties(row.a, row.b))
+    with pytest.raises(ConfigurationError, match="must be a dict of the measured properties"):
+        campaign.tell(str(POOL.ids[-1]), 0.5)
+    with pytest.raises(ConfigurationError, match="has no 'near_right'"):
+        campaign.tell(str(POOL.ids[-1]), {"near_left": 0.5})
+    frame = pd.DataFrame(
+        [{"candidate_id": str(POOL.ids[-1]), "near_left": -0.1, "near_right": None}]
+    )
+    campaign.tell(frame)
+    history = Campaign.resume(store, ORACLE, budget=7).run(progress=False).history
+    assert len(history) == 7 and history["pareto"].sum() >= 1
+    told = history[history["candidate_id"] == str(POOL.ids[-1])].iloc[0]
+    assert told["near_left"] == -0.1 and np.isnan(told["near_right"])
+
+
+def test_status_and_export_show_every_objective_and_the_front(tmp_path):
+    from typer.testing import CliRunner
+
+    from discovery.cli import app
+
+    store = tmp_path / "front.sqlite"
+    Campaign(
+        POOL, ORACLE, objectives=TWO, outcome_constraints=[OutcomeConstraint("load", "<=", 1.5)],
+        surrogate="forest", budget=10, n_initial=5, seed=0, store=store,
+    ).run(progress=False)  # fmt: skip
+    status = CliRunner().invoke(app, ["status", str(store)], env={"COLUMNS": "200"})
+    assert status.exit_code == 0, status.output
+    assert "near_left (max), near_right (max); subject to load <= 1.5" in status.output
+    assert "Pareto front" in status.output and "hypervolume" in status.output
+    exported = tmp_path / "front.csv"
+    result = CliRunner().invoke(app, ["export", str(store), "-o", str(exported)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(exported)
+    assert {"near_left", "near_right", "load", "feasible", "pareto", "hypervolume"} <= set(
+        frame.columns
+    )

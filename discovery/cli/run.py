@@ -14,12 +14,12 @@ from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
 from discovery.exceptions import CampaignFileError, ConfigurationError
 from discovery.executors import resolve_executor
-from discovery.history import CampaignResult, reward_lines, strategy_text
+from discovery.history import CampaignResult, outcome_lines, reward_lines, strategy_text
 from discovery.search_space import Space
 
 
 def load_campaign_module(path: Path) -> Any:
-    """Import a campaign file as a module.
+    """Import a campaign file as a module; modules in its folder can be imported by it.
 
     Raises:
         CampaignFileError: the file is missing or is not a Python file.
@@ -31,6 +31,9 @@ def load_campaign_module(path: Path) -> Any:
     spec = importlib.util.spec_from_file_location(f"discovery_campaign_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:  # as for a script: modules beside the file import
+        sys.path.insert(0, folder)
     spec.loader.exec_module(module)
     return module
 
@@ -65,6 +68,8 @@ MAX_PARAMETERS_SHOWN = 8
 def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, Any]) -> Table:
     summary = result.summary()
     config = campaign.config
+    if config.outcomes is not None:
+        return _outcomes_table(campaign, result, summary, extra)
     table = Table(
         title=f"{config.name}: {config.objective} ({config.direction})", show_header=False
     )
@@ -94,6 +99,28 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
     if result.policy:
         rows[f"arms ({config.acquisition})"] = arm_lines(result.arms())
     rows.update({str(k): str(v) for k, v in extra.items()})
+    for key, value in rows.items():
+        table.add_row(key, value)
+    return table
+
+
+def _outcomes_table(
+    campaign: Campaign, result: CampaignResult, summary: dict[str, Any], extra: dict[str, Any]
+) -> Table:
+    """The summary of a campaign with several objectives or outcome constraints."""
+    config = campaign.config
+    table = Table(title=f"{config.name}: {', '.join(config.outcomes.names)}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    rows = {
+        "strategy": f"{strategy_text(config)}, batch {config.batch_size}, seed {config.seed}",
+        "experiments": f"{summary['experiments']} ({summary['failed']} failed)",
+        **outcome_lines(result.history, config.outcomes),
+        "seconds per iteration": f"{summary['seconds_per_iteration']:.3f}",
+        "wall time": f"{summary['wall_seconds']:.1f} s",
+        "stopped because": summary["stopped_because"],
+        **{str(k): str(v) for k, v in extra.items()},
+    }
     for key, value in rows.items():
         table.add_row(key, value)
     return table

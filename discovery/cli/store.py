@@ -17,7 +17,7 @@ from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
 from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError, StoreError
-from discovery.history import history_frame, reward_lines, strategy_text
+from discovery.history import history_frame, outcome_lines, reward_lines, strategy_text
 from discovery.rewards import best_position
 from discovery.store import OPEN_STATES, CampaignStore
 
@@ -46,7 +46,7 @@ def read_snapshot(path: Path) -> tuple[CampaignConfig, pd.DataFrame]:
     finally:
         store.close()
     return config, history_frame(
-        jobs, config.objective, config.maximize, config.closest_to, config.optimum
+        jobs, config.objective, config.maximize, config.closest_to, config.optimum, config.outcomes
     )
 
 
@@ -62,7 +62,12 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
         config, history = read_snapshot(store)
     objective = config.objective
     measured = history[history["state"] == "succeeded"]
-    table = Table(title=f"{config.name}: {objective} ({config.direction})", show_header=False)
+    aim = (
+        f"{objective} ({config.direction})"
+        if config.outcomes is None
+        else ", ".join(config.outcomes.names)
+    )
+    table = Table(title=f"{config.name}: {aim}", show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
     table.add_row("strategy", f"{strategy_text(config)}, seed {config.seed}")
@@ -73,7 +78,10 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
         )
     table.add_row("budget used", f"{len(history)} of {config.budget} experiments")
     table.add_row("measurements", str(len(measured)))
-    if len(measured):
+    if config.outcomes is not None:
+        for key, value in outcome_lines(history, config.outcomes).items():
+            table.add_row(key, value)
+    elif len(measured):
         values = measured[objective]
         best = measured.iloc[best_position(values, config.maximize, config.closest_to)]
         table.add_row(
@@ -81,8 +89,9 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
             f"{best[objective]:.6g} (candidate {best['candidate_id']}, "
             f"iteration {best['iteration']})",
         )
-    for key, value in reward_lines(history, config.optimum).items():
-        table.add_row(key, value)
+    if config.outcomes is None:
+        for key, value in reward_lines(history, config.optimum).items():
+            table.add_row(key, value)
     in_flight = history[history["state"].isin(OPEN_STATES)]
     table.add_row(
         "in flight",

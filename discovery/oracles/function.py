@@ -7,7 +7,7 @@ import math
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future
 from typing import Any
 
@@ -138,23 +138,43 @@ class LookupOracle:
     Args:
         values: recorded objective value by candidate id.
         objective: the name the value is reported under.
+        others: further recorded properties, by name, each a value by candidate id,
+            reported with the objective (None where a candidate has no record), for
+            campaigns with several objectives or outcome constraints.
     """
 
-    def __init__(self, values: Mapping[str, float], objective: str) -> None:
+    def __init__(
+        self,
+        values: Mapping[str, float],
+        objective: str,
+        others: Mapping[str, Mapping[str, float]] | None = None,
+    ) -> None:
         self.values = {str(k): float(v) for k, v in values.items() if not math.isnan(float(v))}
         if not self.values:
             raise ConfigurationError("LookupOracle: no recorded values")
         self.objective = objective
+        self.others = {
+            name: {str(k): float(v) for k, v in recorded.items() if not math.isnan(float(v))}
+            for name, recorded in (others or {}).items()
+        }
 
     @classmethod
-    def from_pool(cls, pool: CandidatePool, objective: str) -> LookupOracle:
-        """The emulator of a pool whose table holds the measured ``objective`` column."""
-        if objective not in pool.frame.columns:
-            raise ConfigurationError(
-                f"LookupOracle: objective '{objective}' not in the pool's columns "
-                f"{list(pool.frame.columns)}"
-            )
-        return cls(dict(zip(pool.ids, pool.frame[objective].to_numpy(), strict=True)), objective)
+    def from_pool(
+        cls, pool: CandidatePool, objective: str, others: Sequence[str] = ()
+    ) -> LookupOracle:
+        """The emulator of a pool whose table holds the measured ``objective`` column
+        (and the ``others`` columns, reported with it)."""
+        for column in [objective, *others]:
+            if column not in pool.frame.columns:
+                raise ConfigurationError(
+                    f"LookupOracle: column '{column}' not in the pool's columns "
+                    f"{list(pool.frame.columns)}"
+                )
+
+        def by_id(column: str) -> dict[str, float]:
+            return dict(zip(pool.ids, pool.frame[column].to_numpy(), strict=True))
+
+        return cls(by_id(objective), objective, {name: by_id(name) for name in others})
 
     @property
     def known_ids(self) -> set[str]:
@@ -184,7 +204,9 @@ class LookupOracle:
         candidate_id = str(handle.get("candidate_id"))
         if candidate_id not in self.values:
             return Status(FAILED, error=f"no recorded value for candidate '{candidate_id}'")
-        return Status(SUCCEEDED, result={self.objective: self.values[candidate_id]})
+        result = {self.objective: self.values[candidate_id]}
+        result.update({name: v.get(candidate_id) for name, v in self.others.items()})
+        return Status(SUCCEEDED, result=result)
 
     def cancel(self, handle: Handle) -> None:
         """Nothing to stop: a lookup finishes at once."""
