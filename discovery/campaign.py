@@ -189,6 +189,11 @@ class Campaign:
             raise ConfigurationError(
                 f"campaign '{name}': policy must be a Portfolio, got {type(policy).__name__}"
             )
+        if policy is not None and outcomes is None and policy.reward == "hypervolume":
+            raise ConfigurationError(
+                f"campaign '{name}': reward 'hypervolume' is for several objectives; with one, "
+                f"use 'objective' or 'improvement'"
+            )
         self.policy = policy
         self.device = device
         self.surrogate = resolve_surrogate(surrogate, seed=seed, device=device)
@@ -515,10 +520,8 @@ def _outcome_acquisition(name: str, outcomes: Objectives, acquisition: Any, poli
     of feasibility can weight."""
     prefix = f"campaign '{name}'"
     if policy is not None:
-        raise ConfigurationError(
-            f"{prefix}: a portfolio policy learns over one objective without outcome "
-            f"constraints; give a surrogate and acquisition instead"
-        )
+        _check_front_portfolio(prefix, outcomes, policy)
+        return "ehvi"  # the arms choose their own
     if outcomes.is_pareto:
         if acquisition is None:
             return "parego" if len(outcomes.objectives) >= PAREGO_FROM else "ehvi"
@@ -537,6 +540,35 @@ def _outcome_acquisition(name: str, outcomes: Objectives, acquisition: Any, poli
             f"got {acquisition!r}"
         )
     return acquisition
+
+
+def _check_front_portfolio(prefix: str, outcomes: Objectives, policy: Any) -> None:
+    """A portfolio over several objectives: Pareto arms, rewarded by hypervolume."""
+    if not outcomes.is_pareto:
+        raise ConfigurationError(
+            f"{prefix}: a portfolio policy learns over one objective or a Pareto front; "
+            f"with outcome constraints or a desirability, give a surrogate and acquisition"
+        )
+    if getattr(policy, "reward", None) != "hypervolume":
+        raise ConfigurationError(
+            f"{prefix}: a portfolio over a Pareto front is rewarded by the hypervolume each "
+            f"pick adds: Portfolio(..., reward='hypervolume')"
+        )
+    if getattr(policy, "algorithm", None) == "hedge":
+        raise ConfigurationError(
+            f"{prefix}: GP-Hedge credits every arm through one model's predictions of one "
+            f"objective; over a Pareto front use algorithm 'exp3', 'ucb1' or 'thompson'"
+        )
+    wrong = [
+        a.name
+        for a in getattr(policy, "arms", [])
+        if a.surrogate is not None and a.acquisition not in PARETO_STRATEGIES
+    ]
+    if wrong:
+        raise ConfigurationError(
+            f"{prefix}: over a Pareto front every arm seeks the front ({list(PARETO_STRATEGIES)}, "
+            f"e.g. 'gp-ehvi', 'forest-parego') or is 'random'; {wrong} are not"
+        )
 
 
 def _space_row(

@@ -41,7 +41,8 @@ from discovery.proposal import (
 )
 from discovery.rewards import best_position
 from discovery.search_space import Space
-from discovery.space_design import space_initial_design
+from discovery.selection import RandomDesign
+from discovery.space_design import resolve_space_design, space_initial_design
 from discovery.space_points import SpacePoints
 from discovery.store import ASKED, CREATED, OPEN_STATES, SUBMITTED, CampaignStore, Job
 from discovery.store_cache import OracleCache
@@ -388,7 +389,7 @@ class CampaignRun:
         if self.policy is not None:
             return self.policy.choose(self, size)
         if self.outcome_spec is not None:
-            return self._choose_for_outcomes(size)
+            return self.choose_for_outcomes(size)
         if self.space is not None:
             return self._choose_in_space(size)
         acquisition = campaign.acquisition
@@ -406,6 +407,17 @@ class CampaignRun:
         }
         return chosen, scores, timing, None
 
+    def random_choice(self, size: int) -> np.ndarray:
+        """Indices of ``size`` candidates drawn at random (new points of a space)."""
+        if self.space is not None:
+            points = space_initial_design(
+                self.space, resolve_space_design("random"), size, self.pool.features, self.rng
+            )
+            return np.asarray(self.register(points), dtype=int)
+        return np.asarray(
+            RandomDesign().pick(None, size, self.excluded, self.pool.features, self.rng), dtype=int
+        )
+
     def _initial_choice(self, size: int) -> np.ndarray:
         """Indices chosen as the initial design chooses (no model yet)."""
         campaign = self.campaign
@@ -419,19 +431,22 @@ class CampaignRun:
             dtype=int,
         )
 
-    def _choose_for_outcomes(
-        self, size: int
+    def choose_for_outcomes(
+        self, size: int, surrogate: Any = None, strategy: str | None = None
     ) -> tuple[np.ndarray, np.ndarray, dict[str, float], None]:
         """Fit one model per modelled output and choose by their joint acquisition (see
         :mod:`discovery.outcome_models`); until every modelled output has a measurement,
-        choose as the initial design does."""
+        choose as the initial design does. ``surrogate`` and ``strategy`` (a portfolio
+        arm's) default to the campaign's."""
         campaign, spec = self.campaign, self.outcome_spec
+        surrogate = campaign.surrogate if surrogate is None else surrogate
+        strategy = campaign.strategy if strategy is None else strategy
         fit_started = time.perf_counter()
-        targets = outcome_targets(spec, self.outcomes, campaign.strategy, self.rng)
+        targets = outcome_targets(spec, self.outcomes, strategy, self.rng)
         if np.isnan(targets.values).all(axis=0).any():
             chosen = self._initial_choice(size)
             return chosen, np.full(len(chosen), np.nan), {}, None
-        models = fit_outcome_models(campaign.surrogate, self.train_features, targets)
+        models = fit_outcome_models(surrogate, self.train_features, targets)
         select_started = time.perf_counter()
         pending = self.pool.features[
             [
@@ -440,7 +455,7 @@ class CampaignRun:
                 if j.state in OPEN_STATES
             ]
         ]
-        if uses_botorch_for_outcomes(campaign.surrogate, targets):
+        if uses_botorch_for_outcomes(surrogate, targets):
             function = botorch_acquisition(models, targets, self.train_features, pending, self.rng)
             if self.space is not None:
                 taken = np.vstack([self.train_features, self.pool.features])

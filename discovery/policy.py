@@ -64,8 +64,18 @@ class CampaignRun(Protocol):
 
     def believe(self, chosen: np.ndarray, means: np.ndarray) -> None: ...
 
+    # campaigns with several objectives
+    outcome_spec: Any
+    outcomes: np.ndarray
 
-REWARDS = ("objective", "improvement")
+    def choose_for_outcomes(self, size: int, surrogate: Any, strategy: str) -> tuple: ...
+
+    def random_choice(self, size: int) -> np.ndarray: ...
+
+
+REWARDS = ("objective", "improvement", "hypervolume")
+#: Acquisitions of arms that seek a Pareto front (a campaign with several objectives).
+PARETO_ARMS = ("ehvi", "parego")
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,8 @@ class Arm:
         surrogate: "gp", "forest", "extra_trees", "neural", an object with
             fit/predict, or None for an arm that needs no model (random).
         acquisition: an acquisition name ("ei", "ucb", "thompson", "uncertainty",
-            "greedy", "random", ...) or an Acquisition.
+            "greedy", "random", ...) or an Acquisition; "ehvi" or "parego" for a
+            campaign that seeks a Pareto front.
         selector: the batch selector ("top" or "kmeans").
         acquisition_params: keyword parameters of the acquisition.
     """
@@ -104,6 +115,12 @@ ARMS: dict[str, Arm] = {
         Arm("neural-thompson", "neural", "thompson"),
         Arm("neural-ei", "neural", "ei"),
         Arm("random", None, "random"),
+        # for campaigns that seek a Pareto front (see discovery.outcome_models)
+        Arm("gp-ehvi", "gp", "ehvi"),
+        Arm("gp-parego", "gp", "parego"),
+        Arm("forest-ehvi", "forest", "ehvi"),
+        Arm("forest-parego", "forest", "parego"),
+        Arm("neural-ehvi", "neural", "ehvi"),
     )
 }
 
@@ -116,7 +133,9 @@ class Portfolio:
     Args:
         arms: arm names from :data:`ARMS` and/or :class:`Arm` objects.
         algorithm: "hedge", "exp3", "ucb1" or "thompson".
-        reward: "objective", "improvement" or ``f(value) -> float``.
+        reward: "objective", "improvement" or ``f(value) -> float``; for a campaign
+            that seeks a Pareto front, "hypervolume": the hypervolume the pick's
+            measurements add to the feasible front (their share of it).
         **options: options of the bandit (``eta`` for hedge, ``gamma`` for exp3).
 
     Raises:
@@ -199,8 +218,12 @@ class PortfolioRun:
             if key not in shared:
                 shared[key] = resolve_surrogate(arm.surrogate, seed=seed, device=device)
             self.surrogates.append(shared[key])
+        self.strategies = [  # "ehvi" / "parego" for Pareto arms, else None
+            arm.acquisition if arm.acquisition in PARETO_ARMS else None for arm in portfolio.arms
+        ]
         self.acquisitions = [
-            resolve_acquisition(arm.acquisition, **arm.acquisition_params) for arm in portfolio.arms
+            resolve_acquisition("ei" if strategy else arm.acquisition, **arm.acquisition_params)
+            for arm, strategy in zip(portfolio.arms, self.strategies, strict=True)
         ]
         self.selectors = [resolve_selector(arm.selector) for arm in portfolio.arms]
         self.bandit = make_bandit(portfolio.algorithm, len(portfolio.arms), **portfolio.options)
@@ -218,6 +241,8 @@ class PortfolioRun:
         (chosen, scores, timing, the record kept with the iteration)."""
         started = time.perf_counter()
         record: dict[str, Any] = {"credits": {}, "failed_rewards": []}
+        if run.outcome_spec is not None:
+            return self._choose_for_front(run, size, record, started)
         self._credit_realised(run, record)
         names = self.portfolio.names
         hedge = isinstance(self.bandit, Hedge)
@@ -271,6 +296,48 @@ class PortfolioRun:
         }
         return chosen, scores, timing, record
 
+    def _choose_for_front(
+        self, run: CampaignRun, size: int, record: dict[str, Any], started: float
+    ) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+        """A Pareto campaign's portfolio: credit each finished pick with the share of
+        the front's hypervolume its measurements add, draw an arm, let it choose."""
+        gains = front_gains(run)
+        open_ids = {job.candidate_id for job in run.store.jobs() if job.state in OPEN_STATES}
+        waiting = []
+        for pick in self.awaiting:
+            name = self.portfolio.names[pick["arm"]]
+            if any(i in open_ids for i in pick["ids"]):
+                waiting.append(pick)
+                continue
+            measured = [i for i in pick["ids"] if i in gains]
+            if not measured:
+                record["failed_rewards"].append({"arm": name, "ids": pick["ids"]})
+                continue
+            credit = float(np.clip(sum(gains[i] for i in measured), 0.0, 1.0))
+            self.bandit.update(pick["arm"], credit, pick["probability"])
+            record["credits"][name] = credit
+        self.awaiting = waiting
+        names = self.portfolio.names
+        probabilities = self.bandit.probabilities(run.rng)
+        arm = int(run.rng.choice(len(names), p=probabilities))
+        if self.surrogates[arm] is None:  # a model-free arm: random choices
+            chosen = run.random_choice(size)
+            scores, timing = np.full(len(chosen), np.nan), {}
+        else:
+            chosen, scores, timing, _ = run.choose_for_outcomes(
+                size, self.surrogates[arm], self.strategies[arm] or "parego"
+            )
+        ids = [str(run.pool.ids[i]) for i in chosen]
+        self.awaiting.append({"arm": arm, "ids": ids, "probability": float(probabilities[arm])})
+        record.update(
+            arm=names[arm],
+            probabilities=dict(zip(names, map(float, probabilities), strict=True)),
+            state=self.bandit.state(),
+            awaiting=self.awaiting,
+        )
+        timing = timing or {"fit_seconds": 0.0, "selection_seconds": time.perf_counter() - started}
+        return chosen, scores, timing, record
+
     def _predictions(self, run: CampaignRun, arms: Sequence[int]) -> dict[int, Any]:
         """One prediction per surrogate shared by proposing arms (with posterior samples
         when any of them needs samples), by the surrogate's id."""
@@ -288,7 +355,7 @@ class PortfolioRun:
         index = self.portfolio.names.index(arm)
         surrogate = self.surrogates[index]
         name = "none" if surrogate is None else getattr(surrogate, "name", type(surrogate).__name__)
-        return str(name), self.acquisitions[index].name
+        return str(name), self.strategies[index] or self.acquisitions[index].name
 
     # -- credit ----------------------------------------------------------------------------
 
@@ -364,6 +431,24 @@ class PortfolioRun:
             gains.append(0.5 if high <= low else float(np.clip((mean - low) / (high - low), 0, 1)))
         self.bandit.update_all(np.array(gains))
         record["credits"] = dict(zip(self.portfolio.names, gains, strict=True))
+
+
+def front_gains(run: CampaignRun) -> dict[str, float]:
+    """Each measured candidate's share of the feasible front's hypervolume: how much
+    smaller the hypervolume of every measurement would be without it (0 off the front)."""
+    spec, Y = run.outcome_spec, run.outcomes
+    ids = [c for c, _, _ in run.store.measurements()]
+    reference = spec.reference_utilities(Y)
+    gains = dict.fromkeys(ids, 0.0)
+    if reference is None:
+        return gains
+    whole = spec.hypervolume(Y, reference)
+    if whole <= 0:
+        return gains
+    for row in np.flatnonzero(spec.pareto_mask(Y)):
+        without = np.delete(Y, row, axis=0)
+        gains[ids[row]] = (whole - spec.hypervolume(without, reference)) / whole
+    return gains
 
 
 def _reward_range(run: CampaignRun) -> tuple[float, float]:

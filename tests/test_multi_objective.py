@@ -231,3 +231,33 @@ def test_status_and_export_show_every_objective_and_the_front(tmp_path):
     assert {"near_left", "near_right", "load", "feasible", "pareto", "hypervolume"} <= set(
         frame.columns
     )
+
+
+def test_a_portfolio_over_a_front_credits_arms_with_the_hypervolume_they_add():
+    from discovery.policy import Portfolio
+
+    policy = Portfolio(["forest-ehvi", "forest-parego", "random"], "exp3", "hypervolume")
+    result = Campaign(
+        POOL, ORACLE, objectives=TWO, policy=policy, budget=18, n_initial=5, seed=0
+    ).run(progress=False)
+    history = result.history
+    assert len(history) == 18 and history["candidate_id"].is_unique
+    assert set(history["arm"].dropna()) <= {"forest-ehvi", "forest-parego", "random"}
+    credits = [c for record in result.policy for c in record["credits"].values()]
+    assert credits and all(0.0 <= c <= 1.0 for c in credits) and max(credits) > 0
+    assert history["hypervolume"].iloc[-1] > history["hypervolume"].iloc[4]
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        (("forest-ehvi", "random"), "Portfolio\\(..., reward='hypervolume'\\)"),
+        (("forest-ehvi", "gp-ei"), "\\['gp-ei'\\] are not"),
+    ],
+)
+def test_a_portfolio_over_a_front_names_what_it_needs(policy, message):
+    from discovery.policy import Portfolio
+
+    arms, reward = policy, "objective" if "gp-ei" not in policy else "hypervolume"
+    with pytest.raises(ConfigurationError, match=message):
+        Campaign(POOL, ORACLE, objectives=TWO, policy=Portfolio(list(arms), "exp3", reward))

@@ -55,3 +55,14 @@ def test_continuous_quick_start_runs_and_finds_the_good_region():
     assert len(result.history) == 20 and result.history["candidate_id"].is_unique
     best = result.best
     assert best["solvent"] == "THF" and abs(best["temperature"] - 80) < 20
+
+
+def test_several_objectives_example_finds_a_feasible_front():
+    namespace: dict = {}
+    exec(compile(python_block("## Several objectives"), str(README), "exec"), namespace)
+    result = namespace["result"]
+    front = result.pareto_front()
+    assert len(result.history) == 15 and len(front) >= 2
+    assert (front["impurity"] <= 0.05).all()
+    # along the front, a higher yield costs more
+    assert front.sort_values("yield")["cost"].is_monotonic_increasing

@@ -46,6 +46,8 @@ PROPERTIES = (
     "band_gap",
     "dipole_moment",
 )
+#: One atomic mass unit per cubic angstrom, in g/cm^3.
+GRAMS_PER_CM3 = 1.66053907
 #: Atoms closer than this (angstrom) after a calculation mean the geometry exploded.
 EXPLODED_DISTANCE = 0.5
 StructureSource = Mapping[str, Any] | Callable[[Candidate], Any]
@@ -145,6 +147,10 @@ class AseCalculation:
         }
         if "forces" in atoms.calc.results:
             result["max_force"] = float(np.linalg.norm(atoms.get_forces(), axis=1).max())
+        if atoms.pbc.all():  # a crystal: how much room, and how much mass, per volume
+            volume = float(atoms.get_volume())
+            result["volume_per_atom"] = volume / count
+            result["density"] = float(atoms.get_masses().sum()) / volume * GRAMS_PER_CM3
         if derived and self.property == "formation_energy_per_atom":
             result.update(self._formation_energy(atoms, energy))
         if derived and self.property == "band_gap":
@@ -256,6 +262,9 @@ class AseOracle(FunctionOracle):
         property: what the campaign optimises: "energy", "energy_per_atom",
             "formation_energy_per_atom" (against each element's relaxed
             ground-state crystal), "band_gap" (eV) or "dipole_moment" (Debye).
+            Every result also carries the energies, the final structure and, for a
+            crystal, its ``volume_per_atom`` (cubic angstrom) and ``density``
+            (g/cm^3), which a campaign with several objectives can use.
         relax: relax the structure first.
         fmax, steps, relax_cell, optimizer: the relaxation, see :class:`Relaxation`.
         references: elemental reference energies per atom (eV) to use instead of
