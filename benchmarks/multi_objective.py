@@ -8,7 +8,11 @@ named):
 - snar: the SnAr flow reactor of simulators/snar.py (4-d), maximise the space-time yield
   and minimise the E-factor, 40 evaluations, 6 initial;
 - redoxmers: the 1408 molecules of campaigns/data/redoxmers (three properties to
-  minimise), a pool, 141 evaluations (10 % of the table), 5 initial.
+  minimise), a pool, 141 evaluations (10 % of the table), 5 initial;
+- constrained: one objective and an outcome constraint that rules out half the space:
+  maximise the negated Hartmann-6 subject to x1 + ... + x6 <= 3 (half the unit cube, by
+  symmetry), 40 evaluations, 10 initial. Reported: the share of the experiments after
+  the initial design that are feasible, and the best feasible value's regret.
 
 Methods, each run with the same seed:
 
@@ -76,7 +80,10 @@ PROBLEMS = {
     "dtlz2": (60, 14),
     "snar": (40, 6),
     "redoxmers": (141, 5),
+    "constrained": (40, 10),
 }
+#: The constrained problem's bound on the sum of the six inputs.
+CONSTRAINED_SUM = 3.0
 SNAR_REFERENCE = (0.0, 100.0)  # space-time yield (max), E-factor (min)
 
 
@@ -117,7 +124,15 @@ def hypervolume(utilities: np.ndarray, reference: np.ndarray) -> float:
 
 def run_discovery(problem: str, method: str, seed: int) -> tuple[np.ndarray, list[float], list]:
     """Measured values (n, m), seconds per model iteration, candidate ids."""
-    from discovery import Campaign, FunctionOracle, LookupOracle, Objective, Real, Space
+    from discovery import (
+        Campaign,
+        FunctionOracle,
+        LookupOracle,
+        Objective,
+        OutcomeConstraint,
+        Real,
+        Space,
+    )
 
     surrogate, strategy = DISCOVERY[method]
     budget, n_initial = PROBLEMS[problem]
@@ -142,6 +157,26 @@ def run_discovery(problem: str, method: str, seed: int) -> tuple[np.ndarray, lis
         campaign = Campaign(
             space, FunctionOracle(experiment), objectives=[Objective(n) for n in names],
             reference_point=function.ref_point.tolist(), **options,
+        )  # fmt: skip
+    elif problem == "constrained":
+        from botorch.test_functions import Hartmann
+
+        function = Hartmann(dim=6)
+        names = ["value", "load"]
+
+        def experiment(candidate) -> dict[str, float]:
+            import torch
+
+            x = [candidate.parameters[f"x{i}"] for i in range(6)]
+            with torch.no_grad():
+                value = -float(function.evaluate_true(torch.tensor([x]))[0])
+            return {"value": value, "load": float(sum(x))}
+
+        space = Space([Real(f"x{i}", 0.0, 1.0) for i in range(6)])
+        options["acquisition"] = "ei"  # one objective: constrained expected improvement
+        campaign = Campaign(
+            space, FunctionOracle(experiment), objectives=[Objective("value")],
+            outcome_constraints=[OutcomeConstraint("load", "<=", CONSTRAINED_SUM)], **options,
         )  # fmt: skip
     elif problem == "snar":
         from flow_reactor import measure, reactor_space
@@ -231,6 +266,14 @@ def run_random(problem: str, seed: int) -> tuple[np.ndarray, list[float], list]:
         X = torch.as_tensor(rng.random((budget, function.dim)))
         with torch.no_grad():
             return function(X, noise=False).numpy(), [], []
+    if problem == "constrained":
+        import torch
+        from botorch.test_functions import Hartmann
+
+        X = rng.random((budget, 6))
+        with torch.no_grad():
+            value = -Hartmann(dim=6).evaluate_true(torch.as_tensor(X)).numpy()
+        return np.column_stack([value, X.sum(axis=1)]), [], []
     if problem == "snar":
         from simulators.snar import SNAR_BOUNDS, snar_outcomes_array
 
@@ -261,6 +304,8 @@ def run_one(problem: str, method: str, seed: int, threads: int) -> dict:
         values, seconds, ids = run_random(problem, seed)
     else:
         values, seconds, ids = run_discovery(problem, method, seed)
+    if problem == "constrained":
+        return constrained_row(method, seed, values, seconds, started)
     utilities, reference = utilities_and_reference(problem, values)
     row = {
         "problem": problem,
@@ -277,6 +322,47 @@ def run_one(problem: str, method: str, seed: int, threads: int) -> dict:
         front = redoxmers_pareto.true_front()
         row["front_found"] = len(front & set(ids)) / len(front)
     return row
+
+
+def constrained_row(
+    method: str, seed: int, values: np.ndarray, seconds: list[float], started: float
+) -> dict:
+    """The constrained problem's figures: feasible share after the initial design and
+    the best feasible value's regret (Hartmann-6's optimum, 3.32237, is feasible)."""
+    _, n_initial = PROBLEMS["constrained"]
+    feasible = values[:, 1] <= CONSTRAINED_SUM
+    best = values[feasible, 0].max() if feasible.any() else np.nan
+    return {
+        "problem": "constrained",
+        "method": method,
+        "seed": seed,
+        "evaluations": len(values),
+        "feasible_after_initial": float(feasible[n_initial:].mean()),
+        "regret": 3.32237 - best,
+        "seconds_per_iteration": float(np.mean(seconds)) if seconds else 0.0,
+        "wall_seconds": time.perf_counter() - started,
+    }
+
+
+def report_constrained(console: Console, frame: pd.DataFrame, methods: list[str]) -> None:
+    mine = frame[frame["problem"] == "constrained"]
+    budget, n_initial = PROBLEMS["constrained"]
+    table = Table(
+        title=f"constrained Hartmann-6 (sum of inputs <= {CONSTRAINED_SUM:g}, half the cube): "
+        f"{budget} evaluations ({n_initial} initial), {mine['seed'].nunique()} seeds"
+    )
+    for column in ["method", "feasible after the initial design", "regret", "s/iter"]:
+        table.add_column(column, justify="right", no_wrap=True)
+    for method in [m for m in methods if m in set(mine["method"])]:
+        rows = mine[mine["method"] == method]
+        share = rows["feasible_after_initial"]
+        table.add_row(
+            method,
+            f"{share.median():.0%} (min {share.min():.0%})",
+            f"{rows['regret'].median():.3g}",
+            f"{rows['seconds_per_iteration'].median():.3g}",
+        )
+    console.print(table)
 
 
 def largest_hypervolume(problem: str, frame: pd.DataFrame) -> float:
@@ -343,15 +429,20 @@ def main() -> None:
         for problem in arguments.problems
         for seed in range(arguments.seeds)
         for method in arguments.methods
-        if not (method == "botorch" and problem in ("snar", "redoxmers"))
+        if not (method == "botorch" and problem in ("snar", "redoxmers", "constrained"))
+        and not (method == "parego" and problem == "constrained")  # one objective
     ]
     console.print(f"{available} CPUs, {arguments.workers} worker(s) of {threads} torch thread(s)")
-    rows = run_all(console, run_one, tasks, arguments.workers)
+    partial = arguments.output.with_suffix(".partial.csv")
+    rows = run_all(console, run_one, tasks, arguments.workers, partial)
     frame = pd.DataFrame(rows).sort_values(["problem", "method", "seed"], ignore_index=True)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(arguments.output, index=False)
     for problem in arguments.problems:
-        report(console, frame, problem, list(arguments.methods))
+        if problem == "constrained":
+            report_constrained(console, frame, list(arguments.methods))
+        else:
+            report(console, frame, problem, list(arguments.methods))
     console.print(f"per-run rows in {arguments.output}")
 
 

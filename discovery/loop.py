@@ -28,8 +28,10 @@ from discovery.outcome_models import (
     choose_from_pool,
     fit_outcome_models,
     outcome_targets,
+    restore_models,
     score_candidates,
     uses_botorch_for_outcomes,
+    warm_states,
 )
 from discovery.policy import PortfolioRun
 from discovery.prediction import Prediction
@@ -93,6 +95,8 @@ class CampaignRun:
             for job in store.jobs():
                 self.excluded[self.pool.index_of(job.candidate_id)] = True
         self._reload_measurements()
+        self._outcome_models: list | None = None  # per-output models of the surrogate
+        self._outcome_states: list | None = None  # and their warm states, for the store
         last = store.last_iteration()
         self.iteration = 0 if last is None else int(last["iteration"]) + 1
         self.rng = np.random.default_rng(self.config.seed)
@@ -100,7 +104,10 @@ class CampaignRun:
             self.rng.bit_generator.state = json.loads(last["rng_state_json"])
             state = last["surrogate_state_json"]
             loader = getattr(campaign.surrogate, "load_warm_state", None)
-            if state and callable(loader):
+            if state and self.outcome_spec is not None:
+                self._outcome_states = json.loads(state)["outputs"]
+                self._outcome_models = restore_models(campaign.surrogate, self._outcome_states)
+            elif state and callable(loader):
                 loader(json.loads(state))
         config = self.config
         self._believed: dict[int, float] = {}  # predicted mean of each candidate when chosen
@@ -267,13 +274,19 @@ class CampaignRun:
             surrogate=surrogate if modelled else None,
             acquisition=acquisition if modelled else config.initial_design,
             timing=timing,
-            surrogate_state=state() if fitted and callable(state) else None,
+            surrogate_state=state() if fitted and callable(state) else self._outputs_state(),
             diagnostics=self._diagnostics() if fitted else None,
             policy=policy,
             parameters=None if self.space is None else [self.pool.point(int(i)) for i in chosen],
         )
         self.iteration += 1
         return jobs
+
+    def _outputs_state(self) -> dict | None:
+        """The per-output models' warm states, kept with every iteration once they exist."""
+        if self.outcome_spec is None or self._outcome_states is None:
+            return None
+        return {"outputs": self._outcome_states}
 
     def _diagnostics(self) -> dict | None:
         every = self.config.diagnose_every
@@ -446,7 +459,14 @@ class CampaignRun:
         if np.isnan(targets.values).all(axis=0).any():
             chosen = self._initial_choice(size)
             return chosen, np.full(len(chosen), np.nan), {}, None
-        models = fit_outcome_models(surrogate, self.train_features, targets)
+        if surrogate is campaign.surrogate:  # warm-started from the last iteration's fits
+            models = fit_outcome_models(
+                surrogate, self.train_features, targets, self._outcome_models
+            )
+            self._outcome_models = models
+            self._outcome_states = warm_states(models) or self._outcome_states
+        else:  # a portfolio arm's surrogate: fresh fits
+            models = fit_outcome_models(surrogate, self.train_features, targets)
         select_started = time.perf_counter()
         pending = self.pool.features[
             [

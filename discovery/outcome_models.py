@@ -122,25 +122,44 @@ def outcome_targets(
 
 
 def copy_surrogate(template: Any) -> Any:
-    """A fresh, unfitted copy of a surrogate. Warm starts are turned off: each output's
-    model is fitted from scratch, so a resumed campaign fits as an uninterrupted one."""
+    """A fresh, unfitted copy of a surrogate, with the template's settings."""
     try:
         from sklearn.base import clone
 
-        model = clone(template)
+        return clone(template)
     except TypeError:  # a user's object that is no scikit-learn estimator
         return copy.deepcopy(template)
-    if "warm_start" in model.get_params():
-        model.set_params(warm_start=False)
-    return model
 
 
-def fit_outcome_models(template: Any, X: np.ndarray, targets: OutcomeTargets) -> list[Any]:
-    """One fitted copy of ``template`` per target column, on the rows that have it."""
+def fit_outcome_models(
+    template: Any, X: np.ndarray, targets: OutcomeTargets, previous: list[Any] | None = None
+) -> list[Any]:
+    """One fitted model per target column, on the rows that have it: the ``previous``
+    iteration's model of that column refitted (a GP then starts from its last
+    hyper-parameters, as a single objective's does), or a fresh copy of ``template``."""
     models = []
-    for column in targets.values.T:
+    for j, column in enumerate(targets.values.T):
         rows = ~np.isnan(column)
-        models.append(copy_surrogate(template).fit(X[rows], column[rows]))
+        model = previous[j] if previous and j < len(previous) else copy_surrogate(template)
+        models.append(model.fit(X[rows], column[rows]))
+    return models
+
+
+def warm_states(models: list[Any]) -> list[Any] | None:
+    """What each model's next warm-started fit starts from (None for a model that has
+    none), for the store: a resumed campaign then fits as an uninterrupted one."""
+    states = [m.warm_state() if callable(getattr(m, "warm_state", None)) else None for m in models]
+    return states if any(state is not None for state in states) else None
+
+
+def restore_models(template: Any, states: list[Any]) -> list[Any]:
+    """Copies of ``template`` that continue from stored :func:`warm_states`."""
+    models = []
+    for state in states:
+        model = copy_surrogate(template)
+        if state is not None:
+            model.load_warm_state(state)
+        models.append(model)
     return models
 
 
