@@ -206,3 +206,22 @@ def test_redoxmers_pool_holds_every_molecule_and_its_front():
     assert len(front) >= 1 and set(front["candidate_id"]) <= set(pool.ids)
     summary = module.summarize(result)
     assert summary["true Pareto front measured"].endswith("/ 22")
+
+
+def test_emt_alloys_pareto_campaign_measures_stability_and_density_as_the_truth_says(
+    monkeypatch,
+):
+    monkeypatch.syspath_prepend(str(CAMPAIGNS))  # it builds on emt_alloys.py beside it
+    module = load("emt_alloys_pareto")
+    result = module.make_campaign(seed=0).replace(budget=8).run(progress=False)
+    measured = result.measured.set_index("candidate_id")
+    truth = pd.read_csv(CAMPAIGNS / "data" / "emt_alloys" / "energies.csv")
+    truth = truth.set_index("candidate_id").loc[measured.index]
+    np.testing.assert_allclose(measured["density"], truth["density"], rtol=1e-4)
+    np.testing.assert_allclose(
+        measured["formation_energy_per_atom"], truth["mixing_energy"], atol=2e-4
+    )
+    assert len(result.pareto_front()) >= 1
+    assert module.summarize(result)["true Pareto front measured"].endswith(
+        f"/ {len(module.true_front())}"
+    )
