@@ -493,8 +493,9 @@ class CampaignRun:
 
             if self.space is not None:
                 taken = np.vstack([self.train_features, self.pool.features])
+                region = self._front_trust_region()
                 points, scores = propose_by_sampling(
-                    self.space, score, campaign.selector, size, taken, self.rng
+                    self.space, score, campaign.selector, size, taken, self.rng, region
                 )
             else:
                 available = np.flatnonzero(~self.excluded)
@@ -588,6 +589,26 @@ class CampaignRun:
             utilities, self.config.n_initial, self.space.n_features, maximize
         )
         best = int(np.argmax(utilities) if maximize else np.argmin(utilities))
+        centre = self.space.decode(self.train_features[best : best + 1])[0]
+        return self.space.around(centre, length)
+
+    def _front_trust_region(self) -> Space | None:
+        """For a Pareto front sought without gradients: a box around the front's
+        measurement that holds the most hypervolume, grown and shrunk as measurements
+        did or did not add hypervolume (TuRBO's rule, on the hypervolume history);
+        None for the whole space."""
+        spec, Y = self.outcome_spec, self.outcomes
+        if not self.config.trust_region or not spec.is_pareto:
+            return None
+        reference = spec.search_reference(Y)
+        if reference is None:
+            return None  # nothing feasible yet: look everywhere
+        gains = spec.contributions(Y, reference)
+        if not (gains > 0).any():
+            return None
+        history = spec.hypervolume_history(Y, reference)
+        length = trust_region_length(history, self.config.n_initial, self.space.n_features)
+        best = int(np.argmax(gains))
         centre = self.space.decode(self.train_features[best : best + 1])[0]
         return self.space.around(centre, length)
 

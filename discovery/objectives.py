@@ -367,6 +367,27 @@ class Objectives:
         )
         return float(partitioning.compute_hypervolume())
 
+    def contributions(self, Y: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        """(n,) the hypervolume each measurement alone adds: how much smaller that of
+        all of ``Y`` is without it (0 off the feasible front)."""
+        Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
+        whole = self.hypervolume(Y, reference)
+        gains = np.zeros(Y.shape[0])
+        for row in np.flatnonzero(self.pareto_mask(Y)):
+            gains[row] = whole - self.hypervolume(np.delete(Y, row, axis=0), reference)
+        return gains
+
+    def search_reference(self, Y: np.ndarray) -> np.ndarray | None:
+        """The reference point to measure improvements from while choosing: the usual
+        one, loosened (as ``infer_reference_point`` does) while no feasible measurement
+        beats it, so that improvements can be told apart; None while nothing is
+        feasible."""
+        reference = self.reference_utilities(Y)
+        front = self.utilities(Y)[self.pareto_mask(Y)]
+        if reference is None or front.shape[0] == 0 or (front > reference).all(axis=1).any():
+            return reference
+        return np.minimum(reference, infer_reference_point(torch.as_tensor(front)).numpy())
+
     def hypervolume_history(self, Y: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         """(n,) the hypervolume of the feasible front after each measurement in order,
         from one reference point (the given one, else that of all of ``Y``)."""

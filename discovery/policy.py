@@ -439,16 +439,10 @@ def front_gains(run: CampaignRun) -> dict[str, float]:
     spec, Y = run.outcome_spec, run.outcomes
     ids = [c for c, _, _ in run.store.measurements()]
     reference = spec.reference_utilities(Y)
-    gains = dict.fromkeys(ids, 0.0)
-    if reference is None:
-        return gains
-    whole = spec.hypervolume(Y, reference)
+    whole = 0.0 if reference is None else spec.hypervolume(Y, reference)
     if whole <= 0:
-        return gains
-    for row in np.flatnonzero(spec.pareto_mask(Y)):
-        without = np.delete(Y, row, axis=0)
-        gains[ids[row]] = (whole - spec.hypervolume(without, reference)) / whole
-    return gains
+        return dict.fromkeys(ids, 0.0)
+    return dict(zip(ids, spec.contributions(Y, reference) / whole, strict=True))
 
 
 def _reward_range(run: CampaignRun) -> tuple[float, float]:

@@ -261,3 +261,18 @@ def test_a_portfolio_over_a_front_names_what_it_needs(policy, message):
     arms, reward = policy, "objective" if "gp-ei" not in policy else "hypervolume"
     with pytest.raises(ConfigurationError, match=message):
         Campaign(POOL, ORACLE, objectives=TWO, policy=Portfolio(list(arms), "exp3", reward))
+
+
+def test_a_forest_pareto_campaign_over_a_space_beats_random_search():
+    def hypervolume(**options) -> float:
+        settings = dict(
+            objectives=TWO, surrogate="forest", budget=20, n_initial=6, seed=0,
+            reference_point=(-0.36, -0.36),
+        )  # fmt: skip
+        oracle = FunctionOracle(lambda c: properties(c.parameters["a"], c.parameters["b"]))
+        result = Campaign(SPACE, oracle, **(settings | options)).run(progress=False)
+        return float(result.history["hypervolume"].iloc[-1])
+
+    chosen = hypervolume()
+    random = [hypervolume(n_initial=20, initial_design="random", seed=s) for s in range(3)]
+    assert chosen > max(random)
