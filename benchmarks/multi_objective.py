@@ -384,7 +384,7 @@ def report(console: Console, frame: pd.DataFrame, problem: str, methods: list[st
     volume = mine.pivot(index="seed", columns="method", values="hypervolume")
     seconds = mine.pivot(index="seed", columns="method", values="seconds_per_iteration")
     largest = largest_hypervolume(problem, mine)
-    baseline = "botorch" if "botorch" in methods else "random"
+    baseline = next((m for m in ("botorch", "random") if m in methods), methods[0])
     budget, n_initial = PROBLEMS[problem]
     table = Table(
         title=f"{problem}: hypervolume after {budget} evaluations ({n_initial} initial), "
