@@ -164,10 +164,10 @@ class LookupOracle:
     ) -> LookupOracle:
         """The emulator of a pool whose table holds the measured ``objective`` column
         (and the ``others`` columns, reported with it)."""
-        for column in [objective, *others]:
+        for kind, column in [("objective", objective), *(("column", o) for o in others)]:
             if column not in pool.frame.columns:
                 raise ConfigurationError(
-                    f"LookupOracle: column '{column}' not in the pool's columns "
+                    f"LookupOracle: {kind} '{column}' not in the pool's columns "
                     f"{list(pool.frame.columns)}"
                 )
 
