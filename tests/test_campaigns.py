@@ -200,7 +200,7 @@ def test_redoxmers_pool_holds_every_molecule_and_its_front():
     pool = module.load_pool()
     assert len(pool) == 1408 and pool.features.shape[1] == 25
     assert len(module.true_front()) == 22
-    campaign = module.make_campaign(seed=1).replace(surrogate="forest", budget=12)
+    campaign = module.make_campaign(seed=1).replace(budget=12)
     result = campaign.run(progress=False)
     front = result.pareto_front()
     assert len(front) >= 1 and set(front["candidate_id"]) <= set(pool.ids)
