@@ -242,6 +242,21 @@ class CampaignRun:
     def _best_text(self) -> str:
         if not self.values:
             return "-"
+        spec = self.outcome_spec
+        if spec is not None:  # the front's size, or the best feasible value
+            if spec.is_pareto:
+                return f"{int(spec.pareto_mask(self.outcomes).sum())} measurements"
+            feasible = spec.feasible(self.outcomes)
+            if spec.mode == "desirability":
+                values = spec.desirability(self.outcomes)
+            else:
+                values = spec.utilities(self.outcomes)[:, 0]
+            values = np.where(feasible & ~np.isnan(values), values, -np.inf)
+            if not np.isfinite(values).any():
+                return "none feasible yet"
+            best = int(np.argmax(values))
+            shown = values[best] if spec.mode == "desirability" else self.outcomes[best, 0]
+            return f"{shown:.4g}"
         best = best_position(self.values, self.config.maximize, self.config.closest_to)
         return f"{self.values[best]:.4g}"
 
@@ -631,12 +646,22 @@ def _check_choice(chosen: np.ndarray, size: int, excluded: np.ndarray, name: str
         raise ConfigurationError(f"selector '{name}' chose an already measured candidate")
 
 
+def _progress_label(config) -> str:
+    """What the progress bar reports: the best value, or a Pareto front's size."""
+    spec = config.outcomes
+    if spec is None:
+        return f"best {config.objective}"
+    if spec.is_pareto:
+        return "Pareto front"
+    return "best feasible " + ("desirability" if spec.mode == "desirability" else config.objective)
+
+
 def _progress_bar(enabled: bool, config) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn(f"best {config.objective}: {{task.fields[best]}}"),
+        TextColumn(f"{_progress_label(config)}: {{task.fields[best]}}"),
         TextColumn("{task.fields[flight]}"),
         TimeElapsedColumn(),
         disable=not enabled,
