@@ -22,7 +22,8 @@ Methods, each run with the same seed:
 - parego: the same GPs with ParEGO (a random augmented Chebyshev scalarisation each
   iteration, then LogEI);
 - forest: one random forest per objective, Monte Carlo expected hypervolume improvement
-  over the trees, searched (over a space) in a trust region around the front's
+  over the trees (over normal draws around their mean while nothing measured beats the
+  reference point), searched (over a space) in a trust region around the front's
   measurement that holds the most hypervolume;
 - botorch (BraninCurrin and DTLZ2): the loop of BoTorch's multi-objective tutorial,
   written out here: a ``ModelListGP`` of ``SingleTaskGP`` (inputs normalised, outcomes

@@ -22,7 +22,8 @@ How they score (:func:`score_candidates`, :func:`botorch_acquisition`):
   ``X_pending``, plus the log probability of feasibility of each constraint
   (:class:`LogFeasibilityWeighted`);
 - any other surrogate: expected hypervolume improvement by Monte Carlo over the
-  models' samples (each sample's improvement summed over the cells of BoTorch's box
+  models' samples, or normal draws from their means and spreads while nothing
+  measured beats the reference point (each draw's improvement summed over the cells of BoTorch's box
   decomposition of the measured front), or the campaign's acquisition of the one
   number; either plus the log of the probability of feasibility (constrained EI).
 """
@@ -198,13 +199,25 @@ def score_candidates(
     return scores + log_feasible if targets.n_constraints else scores
 
 
-def _draws(model: Any, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _draws(
+    model: Any, X: np.ndarray, rng: np.random.Generator, beyond_measured: bool
+) -> np.ndarray:
     """(HYPERVOLUME_SAMPLES, N) draws of a model's prediction: its own samples (trees,
-    ensemble members) resampled, or normal draws from its mean and std."""
-    prediction = model.predict(X, n_samples=HYPERVOLUME_SAMPLES)
-    samples = prediction.samples
-    if samples is not None and not np.isnan(samples).any():
-        return samples[rng.integers(0, samples.shape[0], HYPERVOLUME_SAMPLES)]
+    ensemble members) resampled, or, where it has none or ``beyond_measured`` is set,
+    normal draws from its mean and std.
+
+    A forest's trees never predict beyond the values measured, so while the front must
+    still get past the reference point (nothing measured beats it yet) draws from them
+    cannot reach the region that counts, and the search clings to the poor front found
+    first: on BraninCurrin half the runs never got past the reference point. Normal
+    draws from the trees' spread (SMAC's reading of a random forest, Hutter et al.
+    2011) can; once the front beats the reference point, the members' own draws
+    exploit it better."""
+    if not beyond_measured:
+        samples = model.predict(X, n_samples=HYPERVOLUME_SAMPLES).samples
+        if samples is not None and not np.isnan(samples).any():
+            return samples[rng.integers(0, samples.shape[0], HYPERVOLUME_SAMPLES)]
+    prediction = model.predict(X)
     noise = rng.standard_normal((HYPERVOLUME_SAMPLES, X.shape[0]))
     return prediction.mean + noise * prediction.std
 
@@ -218,7 +231,8 @@ def expected_hypervolume_improvement(
     deviations of the measured utilities."""
     reference = torch.as_tensor(targets.reference, dtype=torch.float64)
     front = torch.as_tensor(targets.front, dtype=torch.float64).reshape(-1, len(reference))
-    if front.shape[0] and not (front > reference).all(dim=-1).any():
+    loosened = bool(front.shape[0]) and not (front > reference).all(dim=-1).any()
+    if loosened:
         # nothing measured beats the reference point yet: measure improvement from a
         # point the front does beat, so the models' draws (a forest's never leave the
         # range measured) can tell candidates apart
@@ -230,7 +244,7 @@ def expected_hypervolume_improvement(
     improvement, shortfall = np.empty(X.shape[0]), np.empty(X.shape[0])
     for start in range(0, X.shape[0], HYPERVOLUME_CHUNK):
         chunk = slice(start, start + HYPERVOLUME_CHUNK)
-        draws = np.stack([_draws(model, X[chunk], rng) for model in models], axis=-1)
+        draws = np.stack([_draws(m, X[chunk], rng, loosened) for m in models], axis=-1)
         Z = torch.as_tensor(draws, dtype=torch.float64).unsqueeze(-2)  # (s, N, 1, m)
         overlap = (torch.minimum(Z, upper) - lower).clamp_min(0).prod(dim=-1).sum(dim=-1)
         improvement[chunk] = overlap.mean(dim=0).numpy()
