@@ -50,11 +50,11 @@ def final_hypervolume(**options) -> float:
 
 @pytest.mark.parametrize("acquisition", ["ehvi", "parego"])
 def test_a_forest_pareto_campaign_grows_a_larger_front_than_random_search(acquisition):
-    chosen = [final_hypervolume(acquisition=acquisition, seed=seed) for seed in range(3)]
+    chosen = final_hypervolume(acquisition=acquisition)
     random = [
         final_hypervolume(n_initial=24, initial_design="random", seed=seed) for seed in range(3)
     ]
-    assert np.median(chosen) > max(random)
+    assert chosen > max(random)
 
 
 def test_the_history_flags_the_front_and_its_hypervolume_never_falls():
