@@ -23,9 +23,10 @@ How they score (:func:`score_candidates`, :func:`botorch_acquisition`):
   (:class:`LogFeasibilityWeighted`);
 - any other surrogate: expected hypervolume improvement by Monte Carlo over the
   models' samples, or normal draws from their means and spreads while nothing
-  measured beats the reference point (each draw's improvement summed over the cells of BoTorch's box
-  decomposition of the measured front), or the campaign's acquisition of the one
-  number; either plus the log of the probability of feasibility (constrained EI).
+  measured beats the reference point (each draw's improvement summed over the cells
+  of BoTorch's box decomposition of the measured front), or the campaign's
+  acquisition of the one number; either plus the log of the probability of
+  feasibility (constrained EI).
 """
 
 from __future__ import annotations
@@ -213,11 +214,10 @@ def _draws(
     draws from the trees' spread (SMAC's reading of a random forest, Hutter et al.
     2011) can; once the front beats the reference point, the members' own draws
     exploit it better."""
-    if not beyond_measured:
-        samples = model.predict(X, n_samples=HYPERVOLUME_SAMPLES).samples
-        if samples is not None and not np.isnan(samples).any():
-            return samples[rng.integers(0, samples.shape[0], HYPERVOLUME_SAMPLES)]
-    prediction = model.predict(X)
+    prediction = model.predict(X, n_samples=0 if beyond_measured else HYPERVOLUME_SAMPLES)
+    samples = prediction.samples
+    if not beyond_measured and samples is not None and not np.isnan(samples).any():
+        return samples[rng.integers(0, samples.shape[0], HYPERVOLUME_SAMPLES)]
     noise = rng.standard_normal((HYPERVOLUME_SAMPLES, X.shape[0]))
     return prediction.mean + noise * prediction.std
 
