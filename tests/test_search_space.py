@@ -225,7 +225,10 @@ def random_spaces(draw):
         high = sum(w * parameters[int(n[1:])].high for n, w in weights.items())
         level = low + draw(st.floats(0.2, 0.8)) * (high - low)
         constraints.append(LinearConstraint(weights, draw(st.sampled_from(["==", "<="])), level))
-    if draw(st.booleans()):
+    if len(categories) > 1 and draw(st.booleans()):
+        # another category keeps the whole box: with one category, the exclusion and a
+        # pinned equality can leave a single point (2 r0 + r1 + r2 == 3 with r0 <= 0.5
+        # on the unit cube), which no sampler can draw 40 distinct points from
         r = reals[0]
         constraints.append(Exclusion({"s": [categories[0]], r.name: (">", (r.low + r.high) / 2)}))
     return Space(parameters, constraints)
