@@ -1,5 +1,6 @@
-"""Command line: ``discovery run | status | export | ask | tell | diagnose``."""
+"""Command line: ``discovery run | status | export | ask | tell | diagnose | benchmark``."""
 
+from discovery.cli import benchmark as _benchmark  # noqa: F401  (registers the command)
 from discovery.cli import diagnose as _diagnose  # noqa: F401  (registers the command)
 from discovery.cli import run as _run  # noqa: F401  (registers the command)
 from discovery.cli import store as _store  # noqa: F401  (registers the commands)

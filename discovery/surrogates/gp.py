@@ -35,6 +35,7 @@ from discovery.surrogates.base import (
     check_training_data,
     require_fitted,
 )
+from discovery.surrogates.warping import WARPINGS, RankGaussianWarping
 
 #: Candidates per chunk when predicting over a pool: bounds memory to chunk x n_train.
 DEFAULT_CHUNK_SIZE = 16_384
@@ -47,6 +48,7 @@ INPUT_BOUNDS = ("unit", "data")
 WARM_START_MODULES = ("covar_module", "likelihood", "mean_module")
 #: Smallest input range used to normalise a feature that is constant in the training data.
 MIN_INPUT_RANGE = 1e-9
+LENGTHSCALE_PRIORS = ("dim_scaled", "gamma")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -83,6 +85,13 @@ class GaussianProcessSurrogate(BaseEstimator):
         warm_start_after: fits on fewer measurements than this always start cold:
             they take a fraction of a second anyway, and the early fits of a
             campaign are where a cold start's fresh look matters most.
+        output_warping: None models the measured values as they are; "copula"
+            models the normal scores of their ranks and maps predictions back
+            (:mod:`discovery.surrogates.warping`), for skewed objectives.
+        lengthscale_prior: "dim_scaled", BoTorch's log-normal prior whose median
+            grows with sqrt(d), or "gamma", a Gamma(3) prior with the same mode and
+            lighter tails and length scales of at least 0.025 (BayBE's preset), which
+            holds the length scales nearer the mode while data are few.
     """
 
     supports_samples = True
@@ -98,6 +107,8 @@ class GaussianProcessSurrogate(BaseEstimator):
         warm_start: bool = True,
         cold_start_growth: float = 2.0,
         warm_start_after: int = 100,
+        output_warping: str | None = None,
+        lengthscale_prior: str = "dim_scaled",
     ) -> None:
         self.input_bounds = input_bounds
         self.chunk_size = chunk_size
@@ -107,6 +118,8 @@ class GaussianProcessSurrogate(BaseEstimator):
         self.warm_start = warm_start
         self.cold_start_growth = cold_start_growth
         self.warm_start_after = warm_start_after
+        self.output_warping = output_warping
+        self.lengthscale_prior = lengthscale_prior
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> GaussianProcessSurrogate:
         """Fit kernel hyper-parameters on (n, d) features and (n,) measured values."""
@@ -117,6 +130,19 @@ class GaussianProcessSurrogate(BaseEstimator):
             )
         if self.chunk_size < 1:
             raise ConfigurationError(f"gp: chunk_size must be >= 1, got {self.chunk_size}")
+        if self.output_warping not in WARPINGS:
+            raise ConfigurationError(
+                f"gp: output_warping must be one of {list(WARPINGS)}, got '{self.output_warping}'"
+            )
+        if self.lengthscale_prior not in LENGTHSCALE_PRIORS:
+            raise ConfigurationError(
+                f"gp: lengthscale_prior must be one of {list(LENGTHSCALE_PRIORS)}, "
+                f"got '{self.lengthscale_prior}'"
+            )
+        self.warping_ = None
+        if self.output_warping == "copula" and X.shape[0] > 1:
+            self.warping_ = RankGaussianWarping()
+            y = self.warping_.fit_transform(y)
         self.device_ = resolve_device(self.device)
         d = X.shape[1]
         train_X = torch.tensor(X, dtype=torch.float64, device=self.device_)
@@ -128,7 +154,11 @@ class GaussianProcessSurrogate(BaseEstimator):
             self._range = (train_X.max(dim=0).values - self._lower).clamp_min(MIN_INPUT_RANGE)
         self._lower, self._range = self._lower.to(train_X), self._range.to(train_X)
         train_X = (train_X - self._lower) / self._range
-        covar = get_covar_module_with_dim_scaled_prior(d, use_rbf_kernel=False)
+        covar = (
+            _gamma_prior_matern(d)
+            if self.lengthscale_prior == "gamma"
+            else get_covar_module_with_dim_scaled_prior(d, use_rbf_kernel=False)
+        )
         with warnings.catch_warnings():
             # A single measurement (or constant y) cannot be standardised; BoTorch warns
             # and copes, which is what an early campaign needs.
@@ -249,7 +279,12 @@ class GaussianProcessSurrogate(BaseEstimator):
         mean = np.concatenate(means) if means else np.empty(0)
         std = np.concatenate(stds) if stds else np.empty(0)
         samples = self._joint_samples(X, mean, std, n_samples) if n_samples > 0 else None
-        return Prediction(mean=mean, std=std, samples=samples, noise_std=self.noise_std_)
+        noise_std = self.noise_std_
+        if self.warping_ is not None:
+            mean, std = self.warping_.inverse_prediction(mean, std)
+            samples = None if samples is None else self.warping_.inverse(samples)
+            noise_std = noise_std * abs(self.warping_.slope_)
+        return Prediction(mean=mean, std=std, samples=samples, noise_std=noise_std)
 
     def _joint_samples(
         self, X: np.ndarray, mean: np.ndarray, std: np.ndarray, n_samples: int
@@ -268,3 +303,23 @@ class GaussianProcessSurrogate(BaseEstimator):
         samples = np.full((n_samples, X.shape[0]), np.nan)
         samples[:, subset] = mean[subset] + draws @ root.T
         return samples
+
+
+def _gamma_prior_matern(d: int):
+    """ARD Matern-5/2 with a Gamma(3) length-scale prior whose mode, 0.205 sqrt(d), is that of
+    BoTorch's dimension-scaled log-normal prior, and length scales of at least 0.025."""
+    import math
+
+    from gpytorch.constraints import GreaterThan
+    from gpytorch.kernels import MaternKernel
+    from gpytorch.priors import GammaPrior
+
+    concentration = 3.0
+    rate = (concentration - 1.0) / (math.exp(math.sqrt(2.0) - 3.0) * math.sqrt(d))
+    prior = GammaPrior(concentration, rate)
+    return MaternKernel(
+        nu=2.5,
+        ard_num_dims=d,
+        lengthscale_prior=prior,
+        lengthscale_constraint=GreaterThan(2.5e-2, transform=None, initial_value=prior.mode),
+    )

@@ -79,3 +79,38 @@ def test_warm_start_continues_from_the_previous_fit_until_the_data_double():
     assert not cold.warm_started_
     grid = rng.random((30, 2))
     np.testing.assert_allclose(model.predict(grid).mean, cold.predict(grid).mean, atol=0.05)
+
+
+def test_copula_warping_maps_measured_scores_back_to_measured_values():
+    from discovery.surrogates.warping import RankGaussianWarping
+
+    y = np.array([3.0, 100.0, 0.0, 0.0, 7.5, 2.0])
+    warping = RankGaussianWarping()
+    z = warping.fit_transform(y)
+    assert z[2] == z[3]  # tied values share a score
+    assert np.argsort(z, kind="stable").tolist() == np.argsort(y, kind="stable").tolist()
+    assert np.allclose(warping.inverse(z), y)
+    mean, std = warping.inverse_prediction(np.array([z.max() + 1.0]), np.array([0.5]))
+    assert mean[0] > 100.0 and std[0] > 0  # beyond the best: extrapolated, not clipped
+
+
+def test_warped_gp_predicts_its_skewed_training_values_in_their_units():
+    rng = np.random.default_rng(0)
+    X = rng.random((25, 2))
+    y = np.exp(6 * X[:, 0])  # two orders of magnitude, most values small
+    model = GaussianProcessSurrogate(output_warping="copula").fit(X, y)
+    prediction = model.predict(X)
+    assert np.corrcoef(prediction.mean, y)[0, 1] > 0.98
+    assert np.all(prediction.std >= 0)
+    best = np.argmax(y)
+    assert np.argmax(prediction.mean) == best
+
+
+def test_gamma_lengthscale_prior_fits_and_unknown_options_are_named():
+    X = np.random.default_rng(1).random((10, 3))
+    model = GaussianProcessSurrogate(lengthscale_prior="gamma").fit(X, X.sum(axis=1))
+    assert model.model_.covar_module.lengthscale.min() >= 0.025
+    with pytest.raises(ConfigurationError, match="output_warping"):
+        GaussianProcessSurrogate(output_warping="cubic").fit(X, X.sum(axis=1))
+    with pytest.raises(ConfigurationError, match="lengthscale_prior"):
+        GaussianProcessSurrogate(lengthscale_prior="flat").fit(X, X.sum(axis=1))

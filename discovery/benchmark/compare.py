@@ -1,0 +1,102 @@
+"""``run_benchmark``: plan, run (or resume), and write the table and the learning curves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from discovery.benchmark.report import learning_curves, markdown, per_run, summary_table
+from discovery.benchmark.runner import ResultsFile, _dataset, execute, plan
+from discovery.exceptions import ConfigurationError
+
+DEFAULT_OUT = Path("results") / "benchmark"
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    """What a benchmark produced.
+
+    Attributes:
+        table: one line per dataset and strategy (see :func:`~discovery.benchmark.report.summary_table`).
+        runs: one line per run: Top%@k, cycles to the share, seconds.
+        rows: the raw rows of the results file (each run's initial designs and trace).
+        files: the files written (results, table, figures).
+    """
+
+    table: pd.DataFrame
+    runs: pd.DataFrame
+    rows: list[dict]
+    files: list[Path]
+
+
+def run_benchmark(
+    datasets: Sequence[str],
+    strategies: Sequence[str] = ("auto", "random"),
+    *,
+    runs: int = 50,
+    cycles: int = 100,
+    protocol: str = "liang2021",
+    at: int = 50,
+    fraction: float = 0.8,
+    baselines: Sequence[str] = ("random",),
+    workers: int = 1,
+    scheduler: str | None = None,
+    out: str | Path = DEFAULT_OUT,
+    objective: str | None = None,
+    direction: str | None = None,
+    features: Sequence[str] | None = None,
+    on_planned: Callable[[int, int], None] | None = None,
+    on_finished: Callable[[dict], None] | None = None,
+) -> BenchmarkResult:
+    """Compare strategies on datasets under a protocol, paired run by run.
+
+    Args:
+        datasets: shipped dataset names or CSV paths.
+        strategies: strategy specs (``"auto"``, ``"gp-ucb:beta=2"``, ``"baybe"``, ...).
+        runs: runs per strategy and dataset.
+        cycles: experiments per run, the initial designs included.
+        protocol: "liang2021" or "batchK".
+        at: the cycle at which Top% is reported.
+        fraction: the share of the good designs whose cycle count is reported.
+        baselines: strategies the others are compared with, run by run.
+        workers, scheduler: processes here, or a Dask scheduler's address.
+        out: folder of ``results.jsonl``, ``summary.csv``, ``summary.md`` and the figures;
+            a folder that already holds some of the runs is resumed.
+        objective, direction, features: for a CSV dataset.
+        on_planned: called with (runs to do, runs already done) before running.
+        on_finished: called with each finished run's row.
+
+    Raises:
+        ConfigurationError: any bad input, before any run starts.
+    """
+    out = Path(out)
+    if not 0 < fraction <= 1:
+        raise ConfigurationError(f"benchmark: --fraction must be in (0, 1], got {fraction}")
+    if not 1 <= at <= cycles:
+        raise ConfigurationError(
+            f"benchmark: --at ({at}) must be between 1 and --cycles ({cycles})"
+        )
+    tasks = plan(datasets, strategies, runs, cycles, protocol, objective, direction, features)
+    if on_planned is not None:
+        done = ResultsFile(out).done()
+        remaining = sum(task.key not in done for task in tasks)
+        on_planned(remaining, len(tasks) - remaining)
+    rows = execute(tasks, out, workers, scheduler, on_finished)
+    features = tuple(features) if features else None
+
+    def dataset_of(row: dict):
+        return _dataset(row["dataset"], objective, direction, features)
+
+    table_runs = per_run(rows, dataset_of, at, fraction)
+    table = summary_table(table_runs, at, fraction, [b for b in baselines if b in strategies])
+    files = [out / "results.jsonl", out / "summary.csv", out / "summary.md"]
+    table.to_csv(files[1], index=False)
+    files[2].write_text(markdown(table, at, fraction, cycles))
+    for name in dict.fromkeys(datasets):
+        subset = [row for row in rows if row["dataset"] == name]
+        dataset = dataset_of(subset[0])
+        files.extend(learning_curves(subset, dataset, cycles, out, f"curves_{dataset.name}"))
+    return BenchmarkResult(table, table_runs, rows, files)

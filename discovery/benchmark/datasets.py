@@ -1,0 +1,213 @@
+"""The tables a benchmark replays: shipped real datasets, or any CSV of designs and values.
+
+A dataset is a finite pool of designs whose objective was measured for every one of
+them, so a strategy's search can be replayed: "measuring" a design returns the value
+recorded for it. The shipped tables live in ``discovery/data`` with their provenance
+(README and citation in each folder), so a benchmark needs nothing outside the package.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from discovery.exceptions import ConfigurationError
+from discovery.space import CandidatePool
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+DIRECTIONS = ("max", "min")
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """Where a shipped dataset lives and how to read it."""
+
+    name: str
+    file: str
+    features: tuple[str, ...]
+    objective: str
+    direction: str
+    id_column: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+#: The shipped datasets, by the name ``discovery benchmark`` takes.
+DATASETS: dict[str, DatasetEntry] = {
+    entry.name: entry
+    for entry in (
+        DatasetEntry(
+            "crossed_barrel", "crossed_barrel/pool.csv", ("n", "theta", "r", "t"),
+            "toughness", "max", aliases=("liang2021_crossed_barrel",),
+        ),
+        DatasetEntry(
+            "perovskite", "perovskite/pool.csv", ("CsPbI", "FAPbI", "MAPbI"),
+            "Instability index", "min", aliases=("liang2021_perovskite",),
+        ),
+        DatasetEntry(
+            "autoam", "autoam/pool.csv",
+            ("Prime Delay", "Print Speed", "X Offset Correction", "Y Offset Correction"),
+            "Score", "max", aliases=("liang2021_autoam",),
+        ),
+        DatasetEntry(
+            "agnp", "agnp/pool.csv",
+            ("QAgNO3(%)", "Qpva(%)", "Qtsc(%)", "Qseed(%)", "Qtot(uL/min)"),
+            "loss", "min", aliases=("liang2021_agnp",),
+        ),
+        DatasetEntry(
+            "edbo_suzuki_miyaura", "edbo_suzuki_miyaura/experiment_index.csv",
+            ("Electrophile_SMILES", "Nucleophile_SMILES", "Ligand_SMILES", "Base_SMILES",
+             "Solvent_SMILES"),
+            "yield", "max", id_column="entry", aliases=("suzuki_miyaura",),
+        ),
+        DatasetEntry(
+            "edbo_buchwald_hartwig", "edbo_buchwald_hartwig/experiment_index.csv",
+            ("Aryl_halide_SMILES", "Additive_SMILES", "Base_SMILES", "Ligand_SMILES"),
+            "yield", "max", id_column="entry", aliases=("buchwald_hartwig",),
+        ),
+    )
+}  # fmt: skip
+
+_ALIASES = {alias: entry.name for entry in DATASETS.values() for alias in entry.aliases}
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A pool of designs with the objective measured for each.
+
+    Attributes:
+        name: how tables and files call it.
+        frame: one row per design: the feature columns and the objective.
+        features: the design columns (numeric used as they are, text one-hot encoded).
+        objective: the measured column.
+        maximize: True when larger values are better.
+        id_column: the column of design ids; None numbers the rows.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    features: tuple[str, ...]
+    objective: str
+    maximize: bool
+    id_column: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @cached_property
+    def pool(self) -> CandidatePool:
+        """The designs as a campaign's candidate pool (ids, unit-cube features, the truth)."""
+        keep = [*self.features, self.objective, *([self.id_column] if self.id_column else [])]
+        frame = self.frame[keep]
+        if self.id_column:
+            frame = frame.astype({self.id_column: str})
+        return CandidatePool.from_frame(
+            frame,
+            features=list(self.features),
+            id_column=self.id_column,
+            objective=self.objective,
+        )
+
+    @cached_property
+    def values(self) -> np.ndarray:
+        """(N,) float64 measured objective, in pool order."""
+        return self.frame[self.objective].to_numpy(dtype=float)
+
+    def good(self, fraction: float) -> np.ndarray:
+        """(N,) bool: the best ``ceil(fraction * N)`` designs, and any tied with the last.
+
+        With ``fraction=0.05`` this is the "good" set of Liang et al. (2021).
+        """
+        count = math.ceil(fraction * len(self))
+        oriented = self.values if self.maximize else -self.values
+        threshold = np.sort(oriented)[::-1][count - 1]
+        return oriented >= threshold
+
+
+def dataset_names() -> list[str]:
+    """The shipped datasets' names."""
+    return sorted(DATASETS)
+
+
+def load_dataset(
+    name: str,
+    objective: str | None = None,
+    direction: str | None = None,
+    features: list[str] | None = None,
+) -> Dataset:
+    """A shipped dataset by name, or a CSV file of designs by path.
+
+    Args:
+        name: a name from :data:`DATASETS` (or its Liang et al. folder name), or the
+            path of a CSV file with one row per design.
+        objective: the CSV's measured column (a shipped dataset's own by default).
+        direction: "max" or "min" for a CSV.
+        features: the CSV's design columns; by default every other column.
+
+    Raises:
+        ConfigurationError: an unknown name, a missing file or column, a missing or
+            unknown direction, or values that are not numbers.
+    """
+    key = _ALIASES.get(name, name)
+    if key in DATASETS:
+        entry = DATASETS[key]
+        if objective not in (None, entry.objective):
+            raise ConfigurationError(
+                f"dataset '{key}': its objective is '{entry.objective}', not '{objective}'"
+            )
+        frame = pd.read_csv(DATA / entry.file)
+        return _checked(
+            key, frame, list(entry.features), entry.objective, entry.direction, entry.id_column
+        )
+    path = Path(name)
+    if path.suffix.lower() != ".csv":
+        raise ConfigurationError(
+            f"unknown dataset '{name}': expected one of {dataset_names()} or a .csv file"
+        )
+    if not path.is_file():
+        raise ConfigurationError(f"dataset file not found: {path}")
+    if objective is None or direction is None:
+        raise ConfigurationError(
+            f"dataset {path}: a CSV needs --objective COLUMN and --direction max|min"
+        )
+    frame = pd.read_csv(path)
+    if objective not in frame.columns:
+        raise ConfigurationError(
+            f"dataset {path}: objective column '{objective}' not in its columns "
+            f"{list(frame.columns)}"
+        )
+    columns = features or [c for c in frame.columns if c != objective]
+    return _checked(path.stem, frame, columns, objective, direction, None)
+
+
+def _checked(
+    name: str,
+    frame: pd.DataFrame,
+    features: list[str],
+    objective: str,
+    direction: str,
+    id_column: str | None,
+) -> Dataset:
+    if direction not in DIRECTIONS:
+        raise ConfigurationError(
+            f"dataset '{name}': direction must be one of {list(DIRECTIONS)}, got '{direction}'"
+        )
+    missing = [c for c in [*features, objective] if c not in frame.columns]
+    if missing:
+        raise ConfigurationError(
+            f"dataset '{name}': columns {missing} not in its columns {list(frame.columns)}"
+        )
+    values = pd.to_numeric(frame[objective], errors="coerce")
+    if values.isna().any():
+        row = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise ConfigurationError(
+            f"dataset '{name}': objective '{objective}' is missing or not a number in row {row}"
+        )
+    if len(frame) < 2:
+        raise ConfigurationError(f"dataset '{name}': needs at least 2 designs, has {len(frame)}")
+    frame = frame.assign(**{objective: values.astype(float)}).reset_index(drop=True)
+    return Dataset(name, frame, tuple(features), objective, direction == "max", id_column)

@@ -1,0 +1,101 @@
+"""``discovery benchmark DATASET...``: compare strategies on real datasets, paired and resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from discovery.benchmark import dataset_names, run_benchmark
+from discovery.benchmark.compare import DEFAULT_OUT
+from discovery.cli.app import app, command_boundary, console
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@app.command()
+def benchmark(
+    datasets: Annotated[
+        list[str],
+        typer.Argument(help=f"Shipped datasets ({', '.join(dataset_names())}) or CSV files."),
+    ],
+    strategies: Annotated[
+        str,
+        typer.Option(help="Comma-separated strategy specs, e.g. auto,gp-ucb:beta=2,baybe,random."),
+    ] = "auto,random",
+    runs: Annotated[int, typer.Option(help="Runs per strategy and dataset.")] = 50,
+    cycles: Annotated[
+        int, typer.Option(help="Experiments per run, the initial designs included.")
+    ] = 100,
+    protocol: Annotated[
+        str, typer.Option(help="liang2021 (2 random initial designs, 1 per cycle) or batchK.")
+    ] = "liang2021",
+    at: Annotated[int, typer.Option(help="Report Top% at this cycle.")] = 50,
+    fraction: Annotated[
+        float, typer.Option(help="Report the cycles to find this share of the good designs.")
+    ] = 0.8,
+    baseline: Annotated[
+        str, typer.Option(help="Comma-separated strategies to count paired wins against.")
+    ] = "random",
+    workers: Annotated[int, typer.Option(help="Worker processes on this machine.")] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address: runs go to its workers.")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(help="Folder of results.jsonl, the table and the figures.")
+    ] = DEFAULT_OUT,
+    objective: Annotated[str | None, typer.Option(help="A CSV's objective column.")] = None,
+    direction: Annotated[str | None, typer.Option(help="A CSV's direction: max or min.")] = None,
+    features: Annotated[
+        str | None, typer.Option(help="A CSV's design columns, comma-separated (default: all).")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of errors.")] = False,
+) -> None:
+    """Replay strategies on datasets under a protocol and compare them run by run.
+
+    Every run is appended to OUT/results.jsonl as it finishes; the same command again
+    skips the runs already there, so a stopped benchmark resumes where it was.
+    """
+    bar = Progress(
+        "{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, disable=not progress,
+    )  # fmt: skip
+    task = bar.add_task("runs", total=None)
+
+    def planned(todo: int, done: int) -> None:  # inputs checked: show the bar from now on
+        bar.update(task, total=todo, description=f"runs ({done} already done)")
+        bar.start()
+
+    with command_boundary(debug):
+
+        def finished(row: dict) -> None:
+            bar.update(task, advance=1, description=f"{row['dataset']} {row['strategy']}")
+
+        try:
+            result = run_benchmark(
+                datasets,
+                _names(strategies),
+                runs=runs,
+                cycles=cycles,
+                protocol=protocol,
+                at=at,
+                fraction=fraction,
+                baselines=_names(baseline),
+                workers=workers,
+                scheduler=scheduler,
+                out=out,
+                objective=objective,
+                direction=direction,
+                features=_names(features) if features else None,
+                on_planned=planned,
+                on_finished=finished,
+            )
+        finally:
+            bar.stop()
+    console.print((out / "summary.md").read_text(), highlight=False, soft_wrap=True)
+    console.print(f"results, table and figures in {out}: {len(result.files)} files")

@@ -1,0 +1,218 @@
+"""`discovery benchmark`: the Liang et al. protocol, its figures, paired and resumable runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from discovery.benchmark import (
+    StrategyError,
+    load_dataset,
+    resolve_protocol,
+    resolve_strategy,
+    run_benchmark,
+)
+from discovery.benchmark.external import replay_proposer
+from discovery.benchmark.metrics import (
+    acceleration_factor,
+    cycles_to,
+    enhancement_factor,
+    found_curve,
+    paired_record,
+    random_cycles_to,
+    top_fraction,
+)
+from discovery.benchmark.protocol import SEEDS_FILE
+from discovery.cli import app
+
+
+def test_initial_designs_are_the_authors_draws_from_their_seed_list():
+    seeds = pd.read_csv(SEEDS_FILE)
+    run_seeds = seeds.loc[seeds["role"] == "run_initial_design", "seed"].tolist()
+    assert len(run_seeds) == 50
+    protocol = resolve_protocol("liang2021")
+    for run in (0, 1, 49):
+        state = random.Random(run_seeds[run])
+        assert protocol.initial_design(run, 600) == state.sample(list(range(600)), 2)
+    assert protocol.run_seed(0) == 4295  # the first seed of the published list
+    assert protocol.run_seed(50) not in run_seeds  # past the list: a fixed, distinct seed
+
+
+def test_figures_of_a_hand_computed_run():
+    good = np.zeros(10, dtype=bool)
+    good[[0, 1]] = True  # 2 good designs among 10
+    curve = found_curve([3, 0, 7, 1, 5], good)
+    assert curve.tolist() == [0, 1, 1, 2, 2]
+    assert top_fraction(curve, 2, 2) == 0.5
+    assert enhancement_factor(0.5, 2, 10) == pytest.approx(2.5)  # 0.5 / (2 / 10)
+    assert cycles_to(curve, 2, 0.5) == 2
+    assert cycles_to(curve, 2, 0.8) == 4  # 0.8 of 2 needs both
+    assert random_cycles_to(0.8, 10) == 8
+    assert acceleration_factor(4, 0.8, 10) == pytest.approx(2.0)  # 8 / 4
+    assert cycles_to(np.array([0, 0, 1]), 2, 1.0) == np.inf  # censored
+    assert paired_record([0.5, 0.2, 0.1], [0.4, 0.2, 0.3], higher_is_better=True) == (1, 1, 1)
+    assert paired_record([np.inf, 5.0], [np.inf, 7.0], higher_is_better=False) == (1, 1, 0)
+
+
+def test_the_good_set_is_the_published_top_five_percent():
+    dataset = load_dataset("crossed_barrel")
+    good = dataset.good(0.05)
+    assert good.sum() == 30
+    assert (good == dataset.frame["top5pct"].to_numpy()).all()
+    assert load_dataset("perovskite").good(0.05).sum() == 5  # minimised: lowest values
+
+
+def test_paired_runs_share_initial_designs_and_the_table_compares_them(tmp_path):
+    result = run_benchmark(
+        ["perovskite"], ["gp-ei", "random"], runs=3, cycles=12, at=10, out=tmp_path
+    )
+    rows = pd.DataFrame(result.rows)
+    for run, group in rows.groupby("run"):
+        assert group["initial"].map(tuple).nunique() == 1
+        for trace, initial in zip(group["trace"], group["initial"], strict=True):
+            assert trace[:2] == initial
+            assert len(set(trace)) == len(trace) == 12
+        assert group["initial"].iloc[0] == resolve_protocol("liang2021").initial_design(run, 94)
+    line = result.table.set_index("strategy").loc["gp-ei"]
+    wins, ties, losses = map(int, line["top W/T/L vs random"].split("/"))
+    assert wins + ties + losses == 3
+    assert {"summary.csv", "summary.md", "curves_perovskite.png", "curves_perovskite.html"} <= {
+        f.name for f in result.files
+    }
+    assert "<svg" in (tmp_path / "curves_perovskite.html").read_text()
+
+
+def test_learning_curve_figure_has_drawn_content(tmp_path):
+    run_benchmark(["autoam"], ["random"], runs=2, cycles=20, at=10, out=tmp_path)
+    from matplotlib.image import imread
+
+    image = imread(tmp_path / "curves_autoam.png")[..., :3]
+    is_drawn = (image < 0.9).any(axis=-1)  # not white background
+    assert is_drawn.mean() > 0.02
+
+
+class _RepeatsItself:
+    """A strategy that proposes the first measured design again."""
+
+    name = "repeater"
+
+    def propose(self, measured, values, k):
+        return [int(measured[0])]
+
+
+def test_a_strategy_that_re_proposes_a_measured_design_is_rejected():
+    dataset = load_dataset("perovskite")
+    with pytest.raises(StrategyError, match=r"re-proposed design 7 .* measured at cycle 1"):
+        replay_proposer("repeater", _RepeatsItself(), dataset, [7, 3], cycles=10, batch_size=1)
+
+
+@pytest.mark.parametrize("reference", ["botorch", "baybe"])
+def test_reference_strategies_propose_new_designs(reference):
+    dataset = load_dataset("perovskite")
+    trace = resolve_strategy(reference).run(dataset, [7, 3], cycles=6, batch_size=1, seed=1)
+    assert trace[:2] == [7, 3]
+    assert len(set(trace)) == len(trace) == 6
+
+
+def test_reference_strategies_propose_batches():
+    dataset = load_dataset("autoam")
+    trace = resolve_strategy("botorch").run(dataset, [1, 2, 3], cycles=9, batch_size=3, seed=0)
+    assert len(set(trace)) == len(trace) == 9
+
+
+def test_strategy_options_reach_the_surrogate_and_the_acquisition():
+    strategy = resolve_strategy("gp-ucb:beta=0.5:output_warping=copula:selector=kmeans")
+    assert strategy.options["acquisition_params"] == {"beta": 0.5}
+    assert strategy.options["selector"] == "kmeans"
+    assert strategy.surrogate_options == {"output_warping": "copula"}
+
+
+def _results(folder: Path) -> dict:
+    rows = [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
+    return {(r["dataset"], r["strategy"], r["run"]): (r["initial"], r["trace"]) for r in rows}
+
+
+def test_a_killed_benchmark_resumes_without_redoing_runs_and_ends_as_an_uninterrupted_one(
+    tmp_path,
+):
+    command = [
+        sys.executable, "-m", "discovery", "benchmark", "perovskite",
+        "--strategies", "gp-ei,random", "--runs", "4", "--cycles", "10", "--at", "10",
+        "--no-progress",
+    ]  # fmt: skip
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    subprocess.run([*command, "--out", str(whole)], check=True, capture_output=True)
+    process = subprocess.Popen(
+        [*command, "--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    results = killed / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if results.exists() and len(results.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    finished_before = _results(killed)
+    assert 3 <= len(finished_before) < 8
+    with results.open("a") as handle:
+        handle.write('{"dataset": "perovskite", "strat')  # a line cut short by the kill
+    resumed = subprocess.run([*command, "--out", str(killed)], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    lines = results.read_text().splitlines()
+    assert len(lines) == 8  # the partial line dropped, no run measured twice
+    assert _results(killed) == _results(whole)
+    assert all(_results(killed)[key] == value for key, value in finished_before.items())
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["nope"], "unknown dataset 'nope'"),
+        (["perovskite", "--strategies", "gp-magic"], "unknown strategy 'gp-magic'"),
+        (["perovskite", "--runs", "0"], "--runs must be at least 1"),
+        (["perovskite", "--protocol", "batch60"], "needs 60 initial designs"),
+        (["perovskite", "--protocol", "sprint"], "unknown protocol 'sprint'"),
+        (["perovskite", "--strategies", "gp-ei:output_warping=cubic"], "output_warping"),
+        (["perovskite", "--strategies", "gp-ei:beta"], "must be written key=value"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_problem(arguments, message, tmp_path):
+    result = CliRunner().invoke(app, ["benchmark", *arguments, "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "results.jsonl").exists()  # nothing ran
+
+
+def test_a_csv_dataset_needs_its_objective_column(tmp_path):
+    table = tmp_path / "designs.csv"
+    pd.DataFrame({"x": np.linspace(0, 1, 30), "y": np.sin(np.linspace(0, 3, 30))}).to_csv(
+        table, index=False
+    )
+    runner = CliRunner()
+    missing = runner.invoke(
+        app, ["benchmark", str(table), "--objective", "strength", "--direction", "max"]
+    )
+    assert missing.exit_code == 2
+    assert "objective column 'strength' not in its columns" in missing.output
+    out = tmp_path / "out"
+    ran = runner.invoke(
+        app,
+        ["benchmark", str(table), "--objective", "y", "--direction", "max", "--strategies",
+         "gp-ei,random", "--runs", "2", "--cycles", "8", "--at", "8", "--out", str(out),
+         "--no-progress"],
+    )  # fmt: skip
+    assert ran.exit_code == 0, ran.output
+    assert "| designs | gp-ei | 2 |" in ran.output
