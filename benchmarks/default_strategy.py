@@ -1,0 +1,73 @@
+"""Choose the default strategy by leave-one-dataset-out, from a benchmark's results file.
+
+For each dataset held out in turn, the candidate configurations are ranked on all the
+other datasets (mean over datasets of the median Top%@k, each divided by the best
+candidate's on that dataset, so that every dataset weighs the same), the best is picked,
+and its score on the held-out dataset is reported next to the best candidate there. A
+choice that generalises scores close to the held-out best; one tuned to the data it was
+measured on would not. The ablation table gives every candidate on every dataset.
+
+    python benchmarks/default_strategy.py benchmarks/liang2021/screening [--at 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from discovery.benchmark.datasets import load_dataset
+from discovery.benchmark.report import per_run
+
+REFERENCES = ("baybe", "botorch", "random")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--at", type=int, default=50)
+    parser.add_argument("--fraction", type=float, default=0.8)
+    args = parser.parse_args()
+    rows = [json.loads(line) for line in (args.folder / "results.jsonl").read_text().splitlines()]
+    runs = per_run(rows, lambda row: load_dataset(row["dataset"]), args.at, args.fraction)
+    complete = runs.groupby(["dataset", "run"])["strategy"].transform("nunique")
+    runs = runs[complete == runs["strategy"].nunique()]  # only runs every strategy finished
+    medians = runs.pivot_table(index="strategy", columns="dataset", values="top", aggfunc="median")
+    cycles = runs.pivot_table(
+        index="strategy", columns="dataset", values="cycles", aggfunc="median"
+    )
+    count = runs.groupby("dataset")["run"].nunique()
+    print(f"paired runs per dataset: {count.to_dict()}\n")
+    print(f"median Top%@{args.at} (ablation):\n{medians.round(3).to_string()}\n")
+    print(f"median cycles to {args.fraction:.0%}:\n{cycles.to_string()}\n")
+    candidates = [s for s in medians.index if s not in REFERENCES]
+    share = medians.loc[candidates] / medians.loc[candidates].max(axis=0).replace(0, np.nan)
+    lines = []
+    for held_out in medians.columns:
+        others = share.drop(columns=held_out).mean(axis=1)
+        pick = others.idxmax()
+        lines.append(
+            {
+                "held out": held_out,
+                "picked on the others": pick,
+                f"its Top%@{args.at} there": medians.loc[pick, held_out],
+                "best candidate there": medians.loc[candidates, held_out].idxmax(),
+                f"best Top%@{args.at}": medians.loc[candidates, held_out].max(),
+                **{
+                    f"{ref} Top%@{args.at}": medians.loc[ref, held_out]
+                    for ref in REFERENCES
+                    if ref in medians.index
+                },
+            }
+        )
+    print("leave-one-dataset-out:")
+    print(pd.DataFrame(lines).round(3).to_string(index=False))
+    overall = share.mean(axis=1).sort_values(ascending=False)
+    print(f"\nmean share of the best, all datasets:\n{overall.round(3).to_string()}")
+
+
+if __name__ == "__main__":
+    main()
