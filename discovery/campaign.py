@@ -18,6 +18,7 @@ import pandas as pd
 
 from discovery.acquisition import Acquisition, resolve_acquisition
 from discovery.config import CampaignConfig
+from discovery.defaults import AUTO, auto_strategy
 from discovery.exceptions import ConfigurationError, StoreError
 from discovery.history import CampaignResult, history_frame
 from discovery.loop import CampaignRun, component_name
@@ -55,10 +56,13 @@ class Campaign:
         closest_to: aim for values as close as possible to this one instead (a
             band gap of 1.4 eV, a melting point of 300 C); ``target`` is then a
             tolerance to stop at.
-        surrogate: "gp", "forest", "extra_trees" or an object with fit/predict.
+        surrogate: "auto" (the default strategy, chosen from the space and the goal:
+            :mod:`discovery.defaults`), "gp", "forest", "extra_trees", "neural", or an
+            object with fit/predict.
         acquisition: "ei", "pi", "ucb", "uncertainty", "greedy", "thompson",
             "random", or a callable ``f(prediction, incumbent, maximize, *, rng, **params)``;
-            None: "ei" for the goal "best", "ucb" (GP-UCB) for "cumulative".
+            None: the one ``surrogate="auto"`` chooses, else "ei" for the goal "best",
+            "ucb" (GP-UCB) for "cumulative".
         acquisition_params: keyword parameters of the acquisition, e.g. ``{"beta": 1.0}``.
         selector: batch selector, "top" or "kmeans" (diversified), or an object with ``pick``.
         initial_design: "kmeans", "random", "farthest" or an object with ``pick``; for
@@ -128,7 +132,7 @@ class Campaign:
         *,
         maximize: bool = True,
         closest_to: float | None = None,
-        surrogate: str | Surrogate = "gp",
+        surrogate: str | Surrogate = AUTO,
         acquisition: str | Acquisition | Callable | None = None,
         acquisition_params: dict[str, Any] | None = None,
         selector: str | Selector = "top",
@@ -178,6 +182,12 @@ class Campaign:
                 raise ConfigurationError(
                     f"campaign '{name}': oracle {type(oracle).__name__} has no {method}() method"
                 )
+        if isinstance(surrogate, str) and surrogate == AUTO:
+            choice = auto_strategy(is_space, outcomes is not None, goal)
+            surrogate = choice.surrogate(seed, device)
+            if acquisition is None and choice.acquisition is not None and policy is None:
+                acquisition = choice.acquisition
+                acquisition_params = {**choice.acquisition_params, **(acquisition_params or {})}
         if acquisition is None:
             acquisition = "ucb" if goal == "cumulative" else "ei"
         self.outcomes = outcomes

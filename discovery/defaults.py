@@ -1,0 +1,67 @@
+"""The default strategy, ``surrogate="auto"``: chosen from the space and the goal.
+
+A campaign that names no surrogate gets the one measured to find good designs fastest on
+real experimental data (``discovery benchmark``, leave-one-dataset-out over the shipped
+datasets; README, "Benchmarking strategies"):
+
+- a finite pool, one objective, goal "best": a GP with BayBE's Gamma length-scale prior
+  and an upper confidence bound with beta = 1 (:data:`POOL_CHOICE`);
+- a declared space, several objectives or the goal "cumulative": the GP with BoTorch's
+  dimension-scaled prior, and the acquisition those campaigns default to (optimised by
+  BoTorch over a space; EHVI or ParEGO for a Pareto front; GP-UCB for cumulative reward).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from discovery.surrogates import GaussianProcessSurrogate, Surrogate
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class AutoChoice:
+    """What ``surrogate="auto"`` resolves to.
+
+    Attributes:
+        surrogate_options: keyword options of :class:`GaussianProcessSurrogate`.
+        acquisition: the acquisition's name, or None to keep the campaign's own default.
+        acquisition_params: its parameters.
+        reason: one line saying why, for summaries.
+    """
+
+    surrogate_options: dict[str, Any] = field(default_factory=dict)
+    acquisition: str | None = None
+    acquisition_params: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+    def surrogate(self, seed: int, device: str) -> Surrogate:
+        """The surrogate this choice names, seeded."""
+        return GaussianProcessSurrogate(seed=seed, device=device, **self.surrogate_options)
+
+
+#: Over a finite pool with one objective, sought for its best design.
+POOL_CHOICE = AutoChoice(
+    surrogate_options={"lengthscale_prior": "gamma"},
+    acquisition="ucb",
+    acquisition_params={"beta": 1.0},
+    reason="finite pool, one objective: GP (Gamma length-scale prior) + UCB, beta 1",
+)
+#: Everything else: the GP these campaigns were built and measured with.
+OTHER_CHOICE = AutoChoice(reason="GP with BoTorch's dimension-scaled prior")
+
+
+def auto_strategy(is_space: bool, has_several_outcomes: bool, goal: str) -> AutoChoice:
+    """The default strategy for a campaign of this kind.
+
+    Args:
+        is_space: the campaign searches a declared space (not a finite pool).
+        has_several_outcomes: it has several objectives, outcome constraints or a
+            desirability.
+        goal: "best" or "cumulative".
+    """
+    if is_space or has_several_outcomes or goal != "best":
+        return OTHER_CHOICE
+    return POOL_CHOICE

@@ -1,0 +1,36 @@
+"""`surrogate="auto"`: the default strategy a campaign gets when it names none."""
+
+from discovery import Campaign, Objective, Real, Space
+from discovery.defaults import POOL_CHOICE, auto_strategy
+from tests.test_campaign import ORACLE, POOL
+
+
+def test_a_pool_campaign_without_a_strategy_gets_the_measured_default():
+    campaign = Campaign(POOL, ORACLE, "y", budget=8, n_initial=3)
+    assert campaign.config.surrogate == "gp"
+    assert campaign.config.acquisition == POOL_CHOICE.acquisition
+    assert campaign.config.acquisition_params == POOL_CHOICE.acquisition_params
+    assert (
+        campaign.surrogate.lengthscale_prior == POOL_CHOICE.surrogate_options["lengthscale_prior"]
+    )
+    result = campaign.run(progress=False)
+    assert len(result.history) == 8 and result.history["candidate_id"].is_unique
+
+
+def test_what_the_user_names_wins_over_the_default():
+    chosen = Campaign(POOL, ORACLE, "y", acquisition="ei")
+    assert chosen.config.acquisition == "ei"
+    tuned = Campaign(POOL, ORACLE, "y", acquisition_params={"beta": 3.0})
+    assert tuned.config.acquisition_params == {"beta": 3.0}
+    forest = Campaign(POOL, ORACLE, "y", surrogate="forest")
+    assert forest.config.surrogate == "forest" and forest.config.acquisition == "ei"
+
+
+def test_spaces_several_objectives_and_cumulative_goals_keep_their_own_defaults():
+    space = Space([Real("x", 0.0, 1.0)])
+    assert Campaign(space, None, "y").config.acquisition == "ei"
+    assert Campaign(space, None, "y").surrogate.lengthscale_prior == "dim_scaled"
+    assert Campaign(POOL, ORACLE, "y", goal="cumulative").config.acquisition == "ucb"
+    assert auto_strategy(is_space=False, has_several_outcomes=True, goal="best").acquisition is None
+    several = Campaign(space, None, objectives=[Objective("y", "max"), Objective("z", "min")])
+    assert several.config.acquisition == "ehvi"
