@@ -216,3 +216,19 @@ def test_a_csv_dataset_needs_its_objective_column(tmp_path):
     )  # fmt: skip
     assert ran.exit_code == 0, ran.output
     assert "| designs | gp-ei | 2 |" in ran.output
+
+
+def test_a_run_that_fails_stops_the_benchmark_and_keeps_the_runs_before_it(tmp_path, monkeypatch):
+    from discovery.benchmark import strategies
+
+    original = strategies.Strategy.run
+
+    def fails_on_run_two(self, dataset, initial, cycles, batch_size, seed):
+        if seed == resolve_protocol("liang2021").run_seed(2):
+            raise StrategyError("strategy 'random' re-proposed design 3 (simulated)")
+        return original(self, dataset, initial, cycles, batch_size, seed)
+
+    monkeypatch.setattr(strategies.Strategy, "run", fails_on_run_two)
+    with pytest.raises(StrategyError, match="simulated"):
+        run_benchmark(["perovskite"], ["random"], runs=4, cycles=6, at=6, out=tmp_path)
+    assert sorted(_results(tmp_path)) == [("perovskite", "random", 0), ("perovskite", "random", 1)]

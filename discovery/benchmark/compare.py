@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from discovery.benchmark.report import learning_curves, markdown, per_run, summary_table
-from discovery.benchmark.runner import ResultsFile, _dataset, execute, plan
+from discovery.benchmark.runner import _dataset, execute, plan
 from discovery.exceptions import ConfigurationError
 
 DEFAULT_OUT = Path("results") / "benchmark"
@@ -80,11 +80,7 @@ def run_benchmark(
             f"benchmark: --at ({at}) must be between 1 and --cycles ({cycles})"
         )
     tasks = plan(datasets, strategies, runs, cycles, protocol, objective, direction, features)
-    if on_planned is not None:
-        done = ResultsFile(out).done()
-        remaining = sum(task.key not in done for task in tasks)
-        on_planned(remaining, len(tasks) - remaining)
-    rows = execute(tasks, out, workers, scheduler, on_finished)
+    rows = execute(tasks, out, workers, scheduler, on_planned, on_finished)
     features = tuple(features) if features else None
 
     def dataset_of(row: dict):

@@ -97,7 +97,7 @@ class _BayBERun:
         frame = dataset.frame[self.columns]
         parameters = [
             NumericalDiscreteParameter(c, values=sorted(frame[c].unique().tolist()))
-            if pd.api.types.is_numeric_dtype(frame[c])
+            if _numeric(frame[c])
             else CategoricalParameter(c, values=sorted(frame[c].astype(str).unique().tolist()))
             for c in self.columns
         ]

@@ -140,14 +140,15 @@ class ResultsFile:
         return {_key(row) for row in self.rows()}
 
     def append(self, row: dict) -> None:
+        """Add one finished run (call :meth:`drop_partial_line` once before the first)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._drop_partial_line()
         with self.path.open("a") as handle:
             handle.write(json.dumps(row) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
 
-    def _drop_partial_line(self) -> None:
+    def drop_partial_line(self) -> None:
+        """Cut a last line left unfinished by a kill, so the next append starts a line."""
         if not self.path.exists() or self.path.stat().st_size == 0:
             return
         data = self.path.read_bytes()
@@ -164,6 +165,7 @@ def execute(
     out: Path,
     workers: int = 1,
     scheduler: str | None = None,
+    on_planned: Callable[[int, int], None] | None = None,
     on_finished: Callable[[dict], None] | None = None,
 ) -> list[dict]:
     """Run the tasks the results file in ``out`` does not hold yet; every row of this plan.
@@ -173,6 +175,7 @@ def execute(
         out: the folder of ``results.jsonl``.
         workers: processes on this machine (1 runs in this process).
         scheduler: address of a Dask scheduler ("tcp://host:8786"): runs go to its workers.
+        on_planned: called with (runs to do, runs already done) before running.
         on_finished: called with each finished row (progress display).
     """
     if workers < 1:
@@ -180,6 +183,9 @@ def execute(
     results = ResultsFile(out)
     done = results.done()
     todo = [task for task in tasks if task.key not in done]
+    if on_planned is not None:
+        on_planned(len(todo), len(tasks) - len(todo))
+    results.drop_partial_line()
     for row in _finished_rows(todo, workers, scheduler):
         results.append(row)
         if on_finished is not None:

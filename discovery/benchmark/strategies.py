@@ -24,6 +24,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from discovery.benchmark.datasets import Dataset
 from discovery.benchmark.external import StrategyError, replay_proposer
 from discovery.benchmark.references import REFERENCES
@@ -57,8 +59,6 @@ class GivenDesign:
     name: str = "given"
 
     def pick(self, scores, k, excluded, features, rng):
-        import numpy as np
-
         return np.asarray(self.indices[:k], dtype=int)
 
 

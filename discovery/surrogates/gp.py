@@ -15,6 +15,7 @@ would build the m x m joint covariance).
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -24,7 +25,10 @@ from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP
 from botorch.models.transforms.outcome import Standardize
 from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+from gpytorch.constraints import GreaterThan
+from gpytorch.kernels import MaternKernel
 from gpytorch.mlls import ExactMarginalLogLikelihood
+from gpytorch.priors import GammaPrior
 from linear_operator.utils.cholesky import psd_safe_cholesky
 from sklearn.base import BaseEstimator
 
@@ -305,15 +309,9 @@ class GaussianProcessSurrogate(BaseEstimator):
         return samples
 
 
-def _gamma_prior_matern(d: int):
+def _gamma_prior_matern(d: int) -> MaternKernel:
     """ARD Matern-5/2 with a Gamma(3) length-scale prior whose mode, 0.205 sqrt(d), is that of
     BoTorch's dimension-scaled log-normal prior, and length scales of at least 0.025."""
-    import math
-
-    from gpytorch.constraints import GreaterThan
-    from gpytorch.kernels import MaternKernel
-    from gpytorch.priors import GammaPrior
-
     concentration = 3.0
     rate = (concentration - 1.0) / (math.exp(math.sqrt(2.0) - 3.0) * math.sqrt(d))
     prior = GammaPrior(concentration, rate)
