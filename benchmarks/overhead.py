@@ -1,82 +1,118 @@
-"""Overhead of one campaign iteration (fit + score + select) on large candidate pools.
+"""Planner overhead per campaign iteration on large candidate pools, phase by phase.
 
-Synthetic data: 6 features, 500 measured candidates, pools of 1e3, 1e4 and 1e5.
-Next to it, in the same run, a plain BoTorch loop: SingleTaskGP with its default
-kernel, fit_gpytorch_mll, LogExpectedImprovement evaluated over the pool in
-chunks of 65,536 (each candidate a q=1 batch), argmax, refitted from scratch as
-such a loop does every iteration. Ours is timed as one iteration of a running
-campaign (the GP refit warm-started from the previous iteration's fit); its
-cold fit is shown beside it. The table reports seconds and the ratio
-reference / ours (above 1: ours is faster).
+Synthetic data: a pool of N candidates with 6 features in the unit cube, the first
+500 of them measured (a smooth test function plus noise). Each iteration of ours
+is what a running campaign does: fit the GP on the measurements (hyper-parameters
+refitted every 5th fit, otherwise kept and the posterior extended), the pool's
+posterior (a full pass after a refit, one rank-one update per new measurement
+otherwise), expected improvement, top-1, then the chosen candidate is measured.
+Ten iterations are timed: "steady" is the median of those between refits,
+"mean" the mean of all ten (refits included).
 
-    python benchmarks/overhead.py [--sizes 1000 10000 100000] [--repeats 1]
+Beside it, in the same run, a plain BoTorch loop does one iteration as such a loop
+does every time: SingleTaskGP with its defaults, fit_gpytorch_mll from scratch,
+LogExpectedImprovement over the unmeasured candidates in chunks of 65,536, argmax.
+With BayBE installed (extra ``[bench]``), its default campaign recommends one
+candidate from the same pool at the sizes given by ``--baybe-max``.
+
+Each measurement runs in a fresh process, so that its peak resident memory (RSS)
+is its own. Ratios are the reference's seconds over ours (above 1: ours is faster).
+
+    python benchmarks/overhead.py [--sizes 1000 10000 100000 1000000] [--repeats 3]
+        [--iterations 10] [--device cpu|cuda|auto] [--measured 500] [--baybe-max 10000]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import multiprocessing
+import resource
+import statistics
 import time
+import warnings
 
 import numpy as np
 import torch
-from botorch.acquisition import LogExpectedImprovement
-from botorch.fit import fit_gpytorch_mll
-from botorch.models import SingleTaskGP
-from botorch.models.transforms.input import Normalize
-from botorch.models.transforms.outcome import Standardize
-from gpytorch.mlls import ExactMarginalLogLikelihood
 from rich.console import Console
 from rich.table import Table
 
-from discovery.acquisition import resolve_acquisition
-from discovery.selection import TopK
-from discovery.surrogates import GaussianProcessSurrogate
-
-N_MEASURED = 500
 N_FEATURES = 6
 REFERENCE_CHUNK = 65_536
 
 
-def synthetic(n_pool: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A pool in the unit cube, 500 measured points and their values (a smooth test function)."""
-    data_rng, pool_rng = (np.random.default_rng([seed, stream]) for stream in (0, 1))
-    measured = data_rng.random((N_MEASURED, N_FEATURES))
-    y = np.sin(3 * measured).sum(axis=1) - ((measured - 0.6) ** 2).sum(axis=1)
-    y += 0.05 * data_rng.standard_normal(N_MEASURED)
-    return pool_rng.random((n_pool, N_FEATURES)), measured, y
+def synthetic(n_pool: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A pool in the unit cube and the measured value of every candidate."""
+    rng = np.random.default_rng(seed)
+    pool = rng.random((n_pool, N_FEATURES))
+    y = np.sin(3 * pool).sum(axis=1) - ((pool - 0.6) ** 2).sum(axis=1)
+    return pool, y + 0.05 * rng.standard_normal(n_pool)
 
 
-def ours(pool: np.ndarray, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """One iteration of a running campaign through discovery: the GP was fitted on the
-    first 499 measurements last iteration; now refit (warm started) on 500, posterior
-    over the pool, log-EI, top-1. A cold fit on the 500 is timed on its own.
-    """
-    cold_started = time.perf_counter()
-    GaussianProcessSurrogate(device="cpu").fit(X, y)
-    cold = time.perf_counter() - cold_started
-    model = GaussianProcessSurrogate(device="cpu").fit(X[:-1], y[:-1])
+def _peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # kB on Linux
+
+
+def ours(n_pool: int, n_measured: int, iterations: int, device: str) -> dict:
+    """Ten iterations of a running campaign's planner; seconds per phase per iteration."""
+    from discovery.acquisition import resolve_acquisition
+    from discovery.selection import TopK
+    from discovery.surrogates import GaussianProcessSurrogate
+
+    pool, y = synthetic(n_pool)
+    measured = list(range(n_measured))
+    excluded = np.zeros(n_pool, dtype=bool)
+    excluded[measured] = True
+    model = GaussianProcessSurrogate(device=device)
+    # The state of a campaign one measurement earlier: fitted, and its pool posterior made.
+    model.fit(pool[measured[:-1]], y[measured[:-1]])
+    model.predict_rows(pool, np.flatnonzero(~excluded))
+    acquisition, selector, rng = resolve_acquisition("ei"), TopK(), np.random.default_rng(0)
+    records = []
+    for _ in range(iterations):
+        started = time.perf_counter()
+        model.fit(pool[measured], y[measured])
+        fitted = time.perf_counter()
+        available = np.flatnonzero(~excluded)
+        prediction = model.predict_rows(pool, available)
+        _synchronise(device)
+        predicted = time.perf_counter()
+        scores = np.full(n_pool, -np.inf)
+        scores[available] = acquisition.score(prediction, float(y[measured].max()), True)
+        scored = time.perf_counter()
+        chosen = selector.pick(scores, 1, excluded, pool, rng)
+        done = time.perf_counter()
+        records.append(
+            {
+                "refit": model.fits_since_refit_ == 0,
+                "fit": fitted - started,
+                "posterior": predicted - fitted,
+                "score": scored - predicted,
+                "select": done - scored,
+                "total": done - started,
+            }
+        )
+        measured.extend(int(i) for i in chosen)
+        excluded[chosen] = True
+    return {"iterations": records, "peak_rss_gb": _peak_rss_gb(), **_gpu_peak(device)}
+
+
+def reference(n_pool: int, n_measured: int, iterations: int, device: str) -> dict:
+    """One iteration of a plain BoTorch loop, the same every time it runs."""
+    from botorch.acquisition import LogExpectedImprovement
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import SingleTaskGP
+    from botorch.models.transforms.input import Normalize
+    from botorch.models.transforms.outcome import Standardize
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+
+    from discovery.surrogates.gp import resolve_device
+
+    target = resolve_device(device)
+    pool, y = synthetic(n_pool)
     started = time.perf_counter()
-    model.fit(X, y)
-    fitted = time.perf_counter()
-    prediction = model.predict(pool)
-    predicted = time.perf_counter()
-    scores = resolve_acquisition("ei").score(prediction, float(y.max()), True)
-    TopK().pick(scores, 1, np.zeros(len(pool), bool), pool, np.random.default_rng(0))
-    done = time.perf_counter()
-    return {
-        "cold fit": cold,
-        "fit": fitted - started,
-        "predict": predicted - fitted,
-        "score+select": done - predicted,
-        "total": done - started,
-    }
-
-
-def reference(pool: np.ndarray, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """The same iteration as a plain BoTorch loop would write it."""
-    started = time.perf_counter()
-    train_X = torch.tensor(X, dtype=torch.float64)
-    train_Y = torch.tensor(y, dtype=torch.float64).unsqueeze(-1)
+    train_X = torch.tensor(pool[:n_measured], dtype=torch.float64, device=target)
+    train_Y = torch.tensor(y[:n_measured], dtype=torch.float64, device=target).unsqueeze(-1)
     model = SingleTaskGP(
         train_X,
         train_Y,
@@ -86,59 +122,142 @@ def reference(pool: np.ndarray, X: np.ndarray, y: np.ndarray) -> dict[str, float
     fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
     fitted = time.perf_counter()
     acquisition = LogExpectedImprovement(model, best_f=train_Y.max())
-    candidates = torch.tensor(pool, dtype=torch.float64)
+    candidates = torch.tensor(pool[n_measured:], dtype=torch.float64, device=target)
     values = []
     with torch.no_grad():
         for start in range(0, len(candidates), REFERENCE_CHUNK):
-            chunk = candidates[start : start + REFERENCE_CHUNK].unsqueeze(1)
-            values.append(acquisition(chunk))
+            values.append(acquisition(candidates[start : start + REFERENCE_CHUNK].unsqueeze(1)))
     int(torch.cat(values).argmax())
     done = time.perf_counter()
-    return {"fit": fitted - started, "total": done - started}
+    return {
+        "fit": fitted - started,
+        "total": done - started,
+        "peak_rss_gb": _peak_rss_gb(),
+        **_gpu_peak(device),
+    }
+
+
+def baybe(n_pool: int, n_measured: int, iterations: int, device: str) -> dict:
+    """One recommendation of BayBE's default campaign over the unmeasured pool."""
+    import pandas as pd
+    from baybe import Campaign
+    from baybe.parameters import NumericalDiscreteParameter
+    from baybe.searchspace import SearchSpace
+    from baybe.targets import NumericalTarget
+
+    pool, y = synthetic(n_pool)
+    columns = [f"x{i}" for i in range(N_FEATURES)]
+    frame = pd.DataFrame(pool, columns=columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parameters = [
+            NumericalDiscreteParameter(c, values=np.unique(frame[c]).tolist()) for c in columns
+        ]
+        space = SearchSpace.from_dataframe(frame, parameters)
+        campaign = Campaign(space, NumericalTarget("y"), allow_recommending_already_measured=False)
+        campaign.add_measurements(frame.iloc[:n_measured].assign(y=y[:n_measured]))
+        started = time.perf_counter()
+        campaign.recommend(batch_size=1)
+        done = time.perf_counter()
+    return {"total": done - started, "peak_rss_gb": _peak_rss_gb()}
+
+
+def _synchronise(device: str) -> None:
+    if device != "cpu" and torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def _gpu_peak(device: str) -> dict:
+    if device != "cpu" and torch.cuda.is_available():
+        return {"gpu_peak_gb": torch.cuda.max_memory_allocated() / 1024**3}
+    return {}
+
+
+def in_fresh_process(function, *args) -> dict:
+    """``function(*args)`` in a new interpreter: its own peak memory, no shared caches."""
+    with multiprocessing.get_context("spawn").Pool(1) as worker:
+        return worker.apply(function, args)
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Best repeat by mean seconds; steady state = median over iterations without refit."""
+    best = min(runs, key=lambda run: statistics.mean(r["total"] for r in run["iterations"]))
+    records = best["iterations"]
+    steady = [r for r in records if not r["refit"]] or records
+    phases = ("fit", "posterior", "score", "select", "total")
+    return {
+        "steady": {p: statistics.median(r[p] for r in steady) for p in phases},
+        "mean": statistics.mean(r["total"] for r in records),
+        "refit": statistics.mean(r["total"] for r in records if r["refit"])
+        if any(r["refit"] for r in records)
+        else float("nan"),
+        "peak_rss_gb": max(run["peak_rss_gb"] for run in runs),
+        "gpu_peak_gb": max((run.get("gpu_peak_gb", 0.0) for run in runs), default=0.0),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--measured", type=int, default=500)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
+    parser.add_argument("--baybe-max", type=int, default=10_000, help="largest pool for BayBE")
     args = parser.parse_args()
+    with_baybe = importlib.util.find_spec("baybe") is not None
 
-    table = Table(
-        title=f"one iteration, {N_MEASURED} measurements, {N_FEATURES} features, "
-        f"{torch.get_num_threads()} threads (seconds, best of {args.repeats})"
+    console = Console(width=150)
+    phases = Table(
+        title=f"ours, steady-state iteration by phase ({args.measured} measurements, "
+        f"{N_FEATURES} features, {args.device}, {torch.get_num_threads()} threads; seconds)"
     )
+    for column in ("pool", "fit", "posterior", "score", "select", "steady", "refit", "mean of 10"):
+        phases.add_column(column, justify="right", no_wrap=True)
+    ratios = Table(title="against the references (seconds per iteration; ratio = theirs / ours)")
     for column in (
         "pool",
-        "ours: cold fit",
-        "ours: fit",
-        "ours: predict",
-        "ours: score+select",
-        "ours: total",
-        "BoTorch loop: fit",
-        "BoTorch loop: total",
-        "ratio",
+        "BoTorch loop",
+        "steady ratio",
+        "mean ratio",
+        "BayBE",
+        "BayBE / ours mean",
+        "peak RSS ours (GB)",
+        "peak RSS BoTorch (GB)",
     ):
-        table.add_column(column, justify="right")
-    # Warm-up: the first fit pays for imports and lazy initialisation in torch.
-    warm_pool, warm_X, warm_y = synthetic(100)
-    ours(warm_pool, warm_X[:50], warm_y[:50])
-    reference(warm_pool, warm_X[:50], warm_y[:50])
+        ratios.add_column(column, justify="right", no_wrap=True)
+    shape = (args.measured, args.iterations, args.device)
     for size in args.sizes:
-        pool, X, y = synthetic(size)
-        mine = min((ours(pool, X, y) for _ in range(args.repeats)), key=lambda t: t["total"])
-        base = min((reference(pool, X, y) for _ in range(args.repeats)), key=lambda t: t["total"])
-        table.add_row(
-            f"{size:,}",
-            f"{mine['cold fit']:.2f}",
-            f"{mine['fit']:.2f}",
-            f"{mine['predict']:.2f}",
-            f"{mine['score+select']:.3f}",
-            f"{mine['total']:.2f}",
-            f"{base['fit']:.2f}",
-            f"{base['total']:.2f}",
-            f"{base['total'] / mine['total']:.2f}x",
+        mine = summarise([in_fresh_process(ours, size, *shape) for _ in range(args.repeats)])
+        theirs = min(
+            (in_fresh_process(reference, size, *shape) for _ in range(args.repeats)),
+            key=lambda run: run["total"],
         )
-    Console().print(table)
+        steady = mine["steady"]
+        phases.add_row(
+            f"{size:,}",
+            *(f"{steady[p]:.3f}" for p in ("fit", "posterior", "score", "select", "total")),
+            f"{mine['refit']:.2f}",
+            f"{mine['mean']:.3f}",
+        )
+        their_baybe = (
+            in_fresh_process(baybe, size, *shape)["total"]
+            if with_baybe and size <= args.baybe_max
+            else None
+        )
+        ratios.add_row(
+            f"{size:,}",
+            f"{theirs['total']:.2f}",
+            f"{theirs['total'] / steady['total']:.1f}x",
+            f"{theirs['total'] / mine['mean']:.1f}x",
+            "-" if their_baybe is None else f"{their_baybe:.2f}",
+            "-" if their_baybe is None else f"{their_baybe / mine['mean']:.1f}x",
+            f"{mine['peak_rss_gb']:.2f}",
+            f"{theirs['peak_rss_gb']:.2f}",
+        )
+        console.print(f"[dim]done: {size:,} candidates[/dim]")
+    console.print(phases)
+    console.print(ratios)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from discovery.space_design import resolve_space_design, space_initial_design
 from discovery.space_points import SpacePoints
 from discovery.store import ASKED, CREATED, OPEN_STATES, SUBMITTED, CampaignStore, Job
 from discovery.store_cache import OracleCache
+from discovery.surrogates import predict_rows
 from discovery.trust_region import seeks_optimum, trust_region_length
 
 #: Posterior samples requested from the surrogate when the acquisition needs them.
@@ -347,7 +348,7 @@ class CampaignRun:
             return None
         available = np.flatnonzero(~self.excluded)
         n_samples = THOMPSON_SAMPLES if samples else 0
-        return surrogate.predict(self.pool.features[available], n_samples=n_samples)
+        return predict_rows(surrogate, self.pool.features, available, n_samples=n_samples)
 
     def propose(
         self,
@@ -380,8 +381,7 @@ class CampaignRun:
             selector.pick(scores, size, self.excluded, features, self.rng), dtype=int
         )
         _check_choice(chosen, size, self.excluded, component_name(selector))
-        position = {index: k for k, index in enumerate(available)}
-        means = np.array([prediction.mean[position[int(i)]] for i in chosen])
+        means = prediction.mean[np.searchsorted(available, chosen)]
         return chosen, scores[chosen], means
 
     def register(self, chosen: Any) -> np.ndarray:

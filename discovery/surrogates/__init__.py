@@ -4,7 +4,7 @@ and the registry that builds them by name."""
 from __future__ import annotations
 
 from discovery.exceptions import ConfigurationError
-from discovery.surrogates.base import Surrogate
+from discovery.surrogates.base import Surrogate, predict_rows
 from discovery.surrogates.forest import RandomForestSurrogate
 from discovery.surrogates.gp import GaussianProcessSurrogate
 from discovery.surrogates.neural import NeuralEnsembleSurrogate
@@ -45,5 +45,6 @@ __all__ = [
     "NeuralEnsembleSurrogate",
     "RandomForestSurrogate",
     "Surrogate",
+    "predict_rows",
     "resolve_surrogate",
 ]

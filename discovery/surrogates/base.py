@@ -56,3 +56,18 @@ def require_fitted(model: Any, attribute: str) -> None:
         raise NotFittedError(
             f"{type(model).__name__} is not fitted yet: call fit(X, y) before predict(X)"
         )
+
+
+def predict_rows(
+    surrogate: Surrogate, features: np.ndarray, rows: np.ndarray, n_samples: int = 0
+) -> Prediction:
+    """The surrogate's prediction for ``features[rows]``.
+
+    A surrogate with a ``predict_rows`` method (the GP) keeps a posterior over
+    the whole of ``features`` between calls and answers from it; any other is
+    asked to ``predict`` the selected rows.
+    """
+    method = getattr(surrogate, "predict_rows", None)
+    if callable(method):
+        return method(features, rows, n_samples=n_samples)
+    return surrogate.predict(features[rows], n_samples=n_samples)

@@ -39,6 +39,7 @@ from discovery.surrogates.base import (
     check_training_data,
     require_fitted,
 )
+from discovery.surrogates.gp_posterior import PoolPosterior, PosteriorFactors
 from discovery.surrogates.warping import WARPINGS, RankGaussianWarping
 
 #: Candidates per chunk when predicting over a pool: bounds memory to chunk x n_train.
@@ -53,6 +54,11 @@ WARM_START_MODULES = ("covar_module", "likelihood", "mean_module")
 #: Smallest input range used to normalise a feature that is constant in the training data.
 MIN_INPUT_RANGE = 1e-9
 LENGTHSCALE_PRIORS = ("dim_scaled", "gamma")
+POOL_PRECISIONS = ("auto", "float64", "float32")
+#: With pool_precision="auto", pools of at least this many candidates are scored in float32.
+FLOAT32_POOL_SIZE = 50_000
+#: Memory the pool's posterior factor may take (N x n values) before full passes take over.
+DEFAULT_POOL_CACHE_BYTES = 2_500_000_000
 
 
 def resolve_device(device: str) -> torch.device:
@@ -96,6 +102,21 @@ class GaussianProcessSurrogate(BaseEstimator):
             grows with sqrt(d), or "gamma", a Gamma(3) prior with the same mode and
             lighter tails and length scales of at least 0.025 (BayBE's preset), which
             holds the length scales nearer the mode while data are few.
+        refit_every: optimise the hyper-parameters on every ``refit_every``-th fit
+            only; in between, a fit that adds measurements to the previous ones
+            keeps the hyper-parameters (and the outcome standardisation) and
+            extends the exact posterior by a rank-one update per measurement, and
+            a pool's posterior (:meth:`predict_rows`) follows at O(N n) per
+            measurement instead of a full pass. 1 refits on every fit.
+        incremental_after: fits on fewer measurements than this always refit.
+        drift_threshold: refit early when the new measurements since the last
+            refit are surprising: their mean squared standardised residual
+            (expected 1) exceeds this.
+        pool_precision: precision of the pool's posterior in :meth:`predict_rows`:
+            "float64", "float32" (half the memory and time, rankings unchanged
+            but for near-ties) or "auto" (float32 from 50,000 candidates).
+        pool_cache_bytes: memory the pool's posterior factor (N x n values) may
+            take; beyond it every new measurement costs a full pass.
     """
 
     supports_samples = True
@@ -113,6 +134,11 @@ class GaussianProcessSurrogate(BaseEstimator):
         warm_start_after: int = 100,
         output_warping: str | None = None,
         lengthscale_prior: str = "dim_scaled",
+        refit_every: int = 5,
+        incremental_after: int = 100,
+        drift_threshold: float = 4.0,
+        pool_precision: str = "auto",
+        pool_cache_bytes: int = DEFAULT_POOL_CACHE_BYTES,
     ) -> None:
         self.input_bounds = input_bounds
         self.chunk_size = chunk_size
@@ -124,25 +150,23 @@ class GaussianProcessSurrogate(BaseEstimator):
         self.warm_start_after = warm_start_after
         self.output_warping = output_warping
         self.lengthscale_prior = lengthscale_prior
+        self.refit_every = refit_every
+        self.incremental_after = incremental_after
+        self.drift_threshold = drift_threshold
+        self.pool_precision = pool_precision
+        self.pool_cache_bytes = pool_cache_bytes
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> GaussianProcessSurrogate:
-        """Fit kernel hyper-parameters on (n, d) features and (n,) measured values."""
+        """Fit on (n, d) features and (n,) measured values.
+
+        Optimises the kernel hyper-parameters, or, between refits (see
+        ``refit_every``), keeps them and extends the exact posterior with the
+        measurements added since the previous fit.
+        """
         X, y = check_training_data(X, y, "gp")
-        if self.input_bounds not in INPUT_BOUNDS:
-            raise ConfigurationError(
-                f"gp: input_bounds must be one of {list(INPUT_BOUNDS)}, got '{self.input_bounds}'"
-            )
-        if self.chunk_size < 1:
-            raise ConfigurationError(f"gp: chunk_size must be >= 1, got {self.chunk_size}")
-        if self.output_warping not in WARPINGS:
-            raise ConfigurationError(
-                f"gp: output_warping must be one of {list(WARPINGS)}, got '{self.output_warping}'"
-            )
-        if self.lengthscale_prior not in LENGTHSCALE_PRIORS:
-            raise ConfigurationError(
-                f"gp: lengthscale_prior must be one of {list(LENGTHSCALE_PRIORS)}, "
-                f"got '{self.lengthscale_prior}'"
-            )
+        self._check_options()
+        if self._keeps_hyperparameters(X, y):
+            return self
         self.warping_ = None
         if self.output_warping == "copula" and X.shape[0] > 1:
             self.warping_ = RankGaussianWarping()
@@ -158,6 +182,23 @@ class GaussianProcessSurrogate(BaseEstimator):
             self._range = (train_X.max(dim=0).values - self._lower).clamp_min(MIN_INPUT_RANGE)
         self._lower, self._range = self._lower.to(train_X), self._range.to(train_X)
         train_X = (train_X - self._lower) / self._range
+        model = self._new_model(train_X, train_Y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InputDataWarning)
+            self.warm_started_ = self._start_from_previous_fit(model, X.shape[0])
+            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        model.eval()
+        self._keep_hyperparameters(model)
+        self.model_ = model
+        self.n_features_in_ = d
+        self._set_factors(X, y)
+        self.fits_since_refit_ = 0
+        self._surprise = [0.0, 0]  # sum of squared standardised residuals, count
+        return self
+
+    def _new_model(self, train_X: torch.Tensor, train_Y: torch.Tensor) -> SingleTaskGP:
+        """An unfitted SingleTaskGP with this surrogate's kernel and prior on scaled inputs."""
+        d = train_X.shape[-1]
         covar = (
             _gamma_prior_matern(d)
             if self.lengthscale_prior == "gamma"
@@ -167,20 +208,109 @@ class GaussianProcessSurrogate(BaseEstimator):
             # A single measurement (or constant y) cannot be standardised; BoTorch warns
             # and copes, which is what an early campaign needs.
             warnings.simplefilter("ignore", InputDataWarning)
-            model = SingleTaskGP(
+            return SingleTaskGP(
                 train_X,
                 train_Y,
                 covar_module=covar.to(train_X),
                 outcome_transform=Standardize(m=1),
             )
-            self.warm_started_ = self._start_from_previous_fit(model, X.shape[0])
-            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-        model.eval()
-        self._keep_hyperparameters(model)
-        self._cache_posterior_factors(model)
-        self.model_ = model
-        self.n_features_in_ = d
-        return self
+
+    def _check_options(self) -> None:
+        if self.input_bounds not in INPUT_BOUNDS:
+            raise ConfigurationError(
+                f"gp: input_bounds must be one of {list(INPUT_BOUNDS)}, got '{self.input_bounds}'"
+            )
+        if self.chunk_size < 1:
+            raise ConfigurationError(f"gp: chunk_size must be >= 1, got {self.chunk_size}")
+        if self.output_warping not in WARPINGS:
+            raise ConfigurationError(
+                f"gp: output_warping must be one of {list(WARPINGS)}, got '{self.output_warping}'"
+            )
+        if self.lengthscale_prior not in LENGTHSCALE_PRIORS:
+            raise ConfigurationError(
+                f"gp: lengthscale_prior must be one of {list(LENGTHSCALE_PRIORS)}, "
+                f"got '{self.lengthscale_prior}'"
+            )
+        if self.pool_precision not in POOL_PRECISIONS:
+            raise ConfigurationError(
+                f"gp: pool_precision must be one of {list(POOL_PRECISIONS)}, "
+                f"got '{self.pool_precision}'"
+            )
+        if not (isinstance(self.refit_every, int) and self.refit_every >= 1):
+            raise ConfigurationError(
+                f"gp: refit_every must be an integer >= 1, got {self.refit_every}"
+            )
+
+    def _keeps_hyperparameters(self, X: np.ndarray, y: np.ndarray) -> bool:
+        """Between refits, take the new data with the hyper-parameters kept: extend the
+        posterior when the data extend the previous fit's, else rebuild it. False when
+        a refit is due (or the model has none to keep)."""
+        self._resume_if_pending(X, y)
+        previous = getattr(self, "_factors", None)
+        if (
+            previous is None
+            or self.warping_ is not None
+            or self.fits_since_refit_ + 1 >= self.refit_every
+            or self._fitted_X.shape[0] < self.incremental_after
+            or X.shape[1] != self.n_features_in_
+        ):
+            return False
+        n = self._fitted_X.shape[0]
+        extends = (
+            X.shape[0] >= n
+            and np.array_equal(X[:n], self._fitted_X)
+            and np.array_equal(y[:n], self._fitted_y)
+        )
+        if extends:
+            new_X, new_targets = self._scaled(X[n:]), self._standardised(y[n:])
+            mean, variance = previous.mean_and_variance(new_X)
+            self._surprise[0] += float(
+                ((new_targets - mean) ** 2 / (variance + previous.noise)).sum()
+            )
+            self._surprise[1] += X.shape[0] - n
+            if self._surprise[0] > self.drift_threshold * self._surprise[1]:
+                return False
+            previous.extend(new_X, new_targets)
+            self._fitted_X, self._fitted_y = X.copy(), y.copy()
+        else:
+            self._set_factors(X, y)
+        self.fits_since_refit_ += 1
+        with torch.no_grad():
+            self.model_.set_train_data(self._factors.train_X, self._factors.targets, strict=False)
+        return True
+
+    def _scaled(self, X: np.ndarray) -> torch.Tensor:
+        features = torch.tensor(X, dtype=torch.float64, device=self.device_)
+        return (features - self._lower) / self._range
+
+    def _standardised(self, y: np.ndarray) -> torch.Tensor:
+        values = torch.tensor(y, dtype=torch.float64, device=self.device_)
+        return (values - self._y_mean) / self._y_std
+
+    def _set_factors(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Posterior factors of the current hyper-parameters on (X, y), from scratch.
+
+        mean(x) = c + k(x, X) alpha;  var(x) = k(x, x) - |L^-1 k(X, x)|^2 in
+        standardised units, with K + noise I = L L^T (see :mod:`gp_posterior`).
+        """
+        model = self.model_
+        transform = model.outcome_transform
+        self._y_mean = transform.means.detach().squeeze()
+        self._y_std = transform.stdvs.detach().squeeze()
+        previous = getattr(self, "_factors", None)
+        with torch.no_grad():
+            train_X = self._scaled(X)
+            self._factors = PosteriorFactors(
+                train_X=train_X,
+                targets=self._standardised(y),
+                lengthscale=model.covar_module.lengthscale.detach().reshape(-1),
+                centre=train_X.mean(dim=0),
+                constant=float(model.mean_module.constant),
+                noise=float(model.likelihood.noise.squeeze()),
+                version=0 if previous is None else previous.version + 1,
+            )
+        self.noise_std_ = float(math.sqrt(self._factors.noise) * self._y_std)
+        self._fitted_X, self._fitted_y = X.copy(), y.copy()
 
     def _start_from_previous_fit(self, model: SingleTaskGP, n_train: int) -> bool:
         """Load the previous fit's hyper-parameters into ``model`` when warm starting is due."""
@@ -206,17 +336,28 @@ class GaussianProcessSurrogate(BaseEstimator):
         }
 
     def warm_state(self) -> dict:
-        """What the next warm-started fit starts from, as JSON-able values.
+        """What the next fit continues from, as JSON-able values.
 
         A stored campaign saves it after every fit, so that a resumed campaign
-        fits exactly as an uninterrupted one would.
+        fits as an uninterrupted one would: the warm start of the next refit,
+        and between refits the hyper-parameters kept and how far the data had
+        grown (the resumed fit rebuilds the posterior with them).
         """
         require_fitted(self, "model_")
-        return {
+        state = {
             "n_features": self.n_features_in_,
             "cold_start_size": self.cold_start_size_,
             "hyperparameters": {k: v.cpu().tolist() for k, v in self.warm_hyperparameters_.items()},
         }
+        if self.warping_ is None:
+            state["kept"] = {
+                "model": {k: v.cpu().tolist() for k, v in self.model_.state_dict().items()},
+                "fits_since_refit": self.fits_since_refit_,
+                "surprise": list(self._surprise),
+                "bounds": [self._lower.cpu().tolist(), self._range.cpu().tolist()],
+                "size_at_refit": self._factors.size - len(self._factors.steps),
+            }
+        return state
 
     def load_warm_state(self, state: dict) -> None:
         """Continue from a :meth:`warm_state` saved by an earlier process."""
@@ -225,42 +366,44 @@ class GaussianProcessSurrogate(BaseEstimator):
         self.warm_hyperparameters_ = {
             k: torch.tensor(v, dtype=torch.float64) for k, v in state["hyperparameters"].items()
         }
+        self._pending_resume = state.get("kept")
 
-    def _cache_posterior_factors(self, model: SingleTaskGP) -> None:
-        """Cholesky-based factors of the exact posterior, in standardised units.
+    def _resume_if_pending(self, X: np.ndarray, y: np.ndarray) -> None:
+        """After :meth:`load_warm_state`, rebuild the model an interrupted process held
+        between refits: its hyper-parameters on the data it was refitted on."""
+        kept = getattr(self, "_pending_resume", None)
+        self._pending_resume = None
+        if kept is None or self.output_warping is not None:
+            return
+        size = int(kept["size_at_refit"])
+        if X.shape[0] < size:
+            return
+        self.device_ = resolve_device(self.device)
+        self.warping_ = None
+        lower, scale = (torch.tensor(b, dtype=torch.float64) for b in kept["bounds"])
+        self._lower, self._range = lower.to(self.device_), scale.to(self.device_)
+        model = self._new_model(
+            self._scaled(X[:size]),
+            torch.tensor(y[:size], dtype=torch.float64, device=self.device_).unsqueeze(-1),
+        )
+        model.load_state_dict(
+            {k: torch.tensor(v, dtype=torch.float64) for k, v in kept["model"].items()},
+            strict=False,
+        )
+        model.eval()
+        self.model_ = model
+        self._set_factors(X[:size], y[:size])
+        # The next fit extends from the refit's data to today's, accumulating the same
+        # surprise and counting one fit, as the interrupted process would have.
+        self.fits_since_refit_ = int(kept["fits_since_refit"])
+        self._surprise = [0.0, 0]
 
-        mean(x) = c + k(x, X) alpha;  var(x) = k(x, x) - |k(x, X) L^-T|^2,
-        with K + noise I = L L^T and alpha = (K + noise I)^-1 (y - c).
-        """
-        with torch.no_grad():
-            train_X = model.train_inputs[0]
-            residual = model.train_targets - model.mean_module.constant
-            covariance = model.covar_module(train_X).to_dense()
-            covariance = covariance + model.likelihood.noise * torch.eye(
-                covariance.shape[-1], dtype=covariance.dtype, device=covariance.device
-            )
-            root = psd_safe_cholesky(covariance)
-            identity = torch.eye(root.shape[-1], dtype=root.dtype, device=root.device)
-            self._train_X = train_X
-            self._alpha = torch.cholesky_solve(residual.unsqueeze(-1), root).squeeze(-1)
-            # An explicit L^-T turns the per-chunk triangular solve into one matrix product.
-            self._inverse_root_t = torch.linalg.solve_triangular(
-                root, identity, upper=False
-            ).transpose(-1, -2)
-            self._y_mean = model.outcome_transform.means.squeeze()
-            self._y_std = model.outcome_transform.stdvs.squeeze()
-            self.noise_std_ = float(model.likelihood.noise.sqrt().squeeze() * self._y_std)
-
-    def _posterior_chunk(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Exact posterior mean and std at (m, d) candidates, in the objective's units."""
-        model = self.model_
-        X = (X - self._lower) / self._range
-        cross = model.covar_module(X, self._train_X).to_dense()
-        mean = model.mean_module.constant + cross @ self._alpha
-        projected = cross @ self._inverse_root_t
-        prior = model.covar_module(X, diag=True)
-        variance = (prior - (projected * projected).sum(-1)).clamp_min(0.0)
-        return mean * self._y_std + self._y_mean, variance.sqrt() * self._y_std
+    def _pool_precision(self, n_pool: int) -> torch.dtype:
+        if self.pool_precision == "float32" or (
+            self.pool_precision == "auto" and n_pool >= FLOAT32_POOL_SIZE
+        ):
+            return torch.float32
+        return torch.float64
 
     def predict(self, X: np.ndarray, n_samples: int = 0) -> Prediction:
         """Posterior mean and std at (m, d) candidates, chunk by chunk.
@@ -271,17 +414,51 @@ class GaussianProcessSurrogate(BaseEstimator):
         """
         require_fitted(self, "model_")
         X = check_prediction_input(X, self.n_features_in_, "gp")
-        means, stds = [], []
+        means, variances = [], []
         with torch.no_grad():
             for start in range(0, X.shape[0], self.chunk_size):
-                chunk = torch.as_tensor(
-                    X[start : start + self.chunk_size], dtype=torch.float64, device=self.device_
+                mean, variance = self._factors.mean_and_variance(
+                    self._scaled(X[start : start + self.chunk_size])
                 )
-                mean, std = self._posterior_chunk(chunk)
-                means.append(mean.cpu().numpy())
-                stds.append(std.cpu().numpy())
-        mean = np.concatenate(means) if means else np.empty(0)
-        std = np.concatenate(stds) if stds else np.empty(0)
+                means.append(mean)
+                variances.append(variance)
+        if not means:
+            means = variances = [torch.empty(0, dtype=torch.float64)]
+        return self._prediction(X, torch.cat(means), torch.cat(variances), n_samples)
+
+    def predict_rows(
+        self, features: np.ndarray, rows: np.ndarray, n_samples: int = 0
+    ) -> Prediction:
+        """:meth:`predict` for ``features[rows]``, from a posterior kept over all of
+        ``features`` (a campaign's pool) and updated, between refits, by one
+        rank-one step per new measurement instead of a full pass."""
+        require_fitted(self, "model_")
+        pool = getattr(self, "_pool", None)
+        if pool is None or not pool.follows(features):
+            features = check_prediction_input(features, self.n_features_in_, "gp")
+            pool = PoolPosterior(
+                features,
+                self._lower,
+                self._range,
+                self._pool_precision(features.shape[0]),
+                self.chunk_size,
+                self.pool_cache_bytes,
+            )
+            self._pool = pool
+        pool.lower, pool.scale = self._lower, self._range
+        with torch.no_grad():
+            pool.update(self._factors)
+        index = torch.as_tensor(np.asarray(rows, dtype=np.int64), device=pool.mean.device)
+        X = features[rows] if n_samples > 0 else None  # only the samples need the rows
+        return self._prediction(X, pool.mean[index], pool.variance[index], n_samples)
+
+    def _prediction(
+        self, X: np.ndarray | None, mean: torch.Tensor, variance: torch.Tensor, n_samples: int
+    ) -> Prediction:
+        """A Prediction in the objective's units from standardised mean and variance."""
+        y_std, y_mean = float(self._y_std), float(self._y_mean)
+        mean = mean.double().cpu().numpy() * y_std + y_mean
+        std = np.sqrt(variance.double().cpu().numpy()) * y_std
         samples = self._joint_samples(X, mean, std, n_samples) if n_samples > 0 else None
         noise_std = self.noise_std_
         if self.warping_ is not None:

@@ -1,0 +1,120 @@
+"""Between refits the GP keeps its hyper-parameters and grows the exact posterior."""
+
+import numpy as np
+import pytest
+import torch
+
+from discovery import ConfigurationError
+from discovery.acquisition import resolve_acquisition
+from discovery.surrogates import GaussianProcessSurrogate
+
+
+def _data(n: int, seed: int = 0, d: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, d))
+    return X, np.sin(4 * X).sum(axis=1) + 0.05 * rng.standard_normal(n)
+
+
+def _botorch_posterior(model: GaussianProcessSurrogate, X: np.ndarray):
+    """Mean and std of BoTorch's own posterior, computed from scratch by GPyTorch."""
+    scaled = (torch.tensor(X) - model._lower) / model._range
+    with torch.no_grad():
+        posterior = model.model_.posterior(scaled.unsqueeze(1))
+    return posterior.mean.squeeze().numpy(), posterior.variance.sqrt().squeeze().numpy()
+
+
+def test_measurements_between_refits_update_the_pool_posterior_exactly():
+    X, y = _data(130)
+    pool = np.random.default_rng(9).random((3000, 3))
+    model = GaussianProcessSurrogate(
+        refit_every=10, incremental_after=100, pool_precision="float64"
+    )
+    model.fit(X[:120], y[:120])
+    model.predict_rows(pool, np.arange(len(pool)))  # the full pass the updates start from
+    lengthscale = model.model_.covar_module.lengthscale.detach().clone()
+    for n in (121, 124, 130):  # one measurement, then a batch of three, then six
+        model.fit(X[:n], y[:n])
+        rows = np.arange(0, len(pool), 2)
+        prediction = model.predict_rows(pool, rows)
+        mean, std = _botorch_posterior(model, pool[rows])
+        np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
+    assert model._pool.size == 130 and model._pool.factor is not None
+    assert torch.equal(model.model_.covar_module.lengthscale, lengthscale)  # kept, not refitted
+
+
+def test_hyperparameters_are_refitted_every_refit_every_fits():
+    X, y = _data(110)
+    model = GaussianProcessSurrogate(refit_every=3, incremental_after=100)
+    model.fit(X[:105], y[:105])
+    counts = []
+    for n in range(106, 111):
+        model.fit(X[:n], y[:n])
+        counts.append(model.fits_since_refit_)
+    assert counts == [1, 2, 0, 1, 2]
+
+
+def test_a_surprising_measurement_forces_a_refit():
+    X, y = _data(105)
+    model = GaussianProcessSurrogate(refit_every=50, incremental_after=100)
+    model.fit(X[:104], y[:104])
+    noise = model.noise_std_
+    surprise = y.copy()
+    surprise[104] += 40 * y.std()  # far outside what the model predicts
+    model.fit(X, surprise)
+    assert model.fits_since_refit_ == 0
+    assert model.noise_std_ > 2 * noise  # the refit learnt the data are noisier than it thought
+
+
+def test_small_data_always_refit_and_bad_options_are_named():
+    X, y = _data(20)
+    model = GaussianProcessSurrogate(refit_every=5).fit(X[:19], y[:19]).fit(X, y)
+    assert model.fits_since_refit_ == 0  # below incremental_after
+    with pytest.raises(ConfigurationError, match="refit_every"):
+        GaussianProcessSurrogate(refit_every=0).fit(X, y)
+    with pytest.raises(ConfigurationError, match="pool_precision"):
+        GaussianProcessSurrogate(pool_precision="half").fit(X, y)
+
+
+def test_data_that_do_not_extend_the_last_fit_rebuild_the_posterior():
+    X, y = _data(120)
+    model = GaussianProcessSurrogate(refit_every=10, incremental_after=100)
+    model.fit(X[:110], y[:110])
+    changed = y[:115].copy()
+    changed[3] += 0.5  # a believed value replaced by the measured one
+    prediction = model.fit(X[:115], changed).predict(X[115:])
+    mean, std = _botorch_posterior(model, X[115:])
+    np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6)
+    np.testing.assert_allclose(prediction.std, std, rtol=1e-6)
+
+
+def test_float32_scoring_ranks_the_top_candidates_as_float64_does():
+    X, y = _data(150, seed=3, d=6)
+    pool = np.random.default_rng(4).random((20_000, 6))
+    rows = np.arange(len(pool))
+    model = GaussianProcessSurrogate().fit(X, y)
+    predictions = {}
+    for precision in ("float64", "float32"):
+        model.set_params(pool_precision=precision)
+        # A new array is a new pool to the model: its posterior is computed afresh.
+        predictions[precision] = model.predict_rows(pool.copy(), rows)
+    assert model._pool.mean.dtype == torch.float32
+    for name in ("ei", "ucb"):
+        top = [
+            set(np.argsort(-resolve_acquisition(name).score(p, y.max(), True))[:100])
+            for p in predictions.values()
+        ]
+        assert top[0] == top[1], name
+
+
+def test_a_resumed_surrogate_continues_between_refits_as_the_uninterrupted_one():
+    X, y = _data(120)
+    settings = {"refit_every": 10, "incremental_after": 100}
+    running = GaussianProcessSurrogate(**settings).fit(X[:110], y[:110]).fit(X[:113], y[:113])
+    resumed = GaussianProcessSurrogate(**settings)
+    resumed.load_warm_state(running.warm_state())
+    for model in (running, resumed):
+        model.fit(X[:116], y[:116])
+    assert resumed.fits_since_refit_ == running.fits_since_refit_ == 2
+    np.testing.assert_allclose(resumed.predict(X).mean, running.predict(X).mean, rtol=1e-8)
+    np.testing.assert_allclose(resumed.predict(X).std, running.predict(X).std, rtol=1e-6)
