@@ -118,3 +118,37 @@ def test_a_resumed_surrogate_continues_between_refits_as_the_uninterrupted_one()
     assert resumed.fits_since_refit_ == running.fits_since_refit_ == 2
     np.testing.assert_allclose(resumed.predict(X).mean, running.predict(X).mean, rtol=1e-8)
     np.testing.assert_allclose(resumed.predict(X).std, running.predict(X).std, rtol=1e-6)
+
+
+def test_a_campaign_chooses_the_same_candidates_with_updates_as_with_full_passes(monkeypatch):
+    import pandas as pd
+
+    import discovery.surrogates.gp as gp_module
+    from discovery import Campaign, CandidatePool, LookupOracle
+
+    refits = []
+    optimise = gp_module.fit_gpytorch_mll
+    monkeypatch.setattr(
+        gp_module, "fit_gpytorch_mll", lambda mll: refits.append(1) or optimise(mll)
+    )
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.random((400, 3)), columns=["a", "b", "c"])
+    frame["y"] = np.sin(5 * frame["a"]) + frame["b"] * frame["c"]
+    pool = CandidatePool.from_frame(frame, objective="y")
+    chosen = []
+    for cache_bytes in (10**9, 0):  # the pool's posterior updated, or recomputed each time
+        gp = GaussianProcessSurrogate(
+            refit_every=4,
+            incremental_after=10,
+            pool_precision="float64",
+            pool_cache_bytes=cache_bytes,
+        )
+        campaign = Campaign(
+            pool, LookupOracle.from_pool(pool, "y"), "y", surrogate=gp, acquisition="ei",
+            budget=30, n_initial=5, seed=0,
+        )  # fmt: skip
+        refits.clear()
+        chosen.append(campaign.run(progress=False).history["candidate_id"].tolist())
+        assert 5 < len(refits) < 15  # of 25 fits: every 4th from 10 measurements on
+    assert chosen[0] == chosen[1]
