@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+from sklearn.utils.parallel import Parallel, delayed
 
 from discovery.prediction import Prediction
 from discovery.surrogates.base import (
@@ -12,6 +13,9 @@ from discovery.surrogates.base import (
     check_training_data,
     require_fitted,
 )
+
+#: Candidates per chunk in ``predict``: memory stays at trees x chunk values.
+PREDICT_CHUNK = 65_536
 
 
 class RandomForestSurrogate(BaseEstimator):
@@ -74,9 +78,24 @@ class RandomForestSurrogate(BaseEstimator):
         """
         require_fitted(self, "model_")
         X = check_prediction_input(X, self.n_features_in_, self.name)
-        per_tree = np.stack([tree.predict(X) for tree in self.model_.estimators_])
-        return Prediction(
-            mean=per_tree.mean(axis=0),
-            std=per_tree.std(axis=0),
-            samples=per_tree if n_samples > 0 else None,
+        if n_samples > 0:  # the samples are every tree's prediction: all of them are kept
+            per_tree = self._per_tree(X)
+            return Prediction(per_tree.mean(axis=0), per_tree.std(axis=0), samples=per_tree)
+        # Chunks of the pool in parallel threads (the trees release the GIL), each
+        # reduced to mean and std at once, so a million candidates never hold
+        # trees x candidates values.
+        moments = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(self._moments)(X[start : start + PREDICT_CHUNK])
+            for start in range(0, max(len(X), 1), PREDICT_CHUNK)
         )
+        mean, std = (np.concatenate(parts) for parts in zip(*moments, strict=True))
+        return Prediction(mean=mean, std=std)
+
+    def _per_tree(self, X: np.ndarray) -> np.ndarray:
+        return np.stack([tree.predict(X) for tree in self.model_.estimators_])
+
+    def _moments(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if len(X) == 0:
+            return np.empty(0), np.empty(0)
+        per_tree = self._per_tree(X)
+        return per_tree.mean(axis=0), per_tree.std(axis=0)

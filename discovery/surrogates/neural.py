@@ -30,6 +30,8 @@ from discovery.surrogates.gp import resolve_device
 MIN_ROWS_FOR_EARLY_STOPPING = 20
 #: Floor of a predicted noise variance, in standardised units.
 MIN_NOISE_VARIANCE = 1e-6
+#: Candidates per chunk in ``predict``.
+PREDICT_CHUNK = 65_536
 
 
 class _BatchedMLP(torch.nn.Module):
@@ -207,11 +209,21 @@ class NeuralEnsembleSurrogate(BaseEstimator):
         each member's prediction as one sample (one row per member)."""
         require_fitted(self, "model_")
         X = check_prediction_input(X, self.n_features_in_, "neural")
-        scaled = torch.as_tensor(
-            (X - self.x_mean_) / self.x_std_, dtype=torch.float32, device=self.device_
+        outputs = []
+        with torch.no_grad():  # in chunks: activations stay at members x chunk x width
+            for start in range(0, X.shape[0], PREDICT_CHUNK):
+                scaled = torch.as_tensor(
+                    (X[start : start + PREDICT_CHUNK] - self.x_mean_) / self.x_std_,
+                    dtype=torch.float32,
+                    device=self.device_,
+                )
+                output = self.model_(scaled.expand(self.n_members, -1, -1))
+                outputs.append(output.double().cpu().numpy())
+        output = (
+            np.concatenate(outputs, axis=1)
+            if outputs
+            else np.empty((self.n_members, 0, 2 if self.gaussian_heads else 1))
         )
-        with torch.no_grad():
-            output = self.model_(scaled.expand(self.n_members, -1, -1)).double().cpu().numpy()
         members = output[..., 0] * self.y_std_ + self.y_mean_
         noise = None
         if self.gaussian_heads:

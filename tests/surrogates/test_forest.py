@@ -17,3 +17,17 @@ def test_each_tree_is_one_sample():
     prediction = model.predict(X, n_samples=1)
     assert prediction.samples.shape == (7, 20)
     np.testing.assert_allclose(prediction.samples.mean(axis=0), prediction.mean)
+
+
+def test_pool_predictions_in_parallel_chunks_equal_one_pass(monkeypatch):
+    import discovery.surrogates.forest as forest_module
+
+    rng = np.random.default_rng(2)
+    X, pool = rng.random((60, 3)), rng.random((1000, 3))
+    model = RandomForestSurrogate(n_estimators=20, n_jobs=2).fit(X, X.sum(axis=1))
+    whole = model.predict(pool)
+    monkeypatch.setattr(forest_module, "PREDICT_CHUNK", 64)
+    chunked = model.predict(pool)
+    np.testing.assert_allclose(chunked.mean, whole.mean, rtol=1e-12)
+    np.testing.assert_allclose(chunked.std, whole.std, rtol=1e-12)
+    assert len(model.predict(pool[:0])) == 0
