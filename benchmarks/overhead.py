@@ -20,6 +20,7 @@ is its own. Ratios are the reference's seconds over ours (above 1: ours is faste
 
     python benchmarks/overhead.py [--sizes 1000 10000 100000 1000000] [--repeats 3]
         [--iterations 10] [--device cpu|cuda|auto] [--measured 500] [--baybe-max 10000]
+        [--campaign]
 """
 
 from __future__ import annotations
@@ -162,6 +163,48 @@ def baybe(n_pool: int, n_measured: int, iterations: int, device: str) -> dict:
     return {"total": done - started, "peak_rss_gb": _peak_rss_gb()}
 
 
+def campaign(n_pool: int, n_measured: int, iterations: int, device: str) -> dict:
+    """A stored campaign driven by ask/tell over the pool: seconds to build the pool, to
+    tell the measurements, for the first ask (a fit and a full pass) and for each ask
+    after one more result (the GP between refits), and the process's peak memory."""
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from discovery import Campaign, CandidatePool
+
+    features, y = synthetic(n_pool)
+    frame = pd.DataFrame(features, columns=[f"x{i}" for i in range(N_FEATURES)])
+    started = time.perf_counter()
+    pool = CandidatePool.from_frame(frame)
+    built = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        planner = Campaign(
+            pool, None, "y", surrogate="gp", acquisition="ei", device=device,
+            store=Path(folder) / "campaign.sqlite",
+        )  # fmt: skip
+        planner.tell(pd.DataFrame({"candidate_id": pool.ids[:n_measured], "y": y[:n_measured]}))
+        told = time.perf_counter()
+        suggestion = planner.ask(1)
+        asked = time.perf_counter()
+        steps = []
+        for _ in range(iterations):
+            chosen = str(suggestion["candidate_id"].iloc[0])
+            planner.tell(chosen, float(y[pool.index_of(chosen)]))
+            step_started = time.perf_counter()
+            suggestion = planner.ask(1)
+            steps.append(time.perf_counter() - step_started)
+    return {
+        "pool": built - started,
+        "tell": told - built,
+        "first ask": asked - told,
+        "ask": statistics.median(steps),
+        "mean ask": statistics.mean(steps),
+        "peak_rss_gb": _peak_rss_gb(),
+    }
+
+
 def _synchronise(device: str) -> None:
     if device != "cpu" and torch.cuda.is_available():
         torch.cuda.synchronize()
@@ -204,6 +247,9 @@ def main() -> None:
     parser.add_argument("--measured", type=int, default=500)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     parser.add_argument("--baybe-max", type=int, default=10_000, help="largest pool for BayBE")
+    parser.add_argument(
+        "--campaign", action="store_true", help="also time a stored campaign's ask/tell loop"
+    )
     args = parser.parse_args()
     with_baybe = importlib.util.find_spec("baybe") is not None
 
@@ -226,6 +272,17 @@ def main() -> None:
         "peak RSS BoTorch (GB)",
     ):
         ratios.add_column(column, justify="right", no_wrap=True)
+    loop = Table(title="a stored campaign, ask/tell (seconds; 'ask': median after one more result)")
+    for column in (
+        "pool",
+        "build pool",
+        "tell all",
+        "first ask",
+        "ask",
+        "mean ask",
+        "peak RSS (GB)",
+    ):
+        loop.add_column(column, justify="right", no_wrap=True)
     shape = (args.measured, args.iterations, args.device)
     for size in args.sizes:
         mine = summarise([in_fresh_process(ours, size, *shape) for _ in range(args.repeats)])
@@ -255,9 +312,18 @@ def main() -> None:
             f"{mine['peak_rss_gb']:.2f}",
             f"{theirs['peak_rss_gb']:.2f}",
         )
+        if args.campaign:
+            stored = in_fresh_process(campaign, size, *shape)
+            loop.add_row(
+                f"{size:,}",
+                *(f"{stored[k]:.2f}" for k in ("pool", "tell", "first ask", "ask", "mean ask")),
+                f"{stored['peak_rss_gb']:.2f}",
+            )
         console.print(f"[dim]done: {size:,} candidates[/dim]")
     console.print(phases)
     console.print(ratios)
+    if args.campaign:
+        console.print(loop)
 
 
 if __name__ == "__main__":

@@ -360,7 +360,13 @@ class GaussianProcessSurrogate(BaseEstimator):
         return state
 
     def load_warm_state(self, state: dict) -> None:
-        """Continue from a :meth:`warm_state` saved by an earlier process."""
+        """Continue from a :meth:`warm_state` saved by an earlier process.
+
+        A model already in that very state (the same object, asked again by an
+        ask/tell loop) keeps its posterior, and its pool's.
+        """
+        if getattr(self, "model_", None) is not None and self.warm_state() == state:
+            return
         self.n_features_in_ = int(state["n_features"])
         self.cold_start_size_ = int(state["cold_start_size"])
         self.warm_hyperparameters_ = {
