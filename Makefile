@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint benchmark clean
+.PHONY: setup run test test-slow lint benchmark clean
 
 # torch==2.13.0 is installed first, on its own, so that no dependency pulls
 # another (much larger) torch build; the project's declared range admits it.
@@ -20,6 +20,9 @@ run: setup
 
 test: setup lint
 	$(BIN)/python -m pytest
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
 
 lint: setup
 	$(BIN)/ruff check .
