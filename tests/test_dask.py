@@ -45,7 +45,9 @@ def test_campaign_on_a_local_cluster_survives_a_killed_worker(tmp_path):
     assert all(j.attempts == 2 and j.state == "succeeded" for j in jobs if j.job_id in retried)
 
 
-def test_an_unreachable_scheduler_is_one_clear_error_before_any_experiment():
+def test_an_unreachable_scheduler_is_one_clear_error_before_any_experiment(monkeypatch):
+    # The client retries until its timeout (5 s); one second proves the same error.
+    monkeypatch.setattr("discovery.executors.SCHEDULER_TIMEOUT_SECONDS", 1.0)
     with pytest.raises(
         ConfigurationError, match=r"cannot reach Dask scheduler at tcp://127\.0\.0\.1:9"
     ):
