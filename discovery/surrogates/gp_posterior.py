@@ -154,6 +154,7 @@ class PoolPosterior:
         self.mean = torch.empty(0)
         self.variance = torch.empty(0)
         self.factor: torch.Tensor | None = None  # (N, capacity) with the first `size` columns used
+        self._scaled: torch.Tensor | None = None  # the pool's scaled features, after a full pass
 
     def follows(self, features: np.ndarray) -> bool:
         """Whether this posterior is for the very same feature array."""
@@ -174,6 +175,8 @@ class PoolPosterior:
             self._add(step, factors)
 
     def _scaled_chunk(self, start: int, device: torch.device) -> torch.Tensor:
+        if self._scaled is not None:
+            return self._scaled[start : start + self.chunk_size]
         chunk = torch.as_tensor(self.features[start : start + self.chunk_size], device=device)
         return ((chunk.to(torch.float64) - self.lower) / self.scale).to(self.dtype)
 
@@ -182,7 +185,11 @@ class PoolPosterior:
         device = factors.train_X.device
         capacity = n + _growth(n)
         keep_factor = n_pool * capacity * _itemsize(self.dtype) <= self.budget_bytes
-        self.factor = None
+        self.factor, self._scaled = None, None
+        # The scaled features (N x d) stay on the device for the updates that follow,
+        # so a step neither rescales nor moves the pool again.
+        scaled = [self._scaled_chunk(start, device) for start in range(0, n_pool, self.chunk_size)]
+        self._scaled = torch.cat(scaled) if scaled else None
         factor = (
             torch.empty((n_pool, capacity), dtype=self.dtype, device=device)
             if keep_factor
