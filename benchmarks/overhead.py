@@ -260,8 +260,11 @@ def main() -> None:
         title=f"ours, steady-state iteration by phase ({args.measured} measurements, "
         f"{N_FEATURES} features, {args.device}, {torch.get_num_threads()} threads; seconds)"
     )
+    on_gpu = args.device != "cpu" and torch.cuda.is_available()
     for column in ("pool", "fit", "posterior", "score", "select", "steady", "refit", "mean of 10"):
         phases.add_column(column, justify="right", no_wrap=True)
+    if on_gpu:
+        phases.add_column("GPU peak (GB)", justify="right", no_wrap=True)
     ratios = Table(title="against the references (seconds per iteration; ratio = theirs / ours)")
     for column in (
         "pool",
@@ -298,6 +301,7 @@ def main() -> None:
             *(f"{steady[p]:.3f}" for p in ("fit", "posterior", "score", "select", "total")),
             f"{mine['refit']:.2f}",
             f"{mine['mean']:.3f}",
+            *([f"{mine['gpu_peak_gb']:.2f}"] if on_gpu else []),
         )
         their_baybe = (
             in_fresh_process(baybe, size, *shape)["total"]
