@@ -165,6 +165,7 @@ class GaussianProcessSurrogate(BaseEstimator):
         """
         X, y = check_training_data(X, y, "gp")
         self._check_options()
+        self._resume_if_pending(X, y)
         if self._keeps_hyperparameters(X, y):
             return self
         self.warping_ = None
@@ -216,26 +217,19 @@ class GaussianProcessSurrogate(BaseEstimator):
             )
 
     def _check_options(self) -> None:
-        if self.input_bounds not in INPUT_BOUNDS:
-            raise ConfigurationError(
-                f"gp: input_bounds must be one of {list(INPUT_BOUNDS)}, got '{self.input_bounds}'"
-            )
+        for name, choices in (
+            ("input_bounds", INPUT_BOUNDS),
+            ("output_warping", WARPINGS),
+            ("lengthscale_prior", LENGTHSCALE_PRIORS),
+            ("pool_precision", POOL_PRECISIONS),
+        ):
+            value = getattr(self, name)
+            if value not in choices:
+                raise ConfigurationError(
+                    f"gp: {name} must be one of {list(choices)}, got '{value}'"
+                )
         if self.chunk_size < 1:
             raise ConfigurationError(f"gp: chunk_size must be >= 1, got {self.chunk_size}")
-        if self.output_warping not in WARPINGS:
-            raise ConfigurationError(
-                f"gp: output_warping must be one of {list(WARPINGS)}, got '{self.output_warping}'"
-            )
-        if self.lengthscale_prior not in LENGTHSCALE_PRIORS:
-            raise ConfigurationError(
-                f"gp: lengthscale_prior must be one of {list(LENGTHSCALE_PRIORS)}, "
-                f"got '{self.lengthscale_prior}'"
-            )
-        if self.pool_precision not in POOL_PRECISIONS:
-            raise ConfigurationError(
-                f"gp: pool_precision must be one of {list(POOL_PRECISIONS)}, "
-                f"got '{self.pool_precision}'"
-            )
         if not (isinstance(self.refit_every, int) and self.refit_every >= 1):
             raise ConfigurationError(
                 f"gp: refit_every must be an integer >= 1, got {self.refit_every}"
@@ -245,7 +239,6 @@ class GaussianProcessSurrogate(BaseEstimator):
         """Between refits, take the new data with the hyper-parameters kept: extend the
         posterior when the data extend the previous fit's, else rebuild it. False when
         a refit is due (or the model has none to keep)."""
-        self._resume_if_pending(X, y)
         previous = getattr(self, "_factors", None)
         if (
             previous is None
@@ -356,6 +349,7 @@ class GaussianProcessSurrogate(BaseEstimator):
                 "surprise": list(self._surprise),
                 "bounds": [self._lower.cpu().tolist(), self._range.cpu().tolist()],
                 "size_at_refit": self._factors.size - len(self._factors.steps),
+                "size": self._factors.size,
             }
         return state
 
@@ -376,12 +370,13 @@ class GaussianProcessSurrogate(BaseEstimator):
 
     def _resume_if_pending(self, X: np.ndarray, y: np.ndarray) -> None:
         """After :meth:`load_warm_state`, rebuild the model an interrupted process held
-        between refits: its hyper-parameters on the data it was refitted on."""
+        between refits: its hyper-parameters on the data it was refitted on, extended,
+        measurement by measurement, to the data of its last fit."""
         kept = getattr(self, "_pending_resume", None)
         self._pending_resume = None
         if kept is None or self.output_warping is not None:
             return
-        size = int(kept["size_at_refit"])
+        refit_size, size = int(kept["size_at_refit"]), int(kept["size"])
         if X.shape[0] < size:
             return
         self.device_ = resolve_device(self.device)
@@ -389,8 +384,8 @@ class GaussianProcessSurrogate(BaseEstimator):
         lower, scale = (torch.tensor(b, dtype=torch.float64) for b in kept["bounds"])
         self._lower, self._range = lower.to(self.device_), scale.to(self.device_)
         model = self._new_model(
-            self._scaled(X[:size]),
-            torch.tensor(y[:size], dtype=torch.float64, device=self.device_).unsqueeze(-1),
+            self._scaled(X[:refit_size]),
+            torch.tensor(y[:refit_size], dtype=torch.float64, device=self.device_).unsqueeze(-1),
         )
         model.load_state_dict(
             {k: torch.tensor(v, dtype=torch.float64) for k, v in kept["model"].items()},
@@ -398,11 +393,14 @@ class GaussianProcessSurrogate(BaseEstimator):
         )
         model.eval()
         self.model_ = model
-        self._set_factors(X[:size], y[:size])
-        # The next fit extends from the refit's data to today's, accumulating the same
-        # surprise and counting one fit, as the interrupted process would have.
+        self._set_factors(X[:refit_size], y[:refit_size])
+        with torch.no_grad():
+            self._factors.extend(
+                self._scaled(X[refit_size:size]), self._standardised(y[refit_size:size])
+            )
+        self._fitted_X, self._fitted_y = X[:size].copy(), y[:size].copy()
         self.fits_since_refit_ = int(kept["fits_since_refit"])
-        self._surprise = [0.0, 0]
+        self._surprise = [float(kept["surprise"][0]), int(kept["surprise"][1])]
 
     def _pool_precision(self, n_pool: int) -> torch.dtype:
         if self.pool_precision == "float32" or (

@@ -171,8 +171,8 @@ class PoolPosterior:
         if not incremental:
             self._full_pass(factors)
             return
-        for step in factors.steps[self.size - step_start :]:
-            self._add(step, factors)
+        while self.size < factors.size:  # a full pass inside a step catches up at once
+            self._add(factors.steps[self.size - step_start], factors)
 
     def _scaled_chunk(self, start: int, device: torch.device) -> torch.Tensor:
         if self._scaled is not None:
@@ -184,7 +184,7 @@ class PoolPosterior:
         n_pool, n = self.features.shape[0], factors.size
         device = factors.train_X.device
         capacity = n + _growth(n)
-        keep_factor = n_pool * capacity * _itemsize(self.dtype) <= self.budget_bytes
+        keep_factor = n_pool * capacity * self.dtype.itemsize <= self.budget_bytes
         self.factor, self._scaled = None, None
         # The scaled features (N x d) stay on the device for the updates that follow,
         # so a step neither rescales nor moves the pool again.
@@ -216,10 +216,11 @@ class PoolPosterior:
     def _add(self, step: Step, factors: PosteriorFactors) -> None:
         n = self.size
         if n == self.factor.shape[1]:
-            grown = self.factor.new_empty((self.factor.shape[0], n + _growth(n)))
-            if grown.numel() * grown.element_size() > self.budget_bytes:
+            capacity = n + _growth(n)
+            if self.factor.shape[0] * capacity * self.dtype.itemsize > self.budget_bytes:
                 self._full_pass(factors)
                 return
+            grown = self.factor.new_empty((self.factor.shape[0], capacity))
             grown[:, :n] = self.factor
             self.factor = grown
         x = step.x.to(self.dtype).unsqueeze(0)
@@ -239,7 +240,3 @@ class PoolPosterior:
 def _growth(n: int) -> int:
     """Spare columns of the factor: room for the measurements of a few iterations."""
     return max(32, n // 16)
-
-
-def _itemsize(dtype: torch.dtype) -> int:
-    return torch.empty(0, dtype=dtype).element_size()

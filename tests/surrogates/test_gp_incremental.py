@@ -43,6 +43,25 @@ def test_measurements_between_refits_update_the_pool_posterior_exactly():
     assert torch.equal(model.model_.covar_module.lengthscale, lengthscale)  # kept, not refitted
 
 
+def test_a_factor_outgrowing_its_memory_mid_batch_falls_back_to_one_full_pass():
+    X, y = _data(160)
+    pool = np.random.default_rng(8).random((1000, 3))
+    # Room for the factor after the fit on 120 (152 columns) but not for its growth.
+    model = GaussianProcessSurrogate(
+        refit_every=10, incremental_after=100, pool_precision="float64", pool_cache_bytes=1_300_000
+    )
+    model.fit(X[:120], y[:120])
+    model.predict_rows(pool, np.arange(len(pool)))
+    assert model._pool.factor.shape[1] == 152
+    model.fit(X[:155], y[:155])  # 35 new measurements: the factor must grow at the 33rd
+    assert model.fits_since_refit_ == 1
+    prediction = model.predict_rows(pool, np.arange(len(pool)))
+    mean, std = _botorch_posterior(model, pool)
+    np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
+    assert model._pool.size == 155 and model._pool.factor is None  # full passes from now on
+
+
 def test_hyperparameters_are_refitted_every_refit_every_fits():
     X, y = _data(110)
     model = GaussianProcessSurrogate(refit_every=3, incremental_after=100)
@@ -116,6 +135,7 @@ def test_a_resumed_surrogate_continues_between_refits_as_the_uninterrupted_one()
     for model in (running, resumed):
         model.fit(X[:116], y[:116])
     assert resumed.fits_since_refit_ == running.fits_since_refit_ == 2
+    assert resumed.warm_state() == running.warm_state()  # kept model, surprise and sizes
     np.testing.assert_allclose(resumed.predict(X).mean, running.predict(X).mean, rtol=1e-8)
     np.testing.assert_allclose(resumed.predict(X).std, running.predict(X).std, rtol=1e-6)
 
