@@ -211,7 +211,7 @@ class NeuralEnsembleSurrogate(BaseEstimator):
         X = check_prediction_input(X, self.n_features_in_, "neural")
         outputs = []
         with torch.no_grad():  # in chunks: activations stay at members x chunk x width
-            for start in range(0, X.shape[0], PREDICT_CHUNK):
+            for start in range(0, max(X.shape[0], 1), PREDICT_CHUNK):  # no rows: one empty chunk
                 scaled = torch.as_tensor(
                     (X[start : start + PREDICT_CHUNK] - self.x_mean_) / self.x_std_,
                     dtype=torch.float32,
@@ -219,11 +219,7 @@ class NeuralEnsembleSurrogate(BaseEstimator):
                 )
                 output = self.model_(scaled.expand(self.n_members, -1, -1))
                 outputs.append(output.double().cpu().numpy())
-        output = (
-            np.concatenate(outputs, axis=1)
-            if outputs
-            else np.empty((self.n_members, 0, 2 if self.gaussian_heads else 1))
-        )
+        output = np.concatenate(outputs, axis=1)
         members = output[..., 0] * self.y_std_ + self.y_mean_
         noise = None
         if self.gaussian_heads:
