@@ -22,7 +22,15 @@ is its own. Ratios are the reference's seconds over ours (above 1: ours is faste
 
     python benchmarks/overhead.py [--sizes 1000 10000 100000 1000000] [--repeats 3]
         [--iterations 10] [--device cpu|cuda|auto] [--measured 500] [--baybe-max 1000]
-        [--campaign]
+        [--campaign] [--pool table|npy|parquet] [--campaign-only]
+
+``--pool npy|parquet`` gives the stored campaign its pool as a file of that format (an
+``ArrayPool``: float32 features, ids made on demand), written beforehand in another
+process chunk by chunk; its measured values are the test function without noise.
+``--campaign-only`` times that campaign alone (for 10^7 candidates, where the plain
+BoTorch loop would take many minutes per iteration):
+
+    python benchmarks/overhead.py --sizes 10000000 --pool parquet --campaign-only
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from rich.table import Table
 
 N_FEATURES = 6
 REFERENCE_CHUNK = 65_536
+FILE_CHUNK = 1_000_000
 
 
 def synthetic(n_pool: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -50,6 +59,40 @@ def synthetic(n_pool: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     pool = rng.random((n_pool, N_FEATURES))
     y = np.sin(3 * pool).sum(axis=1) - ((pool - 0.6) ** 2).sum(axis=1)
     return pool, y + 0.05 * rng.standard_normal(n_pool)
+
+
+def truth(features: np.ndarray) -> np.ndarray:
+    """The synthetic test function, without noise."""
+    features = np.asarray(features, dtype=np.float64)
+    return np.sin(3 * features).sum(axis=1) - ((features - 0.6) ** 2).sum(axis=1)
+
+
+def write_pool_file(n_pool: int, folder: str, kind: str) -> str:
+    """A synthetic pool of float32 designs in the unit cube, written as ``.npy`` or
+    Parquet one chunk at a time (the writer never holds the whole pool)."""
+    from pathlib import Path
+
+    rng = np.random.default_rng(0)
+    names = [f"x{i}" for i in range(N_FEATURES)]
+    path = Path(folder) / f"pool.{kind}"
+    chunks = [(s, min(s + FILE_CHUNK, n_pool)) for s in range(0, n_pool, FILE_CHUNK)]
+    if kind == "npy":
+        shape = (n_pool, N_FEATURES)
+        array = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+        for start, stop in chunks:
+            array[start:stop] = rng.random((stop - start, N_FEATURES), dtype=np.float32)
+        array.flush()
+        del array
+        return str(path)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(name, pa.float32()) for name in names])
+    with pq.ParquetWriter(path, schema) as writer:
+        for start, stop in chunks:
+            block = rng.random((stop - start, N_FEATURES), dtype=np.float32)
+            writer.write_table(pa.table(dict(zip(names, block.T, strict=True)), schema=schema))
+    return str(path)
 
 
 def _peak_rss_gb() -> float:
@@ -165,22 +208,35 @@ def baybe(n_pool: int, n_measured: int, iterations: int, device: str) -> dict:
     return {"total": done - started, "peak_rss_gb": _peak_rss_gb()}
 
 
-def campaign(n_pool: int, n_measured: int, iterations: int, device: str) -> dict:
-    """A stored campaign driven by ask/tell over the pool: seconds to build the pool, to
-    tell the measurements, for the first ask (a fit and a full pass) and for each ask
-    after one more result (the GP between refits), and the process's peak memory."""
+def campaign(
+    n_pool: int, n_measured: int, iterations: int, device: str, pool_file: str | None = None
+) -> dict:
+    """A stored campaign driven by ask/tell over the pool: seconds to build the pool (a
+    table, or an ArrayPool read from ``pool_file``), to tell the measurements, for the
+    first ask (a fit and a full pass) and for each ask after one more result (the GP
+    between refits), and the process's peak memory."""
     import tempfile
     from pathlib import Path
 
     import pandas as pd
 
-    from discovery import Campaign, CandidatePool
+    from discovery import ArrayPool, Campaign, CandidatePool
 
-    features, y = synthetic(n_pool)
-    frame = pd.DataFrame(features, columns=[f"x{i}" for i in range(N_FEATURES)])
-    started = time.perf_counter()
-    pool = CandidatePool.from_frame(frame)
-    built = time.perf_counter()
+    if pool_file is None:
+        features, y = synthetic(n_pool)
+        frame = pd.DataFrame(features, columns=[f"x{i}" for i in range(N_FEATURES)])
+        started = time.perf_counter()
+        pool = CandidatePool.from_frame(frame)
+        built = time.perf_counter()
+        del features, frame
+    else:
+        started = time.perf_counter()
+        if pool_file.endswith(".npy"):
+            pool = ArrayPool.from_npy(pool_file)
+        else:
+            pool = ArrayPool.from_parquet(pool_file)
+        built = time.perf_counter()
+        y = _LazyTruth(pool.raw_features)
     with tempfile.TemporaryDirectory() as folder:
         planner = Campaign(
             pool, None, "y", surrogate="gp", acquisition="ei", device=device,
@@ -205,6 +261,17 @@ def campaign(n_pool: int, n_measured: int, iterations: int, device: str) -> dict
         "mean ask": statistics.mean(steps),
         "peak_rss_gb": _peak_rss_gb(),
     }
+
+
+class _LazyTruth:
+    """The test function's value of a pool row, computed when asked for."""
+
+    def __init__(self, raw: np.ndarray) -> None:
+        self.raw = raw
+
+    def __getitem__(self, rows):
+        values = truth(np.atleast_2d(self.raw[rows]))
+        return values if isinstance(rows, slice) or np.ndim(rows) else values[0]
 
 
 def _synchronise(device: str) -> None:
@@ -252,7 +319,17 @@ def main() -> None:
     parser.add_argument(
         "--campaign", action="store_true", help="also time a stored campaign's ask/tell loop"
     )
+    parser.add_argument(
+        "--pool",
+        default="table",
+        choices=["table", "npy", "parquet"],
+        help="the stored campaign's pool: a table (CandidatePool) or an ArrayPool from a file",
+    )
+    parser.add_argument(
+        "--campaign-only", action="store_true", help="time the stored campaign alone"
+    )
     args = parser.parse_args()
+    args.campaign = args.campaign or args.campaign_only or args.pool != "table"
     with_baybe = importlib.util.find_spec("baybe") is not None
 
     console = Console(width=150)
@@ -290,6 +367,10 @@ def main() -> None:
         loop.add_column(column, justify="right", no_wrap=True)
     shape = (args.measured, args.iterations, args.device)
     for size in args.sizes:
+        if args.campaign_only:
+            loop.add_row(f"{size:,}", *_stored(size, shape, args.pool))
+            console.print(f"[dim]done: {size:,} candidates[/dim]")
+            continue
         mine = summarise([in_fresh_process(ours, size, *shape) for _ in range(args.repeats)])
         theirs = min(
             (in_fresh_process(reference, size, *shape) for _ in range(args.repeats)),
@@ -319,17 +400,29 @@ def main() -> None:
             f"{theirs['peak_rss_gb']:.2f}",
         )
         if args.campaign:
-            stored = in_fresh_process(campaign, size, *shape)
-            loop.add_row(
-                f"{size:,}",
-                *(f"{stored[k]:.2f}" for k in ("pool", "tell", "first ask", "ask", "mean ask")),
-                f"{stored['peak_rss_gb']:.2f}",
-            )
+            loop.add_row(f"{size:,}", *_stored(size, shape, args.pool))
         console.print(f"[dim]done: {size:,} candidates[/dim]")
-    console.print(phases)
-    console.print(ratios)
+    if not args.campaign_only:
+        console.print(phases)
+        console.print(ratios)
     if args.campaign:
+        loop.title += f"; pool: {args.pool}"
         console.print(loop)
+
+
+def _stored(size: int, shape: tuple, pool_kind: str) -> list[str]:
+    """The stored campaign's row: its pool written to a file first when asked for."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        pool_file = None
+        if pool_kind != "table":
+            pool_file = in_fresh_process(write_pool_file, size, folder, pool_kind)
+        stored = in_fresh_process(campaign, size, *shape, pool_file)
+    return [
+        *(f"{stored[k]:.2f}" for k in ("pool", "tell", "first ask", "ask", "mean ask")),
+        f"{stored['peak_rss_gb']:.2f}",
+    ]
 
 
 if __name__ == "__main__":

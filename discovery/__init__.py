@@ -15,6 +15,7 @@ from discovery.acquisition import (
     thompson_sampling,
     upper_confidence_bound,
 )
+from discovery.array_pool import ArrayPool
 from discovery.campaign import Campaign
 from discovery.config import CampaignConfig
 from discovery.constraints import Exclusion, LinearConstraint
@@ -48,6 +49,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Acquisition",
+    "ArrayPool",
     "AseOracle",
     "Campaign",
     "CampaignConfig",

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from discovery.acquisition import Acquisition, resolve_acquisition
+from discovery.array_pool import ArrayPool
 from discovery.config import CampaignConfig
 from discovery.defaults import AUTO, auto_strategy
 from discovery.exceptions import ConfigurationError, StoreError
@@ -126,7 +127,7 @@ class Campaign:
 
     def __init__(
         self,
-        pool: CandidatePool | Space,
+        pool: CandidatePool | ArrayPool | Space,
         oracle: Oracle | None,
         objective: str | None = None,
         *,
@@ -171,9 +172,9 @@ class Campaign:
             objective, maximize = first.name, first.direction != "min"
             closest_to = first.target if first.direction == "match" else None
             acquisition = _outcome_acquisition(name, outcomes, acquisition, policy)
-        if not isinstance(pool, (CandidatePool, Space)):
+        if not isinstance(pool, (CandidatePool, ArrayPool, Space)):
             raise ConfigurationError(
-                f"campaign '{name}': pool must be a CandidatePool or a Space, got "
+                f"campaign '{name}': pool must be a CandidatePool, an ArrayPool or a Space, got "
                 f"{type(pool).__name__}"
             )
         is_space = isinstance(pool, Space)

@@ -27,7 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from discovery.exceptions import StoreError
+from discovery.array_pool import ArrayPool
+from discovery.exceptions import PoolError, StoreError
 from discovery.search_space import Space
 from discovery.space import CandidatePool
 from discovery.store_schema import MIGRATIONS, SCHEMA_VERSION, package_versions
@@ -196,11 +197,16 @@ class CampaignStore:
         query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'campaign'"
         return self._db.execute(query).fetchone() is not None
 
-    def initialize(self, name: str, config: dict[str, Any], pool: CandidatePool | Space) -> None:
-        """Record a new campaign: its configuration, pool (as a table) or declared space
-        (as JSON), and the software that runs it."""
+    def initialize(
+        self, name: str, config: dict[str, Any], pool: CandidatePool | ArrayPool | Space
+    ) -> None:
+        """Record a new campaign: its configuration, pool (as a table; an array pool as
+        its file's place and checksum) or declared space (as JSON), and the software
+        that runs it."""
         if isinstance(pool, Space):
             table, options, dtypes, space_json = pd.DataFrame(), {}, {}, pool.to_json()
+        elif isinstance(pool, ArrayPool):
+            table, options, dtypes, space_json = pd.DataFrame(), pool.options, {}, None
         else:
             table, options, space_json = pool.frame.reset_index(drop=True), pool.options, None
             # Text columns stay text on reload ("007" must not come back as 7).
@@ -227,7 +233,7 @@ class CampaignStore:
                     space_json,
                 ),
             )
-            if space_json is None:
+            if isinstance(pool, CandidatePool):  # an array pool's ids come from its file
                 db.executemany("INSERT INTO candidates VALUES (?, ?)", enumerate(pool.ids.tolist()))
 
     def update_config(self, config: dict[str, Any]) -> None:
@@ -238,8 +244,13 @@ class CampaignStore:
                 (json.dumps(config, sort_keys=True),),
             )
 
-    def load_pool(self) -> CandidatePool | Space:
-        """Rebuild the campaign's pool from its stored table, or its declared space."""
+    def load_pool(self) -> CandidatePool | ArrayPool | Space:
+        """Rebuild the campaign's pool from its stored table, its file, or its declared space.
+
+        Raises:
+            StoreError: no campaign, or a pool that no longer matches its fingerprint
+                (an array pool's file changed since the campaign began).
+        """
         row = self.campaign_row()
         if row is None:
             raise StoreError(f"store {self.path}: holds no campaign")
@@ -250,8 +261,20 @@ class CampaignStore:
                     f"store {self.path}: the stored space does not match its fingerprint"
                 )
             return space
+        options = json.loads(row["pool_options_json"])
+        if options.get("kind") == "array":
+            try:
+                pool = ArrayPool.reopen(options)
+            except PoolError as error:
+                raise StoreError(f"store {self.path}: {error}") from None
+            if pool.fingerprint() != row["pool_fingerprint"]:
+                raise StoreError(
+                    f"store {self.path}: the pool file {options['path']} changed since the "
+                    "campaign began (its checksum differs)"
+                )
+            return pool
         frame = pd.read_csv(io.StringIO(row["pool_csv"]), dtype=json.loads(row["pool_dtypes_json"]))
-        pool = CandidatePool.from_frame(frame, **json.loads(row["pool_options_json"]))
+        pool = CandidatePool.from_frame(frame, **options)
         if pool.fingerprint() != row["pool_fingerprint"]:
             raise StoreError(f"store {self.path}: the stored pool does not match its fingerprint")
         return pool
