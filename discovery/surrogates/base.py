@@ -50,6 +50,18 @@ def check_prediction_input(X: Any, n_features: int, name: str) -> np.ndarray:
     return X
 
 
+def check_pool_input(X: Any, n_features: int, name: str) -> np.ndarray:
+    """A pool's (N, d) features as they are when already float32 or float64 (no copy of
+    a large pool, and the same array object from call to call); others as float64."""
+    if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64):
+        if X.ndim != 2 or X.shape[1] != n_features:
+            raise ConfigurationError(
+                f"{name}: expected X of shape (m, {n_features}), got {X.shape}"
+            )
+        return X
+    return check_prediction_input(X, n_features, name)
+
+
 def require_fitted(model: Any, attribute: str) -> None:
     """Raise NotFittedError unless ``model`` has the fitted ``attribute``."""
     if getattr(model, attribute, None) is None:

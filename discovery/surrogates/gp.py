@@ -35,6 +35,7 @@ from sklearn.base import BaseEstimator
 from discovery.exceptions import ConfigurationError
 from discovery.prediction import Prediction
 from discovery.surrogates.base import (
+    check_pool_input,
     check_prediction_input,
     check_training_data,
     require_fitted,
@@ -439,7 +440,7 @@ class GaussianProcessSurrogate(BaseEstimator):
         require_fitted(self, "model_")
         pool = getattr(self, "_pool", None)
         if pool is None or not pool.follows(features):
-            features = check_prediction_input(features, self.n_features_in_, "gp")
+            features = check_pool_input(features, self.n_features_in_, "gp")
             pool = PoolPosterior(
                 features,
                 self._lower,

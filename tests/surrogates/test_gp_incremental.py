@@ -43,6 +43,30 @@ def test_measurements_between_refits_update_the_pool_posterior_exactly():
     assert torch.equal(model.model_.covar_module.lengthscale, lengthscale)  # kept, not refitted
 
 
+def test_a_float32_pool_is_followed_without_a_copy_or_a_full_pass(monkeypatch):
+    from discovery.surrogates.gp_posterior import PoolPosterior
+
+    passes = []
+    full_pass = PoolPosterior._full_pass
+    monkeypatch.setattr(
+        PoolPosterior,
+        "_full_pass",
+        lambda self, factors: passes.append(1) or full_pass(self, factors),
+    )
+    X, y = _data(130)
+    pool = np.random.default_rng(9).random((2000, 3)).astype(np.float32)  # an ArrayPool's
+    model = GaussianProcessSurrogate(refit_every=10, incremental_after=100)
+    model.fit(X[:120], y[:120])
+    model.predict_rows(pool, np.arange(len(pool)))
+    for n in (121, 124):
+        model.fit(X[:n], y[:n])
+        prediction = model.predict_rows(pool, np.arange(len(pool)))
+    assert len(passes) == 1 and model._pool.features is pool
+    mean, std = _botorch_posterior(model, pool.astype(np.float64))
+    np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
+
+
 def test_a_factor_outgrowing_its_memory_mid_batch_falls_back_to_one_full_pass():
     X, y = _data(160)
     pool = np.random.default_rng(8).random((1000, 3))
