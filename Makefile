@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test test-slow lint benchmark clean
+.PHONY: setup browser run test test-slow lint benchmark clean
 
 # torch==2.13.0 is installed first, on its own, so that no dependency pulls
 # another (much larger) torch build; the project's declared range admits it.
@@ -13,15 +13,20 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
+# The report's tests look at pages as a person would, in Debian's headless Chromium.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 setup: $(BIN)/.installed
 
 run: setup
 	$(BIN)/discovery run campaigns/crossed_barrel.py
 
-test: setup lint
+test: setup browser lint
 	$(BIN)/python -m pytest
 
-test-slow: setup
+test-slow: setup browser
 	$(BIN)/python -m pytest -m slow
 
 lint: setup

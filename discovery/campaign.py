@@ -350,6 +350,8 @@ class Campaign:
             outcomes=self.outcomes,
             wall_seconds=time.perf_counter() - started,
             stopped_because=stopped,
+            pool=self.pool,
+            surrogate=self.surrogate,
         )
 
     def ask(self, k: int = 1) -> pd.DataFrame:

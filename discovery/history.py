@@ -153,6 +153,10 @@ class CampaignResult:
         policy: what a portfolio policy did, one record per iteration (empty without one).
         outcomes: the objectives and outcome constraints of a campaign that measures
             several properties (None for one objective).
+        pool: the campaign's pool or declared space (for the figures that need the
+            designs' features).
+        surrogate: the campaign's surrogate, by name or as an object (refitted by the
+            model figures).
     """
 
     history: pd.DataFrame
@@ -165,6 +169,20 @@ class CampaignResult:
     optimum: float | None = None
     policy: list[dict[str, Any]] = field(default_factory=list)
     outcomes: Objectives | None = None
+    pool: Any = field(default=None, repr=False, compare=False)
+    surrogate: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def plot(self) -> Any:
+        """The campaign's figures (:class:`~discovery.campaign_plots.CampaignPlots`):
+        ``result.plot.best_so_far()``, ``.measured()``, ``.parity()``, ``.space_map()``,
+        ``.importance()``, ``.pareto()``, ``.arms()``, ``.failures()``."""
+        from discovery.campaign_plots import CampaignPlots
+
+        plots = self.__dict__.get("_plots")
+        if plots is None:
+            plots = self.__dict__["_plots"] = CampaignPlots(self)
+        return plots
 
     def pareto_front(self) -> pd.DataFrame:
         """The feasible measurements that no other feasible measurement beats on every

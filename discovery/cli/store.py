@@ -16,10 +16,11 @@ from rich.table import Table
 from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
 from discovery.config import CampaignConfig
-from discovery.exceptions import ConfigurationError, StoreError
+from discovery.exceptions import ConfigurationError
 from discovery.history import history_frame, outcome_lines, reward_lines, strategy_text
+from discovery.report.load import read_history
 from discovery.rewards import best_position
-from discovery.store import OPEN_STATES, CampaignStore
+from discovery.store import OPEN_STATES
 
 StoreArgument = Annotated[Path, typer.Argument(help="The campaign's store (.sqlite).")]
 DebugOption = Annotated[bool, typer.Option(help="Show tracebacks of errors.")]
@@ -35,16 +36,7 @@ def read_snapshot(path: Path) -> tuple[CampaignConfig, pd.DataFrame]:
 
     Opens the file read-only: a campaign running in another process goes on.
     """
-    store = CampaignStore(path, read_only=True)
-    try:
-        with store.snapshot() as db:
-            row = store.campaign_row()
-            if row is None:
-                raise StoreError(f"store {path}: holds no campaign")
-            config = CampaignConfig.from_json(row["config_json"])
-            jobs = CampaignStore.history_from(db, config.objective)
-    finally:
-        store.close()
+    config, jobs, _ = read_history(path)
     return config, history_frame(
         jobs, config.objective, config.maximize, config.closest_to, config.optimum, config.outcomes
     )

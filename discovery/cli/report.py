@@ -1,0 +1,50 @@
+"""``discovery report STORE [-o report.html] [--watch]``: a campaign as one HTML page."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from discovery.cli.app import app, command_boundary, console
+from discovery.exceptions import ConfigurationError
+from discovery.report import ReportInfo, write_report
+
+
+@app.command()
+def report(
+    store: Annotated[Path, typer.Argument(help="The campaign's store (.sqlite).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="HTML file; default STORE.html.")
+    ] = None,
+    watch: Annotated[
+        bool,
+        typer.Option(help="Rewrite the report while the campaign runs; the page reloads itself."),
+    ] = False,
+    every: Annotated[float, typer.Option(help="Seconds between rewrites with --watch.")] = 10.0,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of errors.")] = False,
+) -> None:
+    """Write a self-contained HTML report of a stored campaign (no network needed to
+    open it); the store is only read, so a running campaign goes on undisturbed."""
+    with command_boundary(debug):
+        if every <= 0:
+            raise ConfigurationError(f"--every must be positive, got {every}")
+        info = write_report(store, output, every if watch else None)
+        _said(info)
+        while watch and info.is_running:
+            time.sleep(every)
+            info = write_report(store, output, every)
+            _said(info)
+        if watch:  # the campaign is done: a last page that no longer reloads itself
+            _said(write_report(store, output))
+
+
+def _said(info: ReportInfo) -> None:
+    state = "running" if info.is_running else "finished"
+    console.print(
+        f"wrote {info.path} ({info.bytes / 1e3:.0f} kB, {len(info.figures)} figures, "
+        f"{info.seconds:.1f} s; campaign {state})",
+        highlight=False,
+    )

@@ -1,0 +1,135 @@
+"""Health checks of a campaign, each a line with a verdict: is the model any good, are
+its error bars honest, is the search still improving, are constraints ever met, do
+failures cluster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from discovery.campaign_plots import MIN_FOR_MODEL, CampaignPlots
+
+OK, WARNING, PROBLEM, NOT_YET = "ok", "warning", "problem", "not yet"
+#: The model must cut the mean baseline's RMSE by this factor to count as useful.
+USEFUL_RMSE_RATIO = 0.9
+#: Observed coverage of the 95 % intervals that counts as calibrated.
+CALIBRATED_95 = (0.85, 1.0)
+#: No new best in this share of the experiments (at least STALE_MINIMUM): stalled.
+STALE_SHARE, STALE_MINIMUM = 0.25, 10
+#: Failed designs closer to their centre than this share of all designs' spread: a cluster.
+CLUSTER_SPREAD = 0.5
+
+
+@dataclass(frozen=True)
+class Check:
+    """One health check: what was asked, the verdict, and the figures behind it."""
+
+    name: str
+    verdict: str
+    detail: str
+
+
+def health_checks(plots: CampaignPlots) -> list[Check]:
+    """Every check that applies to the campaign behind ``plots``, in reading order."""
+    checks = [_model_check(plots), _calibration_check(plots), _progress_check(plots)]
+    if plots.result.outcomes is not None and plots.result.outcomes.constraints:
+        checks.append(_constraint_check(plots))
+    checks.append(_failure_check(plots))
+    return checks
+
+
+def _model_check(plots: CampaignPlots) -> Check:
+    name = "the model predicts better than the mean of the measurements"
+    if plots.result.pool is None or not plots._enough_for_model():
+        return Check(name, NOT_YET, f"needs at least {MIN_FOR_MODEL} measurements and the pool")
+    check = plots.cross_validation()
+    rmse, baseline = check["metrics"]["rmse"], check["baseline_rmse"]
+    words = f"out-of-fold RMSE {rmse:.3g} against {baseline:.3g} for the mean"
+    if rmse <= USEFUL_RMSE_RATIO * baseline:
+        return Check(name, OK, words)
+    if rmse < baseline:
+        return Check(name, WARNING, f"{words}: barely better; its choices are close to random")
+    return Check(name, PROBLEM, f"{words}: no better than the mean; its choices are random")
+
+
+def _calibration_check(plots: CampaignPlots) -> Check:
+    name = "the model's error bars are calibrated"
+    if plots.result.pool is None or not plots._enough_for_model():
+        return Check(name, NOT_YET, f"needs at least {MIN_FOR_MODEL} measurements and the pool")
+    metrics = plots.cross_validation()["metrics"]
+    covered = metrics["coverage_95"]
+    words = f"{covered:.0%} of the measurements lie inside their 95 % intervals"
+    low, high = CALIBRATED_95
+    if covered < low:
+        return Check(name, WARNING, f"{words}: over-confident, it will explore too little")
+    if covered > high:
+        return Check(name, WARNING, f"{words}: under-confident")
+    return Check(name, OK, words)
+
+
+def _progress_check(plots: CampaignPlots) -> Check:
+    name = "the best value is still improving"
+    history = plots.result.history
+    column = "hypervolume" if "hypervolume" in history else "best_so_far"
+    best = history[column].to_numpy(float)
+    if not np.isfinite(best).any():
+        return Check(name, NOT_YET, "no successful measurement yet")
+    changes = np.flatnonzero(np.diff(np.nan_to_num(best, nan=-np.inf)) != 0) + 2
+    last = int(changes[-1]) if changes.size else int(np.argmax(np.isfinite(best))) + 1
+    stale = len(best) - last
+    window = max(STALE_MINIMUM, int(STALE_SHARE * len(best)))
+    words = f"last improvement at experiment {last} of {len(best)}"
+    if stale >= window:
+        return Check(
+            name, WARNING, f"{words}: none in the last {stale}; explore more, or stop here"
+        )
+    return Check(name, OK, words)
+
+
+def _constraint_check(plots: CampaignPlots) -> Check:
+    name = "the outcome constraints are met"
+    history = plots.result.history
+    measured = history[history["state"] == "succeeded"]
+    feasible = int(measured["feasible"].sum())
+    words = f"{feasible} of {len(measured)} measurements meet every constraint"
+    if len(measured) and feasible == 0:
+        return Check(name, PROBLEM, f"{words}: the search has not found the feasible region")
+    return Check(name, OK if feasible else NOT_YET, words)
+
+
+def _failure_check(plots: CampaignPlots) -> Check:
+    name = "failures are rare and scattered"
+    history = plots.result.history
+    failed = (history["state"] != "succeeded").to_numpy()
+    if not failed.any():
+        return Check(name, OK, "no failed experiments")
+    share = failed.mean()
+    classes = history.loc[failed, "error_class"].fillna("unclassified").value_counts()
+    words = (
+        f"{int(failed.sum())} of {len(history)} experiments failed ({share:.0%}); most are "
+        f"'{classes.index[0]}' ({classes.iloc[0]} of {int(failed.sum())})"
+    )
+    region = _failure_region(plots, failed)
+    if region:
+        return Check(name, WARNING, f"{words}; {region}")
+    return Check(name, WARNING if share > 0.2 else OK, words)
+
+
+def _failure_region(plots: CampaignPlots, failed: np.ndarray) -> str:
+    """Words naming the region where failures bunch, or "" when they do not."""
+    if plots.result.pool is None or failed.sum() < 3:
+        return ""
+    features, _ = plots.design_features()
+    known = np.isfinite(features).all(axis=1)
+    if known.sum() < 6 or (failed & known).sum() < 3:
+        return ""
+    every, bad = features[known], features[failed & known]
+    spread = np.linalg.norm(every - every.mean(axis=0), axis=1).mean()
+    bunched = np.linalg.norm(bad - bad.mean(axis=0), axis=1).mean()
+    if spread > 0 and bunched < CLUSTER_SPREAD * spread:
+        return (
+            f"the failed designs bunch in one region of the space (their spread is "
+            f"{bunched / spread:.0%} of all designs')"
+        )
+    return ""

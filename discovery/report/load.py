@@ -1,0 +1,101 @@
+"""A stored campaign read for its report: one consistent, read-only snapshot of the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from discovery.config import CampaignConfig
+from discovery.exceptions import StoreError
+from discovery.history import CampaignResult, history_frame
+from discovery.store import CampaignStore
+
+
+@dataclass
+class StoredCampaign:
+    """What a report shows: the configuration, the result rebuilt from the store, and
+    whether the campaign is still running (its budget not yet spent)."""
+
+    path: Path
+    config: CampaignConfig
+    result: CampaignResult
+    is_running: bool
+    pool_note: str
+
+
+def load_campaign(path: str | Path) -> StoredCampaign:
+    """Read a campaign's store without writing to it or blocking a campaign that runs
+    in another process (the read is one snapshot of the write-ahead log).
+
+    Raises:
+        StoreError: the file is missing, not a store, written by a newer version, or
+            holds no campaign.
+    """
+    path = Path(path)
+    config, jobs, policy = read_history(path)
+    store = CampaignStore(path, read_only=True)
+    try:
+        pool, pool_note = _pool(store)
+    finally:
+        store.close()
+    history = history_frame(
+        jobs, config.objective, config.maximize, config.closest_to, config.optimum, config.outcomes
+    )
+    result = CampaignResult(
+        history=history,
+        objective=config.objective,
+        maximize=config.maximize,
+        closest_to=config.closest_to,
+        goal=config.goal,
+        optimum=config.optimum,
+        policy=policy,
+        outcomes=config.outcomes,
+        wall_seconds=_wall_seconds(jobs),
+        stopped_because="budget" if len(history) >= config.budget else "running",
+        pool=pool,
+        surrogate=None if config.policy else config.surrogate,
+    )
+    return StoredCampaign(path, config, result, len(history) < config.budget, pool_note)
+
+
+def read_history(path: Path) -> tuple[CampaignConfig, pd.DataFrame, list[dict[str, Any]]]:
+    """The configuration, job rows and portfolio records of a store, read in one
+    consistent snapshot, read-only: a campaign running in another process goes on.
+
+    Raises:
+        StoreError: the file is missing, not a store, from a newer version, or empty.
+    """
+    store = CampaignStore(path, read_only=True)
+    try:
+        with store.snapshot() as db:
+            row = store.campaign_row()
+            if row is None:
+                raise StoreError(f"store {path}: holds no campaign")
+            config = CampaignConfig.from_json(row["config_json"])
+            jobs = CampaignStore.history_from(db, config.objective)
+            policy = store.policy_records()
+    finally:
+        store.close()
+    return config, jobs, policy
+
+
+def _pool(store: CampaignStore) -> tuple[Any, str]:
+    """The campaign's pool or space; None (with the reason) when it cannot be rebuilt,
+    e.g. an array pool whose file has moved: the report then leaves out the figures
+    that need the designs' features."""
+    try:
+        return store.load_pool(), ""
+    except StoreError as error:
+        return None, str(error)
+
+
+def _wall_seconds(jobs: Any) -> float:
+    if jobs.empty:
+        return 0.0
+    started = datetime.fromisoformat(jobs["created_at"].min())
+    last = datetime.fromisoformat(jobs["updated_at"].max())
+    return max((last - started).total_seconds(), 0.0)

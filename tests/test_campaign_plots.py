@@ -1,0 +1,84 @@
+"""``result.plot``: a campaign's figures in Python, and the health checks built on them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+
+from discovery import Campaign, CampaignResult, CandidatePool, ConfigurationError, LookupOracle
+from discovery.report.health import NOT_YET, OK, WARNING, health_checks
+
+
+def _emulated(values: np.ndarray, budget: int, seed: int = 0):
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.random((len(values), 3)), columns=["a", "b", "c"]).assign(y=values)
+    pool = CandidatePool.from_frame(frame, objective="y")
+    campaign = Campaign(
+        pool, LookupOracle.from_pool(pool, "y"), "y", surrogate="forest", budget=budget, seed=seed
+    )
+    return campaign.run(progress=False), frame
+
+
+def test_every_figure_of_a_pool_campaign_draws_its_data():
+    rng = np.random.default_rng(1)
+    features = rng.random((150, 3))
+    result, _ = _emulated(np.sin(4 * features[:, 0]) + features[:, 1], budget=14)
+    assert result.plot.available() == [
+        "best_so_far",
+        "measured",
+        "parity",
+        "space_map",
+        "importance",
+    ]
+    for name in result.plot.available():
+        figure = getattr(result.plot, name)()
+        assert isinstance(figure, Figure) and figure.axes
+        assert any(axes.has_data() for axes in figure.axes), name
+    band = [
+        c for c in result.plot.best_so_far().axes[0].collections if isinstance(c, PolyCollection)
+    ]
+    assert band, "a dataset emulator's pool gives random search's band"
+    labels = [t.get_text() for t in result.plot.space_map().axes[0].texts]
+    assert labels == [str(i) for i in range(1, 15)]  # every experiment numbered, in order
+
+
+def test_figures_that_do_not_apply_say_why():
+    result, _ = _emulated(np.linspace(0, 1, 40), budget=5)
+    with pytest.raises(ConfigurationError, match="one objective"):
+        result.plot.pareto()
+    with pytest.raises(ConfigurationError, match="at least 6"):
+        result.plot.parity()
+    with pytest.raises(ConfigurationError, match="no portfolio"):
+        result.plot.arms()
+
+
+def test_health_checks_flag_a_model_of_noise_and_a_stalled_search():
+    noise = np.random.default_rng(3).standard_normal(200)
+    noise[np.argmax(noise)] = 10.0  # one outstanding design, found or not
+    result, _ = _emulated(noise, budget=40)
+    checks = {c.name: c for c in health_checks(result.plot)}
+    model = checks["the model predicts better than the mean of the measurements"]
+    assert model.verdict != OK and ("no better" in model.detail or "barely" in model.detail)
+    assert checks["failures are rare and scattered"].verdict == OK
+
+
+def test_a_search_without_a_new_best_for_long_is_called_stalled():
+    best = [1.0, 2.0, 3.0] + [3.0] * 27
+    history = pd.DataFrame(
+        {
+            "iteration": range(30),
+            "candidate_id": [str(i) for i in range(30)],
+            "y": best,
+            "state": "succeeded",
+            "best_so_far": best,
+            "error_class": None,
+        }
+    )
+    checks = {c.name: c for c in health_checks(CampaignResult(history, "y", True).plot)}
+    stalled = checks["the best value is still improving"]
+    assert stalled.verdict == WARNING
+    assert stalled.detail.startswith("last improvement at experiment 3 of 30: none in the last 27")
+    assert checks["the model predicts better than the mean of the measurements"].verdict == NOT_YET
