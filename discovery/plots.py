@@ -8,6 +8,7 @@ global state, no display needed, safe in a server thread.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,8 +23,18 @@ MEASURED, BEST, MODEL, BASELINE, FAILED = "#1f77b4", "#d62728", "#2ca02c", "#7f7
 SIZE = (6.4, 3.6)
 
 
+class NotebookFigure(Figure):
+    """A Figure that shows itself as an image in a notebook, whether or not pyplot (and
+    with it the notebook's inline display) was ever imported."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+
 def _figure(size: tuple[float, float] = SIZE, columns: int = 1) -> tuple[Figure, list]:
-    figure = Figure(figsize=size, layout="constrained")
+    figure = NotebookFigure(figsize=size, layout="constrained")
     axes = figure.subplots(1, columns)
     return figure, list(np.atleast_1d(axes))
 

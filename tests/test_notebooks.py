@@ -11,7 +11,10 @@ FOLDER = Path(__file__).resolve().parents[1] / "notebooks"
 PRINTS = {  # a notebook's name: a text its outputs must contain
     "training_set_selection.ipynb": "RMSE",
     "reward_maximisation.ipynb": "cumulative regret",
+    "quick_start.ipynb": "report: quick_start.html",
 }
+
+FIGURES = {"quick_start.ipynb": 4, "reward_maximisation.ipynb": 4}  # images at least
 
 
 def test_every_notebook_is_checked():
@@ -25,3 +28,6 @@ def test_notebook_runs(name):
     outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any(PRINTS[name] in o.get("text", "") for o in outputs)
+    if name in FIGURES:  # the figures are shown as images, not as "<Figure size ...>"
+        images = [o for o in outputs if "image/png" in o.get("data", {})]
+        assert len(images) >= FIGURES[name]
