@@ -66,7 +66,7 @@ class CampaignPlots:
             names.append("pareto")
         if self.result.policy:
             names.append("arms")
-        if (self.result.history["state"] != "succeeded").any() or _retried(self.result.history):
+        if plots.failed_mask(self.result.history).any() or _retried(self.result.history):
             names.append("failures")
         return names
 

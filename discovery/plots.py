@@ -16,9 +16,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from discovery.diagnostics import coverage_curve
+from discovery.oracles.base import CANCELLED, FAILED, LOST
 
 #: Colours by role, so that every figure reads the same way.
-MEASURED, BEST, MODEL, BASELINE, FAILED = "#1f77b4", "#d62728", "#2ca02c", "#7f7f7f", "#000000"
+MEASURED, BEST, MODEL, BASELINE, FAULT = "#1f77b4", "#d62728", "#2ca02c", "#7f7f7f", "#000000"
+#: Job states of an experiment that ran and gave no result (in-flight ones are not failures).
+FAILED_STATES = (FAILED, CANCELLED, LOST)
 #: Size of one figure in inches (width, height).
 SIZE = (6.4, 3.6)
 
@@ -31,6 +34,11 @@ class NotebookFigure(Figure):
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()
+
+
+def failed_mask(history: pd.DataFrame) -> np.ndarray:
+    """Which experiments failed (ran and gave no result)."""
+    return history["state"].isin(FAILED_STATES).to_numpy()
 
 
 def _figure(size: tuple[float, float] = SIZE, columns: int = 1) -> tuple[Figure, list]:
@@ -80,15 +88,16 @@ def measured_values(history: pd.DataFrame, objective: str, colour_by: str) -> Fi
     experiments = np.arange(1, len(history) + 1)
     values = history[objective].to_numpy(float)
     succeeded = (history["state"] == "succeeded").to_numpy()
+    failed = failed_mask(history)
     groups = _choosers(history, colour_by)
     for name in pd.unique(groups):
         mine = (groups == name) & succeeded
         axes.scatter(experiments[mine], values[mine], s=22, label=str(name))
-    if (~succeeded).any():
+    if failed.any():
         floor = np.nanmin(values) if np.isfinite(values).any() else 0.0
         axes.scatter(
-            experiments[~succeeded], np.full((~succeeded).sum(), floor), marker="x",
-            color=FAILED, label="failed",
+            experiments[failed], np.full(failed.sum(), floor), marker="x",
+            color=FAULT, label="failed",
         )  # fmt: skip
     axes.set(xlabel="experiment", ylabel=objective, title="Measured values")
     axes.legend(loc="best", fontsize="small")
@@ -225,7 +234,7 @@ def pareto_front(
     axes.scatter(front[x], front[y], s=40, color=BEST, zorder=3, label="Pareto front")
     if reference is not None and len(reference) >= 2:
         axes.scatter(
-            [reference[0]], [reference[1]], marker="*", s=80, color=FAILED, label="reference point"
+            [reference[0]], [reference[1]], marker="*", s=80, color=FAULT, label="reference point"
         )
     axes.set(xlabel=f"{x} ({x_direction})", ylabel=f"{y} ({y_direction})", title="Pareto front")
     axes.legend(loc="best", fontsize="small")
@@ -252,7 +261,7 @@ def failures(history: pd.DataFrame, by: str) -> Figure:
     """The oracle's faults over the campaign: each failed or retried experiment by its
     error class (or instrument), against experiment number."""
     figure, (axes,) = _figure()
-    failed = history[history["state"] != "succeeded"]
+    failed = history[failed_mask(history)]
     classes = (
         failed[by].fillna("unclassified").astype(str)
         if by in failed
@@ -262,7 +271,7 @@ def failures(history: pd.DataFrame, by: str) -> Figure:
     positions = np.arange(1, len(history) + 1)[history.index.get_indexer(failed.index)]
     for row, name in enumerate(names):
         mine = (classes == name).to_numpy()
-        axes.scatter(positions[mine], np.full(mine.sum(), row), marker="x", s=40, color=FAILED)
+        axes.scatter(positions[mine], np.full(mine.sum(), row), marker="x", s=40, color=FAULT)
     retried = history["attempts"].fillna(1).to_numpy() > 1 if "attempts" in history else None
     if retried is not None and retried.any():
         axes.scatter(

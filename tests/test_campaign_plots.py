@@ -8,7 +8,14 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from discovery import Campaign, CampaignResult, CandidatePool, ConfigurationError, LookupOracle
+from discovery import (
+    Campaign,
+    CampaignResult,
+    CandidatePool,
+    ConfigurationError,
+    FunctionOracle,
+    LookupOracle,
+)
 from discovery.report.health import NOT_YET, OK, WARNING, health_checks
 
 
@@ -20,6 +27,10 @@ def _emulated(values: np.ndarray, budget: int, seed: int = 0):
         pool, LookupOracle.from_pool(pool, "y"), "y", surrogate="forest", budget=budget, seed=seed
     )
     return campaign.run(progress=False), frame
+
+
+def checks_of(result) -> dict:
+    return {c.name: c for c in health_checks(result.plot)}
 
 
 def test_every_figure_of_a_pool_campaign_draws_its_data():
@@ -82,3 +93,26 @@ def test_a_search_without_a_new_best_for_long_is_called_stalled():
     assert stalled.verdict == WARNING
     assert stalled.detail.startswith("last improvement at experiment 3 of 30: none in the last 27")
     assert checks["the model predicts better than the mean of the measurements"].verdict == NOT_YET
+
+
+def test_failures_in_one_corner_are_drawn_and_called_a_cluster():
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(rng.random((150, 3)), columns=["a", "b", "c"])
+    pool = CandidatePool.from_frame(frame)
+
+    def experiment(candidate):
+        p = candidate.parameters
+        if p["a"] > 0.6 and p["b"] > 0.6:
+            raise ValueError("the furnace tripped")
+        return p["a"] + p["b"] - p["c"]
+
+    result = Campaign(
+        pool, FunctionOracle(experiment, output="y"), "y", surrogate="forest", budget=30, seed=0
+    ).run(progress=False)
+    failed = int((result.history["state"] == "failed").sum())
+    assert failed >= 3
+    assert "failures" in result.plot.available()
+    crosses = result.plot.failures().axes[0].collections
+    assert sum(len(c.get_offsets()) for c in crosses) >= failed
+    check = checks_of(result)["failures are rare and scattered"]
+    assert check.verdict == WARNING and "bunch in one region" in check.detail

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from discovery.campaign_plots import MIN_FOR_MODEL, CampaignPlots
+from discovery.plots import failed_mask
 
 OK, WARNING, PROBLEM, NOT_YET = "ok", "warning", "problem", "not yet"
 #: The model must cut the mean baseline's RMSE by this factor to count as useful.
@@ -101,7 +102,7 @@ def _constraint_check(plots: CampaignPlots) -> Check:
 def _failure_check(plots: CampaignPlots) -> Check:
     name = "failures are rare and scattered"
     history = plots.result.history
-    failed = (history["state"] != "succeeded").to_numpy()
+    failed = failed_mask(history)
     if not failed.any():
         return Check(name, OK, "no failed experiments")
     share = failed.mean()

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from discovery.campaign_plots import CampaignPlots
 from discovery.history import strategy_text
+from discovery.plots import failed_mask
 from discovery.report.health import Check
 from discovery.report.load import StoredCampaign
 from discovery.search_space import Space
@@ -144,7 +145,7 @@ def _summary(campaign: StoredCampaign) -> str:
         if best is None
         else f"{best[config.objective]:.6g} ({best['candidate_id']}, experiment {int(best.name) + 1})",
         "wall time": f"{result.wall_seconds:.0f} s",
-        "failures": str(int((history["state"].isin(["failed", "cancelled"])).sum())),
+        "failures": str(int(failed_mask(history).sum())),
     }
     if result.outcomes is not None and result.outcomes.is_pareto:
         rows["Pareto front"] = f"{int(history['pareto'].sum())} designs"
