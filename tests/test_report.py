@@ -47,41 +47,40 @@ def stores(tmp_path_factory) -> dict[str, Path]:
     return made
 
 
-def _browser():
+@pytest.fixture(scope="module")
+def browser():
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, (
-        "Debian's chromium is needed (make setup installs it: apt-get install chromium)"
-    )
-    return sync_playwright(), chromium
+    assert chromium, "Debian's chromium is needed (make test installs it: apt-get install chromium)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield launched
+        launched.close()
 
 
 @pytest.mark.parametrize("name", CAMPAIGNS)
-def test_every_figure_renders_offline_in_chromium(stores, name, tmp_path):
+def test_every_figure_renders_offline_in_chromium(stores, browser, name, tmp_path):
     info = write_report(stores[name], tmp_path / "report.html")
     assert CAMPAIGNS[name][1] <= set(info.figures)
-    manager, chromium = _browser()
-    with manager as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        context = browser.new_context(offline=True, viewport={"width": 1100, "height": 900})
-        page = context.new_page()
-        problems = []
-        page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.on("requestfailed", lambda request: problems.append(f"request {request.url}"))
-        page.goto(info.path.as_uri(), wait_until="load")
-        assert problems == []
-        for figure in info.figures:
-            element = page.locator(f"#figure-{figure} svg")
-            box = element.bounding_box()
-            assert box["width"] > 300 and box["height"] > 150, figure
-            shot = Image.open(io.BytesIO(element.screenshot())).convert("RGB")
-            colours = len(set(np.asarray(shot).reshape(-1, 3).view("V3").ravel().tolist()))
-            assert colours > 20, f"{figure} looks blank ({colours} colours)"
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / f"report-{name}.png", full_page=True)
-        browser.close()
+    context = browser.new_context(offline=True, viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("requestfailed", lambda request: problems.append(f"request {request.url}"))
+    page.goto(info.path.as_uri(), wait_until="load")
+    assert problems == []
+    for figure in info.figures:
+        element = page.locator(f"#figure-{figure} svg")
+        box = element.bounding_box()
+        assert box["width"] > 300 and box["height"] > 150, figure
+        shot = Image.open(io.BytesIO(element.screenshot())).convert("RGB")
+        colours = len(set(np.asarray(shot).reshape(-1, 3).view("V3").ravel().tolist()))
+        assert colours > 20, f"{figure} looks blank ({colours} colours)"
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"report-{name}.png", full_page=True)
+    context.close()
 
 
 def test_report_summarises_the_campaign_and_checks_its_health(stores, tmp_path):
@@ -94,30 +93,6 @@ def test_report_summarises_the_campaign_and_checks_its_health(stores, tmp_path):
     )
     assert "http://" not in page.replace("http://www.w3.org", "")  # nothing fetched
     assert not info.is_running
-
-
-def test_a_running_campaign_is_reported_without_being_disturbed(tmp_path):
-    store, side_log = tmp_path / "running.sqlite", tmp_path / "side.log"
-    script = [sys.executable, str(ROOT / "tests" / "crash_campaign.py"), str(store), str(side_log)]
-    worker = subprocess.Popen([*script, "--seconds", "0.15"], cwd=ROOT)
-    reports = []
-    try:
-        while worker.poll() is None:
-            if store.exists():
-                try:
-                    reports.append(write_report(store, tmp_path / "live.html", refresh_seconds=2))
-                except StoreError as error:  # the campaign's first transaction not yet committed
-                    assert "holds no campaign" in str(error) or "no such table" in str(error)
-            time.sleep(0.2)
-    finally:
-        worker.wait(timeout=120)
-    assert worker.returncode == 0
-    assert any(r.is_running for r in reports)
-    assert 'http-equiv="refresh"' in (tmp_path / "live.html").read_text()
-    final = load_campaign(store)
-    assert len(final.result.history) == 24 and (final.result.history["state"] == "succeeded").all()
-    with sqlite3.connect(store) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def test_an_empty_campaign_says_so(tmp_path):
@@ -152,3 +127,33 @@ def test_the_command_writes_beside_the_store(stores):
     outcome = runner.invoke(app, ["report", str(stores["flow_reactor"])])
     assert outcome.exit_code == 0, outcome.output
     assert "wrote" in outcome.output and stores["flow_reactor"].with_suffix(".html").is_file()
+
+
+def test_watch_reports_a_running_campaign_without_disturbing_it_and_ends_with_it(tmp_path):
+    store, side_log, page = tmp_path / "w.sqlite", tmp_path / "side.log", tmp_path / "w.html"
+    script = [sys.executable, str(ROOT / "tests" / "crash_campaign.py"), str(store), str(side_log)]
+    worker = subprocess.Popen([*script, "--seconds", "0.3"], cwd=ROOT)  # outlasts start-up
+    while not store.exists() or not load_campaign_or_none(store):
+        time.sleep(0.1)
+    command = [sys.executable, "-m", "discovery", "report", str(store), "-o", str(page)]
+    watcher = subprocess.run(
+        [*command, "--watch", "--every", "0.5"], cwd=ROOT, capture_output=True, text=True,
+        timeout=180,
+    )  # fmt: skip
+    worker.wait(timeout=60)
+    assert watcher.returncode == 0, watcher.stderr
+    lines = watcher.stdout.splitlines()
+    assert "campaign running" in lines[0] and "campaign finished" in lines[-1]
+    assert 'http-equiv="refresh"' not in page.read_text()  # the last page stays put
+    assert worker.returncode == 0  # the campaign ran to its end beside the reports
+    final = load_campaign(store)
+    assert len(final.result.history) == 24 and (final.result.history["state"] == "succeeded").all()
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def load_campaign_or_none(store: Path):
+    try:
+        return load_campaign(store)
+    except StoreError:
+        return None

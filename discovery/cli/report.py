@@ -47,4 +47,5 @@ def _said(info: ReportInfo) -> None:
         f"wrote {info.path} ({info.bytes / 1e3:.0f} kB, {len(info.figures)} figures, "
         f"{info.seconds:.1f} s; campaign {state})",
         highlight=False,
+        soft_wrap=True,  # one line per report, however narrow the terminal
     )
