@@ -106,6 +106,7 @@ def test_campaign_survives_sigkill_between_evaluation_and_record_and_at_random(t
     check(crash_and_resume(tmp_path, kills=2, seed=0, seconds=0.03, window=(0.0, 0.3)))
 
 
+@pytest.mark.slow  # end to end, 9-18 s; the same invariant stays in the default run
 def test_continuous_campaign_survives_sigkill_with_two_experiments_in_flight(tmp_path):
     """A GP campaign over a continuous space, batches of two: killed between an
     evaluation and its record (one of the two in flight) and at random moments."""
@@ -114,6 +115,7 @@ def test_continuous_campaign_survives_sigkill_with_two_experiments_in_flight(tmp
     assert all(j.parameters is not None for j in outcome["jobs"])
 
 
+@pytest.mark.slow  # end to end, 9-18 s; the same invariant stays in the default run
 def test_multi_objective_campaign_survives_sigkill_and_ends_as_an_uninterrupted_run(tmp_path):
     """Two objectives, a GP and qLogNEHVI, batches of two, killed and resumed: the
     export holds every objective and equals an uninterrupted run's."""

@@ -99,6 +99,7 @@ def test_a_killed_campaign_polls_its_jobs_at_the_lab_and_submits_nothing_twice(t
     check_nothing_ran_twice(log, in_flight, store)
 
 
+@pytest.mark.slow  # end to end, 9-18 s; the same invariant stays in the default run
 def test_a_killed_campaign_finds_its_executions_on_a_sila_instrument(tmp_path):
     pytest.importorskip("sila2")
     from simulators.sila_server import SilaLabServer

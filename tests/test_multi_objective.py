@@ -263,6 +263,7 @@ def test_a_portfolio_over_a_front_names_what_it_needs(policy, message):
         Campaign(POOL, ORACLE, objectives=TWO, policy=Portfolio(list(arms), "exp3", reward))
 
 
+@pytest.mark.slow  # end to end, 9-18 s; the same invariant stays in the default run
 def test_a_forest_pareto_campaign_over_a_space_beats_random_search():
     def hypervolume(**options) -> float:
         settings = dict(
