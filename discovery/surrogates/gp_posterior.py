@@ -130,7 +130,8 @@ class PoolPosterior:
     """Posterior mean and variance over a fixed pool, kept in step with the factors.
 
     Holds V (N x n, grown column by column) when it fits in ``budget_bytes``;
-    without it every change of the factors costs a full pass. ``dtype`` is the
+    without it a new measurement costs one cross-covariance pass instead of a
+    matrix-vector product, still far less than a full pass. ``dtype`` is the
     precision of the pass and of V: float32 halves memory and time at the cost
     of about 1e-6 relative error, harmless for ranking candidates.
     """
@@ -165,7 +166,7 @@ class PoolPosterior:
         step_start = factors.size - len(factors.steps)
         incremental = (
             self.version == factors.version
-            and self.factor is not None
+            and self._scaled is not None
             and step_start <= self.size <= factors.size
         )
         if not incremental:
@@ -215,14 +216,17 @@ class PoolPosterior:
 
     def _add(self, step: Step, factors: PosteriorFactors) -> None:
         n = self.size
-        if n == self.factor.shape[1]:
+        if self.factor is not None and n == self.factor.shape[1]:
             capacity = n + _growth(n)
             if self.factor.shape[0] * capacity * self.dtype.itemsize > self.budget_bytes:
-                self._full_pass(factors)
-                return
-            grown = self.factor.new_empty((self.factor.shape[0], capacity))
-            grown[:, :n] = self.factor
-            self.factor = grown
+                self.factor = None  # no room to grow: go on without it
+            else:
+                grown = self.factor.new_empty((self.factor.shape[0], capacity))
+                grown[:, :n] = self.factor
+                self.factor = grown
+        if self.factor is None:
+            self._add_without_factor(step, factors)
+            return
         x = step.x.to(self.dtype).unsqueeze(0)
         v = step.v.to(self.dtype)
         device = self.factor.device
@@ -233,6 +237,25 @@ class PoolPosterior:
             self.mean[start:stop] += u * (step.residual / step.s)
             self.variance[start:stop] -= u * u
             self.factor[start:stop, n] = u
+        self.variance.clamp_min_(0.0)
+        self.size = n + 1
+
+    def _add_without_factor(self, step: Step, factors: PosteriorFactors) -> None:
+        """The same step for a pool whose V would not fit in memory: V(x) . v equals
+        k(x, X) w with w = L^-T v, so one cross-covariance pass, O(N n d), replaces the
+        stored factor (a full pass would also pay the O(N n^2) product with L^-T)."""
+        n = self.size
+        device = self.mean.device
+        inverse_root = factors.inverse_root[:n, :n]
+        w = (inverse_root.T @ step.v).to(self.dtype)
+        train_X = factors.train_X[:n].to(self.dtype)
+        x = step.x.to(self.dtype).unsqueeze(0)
+        for start in range(0, self.mean.shape[0], self.chunk_size):
+            stop = min(start + self.chunk_size, self.mean.shape[0])
+            chunk = self._scaled_chunk(start, device)
+            u = (factors.kernel(chunk, x).squeeze(-1) - factors.kernel(chunk, train_X) @ w) / step.s
+            self.mean[start:stop] += u * (step.residual / step.s)
+            self.variance[start:stop] -= u * u
         self.variance.clamp_min_(0.0)
         self.size = n + 1
 

@@ -67,7 +67,7 @@ def test_a_float32_pool_is_followed_without_a_copy_or_a_full_pass(monkeypatch):
     np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
 
 
-def test_a_factor_outgrowing_its_memory_mid_batch_falls_back_to_one_full_pass():
+def test_a_factor_outgrowing_its_memory_mid_batch_goes_on_without_it():
     X, y = _data(160)
     pool = np.random.default_rng(8).random((1000, 3))
     # Room for the factor after the fit on 120 (152 columns) but not for its growth.
@@ -83,7 +83,33 @@ def test_a_factor_outgrowing_its_memory_mid_batch_falls_back_to_one_full_pass():
     mean, std = _botorch_posterior(model, pool)
     np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
-    assert model._pool.size == 155 and model._pool.factor is None  # full passes from now on
+    assert model._pool.size == 155 and model._pool.factor is None  # steps without it from now on
+
+
+def test_a_pool_too_large_for_its_factor_follows_new_measurements_exactly(monkeypatch):
+    from discovery.surrogates.gp_posterior import PoolPosterior
+
+    passes = []
+    full_pass = PoolPosterior._full_pass
+    monkeypatch.setattr(
+        PoolPosterior,
+        "_full_pass",
+        lambda self, factors: passes.append(1) or full_pass(self, factors),
+    )
+    X, y = _data(130)
+    pool = np.random.default_rng(4).random((2500, 3))
+    model = GaussianProcessSurrogate(
+        refit_every=10, incremental_after=100, pool_precision="float64", pool_cache_bytes=0
+    )
+    model.fit(X[:120], y[:120])
+    model.predict_rows(pool, np.arange(len(pool)))
+    for n in (121, 124):
+        model.fit(X[:n], y[:n])
+        prediction = model.predict_rows(pool, np.arange(len(pool)))
+        mean, std = _botorch_posterior(model, pool)
+        np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
+    assert len(passes) == 1 and model._pool.factor is None and model.fits_since_refit_ == 2
 
 
 def test_hyperparameters_are_refitted_every_refit_every_fits():
@@ -180,8 +206,14 @@ def test_a_campaign_chooses_the_same_candidates_with_updates_as_with_full_passes
     frame = pd.DataFrame(rng.random((400, 3)), columns=["a", "b", "c"])
     frame["y"] = np.sin(5 * frame["a"]) + frame["b"] * frame["c"]
     pool = CandidatePool.from_frame(frame, objective="y")
+    from discovery.surrogates.gp_posterior import PoolPosterior
+
+    always_full = PoolPosterior._full_pass
     chosen = []
-    for cache_bytes in (10**9, 0):  # the pool's posterior updated, or recomputed each time
+    # The pool's posterior updated with its factor, without it, and recomputed every time.
+    for cache_bytes, recompute in ((10**9, False), (0, False), (10**9, True)):
+        if recompute:
+            monkeypatch.setattr(PoolPosterior, "update", lambda self, f: always_full(self, f))
         gp = GaussianProcessSurrogate(
             refit_every=4,
             incremental_after=10,
@@ -195,4 +227,4 @@ def test_a_campaign_chooses_the_same_candidates_with_updates_as_with_full_passes
         refits.clear()
         chosen.append(campaign.run(progress=False).history["candidate_id"].tolist())
         assert 5 < len(refits) < 15  # of 25 fits: every 4th from 10 measurements on
-    assert chosen[0] == chosen[1]
+    assert chosen[0] == chosen[1] == chosen[2]
