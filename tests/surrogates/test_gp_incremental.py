@@ -15,6 +15,21 @@ def _data(n: int, seed: int = 0, d: int = 3) -> tuple[np.ndarray, np.ndarray]:
     return X, np.sin(4 * X).sum(axis=1) + 0.05 * rng.standard_normal(n)
 
 
+@pytest.fixture
+def passes(monkeypatch) -> list:
+    """One entry per full pass of any pool posterior during the test."""
+    from discovery.surrogates.gp_posterior import PoolPosterior
+
+    counted: list = []
+    full_pass = PoolPosterior._full_pass
+    monkeypatch.setattr(
+        PoolPosterior,
+        "_full_pass",
+        lambda self, factors: counted.append(1) or full_pass(self, factors),
+    )
+    return counted
+
+
 def _botorch_posterior(model: GaussianProcessSurrogate, X: np.ndarray):
     """Mean and std of BoTorch's own posterior, computed from scratch by GPyTorch."""
     scaled = (torch.tensor(X) - model._lower) / model._range
@@ -43,16 +58,7 @@ def test_measurements_between_refits_update_the_pool_posterior_exactly():
     assert torch.equal(model.model_.covar_module.lengthscale, lengthscale)  # kept, not refitted
 
 
-def test_a_float32_pool_is_followed_without_a_copy_or_a_full_pass(monkeypatch):
-    from discovery.surrogates.gp_posterior import PoolPosterior
-
-    passes = []
-    full_pass = PoolPosterior._full_pass
-    monkeypatch.setattr(
-        PoolPosterior,
-        "_full_pass",
-        lambda self, factors: passes.append(1) or full_pass(self, factors),
-    )
+def test_a_float32_pool_is_followed_without_a_copy_or_a_full_pass(passes):
     X, y = _data(130)
     pool = np.random.default_rng(9).random((2000, 3)).astype(np.float32)  # an ArrayPool's
     model = GaussianProcessSurrogate(refit_every=10, incremental_after=100)
@@ -86,16 +92,7 @@ def test_a_factor_outgrowing_its_memory_mid_batch_goes_on_without_it():
     assert model._pool.size == 155 and model._pool.factor is None  # steps without it from now on
 
 
-def test_a_pool_too_large_for_its_factor_follows_new_measurements_exactly(monkeypatch):
-    from discovery.surrogates.gp_posterior import PoolPosterior
-
-    passes = []
-    full_pass = PoolPosterior._full_pass
-    monkeypatch.setattr(
-        PoolPosterior,
-        "_full_pass",
-        lambda self, factors: passes.append(1) or full_pass(self, factors),
-    )
+def test_a_pool_too_large_for_its_factor_follows_new_measurements_exactly(passes):
     X, y = _data(130)
     pool = np.random.default_rng(4).random((2500, 3))
     model = GaussianProcessSurrogate(
