@@ -7,6 +7,7 @@ the input importance. Results are kept, so asking for several figures fits once.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -129,7 +130,7 @@ class CampaignPlots:
             mean, std = np.empty_like(y), np.empty_like(y)
             baseline = np.empty_like(y)
             for train, test in make_folds(X, "kfold", min(5, len(y)), seed=self.seed):
-                prediction = self.surrogate().fit(X[train], y[train]).predict(X[test])
+                prediction = self._fold_model().fit(X[train], y[train]).predict(X[test])
                 mean[test], std[test] = prediction.mean, prediction.predictive_std
                 baseline[test] = y[train].mean()
             self._cross_validation = {
@@ -140,6 +141,18 @@ class CampaignPlots:
                 "baseline_rmse": float(np.sqrt(np.mean((baseline - y) ** 2))),
             }
         return self._cross_validation
+
+    def _fold_model(self) -> Any:
+        """The model one cross-validation fold is fitted with. A GP keeps the
+        hyper-parameters it fitted on every measurement and conditions on the fold's
+        data (as Ax's cross-validation does): five re-optimisations over many inputs
+        would cost seconds each. Any other surrogate is refitted from scratch."""
+        fitted = self.fitted_model()
+        if not hasattr(fitted, "incremental_after"):
+            return self.surrogate()
+        model = copy.deepcopy(fitted)
+        model.set_params(incremental_after=0, refit_every=2**31 - 1)
+        return model
 
     def fitted_model(self) -> Any:
         """The surrogate fitted on every measurement."""

@@ -31,10 +31,12 @@ TITLES = {
     "measured": ("Every measurement", "Each measured value in order, coloured by what chose "
                  "it: the initial design, an acquisition, or a portfolio's arm; crosses mark "
                  "failed experiments."),
-    "parity": ("Model quality", "Left: the campaign's surrogate refitted in five folds, each "
-               "measurement predicted by a model that never saw it (error bars: one standard "
-               "deviation), against the mean baseline's error. Right: the share of measurements "
-               "inside each central interval against the share expected."),
+    "parity": ("Model quality", "Left: the campaign's surrogate in five folds, each "
+               "measurement predicted by a model that never saw it (a GP keeps the "
+               "hyper-parameters fitted on all measurements, as Ax's cross-validation does; "
+               "error bars: one standard deviation), against the mean baseline's error. "
+               "Right: the share of measurements inside each central interval against the "
+               "share expected."),
     "space_map": ("Where the search went", "The measured designs, numbered in order, over the "
                   "model's predicted landscape, in the first two principal components of the "
                   "features (the features themselves in two dimensions)."),
