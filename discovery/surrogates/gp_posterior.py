@@ -224,38 +224,28 @@ class PoolPosterior:
                 grown = self.factor.new_empty((self.factor.shape[0], capacity))
                 grown[:, :n] = self.factor
                 self.factor = grown
-        if self.factor is None:
-            self._add_without_factor(step, factors)
-            return
+        # V(x) . v from the stored factor, or, without it, as k(x, X) w with w = L^-T v:
+        # one cross-covariance pass, O(N n d), still far less than a full pass, which
+        # would also pay the O(N n^2) product with L^-T.
         x = step.x.to(self.dtype).unsqueeze(0)
-        v = step.v.to(self.dtype)
-        device = self.factor.device
-        for start in range(0, self.factor.shape[0], self.chunk_size):
-            stop = min(start + self.chunk_size, self.factor.shape[0])
-            prior = factors.kernel(self._scaled_chunk(start, device), x).squeeze(-1)
-            u = (prior - self.factor[start:stop, :n] @ v) / step.s
-            self.mean[start:stop] += u * (step.residual / step.s)
-            self.variance[start:stop] -= u * u
-            self.factor[start:stop, n] = u
-        self.variance.clamp_min_(0.0)
-        self.size = n + 1
-
-    def _add_without_factor(self, step: Step, factors: PosteriorFactors) -> None:
-        """The same step for a pool whose V would not fit in memory: V(x) . v equals
-        k(x, X) w with w = L^-T v, so one cross-covariance pass, O(N n d), replaces the
-        stored factor (a full pass would also pay the O(N n^2) product with L^-T)."""
-        n = self.size
         device = self.mean.device
-        inverse_root = factors.inverse_root[:n, :n]
-        w = (inverse_root.T @ step.v).to(self.dtype)
-        train_X = factors.train_X[:n].to(self.dtype)
-        x = step.x.to(self.dtype).unsqueeze(0)
+        if self.factor is not None:
+            v = step.v.to(self.dtype)
+        else:
+            w = (factors.inverse_root[:n, :n].T @ step.v).to(self.dtype)
+            train_X = factors.train_X[:n].to(self.dtype)
         for start in range(0, self.mean.shape[0], self.chunk_size):
             stop = min(start + self.chunk_size, self.mean.shape[0])
             chunk = self._scaled_chunk(start, device)
-            u = (factors.kernel(chunk, x).squeeze(-1) - factors.kernel(chunk, train_X) @ w) / step.s
+            if self.factor is not None:
+                projected = self.factor[start:stop, :n] @ v
+            else:
+                projected = factors.kernel(chunk, train_X) @ w
+            u = (factors.kernel(chunk, x).squeeze(-1) - projected) / step.s
             self.mean[start:stop] += u * (step.residual / step.s)
             self.variance[start:stop] -= u * u
+            if self.factor is not None:
+                self.factor[start:stop, n] = u
         self.variance.clamp_min_(0.0)
         self.size = n + 1
 

@@ -58,19 +58,25 @@ def test_measurements_between_refits_update_the_pool_posterior_exactly():
     assert torch.equal(model.model_.covar_module.lengthscale, lengthscale)  # kept, not refitted
 
 
-def test_a_float32_pool_is_followed_without_a_copy_or_a_full_pass(passes):
+def _follow_one_then_three_measurements(model: GaussianProcessSurrogate, pool: np.ndarray):
+    """Fit on 120, make the pool's posterior, then add 1 and 3 measurements; after each,
+    the pool's mean and std must equal BoTorch's own posterior."""
     X, y = _data(130)
-    pool = np.random.default_rng(9).random((2000, 3)).astype(np.float32)  # an ArrayPool's
-    model = GaussianProcessSurrogate(refit_every=10, incremental_after=100)
     model.fit(X[:120], y[:120])
     model.predict_rows(pool, np.arange(len(pool)))
     for n in (121, 124):
         model.fit(X[:n], y[:n])
         prediction = model.predict_rows(pool, np.arange(len(pool)))
+        mean, std = _botorch_posterior(model, pool.astype(np.float64))
+        np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
+
+
+def test_a_float32_pool_is_followed_without_a_copy_or_a_full_pass(passes):
+    pool = np.random.default_rng(9).random((2000, 3)).astype(np.float32)  # an ArrayPool's
+    model = GaussianProcessSurrogate(refit_every=10, incremental_after=100)
+    _follow_one_then_three_measurements(model, pool)
     assert len(passes) == 1 and model._pool.features is pool
-    mean, std = _botorch_posterior(model, pool.astype(np.float64))
-    np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
 
 
 def test_a_factor_outgrowing_its_memory_mid_batch_goes_on_without_it():
@@ -93,19 +99,11 @@ def test_a_factor_outgrowing_its_memory_mid_batch_goes_on_without_it():
 
 
 def test_a_pool_too_large_for_its_factor_follows_new_measurements_exactly(passes):
-    X, y = _data(130)
     pool = np.random.default_rng(4).random((2500, 3))
     model = GaussianProcessSurrogate(
         refit_every=10, incremental_after=100, pool_precision="float64", pool_cache_bytes=0
     )
-    model.fit(X[:120], y[:120])
-    model.predict_rows(pool, np.arange(len(pool)))
-    for n in (121, 124):
-        model.fit(X[:n], y[:n])
-        prediction = model.predict_rows(pool, np.arange(len(pool)))
-        mean, std = _botorch_posterior(model, pool)
-        np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6, atol=1e-9)
-        np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
+    _follow_one_then_three_measurements(model, pool)
     assert len(passes) == 1 and model._pool.factor is None and model.fits_since_refit_ == 2
 
 
