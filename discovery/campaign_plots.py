@@ -24,6 +24,7 @@ from discovery.diagnostics import (
     regression_metrics,
 )
 from discovery.exceptions import ConfigurationError
+from discovery.rewards import reward_of
 from discovery.search_space import Space
 from discovery.surrogates import resolve_surrogate
 
@@ -282,18 +283,16 @@ class CampaignPlots:
         if frame is None or result.objective not in frame or frame[result.objective].isna().any():
             return None
         values = frame[result.objective].to_numpy(float)
-        if result.closest_to is not None:
-            values = -np.abs(values - result.closest_to)
-        elif not result.maximize:
-            values = -values
+        rewards = reward_of(values, result.maximize, result.closest_to)
         n = min(len(result.history), len(values))
         rng = np.random.default_rng(self.seed)
-        draws = np.array([values[rng.permutation(len(values))[:n]] for _ in range(RANDOM_ORDERS)])
-        best = np.maximum.accumulate(draws, axis=1)
-        if result.closest_to is not None:
-            best = result.closest_to + best  # distance back to a value on the target's side
-        elif not result.maximize:
-            best = -best
+        orders = np.array([rng.permutation(len(values))[:n] for _ in range(RANDOM_ORDERS)])
+        drawn = rewards[orders]
+        # Where each order's best so far was drawn, and so its measured value (for a
+        # target objective, on whichever side of the target it lies).
+        is_best = drawn == np.maximum.accumulate(drawn, axis=1)
+        leader = np.maximum.accumulate(np.where(is_best, np.arange(n), 0), axis=1)
+        best = values[np.take_along_axis(orders, leader, axis=1)]
         lower, upper = np.percentile(best, [5, 95], axis=0)
         return np.arange(1, n + 1), lower, upper
 

@@ -116,3 +116,18 @@ def test_failures_in_one_corner_are_drawn_and_called_a_cluster():
     assert sum(len(c.get_offsets()) for c in crosses) >= failed
     check = checks_of(result)["failures are rare and scattered"]
     assert check.verdict == WARNING and "bunch in one region" in check.detail
+
+
+def test_random_search_band_of_a_target_lies_on_the_side_of_the_values():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.random((120, 2)), columns=["a", "b"]).assign(y=np.linspace(1, 2, 120))
+    pool = CandidatePool.from_frame(frame, objective="y")
+    oracle = LookupOracle.from_pool(pool, "y")
+    result = Campaign(pool, oracle, "y", closest_to=0.5, surrogate="forest", budget=8, seed=0).run(
+        progress=False
+    )
+    band = [
+        c for c in result.plot.best_so_far().axes[0].collections if isinstance(c, PolyCollection)
+    ]
+    vertices = band[0].get_paths()[0].vertices[:, 1]
+    assert vertices.min() >= 1.0 and vertices.max() <= 2.0  # every value lies above 0.5

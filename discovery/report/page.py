@@ -19,6 +19,7 @@ from discovery.history import strategy_text
 from discovery.plots import failed_mask
 from discovery.report.health import Check
 from discovery.report.load import StoredCampaign
+from discovery.rewards import reward_of
 from discovery.search_space import Space
 
 #: Rows of the top-candidates table.
@@ -182,12 +183,9 @@ def _top_table(campaign: StoredCampaign) -> str:
         measured = measured[measured["feasible"]]
     key = "desirability" if "desirability" in measured else result.objective
     values = measured[key].to_numpy(float)
-    if result.closest_to is not None and key == result.objective:
-        order = np.argsort(np.abs(values - result.closest_to), kind="stable")
-    else:
-        order = np.argsort(
-            -values if result.maximize or key != result.objective else values, kind="stable"
-        )
+    if key == result.objective:  # larger is better for a reward, as for a desirability
+        values = reward_of(values, result.maximize, result.closest_to)
+    order = np.argsort(-values, kind="stable")
     top = measured.iloc[order[:TOP_ROWS]]
     columns = [
         "candidate_id",
