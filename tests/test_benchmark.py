@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 from typer.testing import CliRunner
 
@@ -154,16 +155,23 @@ def test_a_killed_benchmark_resumes_without_redoing_runs_and_ends_as_an_uninterr
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     subprocess.run([*command, "--out", str(whole)], check=True, capture_output=True)
     process = subprocess.Popen(
-        [*command, "--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+        [*command, "--out", str(killed), "--workers", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     results = killed / "results.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if results.exists() and len(results.read_text().splitlines()) >= 3:
             break
         time.sleep(0.05)
+    workers = [
+        child for child in psutil.Process(process.pid).children()
+        if "spawn_main" in " ".join(child.cmdline())
+    ]  # fmt: skip
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    _, alive = psutil.wait_procs(workers, timeout=20)
+    assert not alive  # its worker processes ended with it
     finished_before = _results(killed)
     assert 3 <= len(finished_before) < 8
     with results.open("a") as handle:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,6 +28,8 @@ from discovery.benchmark.strategies import resolve_strategy
 from discovery.exceptions import ConfigurationError
 
 RESULTS_FILE = "results.jsonl"
+#: How often a worker process looks whether the benchmark that started it is still there.
+PARENT_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -204,8 +207,8 @@ def _finished_rows(todo: list[Task], workers: int, scheduler: str | None) -> Ite
     else:
         threads = max(1, (os.cpu_count() or 1) // workers)
         pool = ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_limit_threads,
-            initargs=(threads,),
+            workers, mp_context=get_context("spawn"), initializer=_start_worker,
+            initargs=(threads, os.getpid()),
         )  # fmt: skip
         try:
             futures = [pool.submit(run_task, task) for task in todo]
@@ -215,11 +218,20 @@ def _finished_rows(todo: list[Task], workers: int, scheduler: str | None) -> Ite
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _limit_threads(threads: int) -> None:
-    """Each worker's share of the cores, so that workers do not oversubscribe them."""
+def _start_worker(threads: int, parent: int) -> None:
+    """Give a worker its share of the cores, so that workers do not oversubscribe them,
+    and end it when the benchmark that started it is gone (killed, say): its run would
+    be lost anyway, and it would hold its cores until its queue ran dry."""
     import torch
 
     torch.set_num_threads(threads)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _on_dask(todo: list[Task], scheduler: str) -> Iterator[dict]:
