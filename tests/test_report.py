@@ -129,10 +129,19 @@ def test_the_command_writes_beside_the_store(stores):
     assert "wrote" in outcome.output and stores["flow_reactor"].with_suffix(".html").is_file()
 
 
+def test_watch_on_a_finished_campaign_writes_one_page_that_stays_put(stores, tmp_path):
+    page = tmp_path / "done.html"
+    command = ["report", str(stores["crossed_barrel"]), "-o", str(page), "--watch"]
+    outcome = runner.invoke(app, [*command, "--every", "0.1"])
+    assert outcome.exit_code == 0, outcome.output
+    assert outcome.output.count("wrote") == 1 and "campaign finished" in outcome.output
+    assert 'http-equiv="refresh"' not in page.read_text()
+
+
 def test_watch_reports_a_running_campaign_without_disturbing_it_and_ends_with_it(tmp_path):
     store, side_log, page = tmp_path / "w.sqlite", tmp_path / "side.log", tmp_path / "w.html"
     script = [sys.executable, str(ROOT / "tests" / "crash_campaign.py"), str(store), str(side_log)]
-    worker = subprocess.Popen([*script, "--seconds", "0.3"], cwd=ROOT)  # outlasts start-up
+    worker = subprocess.Popen([*script, "--seconds", "0.6"], cwd=ROOT)  # outlasts start-up
     while not store.exists() or not load_campaign_or_none(store):
         time.sleep(0.1)
     command = [sys.executable, "-m", "discovery", "report", str(store), "-o", str(page)]

@@ -33,12 +33,10 @@ def report(
             raise ConfigurationError(f"--every must be positive, got {every}")
         info = write_report(store, output, every if watch else None)
         _said(info)
-        while watch and info.is_running:
+        while watch and info.is_running:  # the last page, once finished, stops reloading
             time.sleep(every)
             info = write_report(store, output, every)
             _said(info)
-        if watch:  # the campaign is done: a last page that no longer reloads itself
-            _said(write_report(store, output))
 
 
 def _said(info: ReportInfo) -> None:

@@ -43,7 +43,8 @@ def write_report(
     Args:
         store: the campaign's store file.
         output: the HTML file to write.
-        refresh_seconds: make the page reload itself this often (a live view).
+        refresh_seconds: make the page reload itself this often while the campaign
+            runs (a live view); the page of a finished campaign never reloads.
 
     Raises:
         StoreError: the file is missing, not a store, from a newer version, or empty.
@@ -57,7 +58,8 @@ def write_report(
             warnings.simplefilter("ignore")  # model-fit chatter belongs in the campaign's log
             checks = health_checks(plots)
             figures = {name: getattr(plots, name)() for name in plots.available()}
-    page = render_page(campaign, figures, checks, plots, refresh_seconds)
+    refresh = refresh_seconds if campaign.is_running else None
+    page = render_page(campaign, figures, checks, plots, refresh)
     target = Path(output) if output is not None else Path(store).with_suffix(".html")
     partial = target.with_name(f".{target.name}.partial")
     partial.write_text(page, encoding="utf-8")

@@ -36,9 +36,9 @@ def load_campaign(path: str | Path) -> StoredCampaign:
             holds no campaign.
     """
     path = Path(path)
-    config, jobs, policy = read_history(path)
     store = CampaignStore(path, read_only=True)
     try:
+        config, jobs, policy = _read_snapshot(store, path)
         pool, pool_note = _pool(store)
     finally:
         store.close()
@@ -71,15 +71,21 @@ def read_history(path: Path) -> tuple[CampaignConfig, pd.DataFrame, list[dict[st
     """
     store = CampaignStore(path, read_only=True)
     try:
-        with store.snapshot() as db:
-            row = store.campaign_row()
-            if row is None:
-                raise StoreError(f"store {path}: holds no campaign")
-            config = CampaignConfig.from_json(row["config_json"])
-            jobs = CampaignStore.history_from(db, config.objective)
-            policy = store.policy_records()
+        return _read_snapshot(store, path)
     finally:
         store.close()
+
+
+def _read_snapshot(
+    store: CampaignStore, path: Path
+) -> tuple[CampaignConfig, pd.DataFrame, list[dict[str, Any]]]:
+    with store.snapshot() as db:
+        row = store.campaign_row()
+        if row is None:
+            raise StoreError(f"store {path}: holds no campaign")
+        config = CampaignConfig.from_json(row["config_json"])
+        jobs = CampaignStore.history_from(db, config.objective)
+        policy = store.policy_records()
     return config, jobs, policy
 
 
