@@ -8,6 +8,12 @@ choice that generalises scores close to the held-out best; one tuned to the data
 measured on would not. The ablation table gives every candidate on every dataset.
 
     python benchmarks/default_strategy.py benchmarks/liang2021/screening [--at 50]
+    python benchmarks/default_strategy.py benchmarks/liang2021/acceptance \
+        benchmarks/liang2021/screening-10
+
+Several folders are read as one benchmark (a run found in two is taken from the first),
+so that new candidates can be screened against the reference rows already measured;
+only the runs that every strategy finished on a dataset are compared.
 """
 
 from __future__ import annotations
@@ -27,11 +33,16 @@ REFERENCES = ("baybe", "botorch", "random")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folders", type=Path, nargs="+")
     parser.add_argument("--at", type=int, default=50)
     parser.add_argument("--fraction", type=float, default=0.8)
     args = parser.parse_args()
-    rows = [json.loads(line) for line in (args.folder / "results.jsonl").read_text().splitlines()]
+    rows = {}
+    for folder in args.folders:
+        for line in (folder / "results.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            rows.setdefault((row["dataset"], row["strategy"], row["run"]), row)
+    rows = list(rows.values())
     runs = per_run(rows, lambda row: load_dataset(row["dataset"]), args.at, args.fraction)
     complete = runs.groupby(["dataset", "run"])["strategy"].transform("nunique")
     runs = runs[complete == runs["strategy"].nunique()]  # only runs every strategy finished
