@@ -35,7 +35,9 @@ from discovery.benchmark.metrics import (
     top_fraction,
 )
 from discovery.benchmark.protocol import SEEDS_FILE
+from discovery.benchmark.runner import ResultsFile
 from discovery.cli import app
+from discovery.exceptions import ConfigurationError
 
 
 def test_initial_designs_are_the_authors_draws_from_their_seed_list():
@@ -92,6 +94,17 @@ def test_paired_runs_share_initial_designs_and_the_table_compares_them(tmp_path)
         f.name for f in result.files
     }
     assert "<svg" in (tmp_path / "curves_perovskite.html").read_text()
+
+
+def test_a_partial_benchmark_is_reported_on_the_runs_every_strategy_finished(tmp_path):
+    options = {"cycles": 12, "at": 10, "out": tmp_path}
+    run_benchmark(["perovskite"], ["gp-ei", "random"], runs=2, **options)
+    run_benchmark(["perovskite"], ["random"], runs=4, **options)  # random ran further
+    report = run_benchmark(["perovskite"], ["gp-ei", "random"], runs=4, report_only=True, **options)
+    assert report.table.set_index("strategy")["runs"].to_dict() == {"gp-ei": 2, "random": 2}
+    assert len(ResultsFile(tmp_path).rows()) == 6  # nothing was run
+    with pytest.raises(ConfigurationError, match="holds no run that every strategy finished"):
+        run_benchmark(["perovskite"], ["gp-ucb", "random"], runs=4, report_only=True, **options)
 
 
 def test_learning_curve_figure_has_drawn_content(tmp_path):

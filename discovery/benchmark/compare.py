@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from discovery.benchmark.report import learning_curves, markdown, per_run, summary_table
-from discovery.benchmark.runner import _dataset, execute, plan
+from discovery.benchmark.runner import _dataset, execute, finished_rows, plan
 from discovery.exceptions import ConfigurationError
 
 DEFAULT_OUT = Path("results") / "benchmark"
@@ -50,6 +50,7 @@ def run_benchmark(
     features: Sequence[str] | None = None,
     on_planned: Callable[[int, int], None] | None = None,
     on_finished: Callable[[dict], None] | None = None,
+    report_only: bool = False,
 ) -> BenchmarkResult:
     """Compare strategies on datasets under a protocol, paired run by run.
 
@@ -68,9 +69,13 @@ def run_benchmark(
         objective, direction, features: for a CSV dataset.
         on_planned: called with (runs to do, runs already done) before running.
         on_finished: called with each finished run's row.
+        report_only: run nothing: write the table and the figures of the runs that
+            ``out`` already holds (a benchmark still running, or stopped), comparing on
+            each dataset only the runs that every strategy finished.
 
     Raises:
-        ConfigurationError: any bad input, before any run starts.
+        ConfigurationError: any bad input, before any run starts; with ``report_only``,
+            a results file that holds no finished run of this benchmark.
     """
     out = Path(out)
     if not 0 < fraction <= 1:
@@ -80,7 +85,15 @@ def run_benchmark(
             f"benchmark: --at ({at}) must be between 1 and --cycles ({cycles})"
         )
     tasks = plan(datasets, strategies, runs, cycles, protocol, objective, direction, features)
-    rows = execute(tasks, out, workers, scheduler, on_planned, on_finished)
+    if report_only:
+        rows = _paired(finished_rows(tasks, out), {task.strategy for task in tasks})
+        if not rows:
+            raise ConfigurationError(
+                f"benchmark: {out / 'results.jsonl'} holds no run that every strategy "
+                f"finished; run the benchmark first"
+            )
+    else:
+        rows = execute(tasks, out, workers, scheduler, on_planned, on_finished)
     features = tuple(features) if features else None
 
     def dataset_of(row: dict):
@@ -93,6 +106,16 @@ def run_benchmark(
     files[2].write_text(markdown(table, at, fraction, cycles))
     for name in dict.fromkeys(datasets):
         subset = [row for row in rows if row["dataset"] == name]
+        if not subset:  # reported before any run on this dataset was finished
+            continue
         dataset = dataset_of(subset[0])
         files.extend(learning_curves(subset, dataset, cycles, out, f"curves_{dataset.name}"))
     return BenchmarkResult(table, table_runs, rows, files)
+
+
+def _paired(rows: list[dict], strategies: set[str]) -> list[dict]:
+    """The rows of the runs that every strategy finished on their dataset."""
+    finished: dict[tuple, set] = {}
+    for row in rows:
+        finished.setdefault((row["dataset"], row["run"]), set()).add(row["strategy"])
+    return [row for row in rows if finished[row["dataset"], row["run"]] == strategies]

@@ -193,8 +193,13 @@ def execute(
         results.append(row)
         if on_finished is not None:
             on_finished(row)
+    return finished_rows(tasks, out)
+
+
+def finished_rows(tasks: list[Task], out: Path) -> list[dict]:
+    """The rows of the planned tasks that the results file in ``out`` holds, in plan order."""
     wanted = {task.key for task in tasks}
-    rows = {_key(row): row for row in results.rows() if _key(row) in wanted}
+    rows = {_key(row): row for row in ResultsFile(out).rows() if _key(row) in wanted}
     return [rows[task.key] for task in tasks if task.key in rows]
 
 

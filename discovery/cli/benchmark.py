@@ -53,6 +53,13 @@ def benchmark(
     features: Annotated[
         str | None, typer.Option(help="A CSV's design columns, comma-separated (default: all).")
     ] = None,
+    report_only: Annotated[
+        bool,
+        typer.Option(
+            help="Run nothing: the table and figures of the runs OUT already holds "
+            "(those every strategy finished), e.g. while the benchmark still runs."
+        ),
+    ] = False,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of errors.")] = False,
 ) -> None:
@@ -94,8 +101,17 @@ def benchmark(
                 features=_names(features) if features else None,
                 on_planned=planned,
                 on_finished=finished,
+                report_only=report_only,
             )
         finally:
             bar.stop()
     console.print((out / "summary.md").read_text(), highlight=False, soft_wrap=True)
+    if report_only:
+        paired = result.runs.groupby("dataset")["run"].nunique()
+        console.print(
+            "runs every strategy finished: "
+            + ", ".join(f"{name} {count}" for name, count in paired.items()),
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"results, table and figures in {out}: {len(result.files)} files")
