@@ -38,6 +38,7 @@ from discovery.benchmark.protocol import SEEDS_FILE
 from discovery.benchmark.runner import ResultsFile
 from discovery.cli import app
 from discovery.exceptions import ConfigurationError
+from discovery.policy import DEFAULT_ARMS
 
 
 def test_initial_designs_are_the_authors_draws_from_their_seed_list():
@@ -143,6 +144,16 @@ def test_reference_strategies_propose_batches():
     dataset = load_dataset("autoam")
     trace = resolve_strategy("botorch").run(dataset, [1, 2, 3], cycles=9, batch_size=3, seed=0)
     assert len(set(trace)) == len(trace) == 9
+
+
+def test_a_portfolio_spec_names_its_arms_and_bandit():
+    policy = resolve_strategy("portfolio:arms=gp-ei+random:algorithm=exp3").options["policy"]
+    assert policy.names == ["gp-ei", "random"] and policy.algorithm == "exp3"
+    assert resolve_strategy("portfolio").options["policy"].names == list(DEFAULT_ARMS)
+    with pytest.raises(ConfigurationError, match="unknown arm 'gp-magic'"):
+        resolve_strategy("portfolio:arms=gp-ei+gp-magic")
+    with pytest.raises(ConfigurationError, match="strategy 'portfolio:bogus=1'"):
+        resolve_strategy("portfolio:bogus=1")
 
 
 def test_strategy_options_reach_the_surrogate_and_the_acquisition():

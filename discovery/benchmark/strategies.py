@@ -6,7 +6,8 @@ A spec is a name, optionally followed by options, each ``:key=value``:
   library's default;
 - a portfolio arm (``gp-ei``, ``gp-ucb``, ``forest-ei``, ``neural-ei``, ``exploration``,
   ...), i.e. that surrogate and acquisition;
-- ``portfolio``: GP-Hedge over the default arms;
+- ``portfolio``: GP-Hedge over the default arms, or others
+  (``portfolio:arms=gp-ei+gp-ucb+random:algorithm=exp3``);
 - ``random``: uniform picks among the unmeasured designs;
 - ``botorch`` and ``baybe``: the reference strategies of :mod:`~discovery.benchmark.references`.
 
@@ -161,7 +162,8 @@ def resolve_strategy(spec: str) -> Strategy:
     campaign_options = {k: v for k, v in options.items() if k in CAMPAIGN_ARGUMENTS}
     rest = {k: v for k, v in options.items() if k not in CAMPAIGN_ARGUMENTS}
     if name == "portfolio":
-        campaign_options.setdefault("policy", Portfolio())
+        campaign_options.setdefault("policy", _portfolio(spec, rest))
+        rest = {}
     elif name == "random":
         campaign_options.setdefault("acquisition", "random")
     elif name != "auto":
@@ -182,6 +184,18 @@ def resolve_strategy(spec: str) -> Strategy:
             **acquisition_params,
         }
     return Strategy(spec.strip(), campaign_options, surrogate_options)
+
+
+def _portfolio(spec: str, options: dict[str, Any]) -> Portfolio:
+    """A portfolio from spec options: ``arms`` joined by "+", the bandit's ``algorithm``,
+    ``reward`` and options (``eta``, ``gamma``)."""
+    options = dict(options)
+    if "arms" in options:
+        options["arms"] = [arm.strip() for arm in str(options["arms"]).split("+") if arm.strip()]
+    try:
+        return Portfolio(**options)
+    except TypeError as error:  # an option neither the portfolio nor its bandit takes
+        raise ConfigurationError(f"strategy '{spec}': {error}") from None
 
 
 def _parse_options(spec: str, text: str) -> dict[str, Any]:
