@@ -77,6 +77,18 @@ def test_the_good_set_is_the_published_top_five_percent():
     assert load_dataset("perovskite").good(0.05).sum() == 5  # minimised: lowest values
 
 
+@pytest.mark.parametrize(
+    ("plate", "size", "best"),
+    [("a", 2121, 0.340), ("b", 2119, 0.356), ("c", 2120, 0.373), ("d", 2121, 0.395)],
+)
+def test_the_oer_libraries_are_pools_of_distinct_compositions(plate, size, best):
+    dataset = load_dataset(f"oer_plate_{plate}")
+    compositions = dataset.frame[list(dataset.features)]
+    assert len(dataset) == size and not compositions.duplicated().any()
+    np.testing.assert_allclose(compositions.sum(axis=1), 1.0, atol=1e-9)  # cation fractions
+    assert dataset.values[dataset.good(0.05)].min() == pytest.approx(best, abs=5e-4)
+
+
 def test_paired_runs_share_initial_designs_and_the_table_compares_them(tmp_path):
     result = run_benchmark(
         ["perovskite"], ["gp-ei", "random"], runs=3, cycles=12, at=10, out=tmp_path

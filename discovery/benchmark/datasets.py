@@ -69,6 +69,26 @@ DATASETS: dict[str, DatasetEntry] = {
             ("Aryl_halide_SMILES", "Additive_SMILES", "Base_SMILES", "Ligand_SMILES"),
             "yield", "max", id_column="entry", aliases=("buchwald_hartwig",),
         ),
+        DatasetEntry(
+            "oer_plate_a", "oer_plates/oer_plate_a_3496.csv",
+            ("ni_load", "fe_load", "co_load", "mn_load", "ce_load", "la_load"),
+            "overpotential", "min", aliases=("rohr2020_oer_plate_a",),
+        ),
+        DatasetEntry(
+            "oer_plate_b", "oer_plates/oer_plate_b_3851.csv",
+            ("ni_load", "fe_load", "co_load", "ta_load", "mn_load", "cu_load"),
+            "overpotential", "min", aliases=("rohr2020_oer_plate_b",),
+        ),
+        DatasetEntry(
+            "oer_plate_c", "oer_plates/oer_plate_c_3860.csv",
+            ("sn_load", "fe_load", "co_load", "ta_load", "mn_load", "cu_load"),
+            "overpotential", "min", aliases=("rohr2020_oer_plate_c",),
+        ),
+        DatasetEntry(
+            "oer_plate_d", "oer_plates/oer_plate_d_4098.csv",
+            ("sn_load", "sb_load", "co_load", "ca_load", "ni_load", "mn_load"),
+            "overpotential", "min", aliases=("rohr2020_oer_plate_d",),
+        ),
     )
 }  # fmt: skip
 
