@@ -36,6 +36,15 @@ class DatasetEntry:
     aliases: tuple[str, ...] = ()
 
 
+#: The OER libraries of Rohr et al. (2020): each file's number, and its six elements in
+#: column order (the columns are "<element>_load", cation fractions).
+OER_PLATES = {
+    "a": ("3496", "ni fe co mn ce la"),
+    "b": ("3851", "ni fe co ta mn cu"),
+    "c": ("3860", "sn fe co ta mn cu"),
+    "d": ("4098", "sn sb co ca ni mn"),
+}
+
 #: The shipped datasets, by the name ``discovery benchmark`` takes.
 DATASETS: dict[str, DatasetEntry] = {
     entry.name: entry
@@ -69,25 +78,13 @@ DATASETS: dict[str, DatasetEntry] = {
             ("Aryl_halide_SMILES", "Additive_SMILES", "Base_SMILES", "Ligand_SMILES"),
             "yield", "max", id_column="entry", aliases=("buchwald_hartwig",),
         ),
-        DatasetEntry(
-            "oer_plate_a", "oer_plates/oer_plate_a_3496.csv",
-            ("ni_load", "fe_load", "co_load", "mn_load", "ce_load", "la_load"),
-            "overpotential", "min", aliases=("rohr2020_oer_plate_a",),
-        ),
-        DatasetEntry(
-            "oer_plate_b", "oer_plates/oer_plate_b_3851.csv",
-            ("ni_load", "fe_load", "co_load", "ta_load", "mn_load", "cu_load"),
-            "overpotential", "min", aliases=("rohr2020_oer_plate_b",),
-        ),
-        DatasetEntry(
-            "oer_plate_c", "oer_plates/oer_plate_c_3860.csv",
-            ("sn_load", "fe_load", "co_load", "ta_load", "mn_load", "cu_load"),
-            "overpotential", "min", aliases=("rohr2020_oer_plate_c",),
-        ),
-        DatasetEntry(
-            "oer_plate_d", "oer_plates/oer_plate_d_4098.csv",
-            ("sn_load", "sb_load", "co_load", "ca_load", "ni_load", "mn_load"),
-            "overpotential", "min", aliases=("rohr2020_oer_plate_d",),
+        *(
+            DatasetEntry(
+                f"oer_plate_{plate}", f"oer_plates/oer_plate_{plate}_{number}.csv",
+                tuple(f"{element}_load" for element in elements.split()),
+                "overpotential", "min", aliases=(f"rohr2020_oer_plate_{plate}",),
+            )
+            for plate, (number, elements) in OER_PLATES.items()
         ),
     )
 }  # fmt: skip
