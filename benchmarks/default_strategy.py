@@ -13,7 +13,10 @@ measured on would not. The ablation table gives every candidate on every dataset
 
 Several folders are read as one benchmark (a run found in two is taken from the first),
 so that new candidates can be screened against the reference rows already measured;
-only the runs that every strategy finished on a dataset are compared.
+only the runs that every strategy finished on a dataset are compared. ``--same
+auto=gp-ucb:beta=1:lengthscale_prior=gamma`` reads the second name's runs as the first's
+(the same configuration under two names: ``auto`` resolves to that spec); ``--only``
+compares the strategies it names and leaves the others' runs out.
 """
 
 from __future__ import annotations
@@ -35,14 +38,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", type=Path, nargs="+")
     parser.add_argument("--at", type=int, default=50)
+    parser.add_argument("--same", action="append", default=[], metavar="NAME=ALIAS")
+    parser.add_argument("--only", help="comma-separated strategies to compare (default: all)")
     parser.add_argument("--fraction", type=float, default=0.8)
     args = parser.parse_args()
+    aliases = {alias: name for name, _, alias in (pair.partition("=") for pair in args.same)}
     rows = {}
     for folder in args.folders:
         for line in (folder / "results.jsonl").read_text().splitlines():
             row = json.loads(line)
+            row["strategy"] = aliases.get(row["strategy"], row["strategy"])
             rows.setdefault((row["dataset"], row["strategy"], row["run"]), row)
     rows = list(rows.values())
+    if args.only:
+        rows = [row for row in rows if row["strategy"] in args.only.split(",")]
     runs = per_run(rows, lambda row: load_dataset(row["dataset"]), args.at, args.fraction)
     complete = runs.groupby(["dataset", "run"])["strategy"].transform("nunique")
     runs = runs[complete == runs["strategy"].nunique()]  # only runs every strategy finished
