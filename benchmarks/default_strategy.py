@@ -22,14 +22,16 @@ compares the strategies it names and leaves the others' runs out.
 from __future__ import annotations
 
 import argparse
-import json
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from discovery.benchmark.compare import paired_rows
 from discovery.benchmark.datasets import load_dataset
 from discovery.benchmark.report import per_run
+from discovery.benchmark.runner import ResultsFile
 
 REFERENCES = ("baybe", "botorch", "random")
 
@@ -45,16 +47,15 @@ def main() -> None:
     aliases = {alias: name for name, _, alias in (pair.partition("=") for pair in args.same)}
     rows = {}
     for folder in args.folders:
-        for line in (folder / "results.jsonl").read_text().splitlines():
-            row = json.loads(line)
+        for row in ResultsFile(folder).rows():
             row["strategy"] = aliases.get(row["strategy"], row["strategy"])
             rows.setdefault((row["dataset"], row["strategy"], row["run"]), row)
     rows = list(rows.values())
     if args.only:
         rows = [row for row in rows if row["strategy"] in args.only.split(",")]
-    runs = per_run(rows, lambda row: load_dataset(row["dataset"]), args.at, args.fraction)
-    complete = runs.groupby(["dataset", "run"])["strategy"].transform("nunique")
-    runs = runs[complete == runs["strategy"].nunique()]  # only runs every strategy finished
+    rows = paired_rows(rows, {row["strategy"] for row in rows})  # runs every strategy finished
+    dataset = cache(load_dataset)  # one read per dataset, not one per run
+    runs = per_run(rows, lambda row: dataset(row["dataset"]), args.at, args.fraction)
     medians = runs.pivot_table(index="strategy", columns="dataset", values="top", aggfunc="median")
     cycles = runs.pivot_table(
         index="strategy", columns="dataset", values="cycles", aggfunc="median"

@@ -86,7 +86,7 @@ def run_benchmark(
         )
     tasks = plan(datasets, strategies, runs, cycles, protocol, objective, direction, features)
     if report_only:
-        rows = _paired(finished_rows(tasks, out), {task.strategy for task in tasks})
+        rows = paired_rows(finished_rows(tasks, out), {task.strategy for task in tasks})
         if not rows:
             raise ConfigurationError(
                 f"benchmark: {out / 'results.jsonl'} holds no run that every strategy "
@@ -113,8 +113,8 @@ def run_benchmark(
     return BenchmarkResult(table, table_runs, rows, files)
 
 
-def _paired(rows: list[dict], strategies: set[str]) -> list[dict]:
-    """The rows of the runs that every strategy finished on their dataset."""
+def paired_rows(rows: list[dict], strategies: set[str]) -> list[dict]:
+    """The rows of the runs that every one of ``strategies`` finished on their dataset."""
     finished: dict[tuple, set] = {}
     for row in rows:
         finished.setdefault((row["dataset"], row["run"]), set()).add(row["strategy"])
