@@ -26,7 +26,7 @@ from discovery.diagnostics import (
 from discovery.exceptions import ConfigurationError
 from discovery.rewards import reward_of
 from discovery.search_space import Space
-from discovery.surrogates import resolve_surrogate
+from discovery.surrogates import GaussianProcessSurrogate, resolve_surrogate
 
 #: Fewer measurements than this: no model figures (five folds of one point say nothing).
 MIN_FOR_MODEL = 6
@@ -149,7 +149,7 @@ class CampaignPlots:
         data (as Ax's cross-validation does): five re-optimisations over many inputs
         would cost seconds each. Any other surrogate is refitted from scratch."""
         fitted = self.fitted_model()
-        if not hasattr(fitted, "incremental_after"):
+        if not isinstance(fitted, GaussianProcessSurrogate):
             return self.surrogate()
         model = copy.deepcopy(fitted)
         model.set_params(incremental_after=0, refit_every=2**31 - 1)
