@@ -220,6 +220,13 @@ _ALIASES = {"lcb": "ucb", "logei": "ei", "max_uncertainty": "uncertainty", "ts":
 ACQUISITION_NAMES = tuple(_REGISTRY)
 
 
+def acquisition_parameters(name: str) -> tuple[str, ...]:
+    """The keyword parameters a named acquisition takes (``("beta",)`` for "ucb");
+    empty for a name the registry does not know."""
+    entry = _REGISTRY.get(_ALIASES.get(name.lower(), name.lower()))
+    return entry[1] if entry else ()
+
+
 def resolve_acquisition(spec: str | Acquisition | ScoreFunction, **params: Any) -> Acquisition:
     """An :class:`Acquisition` from a registry name, an Acquisition, or a callable.
 

@@ -168,6 +168,23 @@ def test_a_portfolio_spec_names_its_arms_and_bandit():
         resolve_strategy("portfolio:bogus=1")
 
 
+def test_a_portfolio_spec_gives_its_gp_arms_one_configured_gp_and_their_parameters():
+    strategy = resolve_strategy("portfolio:arms=gp-ucb+gp-ei+random:lengthscale_prior=gamma:beta=1")
+    params = {arm.name: arm.acquisition_params for arm in strategy.options["policy"].arms}
+    assert params == {"gp-ucb": {"beta": 1}, "gp-ei": {}, "random": {}}
+    dataset = load_dataset("perovskite")
+    campaign = strategy._campaign(dataset, [0, 1], cycles=6, batch_size=1, seed=3)
+    gp_ucb, gp_ei, random_arm = campaign.policy.arms
+    assert gp_ucb.surrogate is gp_ei.surrogate and random_arm.surrogate is None
+    assert gp_ucb.surrogate.lengthscale_prior == "gamma" and gp_ucb.surrogate.seed == 3
+    trace = strategy.run(dataset, [0, 1], cycles=6, batch_size=1, seed=3)
+    assert len(set(trace)) == len(trace) == 6
+    with pytest.raises(ConfigurationError, match="no arm's acquisition takes"):
+        resolve_strategy("portfolio:arms=gp-ei+random:beta=1")
+    with pytest.raises(ConfigurationError, match="no arm uses the GP"):
+        resolve_strategy("portfolio:arms=forest-ei+random:lengthscale_prior=gamma")
+
+
 def test_strategy_options_reach_the_surrogate_and_the_acquisition():
     strategy = resolve_strategy("gp-ucb:beta=0.5:output_warping=copula:selector=kmeans")
     assert strategy.options["acquisition_params"] == {"beta": 0.5}

@@ -7,7 +7,9 @@ A spec is a name, optionally followed by options, each ``:key=value``:
 - a portfolio arm (``gp-ei``, ``gp-ucb``, ``forest-ei``, ``neural-ei``, ``exploration``,
   ...), i.e. that surrogate and acquisition;
 - ``portfolio``: GP-Hedge over the default arms, or others
-  (``portfolio:arms=gp-ei+gp-ucb+random:algorithm=exp3``);
+  (``portfolio:arms=gp-ei+gp-ucb+random:algorithm=exp3``); GP options given to a
+  portfolio go to the one GP its arms share, acquisition parameters to every arm whose
+  acquisition takes them (``portfolio:arms=gp-ucb+gp-ei:lengthscale_prior=gamma:beta=1``);
 - ``random``: uniform picks among the unmeasured designs;
 - ``botorch`` and ``baybe``: the reference strategies of :mod:`~discovery.benchmark.references`.
 
@@ -22,18 +24,19 @@ from __future__ import annotations
 import inspect
 import json
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from discovery.acquisition import acquisition_parameters
 from discovery.benchmark.datasets import Dataset
 from discovery.benchmark.external import StrategyError, replay_proposer
 from discovery.benchmark.references import REFERENCES
 from discovery.campaign import Campaign
 from discovery.exceptions import ConfigurationError
 from discovery.oracles import LookupOracle
-from discovery.policy import ARMS, Portfolio
+from discovery.policy import ARMS, Arm, Portfolio
 from discovery.surrogates import (
     GaussianProcessSurrogate,
     NeuralEnsembleSurrogate,
@@ -84,10 +87,11 @@ class Strategy:
         """
         if self.is_reference:
             return
-        campaign = self._campaign(dataset, list(range(n_initial)), cycles, batch_size, seed=0)
+        self._campaign(dataset, list(range(n_initial)), cycles, batch_size, seed=0)
         if self.surrogate_options:  # a surrogate checks its options when it first fits
             rows = list(range(min(3, len(dataset))))
-            campaign.surrogate.fit(dataset.pool.features[rows], dataset.values[rows])
+            surrogate = self._surrogate(seed=0)
+            surrogate.fit(dataset.pool.features[rows], dataset.values[rows])
 
     def run(
         self, dataset: Dataset, initial: list[int], cycles: int, batch_size: int, seed: int
@@ -117,9 +121,10 @@ class Strategy:
     ) -> Campaign:
         pool = dataset.pool
         options = dict(self.options)
-        if self.surrogate_options:
-            kind = SURROGATES[options.get("surrogate", "gp")]
-            options["surrogate"] = kind(seed=seed, **self.surrogate_options)
+        if self.surrogate_options and isinstance(options.get("policy"), Portfolio):
+            options["policy"] = _with_surrogate(options["policy"], self._surrogate(seed))
+        elif self.surrogate_options:
+            options["surrogate"] = self._surrogate(seed)
         return Campaign(
             pool,
             LookupOracle.from_pool(pool, dataset.objective),
@@ -133,6 +138,20 @@ class Strategy:
             name=f"{self.spec} on {dataset.name}",
             **options,
         )
+
+    def _surrogate(self, seed: int):
+        """The surrogate the options describe (a portfolio's options are its GP's)."""
+        kind = "gp" if "policy" in self.options else self.options.get("surrogate", "gp")
+        return SURROGATES[kind](seed=seed, **self.surrogate_options)
+
+
+def _with_surrogate(portfolio: Portfolio, surrogate: Any) -> Portfolio:
+    """The portfolio with ``surrogate``, one object its GP arms share, in place of "gp"."""
+    arms = [
+        replace(arm, surrogate=surrogate) if arm.surrogate == "gp" else arm
+        for arm in portfolio.arms
+    ]
+    return Portfolio(arms, portfolio.algorithm, portfolio.reward, **portfolio.options)
 
 
 def _check_campaign_trace(spec: str, trace: list[int], initial: list[int]) -> None:
@@ -162,9 +181,10 @@ def resolve_strategy(spec: str) -> Strategy:
     campaign_options = {k: v for k, v in options.items() if k in CAMPAIGN_ARGUMENTS}
     rest = {k: v for k, v in options.items() if k not in CAMPAIGN_ARGUMENTS}
     if name == "portfolio":
-        campaign_options.setdefault("policy", _portfolio(spec, rest))
-        rest = {}
-    elif name == "random":
+        portfolio, gp_options = _portfolio(spec, rest)
+        campaign_options.setdefault("policy", portfolio)
+        return Strategy(spec.strip(), campaign_options, gp_options)
+    if name == "random":
         campaign_options.setdefault("acquisition", "random")
     elif name != "auto":
         arm = ARMS[name]
@@ -186,16 +206,40 @@ def resolve_strategy(spec: str) -> Strategy:
     return Strategy(spec.strip(), campaign_options, surrogate_options)
 
 
-def _portfolio(spec: str, options: dict[str, Any]) -> Portfolio:
+def _portfolio(spec: str, options: dict[str, Any]) -> tuple[Portfolio, dict[str, Any]]:
     """A portfolio from spec options: ``arms`` joined by "+", the bandit's ``algorithm``,
-    ``reward`` and options (``eta``, ``gamma``)."""
+    ``reward`` and options (``eta``, ``gamma``), acquisition parameters for the arms that
+    take them; and the options of the GP its arms share."""
     options = dict(options)
+    gp_accepted = set(inspect.signature(GaussianProcessSurrogate.__init__).parameters)
+    gp_options = {k: options.pop(k) for k in list(options) if k in gp_accepted - {"self", "seed"}}
+    acquisition_keys = {
+        key for arm in ARMS.values() for key in acquisition_parameters(str(arm.acquisition))
+    }
+    params = {k: options.pop(k) for k in list(options) if k in acquisition_keys}
     if "arms" in options:
         options["arms"] = [arm.strip() for arm in str(options["arms"]).split("+") if arm.strip()]
     try:
-        return Portfolio(**options)
+        portfolio = Portfolio(**options)
     except TypeError as error:  # an option neither the portfolio nor its bandit takes
         raise ConfigurationError(f"strategy '{spec}': {error}") from None
+    if params:
+        arms = [_with_params(arm, params) for arm in portfolio.arms]
+        unused = sorted(set(params) - {k for arm in arms for k in arm.acquisition_params})
+        if unused:
+            raise ConfigurationError(f"strategy '{spec}': no arm's acquisition takes {unused}")
+        portfolio = Portfolio(arms, portfolio.algorithm, portfolio.reward, **portfolio.options)
+    if gp_options and "gp" not in {arm.surrogate for arm in portfolio.arms}:
+        raise ConfigurationError(
+            f"strategy '{spec}': GP options {sorted(gp_options)} given, but no arm uses the GP"
+        )
+    return portfolio, gp_options
+
+
+def _with_params(arm: Arm, params: dict[str, Any]) -> Arm:
+    """The arm with those of ``params`` its acquisition takes."""
+    taken = {k: v for k, v in params.items() if k in acquisition_parameters(str(arm.acquisition))}
+    return replace(arm, acquisition_params={**arm.acquisition_params, **taken}) if taken else arm
 
 
 def _parse_options(spec: str, text: str) -> dict[str, Any]:
