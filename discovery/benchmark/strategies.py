@@ -151,6 +151,11 @@ def _with_surrogate(portfolio: Portfolio, surrogate: Any) -> Portfolio:
         replace(arm, surrogate=surrogate) if arm.surrogate == "gp" else arm
         for arm in portfolio.arms
     ]
+    return _with_arms(portfolio, arms)
+
+
+def _with_arms(portfolio: Portfolio, arms: list[Arm]) -> Portfolio:
+    """The portfolio with other arms, its bandit and reward kept."""
     return Portfolio(arms, portfolio.algorithm, portfolio.reward, **portfolio.options)
 
 
@@ -190,12 +195,7 @@ def resolve_strategy(spec: str) -> Strategy:
         arm = ARMS[name]
         campaign_options.setdefault("surrogate", arm.surrogate or "gp")
         campaign_options.setdefault("acquisition", arm.acquisition)
-    surrogate = campaign_options.get("surrogate", "gp")
-    accepted = (
-        set(inspect.signature(SURROGATES[surrogate].__init__).parameters) - {"self", "seed"}
-        if surrogate in SURROGATES
-        else set()
-    )
+    accepted = _surrogate_options(campaign_options.get("surrogate", "gp"))
     surrogate_options = {k: v for k, v in rest.items() if k in accepted}
     acquisition_params = {k: v for k, v in rest.items() if k not in accepted}
     if acquisition_params:
@@ -211,8 +211,7 @@ def _portfolio(spec: str, options: dict[str, Any]) -> tuple[Portfolio, dict[str,
     ``reward`` and options (``eta``, ``gamma``), acquisition parameters for the arms that
     take them; and the options of the GP its arms share."""
     options = dict(options)
-    gp_accepted = set(inspect.signature(GaussianProcessSurrogate.__init__).parameters)
-    gp_options = {k: options.pop(k) for k in list(options) if k in gp_accepted - {"self", "seed"}}
+    gp_options = {k: options.pop(k) for k in list(options) if k in _surrogate_options("gp")}
     acquisition_keys = {
         key for arm in ARMS.values() for key in acquisition_parameters(str(arm.acquisition))
     }
@@ -228,12 +227,19 @@ def _portfolio(spec: str, options: dict[str, Any]) -> tuple[Portfolio, dict[str,
         unused = sorted(set(params) - {k for arm in arms for k in arm.acquisition_params})
         if unused:
             raise ConfigurationError(f"strategy '{spec}': no arm's acquisition takes {unused}")
-        portfolio = Portfolio(arms, portfolio.algorithm, portfolio.reward, **portfolio.options)
+        portfolio = _with_arms(portfolio, arms)
     if gp_options and "gp" not in {arm.surrogate for arm in portfolio.arms}:
         raise ConfigurationError(
             f"strategy '{spec}': GP options {sorted(gp_options)} given, but no arm uses the GP"
         )
     return portfolio, gp_options
+
+
+def _surrogate_options(kind: str) -> set[str]:
+    """The options a surrogate kind's constructor takes (empty for an unknown kind)."""
+    if kind not in SURROGATES:
+        return set()
+    return set(inspect.signature(SURROGATES[kind].__init__).parameters) - {"self", "seed"}
 
 
 def _with_params(arm: Arm, params: dict[str, Any]) -> Arm:
