@@ -16,7 +16,10 @@ so that new candidates can be screened against the reference rows already measur
 only the runs that every strategy finished on a dataset are compared. ``--same
 auto=gp-ucb:beta=1:lengthscale_prior=gamma`` reads the second name's runs as the first's
 (the same configuration under two names: ``auto`` resolves to that spec); ``--only``
-compares the strategies it names and leaves the others' runs out.
+compares the strategies it names and leaves the others' runs out. ``--by-space
+rule=gp-ucb:beta=1:lengthscale_prior=gamma,gp-ei:lengthscale_prior=gamma`` adds a
+candidate that is a rule: the first strategy's runs on the datasets whose designs are all
+numbers, the second's on those with categorical (one-hot) parameters.
 """
 
 from __future__ import annotations
@@ -43,18 +46,21 @@ def main() -> None:
     parser.add_argument("--same", action="append", default=[], metavar="NAME=ALIAS")
     parser.add_argument("--only", help="comma-separated strategies to compare (default: all)")
     parser.add_argument("--fraction", type=float, default=0.8)
+    parser.add_argument("--by-space", action="append", default=[], metavar="NAME=NUMERIC,ONEHOT")
     args = parser.parse_args()
     aliases = {alias: name for name, _, alias in (pair.partition("=") for pair in args.same)}
+    dataset = cache(load_dataset)  # one read per dataset, not one per run
     rows = {}
     for folder in args.folders:
         for row in ResultsFile(folder).rows():
             row["strategy"] = aliases.get(row["strategy"], row["strategy"])
             rows.setdefault((row["dataset"], row["strategy"], row["run"]), row)
     rows = list(rows.values())
+    rows += by_space_rows(rows, args.by_space, dataset)
     if args.only:
-        rows = [row for row in rows if row["strategy"] in args.only.split(",")]
+        keep = {*args.only.split(","), *(rule.partition("=")[0] for rule in args.by_space)}
+        rows = [row for row in rows if row["strategy"] in keep]
     rows = paired_rows(rows, {row["strategy"] for row in rows})  # runs every strategy finished
-    dataset = cache(load_dataset)  # one read per dataset, not one per run
     runs = per_run(rows, lambda row: dataset(row["dataset"]), args.at, args.fraction)
     medians = runs.pivot_table(index="strategy", columns="dataset", values="top", aggfunc="median")
     cycles = runs.pivot_table(
@@ -88,6 +94,20 @@ def main() -> None:
     print(pd.DataFrame(lines).round(3).to_string(index=False))
     overall = share.mean(axis=1).sort_values(ascending=False)
     print(f"\nmean share of the best, all datasets:\n{overall.round(3).to_string()}")
+
+
+def by_space_rows(rows: list[dict], rules: list[str], dataset) -> list[dict]:
+    """Each rule's runs: copies of its numeric strategy's runs on the all-numeric datasets
+    and of its one-hot strategy's on the datasets with categorical parameters."""
+    made = []
+    for rule in rules:
+        name, _, pair = rule.partition("=")
+        numeric, _, onehot = pair.partition(",")
+        for row in rows:
+            has_categorical = bool(dataset(row["dataset"]).pool.categorical_columns)
+            if row["strategy"] == (onehot if has_categorical else numeric):
+                made.append({**row, "strategy": name})
+    return made
 
 
 if __name__ == "__main__":

@@ -279,6 +279,11 @@ class ArrayPool:
         """The parameter names (each one also a feature)."""
         return self.feature_names
 
+    @property
+    def categorical_columns(self) -> list[str]:
+        """None: every parameter of an array pool is a number."""
+        return []
+
     def index_of(self, candidate_id: str) -> int:
         """Row index of a candidate id."""
         row = self.ids.position(str(candidate_id))

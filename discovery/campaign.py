@@ -184,7 +184,8 @@ class Campaign:
                     f"campaign '{name}': oracle {type(oracle).__name__} has no {method}() method"
                 )
         if isinstance(surrogate, str) and surrogate == AUTO:
-            choice = auto_strategy(is_space, outcomes is not None, goal)
+            has_categorical = not is_space and bool(pool.categorical_columns)
+            choice = auto_strategy(is_space, outcomes is not None, goal, has_categorical)
             surrogate = choice.surrogate(seed, device)
             if acquisition is None and choice.acquisition is not None and policy is None:
                 acquisition = choice.acquisition

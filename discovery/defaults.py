@@ -4,8 +4,12 @@ A campaign that names no surrogate gets the one measured to find good designs fa
 real experimental data (``discovery benchmark``, leave-one-dataset-out over the shipped
 datasets; README, "Benchmarking strategies"):
 
-- a finite pool, one objective, goal "best": a GP with BayBE's Gamma length-scale prior
-  and an upper confidence bound with beta = 1 (:data:`POOL_CHOICE`);
+- a finite pool of numbers, one objective, goal "best": a GP with BayBE's Gamma
+  length-scale prior and an upper confidence bound with beta = 1 (:data:`POOL_CHOICE`);
+- the same over a pool with categorical (one-hot) parameters, such as a reaction screen of
+  reagents, catalysts and solvents: the same GP with expected improvement
+  (:data:`ONEHOT_POOL_CHOICE`), the acquisition Shields et al. (2021) found best on such
+  screens; there UCB with beta = 1 more often stays in a poor corner of the screen;
 - a declared space, several objectives or the goal "cumulative": the GP with BoTorch's
   dimension-scaled prior, and the acquisition those campaigns default to (optimised by
   BoTorch over a space; EHVI or ParEGO for a Pareto front; GP-UCB for cumulative reward).
@@ -49,11 +53,20 @@ POOL_CHOICE = AutoChoice(
     acquisition_params={"beta": 1.0},
     reason="finite pool, one objective: GP (Gamma length-scale prior) + UCB, beta 1",
 )
+#: The same, over a pool with categorical parameters.
+ONEHOT_POOL_CHOICE = AutoChoice(
+    surrogate_options={"lengthscale_prior": "gamma"},
+    acquisition="ei",
+    reason="finite pool with categorical parameters, one objective: GP (Gamma length-scale "
+    "prior) + EI",
+)
 #: Everything else: the GP these campaigns were built and measured with.
 OTHER_CHOICE = AutoChoice(reason="GP with BoTorch's dimension-scaled prior")
 
 
-def auto_strategy(is_space: bool, has_several_outcomes: bool, goal: str) -> AutoChoice:
+def auto_strategy(
+    is_space: bool, has_several_outcomes: bool, goal: str, has_categorical: bool = False
+) -> AutoChoice:
     """The default strategy for a campaign of this kind.
 
     Args:
@@ -61,7 +74,8 @@ def auto_strategy(is_space: bool, has_several_outcomes: bool, goal: str) -> Auto
         has_several_outcomes: it has several objectives, outcome constraints or a
             desirability.
         goal: "best" or "cumulative".
+        has_categorical: the pool has categorical (one-hot encoded) parameters.
     """
     if is_space or has_several_outcomes or goal != "best":
         return OTHER_CHOICE
-    return POOL_CHOICE
+    return ONEHOT_POOL_CHOICE if has_categorical else POOL_CHOICE

@@ -163,6 +163,11 @@ class CandidatePool:
     def __contains__(self, candidate_id: object) -> bool:
         return str(candidate_id) in self._index
 
+    @property
+    def categorical_columns(self) -> list[str]:
+        """The parameter columns encoded one-hot (text, booleans, categories)."""
+        return [c for c in self.parameter_columns if c not in self.feature_names]
+
     def index_of(self, candidate_id: str) -> int:
         """Row index of a candidate id."""
         try:

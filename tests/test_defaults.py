@@ -1,7 +1,10 @@
 """`surrogate="auto"`: the default strategy a campaign gets when it names none."""
 
-from discovery import Campaign, Objective, Real, Space
-from discovery.defaults import POOL_CHOICE, auto_strategy
+import numpy as np
+import pandas as pd
+
+from discovery import Campaign, CandidatePool, LookupOracle, Objective, Real, Space
+from discovery.defaults import ONEHOT_POOL_CHOICE, POOL_CHOICE, auto_strategy
 from tests.test_campaign import ORACLE, POOL
 
 
@@ -13,6 +16,26 @@ def test_a_pool_campaign_without_a_strategy_gets_the_measured_default():
     assert (
         campaign.surrogate.lengthscale_prior == POOL_CHOICE.surrogate_options["lengthscale_prior"]
     )
+    result = campaign.run(progress=False)
+    assert len(result.history) == 8 and result.history["candidate_id"].is_unique
+
+
+def test_a_pool_with_categorical_parameters_gets_expected_improvement():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "ligand": rng.choice(["L1", "L2", "L3"], 60),
+            "solvent": rng.choice(["water", "thf"], 60),
+            "temperature": rng.uniform(20, 80, 60),
+        }
+    )
+    frame["y"] = (frame["ligand"] == "L2") + frame["temperature"] / 80 + rng.normal(0, 0.1, 60)
+    pool = CandidatePool.from_frame(frame, objective="y")
+    assert pool.categorical_columns == ["ligand", "solvent"]
+    assert POOL.categorical_columns == []
+    campaign = Campaign(pool, LookupOracle.from_pool(pool, "y"), "y", budget=8, n_initial=3)
+    assert campaign.config.acquisition == ONEHOT_POOL_CHOICE.acquisition == "ei"
+    assert campaign.surrogate.lengthscale_prior == "gamma"
     result = campaign.run(progress=False)
     assert len(result.history) == 8 and result.history["candidate_id"].is_unique
 
