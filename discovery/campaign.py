@@ -183,10 +183,13 @@ class Campaign:
                 raise ConfigurationError(
                     f"campaign '{name}': oracle {type(oracle).__name__} has no {method}() method"
                 )
+        #: What ``surrogate="auto"`` resolved to, and why (None when a surrogate was named).
+        self.auto_choice = None
         if isinstance(surrogate, str) and surrogate == AUTO:
             has_categorical = not is_space and bool(pool.categorical_columns)
             choice = auto_strategy(is_space, outcomes is not None, goal, has_categorical)
             surrogate = choice.surrogate(seed, device)
+            self.auto_choice = choice
             if acquisition is None and choice.acquisition is not None and policy is None:
                 acquisition = choice.acquisition
                 acquisition_params = {**choice.acquisition_params, **(acquisition_params or {})}

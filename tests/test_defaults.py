@@ -2,8 +2,10 @@
 
 import numpy as np
 import pandas as pd
+from rich.console import Console
 
 from discovery import Campaign, CandidatePool, LookupOracle, Objective, Real, Space
+from discovery.cli.run import summary_table
 from discovery.defaults import ONEHOT_POOL_CHOICE, POOL_CHOICE, auto_strategy
 from tests.test_campaign import ORACLE, POOL
 
@@ -38,6 +40,9 @@ def test_a_pool_with_categorical_parameters_gets_expected_improvement():
     assert campaign.surrogate.lengthscale_prior == "gamma"
     result = campaign.run(progress=False)
     assert len(result.history) == 8 and result.history["candidate_id"].is_unique
+    printed = Console(width=200, record=True)
+    printed.print(summary_table(campaign, result, {}))
+    assert "categorical parameters" in printed.export_text()
 
 
 def test_what_the_user_names_wins_over_the_default():
@@ -47,6 +52,7 @@ def test_what_the_user_names_wins_over_the_default():
     assert tuned.config.acquisition_params == {"beta": 3.0}
     forest = Campaign(POOL, ORACLE, "y", surrogate="forest")
     assert forest.config.surrogate == "forest" and forest.config.acquisition == "ei"
+    assert forest.auto_choice is None and chosen.auto_choice is POOL_CHOICE
 
 
 def test_spaces_several_objectives_and_cumulative_goals_keep_their_own_defaults():

@@ -79,6 +79,7 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
     rewards = reward_lines(result.history, config.optimum)
     rows = {
         "strategy": f"{strategy_text(config)}, batch {config.batch_size}, seed {config.seed}",
+        **({"default chosen": campaign.auto_choice.reason} if campaign.auto_choice else {}),
         "experiments": f"{summary['experiments']} ({summary['failed']} failed)",
         **(rewards if config.goal == "cumulative" else {}),
         f"best {config.objective}": "-" if best is None else f"{best:.6g}",
