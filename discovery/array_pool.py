@@ -281,7 +281,7 @@ class ArrayPool:
 
     @property
     def categorical_columns(self) -> list[str]:
-        """None: every parameter of an array pool is a number."""
+        """No columns: every parameter of an array pool is a number."""
         return []
 
     def index_of(self, candidate_id: str) -> int:
