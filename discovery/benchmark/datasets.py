@@ -45,6 +45,17 @@ OER_PLATES = {
     "d": ("4098", "sn sb co ca ni mn"),
 }
 
+#: Olympus's experimental tables shipped as pools: name, design columns, objective,
+#: direction (see ``data/olympus/README.md``).
+OLYMPUS_TABLES = (
+    ("alkox", "catalase peroxidase alcohol_oxidase ph", "conversion", "max"),
+    ("fullerenes", "reaction_time sultine temperature", "product", "max"),
+    ("hplc", "sample_loop additional_volume tubing_volume sample_flow push_speed wait_time",
+     "peak_area", "max"),
+    ("photo_pce10", "mat_1 mat_2 mat_3 mat_4", "degradation", "min"),
+    ("suzuki", "temperature pd_mol arbpin k3po4", "yield", "max"),
+)  # fmt: skip
+
 #: The shipped datasets, by the name ``discovery benchmark`` takes.
 DATASETS: dict[str, DatasetEntry] = {
     entry.name: entry
@@ -85,6 +96,13 @@ DATASETS: dict[str, DatasetEntry] = {
                 "overpotential", "min", aliases=(f"rohr2020_oer_plate_{plate}",),
             )
             for plate, (number, elements) in OER_PLATES.items()
+        ),
+        *(
+            DatasetEntry(
+                f"olympus_{name}", f"olympus/olympus_{name}.csv", tuple(columns.split()),
+                objective, direction,
+            )
+            for name, columns, objective, direction in OLYMPUS_TABLES
         ),
     )
 }  # fmt: skip
