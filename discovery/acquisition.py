@@ -21,6 +21,8 @@ from discovery.prediction import Prediction
 
 #: Standard deviations below this are treated as this, so z-scores stay finite.
 STD_FLOOR = 1e-12
+#: The same for max-value entropy search, whose bisection needs spread to work with.
+MES_STD_FLOOR = 1e-9
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 _HALF_LOG_PI_OVER_2 = 0.5 * math.log(math.pi / 2)
@@ -109,6 +111,78 @@ def upper_confidence_bound(
     if maximize:
         return prediction.mean + beta * prediction.std
     return -(prediction.mean - beta * prediction.std)
+
+
+def _log_probability_max_below(z: float, mean: np.ndarray, std: np.ndarray) -> float:
+    """log P(every candidate's value < z) for independent Gaussian predictions."""
+    return float(log_ndtr((z - mean) / std).sum())
+
+
+def _max_value_quantile(level: float, mean: np.ndarray, std: np.ndarray, lower: float) -> float:
+    """The ``level`` quantile of the best value, bounded below by ``lower``, by bisection."""
+    target = math.log(level)
+    if _log_probability_max_below(lower, mean, std) >= target:
+        return lower
+    upper = float((mean + 8 * std).max())
+    for _ in range(60):
+        middle = 0.5 * (lower + upper)
+        if _log_probability_max_below(middle, mean, std) < target:
+            lower = middle
+        else:
+            upper = middle
+    return 0.5 * (lower + upper)
+
+
+def max_value_entropy(
+    prediction: Prediction,
+    incumbent: float,
+    maximize: bool = True,
+    *,
+    n_max_values: int = 10,
+    **_: Any,
+) -> np.ndarray:
+    """Max-value entropy search: how much measuring each candidate would tell about the
+    best value there is (Wang & Jegelka, "Max-value entropy search for efficient Bayesian
+    optimization", ICML 2017).
+
+    The best value y* is given the paper's Gumbel approximation over the candidates
+    scored together: P(y* < z) ~ prod_i Phi((z - mean_i) / std_i), no lower than the
+    incumbent, fitted through its quartiles and read at ``n_max_values`` evenly spaced
+    quantiles. A candidate scores the mean over those y* of
+    gamma phi(gamma) / (2 Phi(gamma)) - log Phi(gamma), gamma = (y* - mean) / std.
+
+    Scores are relative to the candidates scored in the same call, so score a whole
+    pool at once (a campaign over a pool does).
+    """
+    mean = np.asarray(prediction.mean if maximize else -prediction.mean, dtype=np.float64)
+    std = np.maximum(np.asarray(prediction.std, dtype=np.float64), MES_STD_FLOOR)
+    if mean.shape[0] == 0:
+        return mean.copy()
+    max_values = max_value_draws(mean, std, incumbent if maximize else -incumbent, n_max_values)
+    gamma = (max_values[:, None] - mean[None, :]) / std[None, :]
+    log_cdf = log_ndtr(gamma)
+    log_pdf = -0.5 * gamma**2 - _HALF_LOG_2PI
+    return (gamma * np.exp(log_pdf - log_cdf) / 2 - log_cdf).mean(axis=0)
+
+
+def max_value_draws(
+    mean: np.ndarray, std: np.ndarray, incumbent: float, n_max_values: int
+) -> np.ndarray:
+    """(n_max_values,) values of the best value y* (larger is better), at evenly spaced
+    quantiles of the Gumbel distribution fitted through the quartiles of
+    P(y* < z) = prod_i Phi((z - mean_i) / std_i), none below the incumbent.
+
+    Args:
+        mean, std: (n,) predictions of the candidates, oriented so that larger is better.
+        incumbent: the best measured value, in the same orientation (-inf if none).
+        n_max_values: how many quantiles to read.
+    """
+    best = incumbent if np.isfinite(incumbent) else float((mean - 8 * std).min())
+    first, median, third = (_max_value_quantile(q, mean, std, best) for q in (0.25, 0.5, 0.75))
+    scale = (third - first) / (math.log(math.log(4)) - math.log(math.log(4 / 3)))
+    location = median + scale * math.log(math.log(2))
+    levels = (np.arange(n_max_values) + 0.5) / n_max_values
+    return np.maximum(location - scale * np.log(-np.log(levels)), best + 1e-9 * (abs(best) + 1))
 
 
 def maximum_uncertainty(
@@ -211,13 +285,23 @@ _REGISTRY: dict[str, tuple[ScoreFunction, tuple[str, ...], dict]] = {
     "ei": (log_expected_improvement, ("xi",), {}),
     "pi": (log_probability_of_improvement, ("xi",), {}),
     "ucb": (upper_confidence_bound, ("beta",), {}),
+    "mes": (max_value_entropy, ("n_max_values",), {}),
     "uncertainty": (maximum_uncertainty, (), {}),
     "greedy": (greedy, (), {}),
     "thompson": (thompson_sampling, (), {"needs_samples": True}),
     "random": (random_scores, (), {"needs_model": False}),
 }
-_ALIASES = {"lcb": "ucb", "logei": "ei", "max_uncertainty": "uncertainty", "ts": "thompson"}
+_ALIASES = {
+    "lcb": "ucb",
+    "logei": "ei",
+    "max_value_entropy": "mes",
+    "max_uncertainty": "uncertainty",
+    "ts": "thompson",
+}
 ACQUISITION_NAMES = tuple(_REGISTRY)
+#: Acquisitions whose scores are relative to the candidates scored together: they need a
+#: finite pool scored at once, not a declared space searched by sampling.
+POOL_ONLY = ("mes",)
 
 
 def acquisition_parameters(name: str) -> tuple[str, ...]:
@@ -248,6 +332,11 @@ def resolve_acquisition(spec: str | Acquisition | ScoreFunction, **params: Any) 
         if unknown:
             raise ConfigurationError(
                 f"acquisition '{name}': unknown parameters {unknown}; it takes {list(accepted)}"
+            )
+        count = params.get("n_max_values", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigurationError(
+                f"acquisition '{name}': n_max_values must be an integer >= 1, got {count!r}"
             )
         return Acquisition(name=name, function=function, params=params, **needs)
     if callable(spec):

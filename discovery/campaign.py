@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from discovery.acquisition import Acquisition, resolve_acquisition
+from discovery.acquisition import POOL_ONLY, Acquisition, resolve_acquisition
 from discovery.array_pool import ArrayPool
 from discovery.config import CampaignConfig
 from discovery.defaults import AUTO, auto_strategy
@@ -60,8 +60,8 @@ class Campaign:
         surrogate: "auto" (the default strategy, chosen from the space and the goal:
             :mod:`discovery.defaults`), "gp", "forest", "extra_trees", "neural", or an
             object with fit/predict.
-        acquisition: "ei", "pi", "ucb", "uncertainty", "greedy", "thompson",
-            "random", or a callable ``f(prediction, incumbent, maximize, *, rng, **params)``;
+        acquisition: "ei", "pi", "ucb", "mes" (max-value entropy search, over a pool),
+            "uncertainty", "greedy", "thompson", "random", or a callable ``f(prediction, incumbent, maximize, *, rng, **params)``;
             None: the one ``surrogate="auto"`` chooses, else "ei" for the goal "best",
             "ucb" (GP-UCB) for "cumulative".
         acquisition_params: keyword parameters of the acquisition, e.g. ``{"beta": 1.0}``.
@@ -200,6 +200,12 @@ class Campaign:
         if outcomes is not None and outcomes.is_pareto:
             self.strategy, acquisition = acquisition, "ei"  # ParEGO scalarises, then EI
         self.acquisition = resolve_acquisition(acquisition, **(acquisition_params or {}))
+        if is_space and self.acquisition.name in POOL_ONLY:
+            raise ConfigurationError(
+                f"campaign '{name}': acquisition '{self.acquisition.name}' compares the "
+                f"candidates of a finite pool with each other; in a declared space choose "
+                f"one of 'ei', 'ucb', 'pi', 'thompson', 'greedy' or 'uncertainty'"
+            )
         if policy is not None and not isinstance(policy, Portfolio):
             raise ConfigurationError(
                 f"campaign '{name}': policy must be a Portfolio, got {type(policy).__name__}"

@@ -1,12 +1,14 @@
 import numpy as np
 import pytest
-from scipy.stats import norm
+from scipy.stats import norm, truncnorm
 
 from discovery import ConfigurationError, Prediction
 from discovery.acquisition import (
     expected_improvement,
     greedy,
     log_expected_improvement,
+    max_value_draws,
+    max_value_entropy,
     maximum_uncertainty,
     probability_of_improvement,
     resolve_acquisition,
@@ -106,3 +108,55 @@ def test_a_misspelt_acquisition_parameter_is_refused():
         ConfigurationError, match=r"acquisition 'ucb': unknown parameters \['betta'\]"
     ):
         resolve_acquisition("ucb", betta=2.0)
+
+
+def test_max_value_entropy_is_the_entropy_a_measurement_would_remove():
+    # for each draw y* of the best value, measuring a candidate tells that its value lies
+    # below y*: the score is H[N(mean, std)] - H[N(mean, std) truncated above at y*]
+    mean, std = np.array([-1.0, 0.0, 0.5, 1.0, 2.0]), np.array([0.5, 1.0, 0.3, 0.8, 1.5])
+    draws = max_value_draws(mean, std, 0.8, 10)
+    upper = [(y - mean) / std for y in draws]  # no draw lies far below a mean here
+    drops = [
+        norm(mean, std).entropy() - truncnorm(b - 30, b, loc=mean, scale=std).entropy()
+        for b in upper
+    ]
+    np.testing.assert_allclose(
+        max_value_entropy(Prediction(mean, std), 0.8), np.mean(drops, axis=0), rtol=1e-6
+    )
+
+
+def test_max_value_draws_centre_on_the_median_of_the_best_candidate_value():
+    (median,) = max_value_draws(MEAN, STD, -np.inf, 1)
+    assert np.prod(norm.cdf((median - MEAN) / STD)) == pytest.approx(0.5, abs=1e-9)
+    draws = max_value_draws(MEAN, STD, -np.inf, 10)
+    assert np.all(np.diff(draws) > 0) and draws[0] < median < draws[-1]
+
+
+def test_the_best_value_is_never_drawn_below_the_incumbent():
+    draws = max_value_draws(MEAN, STD, 50.0, 10)
+    assert np.all(draws >= 50.0)
+    # no candidate is likely to beat such an incumbent, so none tells much
+    assert np.all(max_value_entropy(PREDICTION, 50.0) < 1e-20)
+
+
+def test_max_value_entropy_prefers_the_candidate_likeliest_to_hold_the_best():
+    scores = max_value_entropy(PREDICTION, INCUMBENT)
+    assert np.all(scores >= 0)
+    assert np.argmax(scores) == 5  # mean 4, std 3
+    assert scores[0] < 1e-6  # mean -2, std 0.1: surely not the best
+
+
+def test_max_value_entropy_mirrors_for_minimisation():
+    mirrored = Prediction(-MEAN, STD)
+    np.testing.assert_allclose(
+        max_value_entropy(PREDICTION, INCUMBENT, False),
+        max_value_entropy(mirrored, -INCUMBENT, True),
+    )
+
+
+@pytest.mark.parametrize("count", [0, 2.5, True])
+def test_max_value_entropy_needs_a_positive_whole_number_of_draws(count):
+    with pytest.raises(
+        ConfigurationError, match=r"acquisition 'mes': n_max_values must be an integer >= 1"
+    ):
+        resolve_acquisition("mes", n_max_values=count)

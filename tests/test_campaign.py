@@ -37,7 +37,7 @@ def test_same_seed_gives_the_same_choices():
 
 
 @pytest.mark.parametrize("surrogate", ["forest", "gp"])
-@pytest.mark.parametrize("acquisition", ["ei", "ucb", "thompson", "random"])
+@pytest.mark.parametrize("acquisition", ["ei", "ucb", "thompson", "random", "mes"])
 def test_no_candidate_is_measured_twice(surrogate, acquisition):
     result = campaign(surrogate=surrogate, acquisition=acquisition, batch_size=3, budget=16).run(
         progress=False

@@ -292,3 +292,11 @@ def test_a_failing_experiment_in_a_space_is_recorded_and_the_campaign_goes_on():
     assert (failed["x"] > 0.5).all() and history.loc[
         history["state"] == "succeeded", "y"
     ].notna().all()
+
+
+def test_max_value_entropy_is_refused_in_a_declared_space():
+    # its scores compare the candidates scored together, which a sampled space lacks
+    with pytest.raises(
+        ConfigurationError, match="acquisition 'mes' compares the candidates of a finite pool"
+    ):
+        Campaign(MIXED, FunctionOracle(mixed_yield, output="y"), "y", acquisition="mes")
