@@ -107,6 +107,16 @@ def test_the_olympus_tables_are_pools_of_distinct_settings(name, size, best):
     assert best_found == pytest.approx(best, rel=1e-4)  # the best design, repeats averaged
 
 
+def test_the_direct_arylation_screen_is_the_complete_grid_of_conditions():
+    dataset = load_dataset("direct_arylation")
+    conditions = dataset.frame[list(dataset.features)]
+    assert dataset.name == "edbo_direct_arylation" and dataset.maximize
+    assert len(dataset) == 1728 == 4 * 12 * 4 * 3 * 3 and not conditions.duplicated().any()
+    assert dataset.pool.categorical_columns == ["Base_SMILES", "Ligand_SMILES", "Solvent_SMILES"]
+    assert dataset.pool.features.shape == (1728, 4 + 12 + 4 + 2)  # one-hot, then two numbers
+    assert dataset.good(0.05).sum() == 87 and dataset.values[dataset.good(0.05)].min() == 76.33
+
+
 def test_paired_runs_share_initial_designs_and_the_table_compares_them(tmp_path):
     result = run_benchmark(
         ["perovskite"], ["gp-ei", "random"], runs=3, cycles=12, at=10, out=tmp_path

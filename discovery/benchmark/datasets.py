@@ -89,6 +89,11 @@ DATASETS: dict[str, DatasetEntry] = {
             ("Aryl_halide_SMILES", "Additive_SMILES", "Base_SMILES", "Ligand_SMILES"),
             "yield", "max", id_column="entry", aliases=("buchwald_hartwig",),
         ),
+        DatasetEntry(
+            "edbo_direct_arylation", "edbo_direct_arylation/experiment_index.csv",
+            ("Base_SMILES", "Ligand_SMILES", "Solvent_SMILES", "Concentration", "Temp_C"),
+            "yield", "max", id_column="entry", aliases=("direct_arylation",),
+        ),
         *(
             DatasetEntry(
                 f"oer_plate_{plate}", f"oer_plates/oer_plate_{plate}_{number}.csv",
