@@ -22,7 +22,7 @@ def test_a_pool_campaign_without_a_strategy_gets_the_measured_default():
     assert len(result.history) == 8 and result.history["candidate_id"].is_unique
 
 
-def test_a_pool_with_categorical_parameters_gets_expected_improvement():
+def test_a_pool_with_categorical_parameters_gets_max_value_entropy_search():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(
         {
@@ -36,7 +36,7 @@ def test_a_pool_with_categorical_parameters_gets_expected_improvement():
     assert pool.categorical_columns == ["ligand", "solvent"]
     assert POOL.categorical_columns == []
     campaign = Campaign(pool, LookupOracle.from_pool(pool, "y"), "y", budget=8, n_initial=3)
-    assert campaign.config.acquisition == ONEHOT_POOL_CHOICE.acquisition == "ei"
+    assert campaign.config.acquisition == ONEHOT_POOL_CHOICE.acquisition == "mes"
     assert campaign.surrogate.lengthscale_prior == "gamma"
     result = campaign.run(progress=False)
     assert len(result.history) == 8 and result.history["candidate_id"].is_unique
