@@ -304,10 +304,15 @@ ACQUISITION_NAMES = tuple(_REGISTRY)
 POOL_ONLY = ("mes",)
 
 
+def canonical_name(name: str) -> str:
+    """The registry name ``name`` stands for ("logei" -> "ei"); other names unchanged."""
+    return _ALIASES.get(name.lower(), name.lower())
+
+
 def acquisition_parameters(name: str) -> tuple[str, ...]:
     """The keyword parameters a named acquisition takes (``("beta",)`` for "ucb");
     empty for a name the registry does not know."""
-    entry = _REGISTRY.get(_ALIASES.get(name.lower(), name.lower()))
+    entry = _REGISTRY.get(canonical_name(name))
     return entry[1] if entry else ()
 
 
@@ -321,7 +326,7 @@ def resolve_acquisition(spec: str | Acquisition | ScoreFunction, **params: Any) 
     if isinstance(spec, Acquisition):
         return spec
     if isinstance(spec, str):
-        name = _ALIASES.get(spec.lower(), spec.lower())
+        name = canonical_name(spec)
         if name not in _REGISTRY:
             raise ConfigurationError(
                 f"acquisition: unknown name '{spec}'; choose one of {list(ACQUISITION_NAMES)} "

@@ -16,7 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from discovery.acquisition import POOL_ONLY, Acquisition, resolve_acquisition
+from discovery.acquisition import (
+    POOL_ONLY,
+    Acquisition,
+    canonical_name,
+    resolve_acquisition,
+)
 from discovery.array_pool import ArrayPool
 from discovery.config import CampaignConfig
 from discovery.defaults import AUTO, auto_strategy
@@ -61,7 +66,8 @@ class Campaign:
             :mod:`discovery.defaults`), "gp", "forest", "extra_trees", "neural", or an
             object with fit/predict.
         acquisition: "ei", "pi", "ucb", "mes" (max-value entropy search, over a pool),
-            "uncertainty", "greedy", "thompson", "random", or a callable ``f(prediction, incumbent, maximize, *, rng, **params)``;
+            "uncertainty", "greedy", "thompson", "random", or a callable
+            ``f(prediction, incumbent, maximize, *, rng, **params)``;
             None: the one ``surrogate="auto"`` chooses, else "ei" for the goal "best",
             "ucb" (GP-UCB) for "cumulative".
         acquisition_params: keyword parameters of the acquisition, e.g. ``{"beta": 1.0}``.
@@ -200,12 +206,8 @@ class Campaign:
         if outcomes is not None and outcomes.is_pareto:
             self.strategy, acquisition = acquisition, "ei"  # ParEGO scalarises, then EI
         self.acquisition = resolve_acquisition(acquisition, **(acquisition_params or {}))
-        if is_space and self.acquisition.name in POOL_ONLY:
-            raise ConfigurationError(
-                f"campaign '{name}': acquisition '{self.acquisition.name}' compares the "
-                f"candidates of a finite pool with each other; in a declared space choose "
-                f"one of 'ei', 'ucb', 'pi', 'thompson', 'greedy' or 'uncertainty'"
-            )
+        if is_space:
+            _check_space_acquisitions(name, self.acquisition, policy)
         if policy is not None and not isinstance(policy, Portfolio):
             raise ConfigurationError(
                 f"campaign '{name}': policy must be a Portfolio, got {type(policy).__name__}"
@@ -563,6 +565,23 @@ def _outcome_acquisition(name: str, outcomes: Objectives, acquisition: Any, poli
             f"got {acquisition!r}"
         )
     return acquisition
+
+
+def _check_space_acquisitions(name: str, acquisition: Acquisition, policy: Any) -> None:
+    """A declared space is searched by sampling: no acquisition, the campaign's or an
+    arm's, may need a whole pool scored at once."""
+    arms = getattr(policy, "arms", [])
+    names = [acquisition.name] + [
+        canonical_name(a.acquisition) if isinstance(a.acquisition, str) else a.acquisition.name
+        for a in arms
+    ]
+    for chosen in names:
+        if chosen in POOL_ONLY:
+            raise ConfigurationError(
+                f"campaign '{name}': acquisition '{chosen}' compares the candidates of a "
+                f"finite pool with each other; in a declared space choose one of 'ei', "
+                f"'ucb', 'pi', 'thompson', 'greedy' or 'uncertainty'"
+            )
 
 
 def _check_front_portfolio(prefix: str, outcomes: Objectives, policy: Any) -> None:

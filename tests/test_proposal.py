@@ -20,6 +20,7 @@ from discovery import (
     Space,
 )
 from discovery.constraints import EQUALITY_TOLERANCE
+from discovery.policy import Arm, Portfolio
 from discovery.proposal import DUPLICATE_TOLERANCE, propose_by_sampling
 from discovery.selection import TopK
 from tests.test_search_space import random_spaces
@@ -300,3 +301,9 @@ def test_max_value_entropy_is_refused_in_a_declared_space():
         ConfigurationError, match="acquisition 'mes' compares the candidates of a finite pool"
     ):
         Campaign(MIXED, FunctionOracle(mixed_yield, output="y"), "y", acquisition="mes")
+
+
+def test_a_portfolio_arm_with_max_value_entropy_is_refused_in_a_declared_space():
+    arms = [Arm("gp-mes", "gp", "max_value_entropy"), Arm("gp-ei", "gp", "ei")]
+    with pytest.raises(ConfigurationError, match="acquisition 'mes' compares the candidates"):
+        Campaign(MIXED, FunctionOracle(mixed_yield, output="y"), "y", policy=Portfolio(arms))
