@@ -206,12 +206,12 @@ class Campaign:
         if outcomes is not None and outcomes.is_pareto:
             self.strategy, acquisition = acquisition, "ei"  # ParEGO scalarises, then EI
         self.acquisition = resolve_acquisition(acquisition, **(acquisition_params or {}))
-        if is_space:
-            _check_space_acquisitions(name, self.acquisition, policy)
         if policy is not None and not isinstance(policy, Portfolio):
             raise ConfigurationError(
                 f"campaign '{name}': policy must be a Portfolio, got {type(policy).__name__}"
             )
+        if is_space:
+            _check_space_acquisitions(name, self.acquisition, policy)
         if policy is not None and outcomes is None and policy.reward == "hypervolume":
             raise ConfigurationError(
                 f"campaign '{name}': reward 'hypervolume' is for several objectives; with one, "
@@ -567,10 +567,12 @@ def _outcome_acquisition(name: str, outcomes: Objectives, acquisition: Any, poli
     return acquisition
 
 
-def _check_space_acquisitions(name: str, acquisition: Acquisition, policy: Any) -> None:
+def _check_space_acquisitions(
+    name: str, acquisition: Acquisition, policy: Portfolio | None
+) -> None:
     """A declared space is searched by sampling: no acquisition, the campaign's or an
     arm's, may need a whole pool scored at once."""
-    arms = getattr(policy, "arms", [])
+    arms = policy.arms if policy is not None else []
     names = [acquisition.name] + [
         canonical_name(a.acquisition) if isinstance(a.acquisition, str) else a.acquisition.name
         for a in arms
