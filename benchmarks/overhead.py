@@ -22,7 +22,7 @@ is its own. Ratios are the reference's seconds over ours (above 1: ours is faste
 
     python benchmarks/overhead.py [--sizes 1000 10000 100000 1000000] [--repeats 3]
         [--iterations 10] [--device cpu|cuda|auto] [--measured 500] [--baybe-max 1000]
-        [--campaign] [--pool table|npy|parquet] [--campaign-only]
+        [--campaign] [--pool table|npy|parquet] [--campaign-only] [--acquisition ei|ucb|mes]
 
 ``--pool npy|parquet`` gives the stored campaign its pool as a file of that format (an
 ``ArrayPool``: float32 features, ids made on demand), written beforehand in another
@@ -99,7 +99,9 @@ def _peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # kB on Linux
 
 
-def ours(n_pool: int, n_measured: int, iterations: int, device: str) -> dict:
+def ours(
+    n_pool: int, n_measured: int, iterations: int, device: str, acquisition: str = "ei"
+) -> dict:
     """Ten iterations of a running campaign's planner; seconds per phase per iteration."""
     from discovery.acquisition import resolve_acquisition
     from discovery.selection import TopK
@@ -113,7 +115,7 @@ def ours(n_pool: int, n_measured: int, iterations: int, device: str) -> dict:
     # The state of a campaign one measurement earlier: fitted, and its pool posterior made.
     model.fit(pool[measured[:-1]], y[measured[:-1]])
     model.predict_rows(pool, np.flatnonzero(~excluded))
-    acquisition, selector, rng = resolve_acquisition("ei"), TopK(), np.random.default_rng(0)
+    scorer, selector, rng = resolve_acquisition(acquisition), TopK(), np.random.default_rng(0)
     records = []
     for _ in range(iterations):
         started = time.perf_counter()
@@ -124,7 +126,7 @@ def ours(n_pool: int, n_measured: int, iterations: int, device: str) -> dict:
         _synchronise(device)
         predicted = time.perf_counter()
         scores = np.full(n_pool, -np.inf)
-        scores[available] = acquisition.score(prediction, float(y[measured].max()), True)
+        scores[available] = scorer.score(prediction, float(y[measured].max()), True)
         scored = time.perf_counter()
         chosen = selector.pick(scores, 1, excluded, pool, rng)
         done = time.perf_counter()
@@ -328,6 +330,11 @@ def main() -> None:
     parser.add_argument(
         "--campaign-only", action="store_true", help="time the stored campaign alone"
     )
+    parser.add_argument(
+        "--acquisition",
+        default="ei",
+        help="the acquisition of our phase-by-phase planner (the BoTorch loop keeps LogEI)",
+    )
     args = parser.parse_args()
     args.campaign = args.campaign or args.campaign_only or args.pool != "table"
     with_baybe = importlib.util.find_spec("baybe") is not None
@@ -335,7 +342,8 @@ def main() -> None:
     console = Console(width=150)
     phases = Table(
         title=f"ours, steady-state iteration by phase ({args.measured} measurements, "
-        f"{N_FEATURES} features, {args.device}, {torch.get_num_threads()} threads; seconds)"
+        f"{N_FEATURES} features, {args.acquisition}, {args.device}, "
+        f"{torch.get_num_threads()} threads; seconds)"
     )
     on_gpu = args.device != "cpu" and torch.cuda.is_available()
     for column in ("pool", "fit", "posterior", "score", "select", "steady", "refit", "mean of 10"):
@@ -371,7 +379,9 @@ def main() -> None:
             loop.add_row(f"{size:,}", *_stored(size, shape, args.pool))
             console.print(f"[dim]done: {size:,} candidates[/dim]")
             continue
-        mine = summarise([in_fresh_process(ours, size, *shape) for _ in range(args.repeats)])
+        mine = summarise(
+            [in_fresh_process(ours, size, *shape, args.acquisition) for _ in range(args.repeats)]
+        )
         theirs = min(
             (in_fresh_process(reference, size, *shape) for _ in range(args.repeats)),
             key=lambda run: run["total"],

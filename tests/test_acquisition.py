@@ -132,6 +132,18 @@ def test_max_value_draws_centre_on_the_median_of_the_best_candidate_value():
     assert np.all(np.diff(draws) > 0) and draws[0] < median < draws[-1]
 
 
+def test_the_best_value_accounts_for_every_candidate_of_a_large_pool():
+    # a large pool of unpromising designs beside a few contenders, and an incumbent just
+    # below the median of the best value: that median still solves prod Phi = 1/2 over
+    # all of the candidates
+    rng = np.random.default_rng(0)
+    mean = np.concatenate([MEAN, rng.normal(-20.0, 2.0, 200_000), rng.normal(0.0, 1.0, 2_000)])
+    std = np.concatenate([STD, rng.uniform(0.1, 2.0, 200_000), rng.uniform(0.1, 2.0, 2_000)])
+    (median,) = max_value_draws(mean, std, 5.0, 1)
+    assert median > 5.0
+    assert np.exp(norm.logcdf((median - mean) / std).sum()) == pytest.approx(0.5, abs=1e-9)
+
+
 def test_the_best_value_is_never_drawn_below_the_incumbent():
     draws = max_value_draws(MEAN, STD, 50.0, 10)
     assert np.all(draws >= 50.0)
