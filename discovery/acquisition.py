@@ -124,18 +124,15 @@ def _log_probability_max_below(z: float, mean: np.ndarray, std: np.ndarray) -> f
     return float(log_ndtr((z - mean) / std).sum())
 
 
-def _max_value_quantile(level: float, mean: np.ndarray, std: np.ndarray, lower: float) -> float:
-    """The ``level`` quantile of the best value, bounded below by ``lower``.
-
-    Brent's method on log P(best < z) - log(level), which rises monotonically in z; only
-    candidates that could plausibly exceed ``lower`` take part (see ``_NEGLIGIBLE_Z``).
-    """
+def _max_value_quantile(
+    level: float, mean: np.ndarray, std: np.ndarray, lower: float, upper: float
+) -> float:
+    """The ``level`` quantile of the best value, bounded below by ``lower``: Brent's method
+    on log P(best < z) - log(level), which rises monotonically in z and is >= 0 at
+    ``upper`` (every candidate's mean + ``_NEGLIGIBLE_Z`` std at most)."""
     target = math.log(level)
-    contenders = mean + _NEGLIGIBLE_Z * std >= lower
-    mean, std = mean[contenders], std[contenders]
     if mean.shape[0] == 0 or _log_probability_max_below(lower, mean, std) >= target:
         return lower
-    upper = float((mean + _NEGLIGIBLE_Z * std).max())
     return brentq(
         lambda z: _log_probability_max_below(z, mean, std) - target,
         lower,
@@ -189,7 +186,14 @@ def max_value_draws(
         n_max_values: how many quantiles to read.
     """
     best = incumbent if np.isfinite(incumbent) else float((mean - 8 * std).min())
-    first, median, third = (_max_value_quantile(q, mean, std, best) for q in (0.25, 0.5, 0.75))
+    # only candidates that could plausibly exceed the incumbent take part (_NEGLIGIBLE_Z)
+    reach = mean + _NEGLIGIBLE_Z * std
+    contenders = reach >= best
+    mean, std = mean[contenders], std[contenders]
+    upper = float(reach[contenders].max()) if mean.shape[0] else best
+    first, median, third = (
+        _max_value_quantile(q, mean, std, best, upper) for q in (0.25, 0.5, 0.75)
+    )
     scale = (third - first) / (math.log(math.log(4)) - math.log(math.log(4 / 3)))
     location = median + scale * math.log(math.log(2))
     levels = (np.arange(n_max_values) + 0.5) / n_max_values
