@@ -41,7 +41,7 @@ from discovery.surrogates.base import (
     require_fitted,
 )
 from discovery.surrogates.gp_posterior import PoolPosterior, PosteriorFactors
-from discovery.surrogates.warping import WARPINGS, RankGaussianWarping
+from discovery.surrogates.warping import WARPINGS, PowerWarping, RankGaussianWarping
 
 #: Candidates per chunk when predicting over a pool: bounds memory to chunk x n_train.
 DEFAULT_CHUNK_SIZE = 16_384
@@ -98,7 +98,8 @@ class GaussianProcessSurrogate(BaseEstimator):
             campaign are where a cold start's fresh look matters most.
         output_warping: None models the measured values as they are; "copula"
             models the normal scores of their ranks and maps predictions back
-            (:mod:`discovery.surrogates.warping`), for skewed objectives.
+            (:mod:`discovery.surrogates.warping`), for skewed objectives; "power"
+            models their Yeo-Johnson transform, the gentler of the two.
         lengthscale_prior: "dim_scaled", BoTorch's log-normal prior whose median
             grows with sqrt(d), or "gamma", a Gamma(3) prior with the same mode and
             lighter tails and length scales of at least 0.025 (BayBE's preset), which
@@ -172,6 +173,9 @@ class GaussianProcessSurrogate(BaseEstimator):
         self.warping_ = None
         if self.output_warping == "copula" and X.shape[0] > 1:
             self.warping_ = RankGaussianWarping()
+            y = self.warping_.fit_transform(y)
+        elif self.output_warping == "power" and np.ptp(y) > 0:
+            self.warping_ = PowerWarping()
             y = self.warping_.fit_transform(y)
         self.device_ = resolve_device(self.device)
         d = X.shape[1]

@@ -94,16 +94,38 @@ def test_copula_warping_maps_measured_scores_back_to_measured_values():
     assert mean[0] > 100.0 and std[0] > 0  # beyond the best: extrapolated, not clipped
 
 
-def test_warped_gp_predicts_its_skewed_training_values_in_their_units():
+def test_power_warping_inverts_exactly_and_extrapolates_where_its_inverse_ends():
+    from discovery.surrogates.warping import PowerWarping
+
+    y = np.exp(np.random.default_rng(2).normal(size=30))  # right-skewed: exponent < 0
+    warping = PowerWarping()
+    z = warping.fit_transform(y)
+    assert warping.transformer_.lambdas_[0] < 0  # its inverse is bounded above
+    assert np.argsort(z).tolist() == np.argsort(y).tolist()
+    assert np.allclose(warping.inverse(z), y)
+    far = warping.inverse(np.array([z.max() + 10.0, z.min() - 10.0]))
+    assert np.all(np.isfinite(far)) and far[0] > y.max() and far[1] < y.min()
+    mean, std = warping.inverse_prediction(np.array([z.max() + 1.0]), np.array([0.5]))
+    assert mean[0] > y.max() and std[0] > 0
+
+
+@pytest.mark.parametrize("warping", ["copula", "power"])
+def test_warped_gp_predicts_its_skewed_training_values_in_their_units(warping):
     rng = np.random.default_rng(0)
     X = rng.random((25, 2))
     y = np.exp(6 * X[:, 0])  # two orders of magnitude, most values small
-    model = GaussianProcessSurrogate(output_warping="copula").fit(X, y)
+    model = GaussianProcessSurrogate(output_warping=warping).fit(X, y)
     prediction = model.predict(X)
     assert np.corrcoef(prediction.mean, y)[0, 1] > 0.98
     assert np.all(prediction.std >= 0)
     best = np.argmax(y)
     assert np.argmax(prediction.mean) == best
+
+
+def test_power_warped_gp_fits_values_that_are_all_equal():
+    X = np.random.default_rng(3).random((4, 2))
+    prediction = GaussianProcessSurrogate(output_warping="power").fit(X, np.full(4, 2.0)).predict(X)
+    assert np.allclose(prediction.mean, 2.0, atol=1e-3)
 
 
 def test_gamma_lengthscale_prior_fits_and_unknown_options_are_named():
