@@ -28,7 +28,39 @@ from sklearn.preprocessing import PowerTransformer
 WARPINGS = (None, "copula", "power")
 
 
-class RankGaussianWarping:
+class _MonotoneWarping:
+    """What the warpings share: the map g from z back to the measured values, exact
+    within the measured range and linear beyond it, and predictions mapped through g."""
+
+    def _fit_extension(self, z: np.ndarray, y: np.ndarray) -> None:
+        """Learn the measured range's ends and the least-squares slope of y on z."""
+        self.z_ends_ = (float(z.min()), float(z.max()))
+        self.y_ends_ = (float(y[np.argmin(z)]), float(y[np.argmax(z)]))
+        spread = np.var(z)
+        self.slope_ = float(np.cov(z, y, bias=True)[0, 1] / spread) if spread else 1.0
+
+    def _inverse_within(self, z: np.ndarray) -> np.ndarray:
+        """g(z) for z within the measured range."""
+        raise NotImplementedError
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        """g(z): values in the objective's units (linear beyond the measured range)."""
+        z = np.asarray(z, dtype=float)
+        (z_low, z_high), (y_low, y_high) = self.z_ends_, self.y_ends_
+        inside = self._inverse_within(np.clip(z, z_low, z_high))
+        below = y_low + self.slope_ * (z - z_low)
+        above = y_high + self.slope_ * (z - z_high)
+        return np.where(z < z_low, below, np.where(z > z_high, above, inside))
+
+    def inverse_prediction(
+        self, mean: np.ndarray, std: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A normal prediction in z, as a mean and std in the objective's units."""
+        upper, lower = self.inverse(mean + std), self.inverse(mean - std)
+        return self.inverse(mean), np.abs(upper - lower) / 2.0
+
+
+class RankGaussianWarping(_MonotoneWarping):
     """The copula warping fitted on one campaign's measured values."""
 
     def fit_transform(self, y: np.ndarray) -> np.ndarray:
@@ -40,27 +72,14 @@ class RankGaussianWarping:
         z = norm.ppf((rankdata(y) - 0.5) / y.shape[0])
         order = np.argsort(z, kind="stable")
         self.z_, self.y_ = z[order], y[order]
-        spread = np.var(self.z_)
-        self.slope_ = float(np.cov(self.z_, self.y_, bias=True)[0, 1] / spread) if spread else 1.0
+        self._fit_extension(self.z_, self.y_)
         return z
 
-    def inverse(self, z: np.ndarray) -> np.ndarray:
-        """g(z): values in the objective's units (linear beyond the measured range)."""
-        z = np.asarray(z, dtype=float)
-        inside = np.interp(z, self.z_, self.y_)
-        below = self.y_[0] + self.slope_ * (z - self.z_[0])
-        above = self.y_[-1] + self.slope_ * (z - self.z_[-1])
-        return np.where(z < self.z_[0], below, np.where(z > self.z_[-1], above, inside))
-
-    def inverse_prediction(
-        self, mean: np.ndarray, std: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """A normal prediction in z, as a mean and std in the objective's units."""
-        upper, lower = self.inverse(mean + std), self.inverse(mean - std)
-        return self.inverse(mean), np.abs(upper - lower) / 2.0
+    def _inverse_within(self, z: np.ndarray) -> np.ndarray:
+        return np.interp(z, self.z_, self.y_)
 
 
-class PowerWarping:
+class PowerWarping(_MonotoneWarping):
     """The Yeo-Johnson warping fitted on one campaign's measured values."""
 
     def fit_transform(self, y: np.ndarray) -> np.ndarray:
@@ -69,26 +88,9 @@ class PowerWarping:
         y = np.asarray(y, dtype=float)
         self.transformer_ = PowerTransformer(method="yeo-johnson", standardize=True)
         z = self.transformer_.fit_transform(y[:, None])[:, 0]
-        self.z_range_ = (float(z.min()), float(z.max()))
-        self.y_range_ = (float(y.min()), float(y.max()))
-        spread = np.var(z)
-        self.slope_ = float(np.cov(z, y, bias=True)[0, 1] / spread) if spread else 1.0
+        self._fit_extension(z, y)
         return z
 
-    def inverse(self, z: np.ndarray) -> np.ndarray:
-        """Values in the objective's units: the exact inverse within the measured range,
-        linear (least-squares slope) beyond it, where the inverse may not exist."""
-        z = np.asarray(z, dtype=float)
-        (z_low, z_high), (y_low, y_high) = self.z_range_, self.y_range_
-        inside = np.clip(z, z_low, z_high)
-        values = self.transformer_.inverse_transform(inside.reshape(-1, 1)).reshape(z.shape)
-        below = y_low + self.slope_ * (z - z_low)
-        above = y_high + self.slope_ * (z - z_high)
-        return np.where(z < z_low, below, np.where(z > z_high, above, values))
-
-    def inverse_prediction(
-        self, mean: np.ndarray, std: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """A normal prediction in z, as a mean and std in the objective's units."""
-        upper, lower = self.inverse(mean + std), self.inverse(mean - std)
-        return self.inverse(mean), np.abs(upper - lower) / 2.0
+    def _inverse_within(self, z: np.ndarray) -> np.ndarray:
+        # beyond the measured range the inverse may not exist; inverse() never asks there
+        return self.transformer_.inverse_transform(z.reshape(-1, 1)).reshape(z.shape)
