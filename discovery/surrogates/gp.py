@@ -40,6 +40,7 @@ from discovery.surrogates.base import (
     check_training_data,
     require_fitted,
 )
+from discovery.surrogates.gp_hyperposterior import laplace_mixture
 from discovery.surrogates.gp_posterior import PoolPosterior, PosteriorFactors
 from discovery.surrogates.warping import WARPINGS, PowerWarping, RankGaussianWarping
 
@@ -60,6 +61,8 @@ POOL_PRECISIONS = ("auto", "float64", "float32")
 FLOAT32_POOL_SIZE = 50_000
 #: Memory the pool's posterior factor may take (N x n values) before full passes take over.
 DEFAULT_POOL_CACHE_BYTES = 2_500_000_000
+#: Fewer measurements than this predict with the MAP alone even when drawing hyper-parameters.
+MIN_MIXTURE_SIZE = 3
 
 
 def resolve_device(device: str) -> torch.device:
@@ -119,6 +122,12 @@ class GaussianProcessSurrogate(BaseEstimator):
             but for near-ties) or "auto" (float32 from 50,000 candidates).
         pool_cache_bytes: memory the pool's posterior factor (N x n values) may
             take; beyond it every new measurement costs a full pass.
+        hyperparameter_draws: 0 predicts with the fitted (MAP) hyper-parameters; more
+            averages the predictions over that many importance-weighted draws from a
+            Laplace approximation of their posterior (with the MAP among them;
+            :mod:`discovery.surrogates.gp_hyperposterior`), which widens the
+            uncertainty where the data leave the length scales open. Every fit then
+            refits; joint (Thompson) samples still come from the MAP.
     """
 
     supports_samples = True
@@ -141,6 +150,7 @@ class GaussianProcessSurrogate(BaseEstimator):
         drift_threshold: float = 4.0,
         pool_precision: str = "auto",
         pool_cache_bytes: int = DEFAULT_POOL_CACHE_BYTES,
+        hyperparameter_draws: int = 0,
     ) -> None:
         self.input_bounds = input_bounds
         self.chunk_size = chunk_size
@@ -157,6 +167,7 @@ class GaussianProcessSurrogate(BaseEstimator):
         self.drift_threshold = drift_threshold
         self.pool_precision = pool_precision
         self.pool_cache_bytes = pool_cache_bytes
+        self.hyperparameter_draws = hyperparameter_draws
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> GaussianProcessSurrogate:
         """Fit on (n, d) features and (n,) measured values.
@@ -198,6 +209,15 @@ class GaussianProcessSurrogate(BaseEstimator):
         self.model_ = model
         self.n_features_in_ = d
         self._set_factors(X, y)
+        self.mixture_ = None
+        if self.hyperparameter_draws > 0 and X.shape[0] >= MIN_MIXTURE_SIZE:
+            self.mixture_ = laplace_mixture(
+                self._factors,
+                model.covar_module.lengthscale_prior,
+                model.likelihood.noise_covar.noise_prior,
+                self.hyperparameter_draws,
+                seed=self.seed * 1_000_003 + X.shape[0],
+            )
         self.fits_since_refit_ = 0
         self._surprise = [0.0, 0]  # sum of squared standardised residuals, count
         return self
@@ -235,6 +255,10 @@ class GaussianProcessSurrogate(BaseEstimator):
                 )
         if self.chunk_size < 1:
             raise ConfigurationError(f"gp: chunk_size must be >= 1, got {self.chunk_size}")
+        if not (isinstance(self.hyperparameter_draws, int) and self.hyperparameter_draws >= 0):
+            raise ConfigurationError(
+                f"gp: hyperparameter_draws must be an integer >= 0, got {self.hyperparameter_draws}"
+            )
         if not (isinstance(self.refit_every, int) and self.refit_every >= 1):
             raise ConfigurationError(
                 f"gp: refit_every must be an integer >= 1, got {self.refit_every}"
@@ -248,6 +272,7 @@ class GaussianProcessSurrogate(BaseEstimator):
         if (
             previous is None
             or self.warping_ is not None
+            or self.hyperparameter_draws > 0
             or self.fits_since_refit_ + 1 >= self.refit_every
             or self._fitted_X.shape[0] < self.incremental_after
             or X.shape[1] != self.n_features_in_
@@ -347,7 +372,7 @@ class GaussianProcessSurrogate(BaseEstimator):
             "cold_start_size": self.cold_start_size_,
             "hyperparameters": {k: v.cpu().tolist() for k, v in self.warm_hyperparameters_.items()},
         }
-        if self.warping_ is None:
+        if self.warping_ is None and self.hyperparameter_draws == 0:
             state["kept"] = {
                 "model": {k: v.cpu().tolist() for k, v in self.model_.state_dict().items()},
                 "fits_since_refit": self.fits_since_refit_,
@@ -379,7 +404,7 @@ class GaussianProcessSurrogate(BaseEstimator):
         measurement by measurement, to the data of its last fit."""
         kept = getattr(self, "_pending_resume", None)
         self._pending_resume = None
-        if kept is None or self.output_warping is not None:
+        if kept is None or self.output_warping is not None or self.hyperparameter_draws > 0:
             return
         refit_size, size = int(kept["size_at_refit"]), int(kept["size"])
         if X.shape[0] < size:
@@ -424,9 +449,11 @@ class GaussianProcessSurrogate(BaseEstimator):
         require_fitted(self, "model_")
         X = check_prediction_input(X, self.n_features_in_, "gp")
         means, variances = [], []
+        mixture = getattr(self, "mixture_", None)
+        source = self._factors if mixture is None else mixture
         with torch.no_grad():
             for start in range(0, X.shape[0], self.chunk_size):
-                mean, variance = self._factors.mean_and_variance(
+                mean, variance = source.mean_and_variance(
                     self._scaled(X[start : start + self.chunk_size])
                 )
                 means.append(mean)
@@ -442,6 +469,8 @@ class GaussianProcessSurrogate(BaseEstimator):
         ``features`` (a campaign's pool) and updated, between refits, by one
         rank-one step per new measurement instead of a full pass."""
         require_fitted(self, "model_")
+        if getattr(self, "mixture_", None) is not None:
+            return self.predict(features[rows], n_samples)
         pool = getattr(self, "_pool", None)
         if pool is None or not pool.follows(features):
             features = check_pool_input(features, self.n_features_in_, "gp")

@@ -9,6 +9,9 @@ from tests.surrogates.conformance import CHECKS
 
 SURROGATES = {
     "gp": lambda: GaussianProcessSurrogate(seed=0, device="cpu"),
+    "gp_hyperparameter_draws": lambda: GaussianProcessSurrogate(
+        seed=0, device="cpu", hyperparameter_draws=8
+    ),
     "forest": lambda: RandomForestSurrogate(seed=0),
     "extra_trees": lambda: RandomForestSurrogate(seed=0, extra_trees=True),
     "neural": lambda: NeuralEnsembleSurrogate(seed=0, device="cpu"),

@@ -1,0 +1,98 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from gpytorch.mlls import ExactMarginalLogLikelihood
+
+from discovery import ConfigurationError
+from discovery.surrogates import GaussianProcessSurrogate
+from discovery.surrogates.gp_hyperposterior import log_posterior
+
+
+def _data(n: int = 12, d: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    X = np.random.default_rng(seed).random((n, d))
+    return X, np.sin(4 * X[:, 0]) + X[:, 1] ** 2 - X[:, 2]
+
+
+def _model_log_posterior(model, lengthscale, noise, constant) -> float:
+    """The fitted BoTorch model's own marginal likelihood plus its priors, at these values."""
+    model.covar_module.lengthscale = lengthscale
+    model.likelihood.noise = noise
+    model.mean_module.constant = constant
+    model.train()
+    mll = ExactMarginalLogLikelihood(model.likelihood, model)
+    with torch.no_grad():
+        output = model(*model.train_inputs)
+        return float(mll(output, model.train_targets)) * model.train_targets.shape[-1]
+
+
+@pytest.mark.parametrize("prior", ["gamma", "dim_scaled"])
+def test_hyperparameter_density_is_the_models_own_posterior(prior):
+    X, y = _data()
+    surrogate = GaussianProcessSurrogate(lengthscale_prior=prior, device="cpu").fit(X, y)
+    model, factors = surrogate.model_, surrogate._factors
+    d = X.shape[1]
+    points = [
+        (factors.lengthscale.clone(), factors.noise, factors.constant),
+        (factors.lengthscale * torch.tensor([1.7, 0.6, 1.2]), 0.05, factors.constant + 0.3),
+    ]
+    ours, theirs = [], []
+    for lengthscale, noise, constant in points:
+        theta = torch.cat([lengthscale.log(), torch.tensor([math.log(noise), constant])])
+        jacobian = float(theta[: d + 1].sum())
+        density = log_posterior(
+            theta,
+            factors.train_X,
+            factors.targets,
+            model.covar_module.lengthscale_prior,
+            model.likelihood.noise_covar.noise_prior,
+        )
+        ours.append(float(density) - jacobian)
+        theirs.append(_model_log_posterior(model, lengthscale, noise, constant))
+    # Equal up to a constant: the same difference between the two points.
+    assert ours[1] - ours[0] == pytest.approx(theirs[1] - theirs[0], rel=1e-6, abs=1e-6)
+
+
+def test_averaged_predictions_repeat_for_the_same_data_and_differ_from_the_map():
+    X, y = _data(n=15)
+    pool = np.random.default_rng(5).random((200, 3))
+
+    def predict(draws: int):
+        surrogate = GaussianProcessSurrogate(
+            lengthscale_prior="gamma", hyperparameter_draws=draws, device="cpu", seed=3
+        )
+        return surrogate.fit(X, y).predict(pool)
+
+    first, again, fitted_only = predict(16), predict(16), predict(0)
+    np.testing.assert_array_equal(first.mean, again.mean)
+    np.testing.assert_array_equal(first.std, again.std)
+    assert np.all(np.isfinite(first.std)) and np.all(first.std > 0)
+    assert not np.allclose(first.std, fitted_only.std)
+    # Both models describe the same data: the averaged one still tracks the fitted one.
+    assert np.corrcoef(first.mean, fitted_only.mean)[0, 1] > 0.9
+
+
+def test_pool_predictions_use_the_average_too():
+    X, y = _data(n=15)
+    pool = np.random.default_rng(6).random((50, 3))
+    surrogate = GaussianProcessSurrogate(hyperparameter_draws=8, device="cpu").fit(X, y)
+    rows = np.array([3, 7, 11])
+    by_rows, direct = surrogate.predict_rows(pool, rows), surrogate.predict(pool[rows])
+    np.testing.assert_allclose(by_rows.mean, direct.mean)
+    np.testing.assert_allclose(by_rows.std, direct.std)
+
+
+def test_two_measurements_predict_with_the_fitted_hyperparameters():
+    X, y = _data(n=2)
+    pool = np.random.default_rng(7).random((20, 3))
+    averaged = GaussianProcessSurrogate(hyperparameter_draws=8, device="cpu").fit(X, y)
+    fitted = GaussianProcessSurrogate(device="cpu").fit(X, y)
+    np.testing.assert_allclose(averaged.predict(pool).std, fitted.predict(pool).std)
+
+
+@pytest.mark.parametrize("draws", [-1, 2.5])
+def test_a_bad_number_of_draws_is_named(draws):
+    X, y = _data()
+    with pytest.raises(ConfigurationError, match="hyperparameter_draws"):
+        GaussianProcessSurrogate(hyperparameter_draws=draws).fit(X, y)
