@@ -11,6 +11,13 @@ p(theta | data) / q(theta), so that draws the Gaussian over-represents count les
 The predictions of the weighted draws form a mixture whose mean and variance are
 the moment-matched prediction (the law of total variance).
 
+The MAP maximises the posterior of the hyper-parameters themselves, not of their
+logarithms, so it is not quite the mode here (the log transform adds 1 to every gradient
+component); the Gaussian is a proposal and the weights correct for it. With a handful of
+hyper-parameters they spread over many draws; with tens of them (one-hot encoded
+reaction screens) they fall on one or a few, and the mixture is close to a single draw
+from the posterior of the hyper-parameters.
+
 All quantities are in the GP's standardised units and scaled inputs
 (:mod:`discovery.surrogates.gp_posterior`).
 """
