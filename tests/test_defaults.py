@@ -22,7 +22,7 @@ def test_a_pool_campaign_without_a_strategy_gets_the_measured_default():
     assert len(result.history) == 8 and result.history["candidate_id"].is_unique
 
 
-def test_a_pool_with_categorical_parameters_gets_max_value_entropy_search():
+def test_a_pool_with_categorical_parameters_averages_over_hyperparameter_draws():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(
         {
@@ -36,8 +36,9 @@ def test_a_pool_with_categorical_parameters_gets_max_value_entropy_search():
     assert pool.categorical_columns == ["ligand", "solvent"]
     assert POOL.categorical_columns == []
     campaign = Campaign(pool, LookupOracle.from_pool(pool, "y"), "y", budget=8, n_initial=3)
-    assert campaign.config.acquisition == ONEHOT_POOL_CHOICE.acquisition == "mes"
+    assert campaign.config.acquisition == ONEHOT_POOL_CHOICE.acquisition == "ucb"
     assert campaign.surrogate.lengthscale_prior == "gamma"
+    assert campaign.surrogate.hyperparameter_draws == 32
     result = campaign.run(progress=False)
     assert len(result.history) == 8 and result.history["candidate_id"].is_unique
     printed = Console(width=200, record=True)
