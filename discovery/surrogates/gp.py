@@ -125,9 +125,11 @@ class GaussianProcessSurrogate(BaseEstimator):
         hyperparameter_draws: 0 predicts with the fitted (MAP) hyper-parameters; more
             averages the predictions over that many importance-weighted draws from a
             Laplace approximation of their posterior (with the MAP among them;
-            :mod:`discovery.surrogates.gp_hyperposterior`), which widens the
-            uncertainty where the data leave the length scales open. Every fit then
-            refits; joint (Thompson) samples still come from the MAP.
+            :mod:`discovery.surrogates.gp_hyperposterior`): where the data leave the
+            length scales open, the prediction spreads over the plausible ones (with
+            tens of them, as on one-hot reaction screens, it comes close to one
+            posterior draw per fit). Every fit then refits; joint (Thompson) samples
+            still come from the MAP.
     """
 
     supports_samples = True
