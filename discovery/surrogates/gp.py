@@ -40,7 +40,7 @@ from discovery.surrogates.base import (
     check_training_data,
     require_fitted,
 )
-from discovery.surrogates.gp_hyperposterior import laplace_mixture
+from discovery.surrogates.gp_hyperposterior import MIN_LENGTHSCALE, laplace_mixture
 from discovery.surrogates.gp_posterior import PoolPosterior, PosteriorFactors
 from discovery.surrogates.warping import WARPINGS, PowerWarping, RankGaussianWarping
 
@@ -536,5 +536,7 @@ def _gamma_prior_matern(d: int) -> MaternKernel:
         nu=2.5,
         ard_num_dims=d,
         lengthscale_prior=prior,
-        lengthscale_constraint=GreaterThan(2.5e-2, transform=None, initial_value=prior.mode),
+        lengthscale_constraint=GreaterThan(
+            MIN_LENGTHSCALE, transform=None, initial_value=prior.mode
+        ),
     )

@@ -32,7 +32,8 @@ from gpytorch.priors import Prior
 
 from discovery.surrogates.gp_posterior import SQRT5, PosteriorFactors
 
-#: Smallest length scale and noise variance a draw may take (standardised units).
+#: Smallest length scale (the GP's own lower bound, that of BoTorch's priors too) and noise
+#: variance a draw may take (standardised units).
 MIN_LENGTHSCALE = 2.5e-2
 MIN_NOISE = 1e-6
 #: Smallest curvature of the Laplace Gaussian along any direction: at most e^1 of spread
