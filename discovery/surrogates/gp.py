@@ -280,6 +280,7 @@ class GaussianProcessSurrogate(BaseEstimator):
             or X.shape[1] != self.n_features_in_
         ):
             return False
+        self.mixture_ = None  # draws turned off since the last fit: predict with those kept
         n = self._fitted_X.shape[0]
         extends = (
             X.shape[0] >= n

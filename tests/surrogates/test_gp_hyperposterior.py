@@ -96,3 +96,15 @@ def test_a_bad_number_of_draws_is_named(draws):
     X, y = _data()
     with pytest.raises(ConfigurationError, match="hyperparameter_draws"):
         GaussianProcessSurrogate(hyperparameter_draws=draws).fit(X, y)
+
+
+def test_turning_the_draws_off_between_refits_predicts_with_the_fitted_hyperparameters():
+    X, y = _data(n=14)
+    pool = np.random.default_rng(8).random((30, 3))
+    options = dict(device="cpu", incremental_after=10, refit_every=5)
+    switched = GaussianProcessSurrogate(hyperparameter_draws=8, **options).fit(X[:12], y[:12])
+    switched.set_params(hyperparameter_draws=0)
+    switched.fit(X, y)  # between refits: the fitted hyper-parameters kept, the data extended
+    fitted = GaussianProcessSurrogate(**options).fit(X[:12], y[:12]).fit(X, y)
+    np.testing.assert_allclose(switched.predict(pool).mean, fitted.predict(pool).mean)
+    np.testing.assert_allclose(switched.predict(pool).std, fitted.predict(pool).std)
