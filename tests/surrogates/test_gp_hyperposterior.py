@@ -108,3 +108,6 @@ def test_turning_the_draws_off_between_refits_predicts_with_the_fitted_hyperpara
     fitted = GaussianProcessSurrogate(**options).fit(X[:12], y[:12]).fit(X, y)
     np.testing.assert_allclose(switched.predict(pool).mean, fitted.predict(pool).mean)
     np.testing.assert_allclose(switched.predict(pool).std, fitted.predict(pool).std)
+    rows = np.arange(0, 30, 3)
+    by_rows = switched.predict_rows(pool, rows)
+    np.testing.assert_allclose(by_rows.std, fitted.predict_rows(pool, rows).std)
