@@ -181,6 +181,7 @@ class GaussianProcessSurrogate(BaseEstimator):
         X, y = check_training_data(X, y, "gp")
         self._check_options()
         self._resume_if_pending(X, y)
+        self.mixture_ = None  # only a full fit with draws averages over hyper-parameters
         if self._keeps_hyperparameters(X, y):
             return self
         self.warping_ = None
@@ -211,7 +212,6 @@ class GaussianProcessSurrogate(BaseEstimator):
         self.model_ = model
         self.n_features_in_ = d
         self._set_factors(X, y)
-        self.mixture_ = None
         if self.hyperparameter_draws > 0 and X.shape[0] >= MIN_MIXTURE_SIZE:
             self.mixture_ = laplace_mixture(
                 self._factors,
@@ -280,7 +280,6 @@ class GaussianProcessSurrogate(BaseEstimator):
             or X.shape[1] != self.n_features_in_
         ):
             return False
-        self.mixture_ = None  # draws turned off since the last fit: predict with those kept
         n = self._fitted_X.shape[0]
         extends = (
             X.shape[0] >= n
