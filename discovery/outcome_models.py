@@ -46,6 +46,7 @@ from scipy.special import log_ndtr
 
 from discovery.acquisition import Acquisition
 from discovery.objectives import Objectives
+from discovery.proposal import tensor_options
 
 PARETO_STRATEGIES = ("ehvi", "parego")
 #: Acquisitions on a log scale, to which the log-probability of feasibility is added.
@@ -276,8 +277,9 @@ def botorch_acquisition(
     k = targets.n_objectives
     objectives = [m.model_ for m in models[:k]]
     model = ModelListGP(*objectives) if k > 1 else objectives[0]
-    baseline = torch.as_tensor(X_baseline[targets.feasible], dtype=torch.float64)
-    X_pending = torch.as_tensor(pending, dtype=torch.float64) if pending.shape[0] else None
+    options = tensor_options(model)
+    baseline = torch.as_tensor(X_baseline[targets.feasible], **options)
+    X_pending = torch.as_tensor(pending, **options) if pending.shape[0] else None
     if targets.front is not None:
         inner = qLogNoisyExpectedHypervolumeImprovement(
             model,
@@ -336,8 +338,9 @@ def choose_from_pool(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy sequential choice of ``size`` rows of ``X`` by a BoTorch acquisition, each
     choice pending for the next (as ``optimize_acqf_discrete`` does); (rows, values)."""
-    candidates = torch.as_tensor(X, dtype=torch.float64).unsqueeze(-2)
-    base = torch.as_tensor(pending, dtype=torch.float64) if pending.shape[0] else None
+    options = tensor_options(function.model)
+    candidates = torch.as_tensor(X, **options).unsqueeze(-2)
+    base = torch.as_tensor(pending, **options) if pending.shape[0] else None
     chosen: list[int] = []
     values: list[float] = []
     for _ in range(size):

@@ -197,6 +197,19 @@ def _equality_null_space(space: Space) -> np.ndarray:
 # -- a Gaussian process: BoTorch ------------------------------------------------------------
 
 
+def tensor_options(model: Any) -> dict[str, Any]:
+    """dtype and device of every tensor handed to a BoTorch model's acquisition and
+    optimiser: float64 on the device the model was fitted on (a GP fitted on a GPU is
+    optimised there), the CPU for no model."""
+    import torch
+
+    parameter = None if model is None else next(iter(model.parameters()), None)
+    return {
+        "dtype": torch.float64,
+        "device": torch.device("cpu") if parameter is None else parameter.device,
+    }
+
+
 def propose_with_botorch(
     space: Space,
     model: Any,
@@ -247,13 +260,13 @@ def propose_by_optimizing(
     return _repair(space, space.decode(features), values, taken, rng)
 
 
-def _sign_transform(maximize: bool):
+def _sign_transform(maximize: bool, options: dict[str, Any]):
     import torch
     from botorch.acquisition import ScalarizedPosteriorTransform
 
     if maximize:
         return None
-    return ScalarizedPosteriorTransform(weights=torch.tensor([-1.0], dtype=torch.float64))
+    return ScalarizedPosteriorTransform(weights=torch.tensor([-1.0], **options))
 
 
 def _botorch_acquisition(
@@ -270,11 +283,12 @@ def _botorch_acquisition(
     from botorch import acquisition as acq
     from botorch.acquisition.analytic import LogProbabilityOfImprovement
 
-    transform = _sign_transform(maximize)
+    options = tensor_options(model)
+    transform = _sign_transform(maximize, options)
     sign = 1.0 if maximize else -1.0
     best_f = sign * incumbent + float(params.get("xi", 0.0))
     beta = float(params.get("beta", 2.0)) ** 2  # ours scales std by beta, BoTorch by sqrt(beta)
-    X_pending = torch.as_tensor(pending, dtype=torch.float64) if pending.shape[0] else None
+    X_pending = torch.as_tensor(pending, **options) if pending.shape[0] else None
     if size == 1 and X_pending is None:
         if name == "ei":
             return acq.LogExpectedImprovement(model, best_f, posterior_transform=transform)
@@ -288,7 +302,7 @@ def _botorch_acquisition(
     if name == "ei":
         return acq.qLogNoisyExpectedImprovement(
             model,
-            X_baseline=torch.as_tensor(train_X, dtype=torch.float64),
+            X_baseline=torch.as_tensor(train_X, **options),
             posterior_transform=transform,
             X_pending=X_pending,
             prune_baseline=True,
@@ -306,14 +320,14 @@ def _botorch_acquisition(
     return acq.qPosteriorStandardDeviation(model, X_pending=X_pending)
 
 
-def _feature_constraint_tensors(space: Space):
+def _feature_constraint_tensors(space: Space, options: dict[str, Any]):
     import torch
 
     inequalities, equalities = [], []
     for c in space.feature_constraints():
         entry = (
-            torch.tensor(c.indices, dtype=torch.long),
-            torch.tensor(c.coefficients, dtype=torch.float64),
+            torch.tensor(c.indices, dtype=torch.long, device=options["device"]),
+            torch.tensor(c.coefficients, **options),
             float(c.rhs),
         )
         (equalities if c.is_equality else inequalities).append(entry)
@@ -325,12 +339,13 @@ def _optimize(space: Space, function: Any, size: int, rng: np.random.Generator):
     import torch
     from botorch.optim import optimize_acqf
 
-    inequalities, equalities = _feature_constraint_tensors(space)
-    combinations = _combinations(space, function, rng)
+    options = tensor_options(function.model)
+    inequalities, equalities = _feature_constraint_tensors(space, options)
+    combinations = _combinations(space, function, rng, options)
     if combinations == []:
         raise ConfigurationError("space: the exclusions rule out every point of the space")
     if combinations is None:
-        combinations = [({}, _real_bounds(space, {}))]
+        combinations = [({}, _real_bounds(space, {}, options))]
     chosen, values = [], []
     base_pending = getattr(function, "X_pending", None)
     sequential = size > 1 and len(combinations) > 1
@@ -363,7 +378,7 @@ def _optimize(space: Space, function: Any, size: int, rng: np.random.Generator):
     return torch.cat(chosen).cpu().numpy(), torch.cat(values).cpu().numpy()
 
 
-def _real_bounds(space: Space, fixed_point: dict[str, Any]):
+def _real_bounds(space: Space, fixed_point: dict[str, Any], options: dict[str, Any]):
     """(2, d) bounds of the unit features with exclusions applied for fixed discrete values;
     None when an exclusion rules the combination out."""
     import torch
@@ -371,7 +386,7 @@ def _real_bounds(space: Space, fixed_point: dict[str, Any]):
     narrowed = space.real_bounds_given(fixed_point)
     if narrowed is None:
         return None
-    bounds = torch.zeros(2, space.n_features, dtype=torch.float64)
+    bounds = torch.zeros(2, space.n_features, **options)
     bounds[1] = 1.0
     for name, (low, high) in narrowed.items():
         column = space.feature_slice(name).start
@@ -390,31 +405,33 @@ def _fixed_features(space: Space, combination: dict[str, Any]) -> dict[int, floa
     return fixed
 
 
-def _combinations(space: Space, function: Any, rng: np.random.Generator):
+def _combinations(space: Space, function: Any, rng: np.random.Generator, options: dict[str, Any]):
     """(fixed features, bounds) of each discrete combination to optimise; None for a
     space without discrete parameters."""
     if all(isinstance(p, Real) for p in space.parameters):
-        if _real_bounds(space, {}) is None:
+        if _real_bounds(space, {}, options) is None:
             return []
         return None
     combinations = space.discrete_combinations(MAX_COMBINATIONS)
     if combinations is None:
-        combinations = _promising_combinations(space, function, rng)
+        combinations = _promising_combinations(space, function, rng, options)
     result = []
     for combination in combinations:
-        bounds = _real_bounds(space, combination)
+        bounds = _real_bounds(space, combination, options)
         if bounds is not None:
             result.append((_fixed_features(space, combination), bounds))
     return result
 
 
-def _promising_combinations(space: Space, function: Any, rng: np.random.Generator):
+def _promising_combinations(
+    space: Space, function: Any, rng: np.random.Generator, options: dict[str, Any]
+):
     """The discrete combinations of the best-scoring points of a feasible Sobol sample."""
     import torch
 
     points = space.sample(RAW_SAMPLES * 4, "sobol", seed=_seed(rng))  # 2^11
     with torch.no_grad():
-        X = torch.as_tensor(space.encode(points), dtype=torch.float64).unsqueeze(-2)
+        X = torch.as_tensor(space.encode(points), **options).unsqueeze(-2)
         values = torch.cat([function(X[s : s + CHUNK_SIZE]) for s in range(0, len(X), CHUNK_SIZE)])
     discrete = [p.name for p in space.parameters if not isinstance(p, Real)]
     chosen: list[dict[str, Any]] = []
@@ -472,10 +489,11 @@ def _thompson(space, model, size, maximize, taken, rng):
     features = space.encode(points)
     fresh = is_new(features, taken)
     points = [p for p, f in zip(points, fresh, strict=True) if f]
-    X = torch.as_tensor(features[fresh], dtype=torch.float64)
+    options = tensor_options(model)
+    X = torch.as_tensor(features[fresh], **options)
     torch.manual_seed(_seed(rng))
     sampler = MaxPosteriorSampling(
-        model, posterior_transform=_sign_transform(maximize), replacement=False
+        model, posterior_transform=_sign_transform(maximize, options), replacement=False
     )
     with torch.no_grad():
         chosen = sampler(X, num_samples=size)

@@ -24,6 +24,7 @@ All quantities are in the GP's standardised units and scaled inputs
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -110,7 +111,12 @@ def laplace_mixture(
     """
     d = factors.train_X.shape[-1]
     dtype = factors.train_X.dtype
+    # The draws are weighed on the CPU (a few dozen small solves); the priors come from the
+    # model, on its device: they are weighed with copies of them moved to the CPU.
     train_X, targets = factors.train_X.cpu(), factors.targets.cpu()
+    lengthscale_prior, noise_prior = (
+        copy.deepcopy(p).cpu() for p in (lengthscale_prior, noise_prior)
+    )
     mode = torch.cat(
         [
             factors.lengthscale.cpu().log(),

@@ -58,12 +58,12 @@ def test_pool_posterior_equals_botorch_posterior(input_bounds):
     train, pool = rng.random((30, 3)) * 4 - 1, rng.random((40, 3)) * 4 - 1
     model = GaussianProcessSurrogate(input_bounds=input_bounds).fit(train, train.sum(axis=1) ** 2)
     prediction = model.predict(pool)
-    scaled = (torch.tensor(pool) - model._lower) / model._range
+    scaled = (torch.tensor(pool, device=model.device_) - model._lower) / model._range
     with torch.no_grad():
         reference = model.model_.posterior(scaled.unsqueeze(1))  # (m, 1, d): one point each
-    np.testing.assert_allclose(prediction.mean, reference.mean.squeeze().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(prediction.mean, reference.mean.squeeze().cpu().numpy(), rtol=1e-6)
     np.testing.assert_allclose(
-        prediction.std, reference.variance.sqrt().squeeze().numpy(), rtol=1e-5, atol=1e-8
+        prediction.std, reference.variance.sqrt().squeeze().cpu().numpy(), rtol=1e-5, atol=1e-8
     )
 
 

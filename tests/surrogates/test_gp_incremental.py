@@ -32,10 +32,10 @@ def passes(monkeypatch) -> list:
 
 def _botorch_posterior(model: GaussianProcessSurrogate, X: np.ndarray):
     """Mean and std of BoTorch's own posterior, computed from scratch by GPyTorch."""
-    scaled = (torch.tensor(X) - model._lower) / model._range
+    scaled = (torch.tensor(X, device=model.device_) - model._lower) / model._range
     with torch.no_grad():
         posterior = model.model_.posterior(scaled.unsqueeze(1))
-    return posterior.mean.squeeze().numpy(), posterior.variance.sqrt().squeeze().numpy()
+    return posterior.mean.squeeze().cpu().numpy(), posterior.variance.sqrt().squeeze().cpu().numpy()
 
 
 def test_measurements_between_refits_update_the_pool_posterior_exactly():
