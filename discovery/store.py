@@ -35,6 +35,10 @@ from discovery.store_schema import MIGRATIONS, SCHEMA_VERSION, package_versions
 
 #: How long a writer waits for a reader's lock before giving up, in seconds.
 BUSY_TIMEOUT_SECONDS = 10.0
+#: pandas before 3.0 reads floats with a fast converter that can change the last digit
+#: (a third of uniform random floats); its round-trip converter gives back exactly what
+#: ``to_csv`` wrote, as pandas 3 always does (and warns of the option).
+EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 CREATED, SUBMITTED, ASKED = "created", "submitted", "asked"
 #: Job states that still wait for an outcome.
 OPEN_STATES = (CREATED, SUBMITTED, ASKED)
@@ -273,7 +277,9 @@ class CampaignStore:
                     "campaign began (its checksum differs)"
                 )
             return pool
-        frame = pd.read_csv(io.StringIO(row["pool_csv"]), dtype=json.loads(row["pool_dtypes_json"]))
+        frame = pd.read_csv(
+            io.StringIO(row["pool_csv"]), dtype=json.loads(row["pool_dtypes_json"]), **EXACT_FLOATS
+        )
         pool = CandidatePool.from_frame(frame, **options)
         if pool.fingerprint() != row["pool_fingerprint"]:
             raise StoreError(f"store {self.path}: the stored pool does not match its fingerprint")
