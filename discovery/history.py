@@ -85,9 +85,10 @@ def history_frame(
     frame["error"] = frame["error_message"].fillna("")
     for column in ("surrogate", "acquisition"):
         frame[column] = frame[column].fillna("")
+    # Numbers as floats, also where every value is missing (an all-None column is object).
     for column in ("fit_seconds", "selection_seconds"):
-        frame[column] = frame[column].fillna(0.0)
-    measured = frame[objective].where(frame["state"] == "succeeded")
+        frame[column] = frame[column].astype("float64").fillna(0.0)
+    measured = frame[objective].astype("float64").where(frame["state"] == "succeeded")
     if outcomes is not None:
         _outcome_columns(frame, outcomes)
         measured = measured.where(frame["feasible"])
