@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup browser run test test-slow lint benchmark clean
+.PHONY: setup browser run test test-oldest test-slow lint benchmark clean
 
 # torch==2.13.0 is installed first, on its own, so that no dependency pulls
 # another (much larger) torch build; the project's declared range admits it.
@@ -25,6 +25,15 @@ run: setup
 
 test: setup browser lint
 	$(BIN)/python -m pytest
+
+# The suite again with the oldest versions pyproject.toml admits (and the packages those
+# need), put ahead of the environment's own by PYTHONPATH: .venv itself is left alone.
+OLDEST := numpy==1.26.4 pandas==2.2.3 pytz==2026.6 tzdata==2026.6 scikit-learn==1.3.2 \
+	pyarrow==17.0.0 botorch==0.12.0 gpytorch==1.13 linear-operator==0.5.3 \
+	jaxtyping==0.2.19 typeguard==2.13.3 pyro-ppl==1.9.1 pyro-api==0.1.2 opt-einsum==3.4.0
+test-oldest: setup browser
+	$(BIN)/pip install --quiet --no-deps --upgrade --target .oldest $(OLDEST)
+	PYTHONPATH=.oldest $(BIN)/python -m pytest
 
 test-slow: setup browser
 	$(BIN)/python -m pytest -m slow
