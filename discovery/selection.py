@@ -48,9 +48,17 @@ def _available(excluded: np.ndarray, k: int) -> np.ndarray:
     return available
 
 
-def _best_first(scores: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    """``indices`` ordered by descending score; NaN last, ties by pool order."""
+def _best_first(scores: np.ndarray, indices: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` best of ``indices`` (ascending), by descending score; NaN last, ties by
+    pool order. Only those ``k`` are sorted: a partition finds them (a full sort of a
+    million scores costs ten times as much)."""
     values = np.nan_to_num(scores[indices], nan=-np.inf)
+    if k < values.shape[0]:
+        kth = np.partition(values, values.shape[0] - k)[values.shape[0] - k]
+        above = np.flatnonzero(values > kth)
+        tied = np.flatnonzero(values == kth)[: k - above.shape[0]]
+        kept = np.sort(np.concatenate([above, tied]))
+        indices, values = indices[kept], values[kept]
     return indices[np.argsort(-values, kind="stable")]
 
 
@@ -66,7 +74,7 @@ class TopK:
 
     def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
         available = _available(excluded, k)
-        return _best_first(scores, available)[:k]
+        return _best_first(scores, available, k)
 
 
 @dataclass(frozen=True)
@@ -85,8 +93,7 @@ class KMeansDiversified:
 
     def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
         available = _available(excluded, k)
-        ranked = _best_first(scores, available)
-        top = ranked[: min(ranked.shape[0], self.oversample * k)]
+        top = _best_first(scores, available, min(available.shape[0], self.oversample * k))
         if k == 1 or top.shape[0] == k:
             return top[:k]
         labels = KMeans(n_clusters=k, n_init=3, random_state=_seed(rng)).fit_predict(features[top])

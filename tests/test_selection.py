@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from discovery import (
     ConfigurationError,
@@ -42,6 +44,25 @@ def test_top_k_skips_excluded_and_breaks_ties_by_pool_order():
     excluded = np.array([False, True, False, False, False, False])
     chosen = TopK().pick(scores, 3, excluded, np.zeros((6, 1)), np.random.default_rng(0))
     assert chosen.tolist() == [2, 5, 0]
+
+
+@given(
+    st.lists(st.sampled_from([-np.inf, -1.0, 0.0, 0.5, 2.0, np.inf, np.nan]), min_size=1),
+    st.integers(1, 40),
+    st.integers(0, 2**16),
+)
+def test_top_k_equals_a_full_sort_with_ties_by_pool_order_and_nan_last(values, k, mask_seed):
+    """Ties, infinities and NaN in any mix: the partial selection picks what a full
+    stable sort of every score would."""
+    scores = np.array(values)
+    excluded = np.random.default_rng(mask_seed).random(len(scores)) < 0.3
+    available = np.flatnonzero(~excluded)
+    k = min(k, available.shape[0])
+    if k == 0:
+        return
+    order = np.argsort(-np.nan_to_num(scores[available], nan=-np.inf), kind="stable")
+    chosen = TopK().pick(scores, k, excluded, np.zeros((len(scores), 1)), RNG)
+    assert chosen.tolist() == available[order][:k].tolist()
 
 
 def test_kmeans_diversified_batch_spreads_over_peaks():
