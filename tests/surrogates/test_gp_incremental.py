@@ -7,6 +7,7 @@ import torch
 from discovery import ConfigurationError
 from discovery.acquisition import resolve_acquisition
 from discovery.surrogates import GaussianProcessSurrogate
+from tests.surrogates.test_gp import botorch_posterior
 
 
 def _data(n: int, seed: int = 0, d: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -30,14 +31,6 @@ def passes(monkeypatch) -> list:
     return counted
 
 
-def _botorch_posterior(model: GaussianProcessSurrogate, X: np.ndarray):
-    """Mean and std of BoTorch's own posterior, computed from scratch by GPyTorch."""
-    scaled = (torch.tensor(X, device=model.device_) - model._lower) / model._range
-    with torch.no_grad():
-        posterior = model.model_.posterior(scaled.unsqueeze(1))
-    return posterior.mean.squeeze().cpu().numpy(), posterior.variance.sqrt().squeeze().cpu().numpy()
-
-
 def test_measurements_between_refits_update_the_pool_posterior_exactly():
     X, y = _data(130)
     pool = np.random.default_rng(9).random((3000, 3))
@@ -51,7 +44,7 @@ def test_measurements_between_refits_update_the_pool_posterior_exactly():
         model.fit(X[:n], y[:n])
         rows = np.arange(0, len(pool), 2)
         prediction = model.predict_rows(pool, rows)
-        mean, std = _botorch_posterior(model, pool[rows])
+        mean, std = botorch_posterior(model, pool[rows])
         np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6, atol=1e-9)
         np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
     assert model._pool.size == 130 and model._pool.factor is not None
@@ -67,7 +60,7 @@ def _follow_one_then_three_measurements(model: GaussianProcessSurrogate, pool: n
     for n in (121, 124):
         model.fit(X[:n], y[:n])
         prediction = model.predict_rows(pool, np.arange(len(pool)))
-        mean, std = _botorch_posterior(model, pool.astype(np.float64))
+        mean, std = botorch_posterior(model, pool.astype(np.float64))
         np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6, atol=1e-9)
         np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
 
@@ -92,7 +85,7 @@ def test_a_factor_outgrowing_its_memory_mid_batch_goes_on_without_it():
     model.fit(X[:155], y[:155])  # 35 new measurements: the factor must grow at the 33rd
     assert model.fits_since_refit_ == 1
     prediction = model.predict_rows(pool, np.arange(len(pool)))
-    mean, std = _botorch_posterior(model, pool)
+    mean, std = botorch_posterior(model, pool)
     np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(prediction.std, std, rtol=1e-6, atol=1e-9)
     assert model._pool.size == 155 and model._pool.factor is None  # steps without it from now on
@@ -147,7 +140,7 @@ def test_data_that_do_not_extend_the_last_fit_rebuild_the_posterior():
     changed = y[:115].copy()
     changed[3] += 0.5  # a believed value replaced by the measured one
     prediction = model.fit(X[:115], changed).predict(X[115:])
-    mean, std = _botorch_posterior(model, X[115:])
+    mean, std = botorch_posterior(model, X[115:])
     np.testing.assert_allclose(prediction.mean, mean, rtol=1e-6)
     np.testing.assert_allclose(prediction.std, std, rtol=1e-6)
 
