@@ -49,8 +49,8 @@ def _available(excluded: np.ndarray, k: int) -> np.ndarray:
 
 
 def _best_first(scores: np.ndarray, indices: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` best of ``indices`` (ascending), by descending score; NaN last, ties by
-    pool order. Only those ``k`` are sorted: a partition finds them (a full sort of a
+    """The ``k`` best of ``indices`` (ascending; all of them when ``k`` is larger), by
+    descending score; NaN last, ties by pool order. Only those ``k`` are sorted: a partition finds them (a full sort of a
     million scores costs ten times as much)."""
     values = np.nan_to_num(scores[indices], nan=-np.inf)
     if k < values.shape[0]:
@@ -93,7 +93,7 @@ class KMeansDiversified:
 
     def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
         available = _available(excluded, k)
-        top = _best_first(scores, available, min(available.shape[0], self.oversample * k))
+        top = _best_first(scores, available, self.oversample * k)
         if k == 1 or top.shape[0] == k:
             return top[:k]
         labels = KMeans(n_clusters=k, n_init=3, random_state=_seed(rng)).fit_predict(features[top])
