@@ -70,6 +70,9 @@ def main() -> None:
     print(f"paired runs per dataset: {count.to_dict()}\n")
     print(f"median Top%@{args.at} (ablation):\n{medians.round(3).to_string()}\n")
     print(f"median cycles to {args.fraction:.0%}:\n{cycles.to_string()}\n")
+    if medians.shape[1] < 2:
+        print("leave-one-dataset-out needs runs on two datasets or more; stopping here.")
+        return
     candidates = [s for s in medians.index if s not in REFERENCES]
     share = medians.loc[candidates] / medians.loc[candidates].max(axis=0).replace(0, np.nan)
     lines = []
