@@ -118,6 +118,27 @@ def test_failures_in_one_corner_are_drawn_and_called_a_cluster():
     assert check.verdict == WARNING and "bunch in one region" in check.detail
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_failures_scattered_at_random_are_not_called_a_cluster(seed):
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(rng.random((150, 3)), columns=["a", "b", "c"])
+    pool = CandidatePool.from_frame(frame)
+    unlucky = set(rng.choice(150, size=40, replace=False).tolist())  # anywhere in the space
+
+    def experiment(candidate):
+        if int(candidate.id) in unlucky:
+            raise ValueError("the sample cracked")
+        p = candidate.parameters
+        return p["a"] + p["b"] - p["c"]
+
+    result = Campaign(
+        pool, FunctionOracle(experiment, output="y"), "y", surrogate="forest", budget=30, seed=seed
+    ).run(progress=False)
+    assert (result.history["state"] == "failed").sum() >= 3
+    check = checks_of(result)["failures are rare and scattered"]
+    assert "bunch" not in check.detail
+
+
 def test_random_search_band_of_a_target_lies_on_the_side_of_the_values():
     rng = np.random.default_rng(1)
     frame = pd.DataFrame(rng.random((120, 2)), columns=["a", "b"]).assign(y=np.linspace(1, 2, 120))

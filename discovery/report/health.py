@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.neighbors import NearestNeighbors
 
 from discovery.campaign_plots import MIN_FOR_MODEL, CampaignPlots
 from discovery.plots import failed_mask
@@ -18,8 +19,10 @@ USEFUL_RMSE_RATIO = 0.9
 CALIBRATED_95 = (0.85, 1.0)
 #: No new best in this share of the experiments (at least STALE_MINIMUM): stalled.
 STALE_SHARE, STALE_MINIMUM = 0.25, 10
-#: Failed designs closer to their centre than this share of all designs' spread: a cluster.
-CLUSTER_SPREAD = 0.5
+#: Failures bunch when label shuffles this rarely give as many failed nearest neighbours.
+CLUSTER_P_VALUE = 0.01
+#: Shuffles of the failed/succeeded labels behind that p-value (seeded: a report repeats).
+CLUSTER_SHUFFLES = 999
 
 
 @dataclass(frozen=True)
@@ -118,19 +121,35 @@ def _failure_check(plots: CampaignPlots) -> Check:
 
 
 def _failure_region(plots: CampaignPlots, failed: np.ndarray) -> str:
-    """Words naming the region where failures bunch, or "" when they do not."""
+    """Words naming the region where failures bunch, or "" when they do not.
+
+    Failures bunch when a failed design's nearest measured neighbour failed too far more
+    often than if the same number of failures were scattered at random over the measured
+    designs (a nearest-neighbour join count, judged against shuffles of the labels).
+    Measured designs, not the whole space, are the reference: a search that settles in
+    one region makes its failures look clustered in the space however they arise.
+    """
     if plots.result.pool is None or failed.sum() < 3:
         return ""
     features, _ = plots.design_features()
     known = np.isfinite(features).all(axis=1)
-    if known.sum() < 6 or (failed & known).sum() < 3:
+    if known.sum() < 6 or (failed & known).sum() < 3 or failed[known].all():
         return ""
-    every, bad = features[known], features[failed & known]
-    spread = np.linalg.norm(every - every.mean(axis=0), axis=1).mean()
-    bunched = np.linalg.norm(bad - bad.mean(axis=0), axis=1).mean()
-    if spread > 0 and bunched < CLUSTER_SPREAD * spread:
-        return (
-            f"the failed designs bunch in one region of the space (their spread is "
-            f"{bunched / spread:.0%} of all designs')"
-        )
-    return ""
+    points, labels = features[known], failed[known]
+    span = points.max(axis=0) - points.min(axis=0)
+    points = (points - points.min(axis=0)) / np.where(span > 0, span, 1.0)
+    _, neighbours = NearestNeighbors(n_neighbors=2).fit(points).kneighbors(points)
+    itself = neighbours[:, 0] == np.arange(len(points))  # a repeated design may come first
+    nearest = np.where(itself, neighbours[:, 1], neighbours[:, 0])  # the closest other one
+    joins = int((labels & labels[nearest]).sum())
+    rng = np.random.default_rng(0)
+    shuffled = np.array([rng.permutation(labels) for _ in range(CLUSTER_SHUFFLES)])
+    null = (shuffled & shuffled[:, nearest]).sum(axis=1)
+    p_value = (1 + int((null >= joins).sum())) / (1 + CLUSTER_SHUFFLES)
+    if p_value >= CLUSTER_P_VALUE:
+        return ""
+    return (
+        f"the failed designs bunch in one region of the space ({joins} of "
+        f"{int(labels.sum())} have a failed nearest neighbour, about {null.mean():.1f} would "
+        f"if failures were scattered; p = {p_value:.3f})"
+    )
