@@ -250,8 +250,7 @@ class PortfolioRun:
             for surrogate in {id(s): s for s in self.surrogates if s is not None}.values():
                 run.fit_surrogate(surrogate)
             self._credit_proposals(run, record)
-        probabilities = self.bandit.probabilities(run.rng)
-        arm = int(run.rng.choice(len(names), p=probabilities))
+        arm, probabilities = self._draw_arm(run)
         if not hedge and self.surrogates[arm] is not None and self.acquisitions[arm].needs_model:
             run.fit_surrogate(self.surrogates[arm])
         fitted = time.perf_counter()
@@ -318,8 +317,7 @@ class PortfolioRun:
             record["credits"][name] = credit
         self.awaiting = waiting
         names = self.portfolio.names
-        probabilities = self.bandit.probabilities(run.rng)
-        arm = int(run.rng.choice(len(names), p=probabilities))
+        arm, probabilities = self._draw_arm(run)
         if self.surrogates[arm] is None:  # a model-free arm: random choices
             chosen = run.random_choice(size)
             scores, timing = np.full(len(chosen), np.nan), {}
@@ -358,6 +356,15 @@ class PortfolioRun:
         return str(name), self.strategies[index] or self.acquisitions[index].name
 
     # -- credit ----------------------------------------------------------------------------
+
+    def _draw_arm(self, run: CampaignRun) -> tuple[int, np.ndarray]:
+        """The arm to play and the bandit's probabilities. A single arm is played without
+        drawing from the campaign's generator, so that a portfolio of one arm makes the
+        very choices of that strategy alone (random tie-breaks included)."""
+        if len(self.portfolio.names) == 1:
+            return 0, np.ones(1)
+        probabilities = self.bandit.probabilities(run.rng)
+        return int(run.rng.choice(len(probabilities), p=probabilities)), probabilities
 
     def _credit_realised(self, run: CampaignRun, record: dict[str, Any]) -> None:
         """Credit each finished pick with the reward of what it measured."""
