@@ -48,15 +48,28 @@ def _available(excluded: np.ndarray, k: int) -> np.ndarray:
     return available
 
 
-def _best_first(scores: np.ndarray, indices: np.ndarray, k: int) -> np.ndarray:
+def _best_first(
+    scores: np.ndarray, indices: np.ndarray, k: int, rng: np.random.Generator
+) -> np.ndarray:
     """The ``k`` best of ``indices`` (ascending; all of them when ``k`` is larger), by
-    descending score; NaN last, ties by pool order. Only those ``k`` are sorted: a partition finds them (a full sort of a
-    million scores costs ten times as much)."""
+    descending score, NaN last.
+
+    When more candidates tie at the last place than there is room for, the ones taken are
+    drawn at random: the order of the pool (often sorted by parameter value) must not
+    decide between designs the model cannot tell apart, as it would for a forest, whose
+    predictions are piecewise constant. Among the chosen, equal scores keep pool order.
+    ``rng`` is drawn from only in that case, so choices without such a tie are the same
+    as a plain sort's. Only those ``k`` are sorted: a partition finds them (a full sort
+    of a million scores costs ten times as much).
+    """
     values = np.nan_to_num(scores[indices], nan=-np.inf)
     if k < values.shape[0]:
         kth = np.partition(values, values.shape[0] - k)[values.shape[0] - k]
         above = np.flatnonzero(values > kth)
-        tied = np.flatnonzero(values == kth)[: k - above.shape[0]]
+        tied = np.flatnonzero(values == kth)
+        room = k - above.shape[0]
+        if tied.shape[0] > room:
+            tied = rng.choice(tied, size=room, replace=False)
         kept = np.sort(np.concatenate([above, tied]))
         indices, values = indices[kept], values[kept]
     return indices[np.argsort(-values, kind="stable")]
@@ -68,13 +81,13 @@ def _seed(rng: np.random.Generator) -> int:
 
 @dataclass(frozen=True)
 class TopK:
-    """The k best-scoring available candidates (ties broken by pool order)."""
+    """The k best-scoring available candidates (a tie for the last place drawn at random)."""
 
     name: str = "top"
 
     def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
         available = _available(excluded, k)
-        return _best_first(scores, available, k)
+        return _best_first(scores, available, k, rng)
 
 
 @dataclass(frozen=True)
@@ -93,7 +106,7 @@ class KMeansDiversified:
 
     def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
         available = _available(excluded, k)
-        top = _best_first(scores, available, self.oversample * k)
+        top = _best_first(scores, available, self.oversample * k, rng)
         if k == 1 or top.shape[0] == k:
             return top[:k]
         labels = KMeans(n_clusters=k, n_init=3, random_state=_seed(rng)).fit_predict(features[top])

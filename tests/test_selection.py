@@ -39,11 +39,30 @@ def test_kmeans_design_distinct_even_with_more_clusters_than_distinct_points():
     assert len(set(chosen.tolist())) == 4
 
 
-def test_top_k_skips_excluded_and_breaks_ties_by_pool_order():
+def test_top_k_skips_excluded_and_puts_nan_last():
     scores = np.array([5.0, 9.0, 9.0, 1.0, np.nan, 7.0])
     excluded = np.array([False, True, False, False, False, False])
     chosen = TopK().pick(scores, 3, excluded, np.zeros((6, 1)), np.random.default_rng(0))
     assert chosen.tolist() == [2, 5, 0]
+    everything = TopK().pick(scores, 5, excluded, np.zeros((6, 1)), np.random.default_rng(0))
+    assert everything.tolist() == [2, 5, 0, 3, 4]
+
+
+def test_top_k_draws_among_designs_tied_for_the_last_place_instead_of_taking_the_first():
+    """A forest predicts the same for whole regions of a pool; the pool's order (often
+    sorted by parameter value) must not decide between them."""
+    scores = np.array([1.0, 3.0, 3.0, 3.0, 3.0, 0.0, 4.0])
+    excluded = np.zeros(len(scores), dtype=bool)
+    picks = [
+        TopK().pick(scores, 2, excluded, np.zeros((7, 1)), np.random.default_rng(seed))
+        for seed in range(400)
+    ]
+    assert all(pick[0] == 6 for pick in picks)  # the best is always taken, and first
+    counts = np.bincount([pick[1] for pick in picks], minlength=7)
+    assert counts[[0, 5, 6]].sum() == 0
+    assert all(60 < count < 140 for count in counts[1:5])  # each tied design about 1 in 4
+    again = TopK().pick(scores, 2, excluded, np.zeros((7, 1)), np.random.default_rng(3))
+    assert again.tolist() == picks[3].tolist()  # the campaign's seed repeats the choice
 
 
 @given(
@@ -51,18 +70,25 @@ def test_top_k_skips_excluded_and_breaks_ties_by_pool_order():
     st.integers(1, 40),
     st.integers(0, 2**16),
 )
-def test_top_k_equals_a_full_sort_with_ties_by_pool_order_and_nan_last(values, k, mask_seed):
-    """Ties, infinities and NaN in any mix: the partial selection picks what a full
-    stable sort of every score would."""
+def test_top_k_takes_the_scores_a_full_sort_would_with_nan_last(values, k, mask_seed):
+    """Ties, infinities and NaN in any mix: the partial selection takes the scores a full
+    sort of every score would, best first; where no tie for the last place is split, the
+    very designs of a stable sort."""
     scores = np.array(values)
     excluded = np.random.default_rng(mask_seed).random(len(scores)) < 0.3
     available = np.flatnonzero(~excluded)
     k = min(k, available.shape[0])
     if k == 0:
         return
-    order = np.argsort(-np.nan_to_num(scores[available], nan=-np.inf), kind="stable")
+    ranked = np.nan_to_num(scores[available], nan=-np.inf)
+    order = np.argsort(-ranked, kind="stable")
     chosen = TopK().pick(scores, k, excluded, np.zeros((len(scores), 1)), RNG)
-    assert chosen.tolist() == available[order][:k].tolist()
+    assert len(set(chosen.tolist())) == k and not excluded[chosen].any()
+    taken = np.nan_to_num(scores[chosen], nan=-np.inf)
+    assert taken.tolist() == ranked[order][:k].tolist()
+    split = k < len(ranked) and ranked[order][k - 1] == ranked[order][k]
+    if not split:
+        assert chosen.tolist() == available[order][:k].tolist()
 
 
 def test_kmeans_diversified_batch_spreads_over_peaks():
