@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import MinMaxScaler
 
 from discovery.campaign_plots import MIN_FOR_MODEL, CampaignPlots
 from discovery.plots import failed_mask
@@ -135,9 +136,7 @@ def _failure_region(plots: CampaignPlots, failed: np.ndarray) -> str:
     known = np.isfinite(features).all(axis=1)
     if known.sum() < 6 or (failed & known).sum() < 3 or failed[known].all():
         return ""
-    points, labels = features[known], failed[known]
-    span = points.max(axis=0) - points.min(axis=0)
-    points = (points - points.min(axis=0)) / np.where(span > 0, span, 1.0)
+    points, labels = MinMaxScaler().fit_transform(features[known]), failed[known]
     _, neighbours = NearestNeighbors(n_neighbors=2).fit(points).kneighbors(points)
     itself = neighbours[:, 0] == np.arange(len(points))  # a repeated design may come first
     nearest = np.where(itself, neighbours[:, 1], neighbours[:, 0])  # the closest other one
