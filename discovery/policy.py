@@ -355,8 +355,6 @@ class PortfolioRun:
         name = "none" if surrogate is None else getattr(surrogate, "name", type(surrogate).__name__)
         return str(name), self.strategies[index] or self.acquisitions[index].name
 
-    # -- credit ----------------------------------------------------------------------------
-
     def _draw_arm(self, run: CampaignRun) -> tuple[int, np.ndarray]:
         """The arm to play and the bandit's probabilities. A single arm is played without
         drawing from the campaign's generator, so that a portfolio of one arm makes the
@@ -365,6 +363,8 @@ class PortfolioRun:
             return 0, np.ones(1)
         probabilities = self.bandit.probabilities(run.rng)
         return int(run.rng.choice(len(probabilities), p=probabilities)), probabilities
+
+    # -- credit ----------------------------------------------------------------------------
 
     def _credit_realised(self, run: CampaignRun, record: dict[str, Any]) -> None:
         """Credit each finished pick with the reward of what it measured."""
