@@ -55,11 +55,15 @@ class HyperMixture:
         return float(1.0 / (self.weights**2).sum())
 
     def mean_and_variance(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Moment-matched mixture mean and variance (standardised) at scaled inputs."""
-        mean = torch.zeros(X.shape[0], dtype=X.dtype, device=X.device)
+        """Moment-matched mixture mean and variance (standardised) at scaled inputs.
+
+        Each member's pass runs in the inputs' precision; the moments are summed in
+        float64, so that the variance, a difference of two sums, keeps its digits.
+        """
+        mean = torch.zeros(X.shape[0], dtype=torch.float64, device=X.device)
         second = torch.zeros_like(mean)
         for weight, member in zip(self.weights.tolist(), self.members, strict=True):
-            member_mean, member_variance = member.mean_and_variance(X)
+            member_mean, member_variance = (m.double() for m in member.mean_and_variance(X))
             mean += weight * member_mean
             second += weight * (member_variance + member_mean**2)
         return mean, (second - mean**2).clamp_min(0.0)

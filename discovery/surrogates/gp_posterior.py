@@ -101,8 +101,9 @@ class PosteriorFactors:
         self.alpha = self.inverse_root.T @ (self.inverse_root @ residual)
 
     def mean_and_variance(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Posterior mean and variance (standardised) at (m, d) scaled inputs."""
-        cross = self.kernel(X, self.train_X)
+        """Posterior mean and variance (standardised) at (m, d) scaled inputs, in their
+        precision (float32 for large pools, as :class:`PoolPosterior`)."""
+        cross = self.kernel(X, self.train_X.to(X.dtype))
         projected = cross @ self.inverse_root.T.to(cross.dtype)
         mean = self.constant + cross @ self.alpha.to(cross.dtype)
         return mean, (1.0 - (projected * projected).sum(-1)).clamp_min(0.0)

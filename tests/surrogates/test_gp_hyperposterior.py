@@ -83,6 +83,24 @@ def test_pool_predictions_use_the_average_too():
     np.testing.assert_allclose(by_rows.std, direct.std)
 
 
+def test_averaged_predictions_over_a_large_pool_rank_the_top_as_float64_does():
+    X, y = _data(n=40, d=3, seed=9)
+    pool = np.random.default_rng(10).random((60_000, 3))  # float32 from 50,000 candidates
+    rows = np.arange(0, len(pool), 2)
+    surrogate = GaussianProcessSurrogate(hyperparameter_draws=8, device="cpu").fit(X, y)
+    predictions = {}
+    for precision in ("float64", "auto"):
+        surrogate.set_params(pool_precision=precision)
+        predictions[precision] = surrogate.predict_rows(pool, rows)
+    exact, fast = predictions["float64"], predictions["auto"]
+    assert not np.array_equal(exact.std, fast.std)  # the pass did run in float32
+    spread = np.ptp(y)  # float32 keeps about six digits of the measured values' spread
+    assert np.abs(fast.mean - exact.mean).max() < 1e-4 * spread
+    assert np.abs(fast.std - exact.std).max() < 1e-4 * spread
+    top = [set(np.argsort(-(p.mean + p.std))[:100]) for p in (exact, fast)]
+    assert top[0] == top[1]
+
+
 def test_two_measurements_predict_with_the_fitted_hyperparameters():
     X, y = _data(n=2)
     pool = np.random.default_rng(7).random((20, 3))
