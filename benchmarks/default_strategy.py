@@ -19,7 +19,8 @@ auto=gp-ucb:beta=1:lengthscale_prior=gamma`` reads the second name's runs as the
 compares the strategies it names and leaves the others' runs out. ``--by-space
 rule=gp-ucb:beta=1:lengthscale_prior=gamma,gp-ei:lengthscale_prior=gamma`` adds a
 candidate that is a rule: the first strategy's runs on the datasets whose designs are all
-numbers, the second's on those with categorical (one-hot) parameters.
+numbers, the second's on those with categorical (one-hot) parameters. ``--markdown``
+prints the tables as Markdown, as the README quotes them.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated strategies to compare (default: all)")
     parser.add_argument("--fraction", type=float, default=0.8)
     parser.add_argument("--by-space", action="append", default=[], metavar="NAME=NUMERIC,ONEHOT")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the tables as Markdown (for a README)"
+    )
     args = parser.parse_args()
     aliases = {alias: name for name, _, alias in (pair.partition("=") for pair in args.same)}
     dataset = cache(load_dataset)  # one read per dataset, not one per run
@@ -68,8 +72,9 @@ def main() -> None:
     )
     count = runs.groupby("dataset")["run"].nunique()
     print(f"paired runs per dataset: {count.to_dict()}\n")
-    print(f"median Top%@{args.at} (ablation):\n{medians.round(3).to_string()}\n")
-    print(f"median cycles to {args.fraction:.0%}:\n{cycles.to_string()}\n")
+    show = markdown if args.markdown else lambda frame: frame.to_string()
+    print(f"median Top%@{args.at} (ablation):\n{show(medians.round(3))}\n")
+    print(f"median cycles to {args.fraction:.0%}:\n{show(cycles)}\n")
     if medians.shape[1] < 2:
         print("leave-one-dataset-out needs runs on two datasets or more; stopping here.")
         return
@@ -94,9 +99,23 @@ def main() -> None:
             }
         )
     print("leave-one-dataset-out:")
-    print(pd.DataFrame(lines).round(3).to_string(index=False))
-    overall = share.mean(axis=1).sort_values(ascending=False)
-    print(f"\nmean share of the best, all datasets:\n{overall.round(3).to_string()}")
+    table = pd.DataFrame(lines).round(3)
+    print(markdown(table.set_index("held out")) if args.markdown else table.to_string(index=False))
+    overall = share.mean(axis=1).sort_values(ascending=False).round(3)
+    shares = markdown(overall.to_frame("share")) if args.markdown else overall.to_string()
+    print(f"\nmean share of the best, all datasets:\n{shares}")
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """A table as Markdown, its index as the first column, numbers in their shortest form."""
+
+    def cell(value) -> str:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    header = [frame.index.name or "", *map(str, frame.columns)]
+    lines = [header, ["---"] * len(header)]
+    lines += [[cell(name), *map(cell, row)] for name, row in frame.iterrows()]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
 def by_space_rows(rows: list[dict], rules: list[str], dataset) -> list[dict]:
