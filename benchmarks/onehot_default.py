@@ -20,11 +20,11 @@ import argparse
 import itertools
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from overhead import time_asks
 from rich.console import Console
 from rich.table import Table
 
@@ -58,16 +58,7 @@ def ask_times(
         )
         rows = order[:measured]
         planner.tell(pd.DataFrame({"candidate_id": pool.ids[rows], "y": values[rows]}))
-        started = time.perf_counter()
-        suggestion = planner.ask(1)
-        first = time.perf_counter() - started
-        steps = []
-        for _ in range(iterations):
-            chosen = str(suggestion["candidate_id"].iloc[0])
-            planner.tell(chosen, float(values[pool.index_of(chosen)]))
-            started = time.perf_counter()
-            suggestion = planner.ask(1)
-            steps.append(time.perf_counter() - started)
+        first, steps = time_asks(planner, pool, values, iterations)
     return {"first": first, "median": statistics.median(steps), "mean": statistics.mean(steps)}
 
 

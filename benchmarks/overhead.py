@@ -246,23 +246,31 @@ def campaign(
         )  # fmt: skip
         planner.tell(pd.DataFrame({"candidate_id": pool.ids[:n_measured], "y": y[:n_measured]}))
         told = time.perf_counter()
-        suggestion = planner.ask(1)
-        asked = time.perf_counter()
-        steps = []
-        for _ in range(iterations):
-            chosen = str(suggestion["candidate_id"].iloc[0])
-            planner.tell(chosen, float(y[pool.index_of(chosen)]))
-            step_started = time.perf_counter()
-            suggestion = planner.ask(1)
-            steps.append(time.perf_counter() - step_started)
+        first, steps = time_asks(planner, pool, y, iterations)
     return {
         "pool": built - started,
         "tell": told - built,
-        "first ask": asked - told,
+        "first ask": first,
         "ask": statistics.median(steps),
         "mean ask": statistics.mean(steps),
         "peak_rss_gb": _peak_rss_gb(),
     }
+
+
+def time_asks(planner, pool, values, iterations: int) -> tuple[float, list[float]]:
+    """Seconds of a campaign's next ask, then of each ask after telling it the value of
+    the design the previous ask chose (``values[pool.index_of(id)]``)."""
+    started = time.perf_counter()
+    suggestion = planner.ask(1)
+    first = time.perf_counter() - started
+    steps = []
+    for _ in range(iterations):
+        chosen = str(suggestion["candidate_id"].iloc[0])
+        planner.tell(chosen, float(values[pool.index_of(chosen)]))
+        started = time.perf_counter()
+        suggestion = planner.ask(1)
+        steps.append(time.perf_counter() - started)
+    return first, steps
 
 
 class _LazyTruth:
