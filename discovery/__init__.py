@@ -2,97 +2,19 @@
 
 Learn from every experiment run so far, choose the next one, dispatch it to an
 oracle (a simulation, a dataset emulator, a lab robot), record the result, repeat.
+
+The public API is listed in ``__init__.pyi``. Each name is imported on first use
+(scientific Python's lazy loading, SPEC 1): torch, scikit-learn and pandas take
+seconds to import, and the command line's help or a one-line error should not wait
+for them.
 """
 
-from discovery.acquisition import (
-    Acquisition,
-    expected_improvement,
-    greedy,
-    log_expected_improvement,
-    maximum_uncertainty,
-    probability_of_improvement,
-    resolve_acquisition,
-    thompson_sampling,
-    upper_confidence_bound,
-)
-from discovery.array_pool import ArrayPool
-from discovery.campaign import Campaign
-from discovery.config import CampaignConfig
-from discovery.constraints import Exclusion, LinearConstraint
-from discovery.exceptions import (
-    CampaignFileError,
-    ConfigurationError,
-    DiscoveryError,
-    NotFittedError,
-    PoolError,
-    StoreError,
-)
-from discovery.history import CampaignResult
-from discovery.objectives import Objective, Objectives, OutcomeConstraint
-from discovery.oracles import AseOracle, FunctionOracle, LookupOracle, Oracle, Status
-from discovery.parameters import Categorical, Integer, Real
-from discovery.prediction import Prediction
-from discovery.search_space import Space
-from discovery.selection import (
-    FarthestPointDesign,
-    KMeansDesign,
-    KMeansDiversified,
-    RandomDesign,
-    Selector,
-    TopK,
-)
-from discovery.space import Candidate, CandidatePool
-from discovery.store import CampaignStore
-from discovery.surrogates import GaussianProcessSurrogate, RandomForestSurrogate, Surrogate
+import lazy_loader
 
+__getattr__, _, _lazy_names = lazy_loader.attach_stub(__name__, __file__)
 __version__ = "0.1.0"
+__all__ = [*_lazy_names, "__version__"]
 
-__all__ = [
-    "Acquisition",
-    "ArrayPool",
-    "AseOracle",
-    "Campaign",
-    "CampaignConfig",
-    "CampaignFileError",
-    "CampaignResult",
-    "CampaignStore",
-    "Candidate",
-    "CandidatePool",
-    "Categorical",
-    "ConfigurationError",
-    "DiscoveryError",
-    "Exclusion",
-    "FarthestPointDesign",
-    "FunctionOracle",
-    "GaussianProcessSurrogate",
-    "Integer",
-    "KMeansDesign",
-    "KMeansDiversified",
-    "LinearConstraint",
-    "LookupOracle",
-    "NotFittedError",
-    "Objective",
-    "Objectives",
-    "Oracle",
-    "OutcomeConstraint",
-    "PoolError",
-    "Prediction",
-    "RandomDesign",
-    "RandomForestSurrogate",
-    "Real",
-    "Selector",
-    "Space",
-    "Status",
-    "StoreError",
-    "Surrogate",
-    "TopK",
-    "__version__",
-    "expected_improvement",
-    "greedy",
-    "log_expected_improvement",
-    "maximum_uncertainty",
-    "probability_of_improvement",
-    "resolve_acquisition",
-    "thompson_sampling",
-    "upper_confidence_bound",
-]
+
+def __dir__() -> list[str]:
+    return list(__all__)

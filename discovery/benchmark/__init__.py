@@ -7,24 +7,8 @@
 The command line is ``discovery benchmark DATASET... --strategies auto,baybe,random``.
 """
 
-from discovery.benchmark.compare import BenchmarkResult, run_benchmark
-from discovery.benchmark.datasets import DATASETS, Dataset, dataset_names, load_dataset
-from discovery.benchmark.external import ExternalStrategy, Proposer, StrategyError
-from discovery.benchmark.protocol import Protocol, resolve_protocol
-from discovery.benchmark.strategies import Strategy, resolve_strategy
+import lazy_loader
 
-__all__ = [
-    "DATASETS",
-    "BenchmarkResult",
-    "Dataset",
-    "ExternalStrategy",
-    "Proposer",
-    "Protocol",
-    "Strategy",
-    "StrategyError",
-    "dataset_names",
-    "load_dataset",
-    "resolve_protocol",
-    "resolve_strategy",
-    "run_benchmark",
-]
+# Each name is imported on first use (``__init__.pyi`` lists them): the command line
+# reads the dataset catalogue for its help without importing the benchmark's machinery.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from discovery.benchmark.catalogue import DEFAULT_OUT
 from discovery.benchmark.report import learning_curves, markdown, per_run, summary_table
 from discovery.benchmark.runner import _dataset, execute, finished_rows, plan
 from discovery.exceptions import ConfigurationError
-
-DEFAULT_OUT = Path("results") / "benchmark"
 
 
 @dataclass(frozen=True)

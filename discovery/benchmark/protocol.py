@@ -18,7 +18,7 @@ from functools import cache
 
 import pandas as pd
 
-from discovery.benchmark.datasets import DATA
+from discovery.benchmark.catalogue import DATA
 from discovery.exceptions import ConfigurationError
 
 SEEDS_FILE = DATA / "crossed_barrel" / "protocol_seeds.csv"

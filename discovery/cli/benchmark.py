@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from discovery.benchmark import dataset_names, run_benchmark
-from discovery.benchmark.compare import DEFAULT_OUT
+from discovery.benchmark.catalogue import DEFAULT_OUT, dataset_names
 from discovery.cli.app import app, command_boundary, console
 
 
@@ -68,6 +67,8 @@ def benchmark(
     Every run is appended to OUT/results.jsonl as it finishes; the same command again
     skips the runs already there, so a stopped benchmark resumes where it was.
     """
+    from discovery.benchmark import run_benchmark  # here: `--help` starts at once
+
     bar = Progress(
         "{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, disable=not progress,

@@ -5,17 +5,18 @@ from __future__ import annotations
 import warnings
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
 from discovery.cli.app import app, command_boundary, console, errors
-from discovery.diagnostics import Diagnosis, coverage_curve, cross_validate
 from discovery.exceptions import ConfigurationError
-from discovery.space import CandidatePool
+
+if TYPE_CHECKING:  # the library is imported where used: `discovery --help` starts at once
+    from discovery.diagnostics import Diagnosis
+    from discovery.space import CandidatePool
 
 COLUMNS = {
     "fit_seconds": "fit s",
@@ -42,6 +43,10 @@ def load_dataset(
     path: Path, target: str, features: list[str] | None, group: str | None
 ) -> tuple[CandidatePool, np.ndarray, np.ndarray | None, list[str]]:
     """Features, target and groups from a CSV, with a clear error for each bad input."""
+    import pandas as pd
+
+    from discovery.space import CandidatePool
+
     if not path.is_file():
         raise ConfigurationError(f"data file not found: {path}")
     frame = pd.read_csv(path)
@@ -71,6 +76,8 @@ def load_dataset(
 
 def diagnosis_table(diagnosis: Diagnosis, title: str) -> Table:
     """The diagnosis as a rich table, one row per model."""
+    import pandas as pd
+
     table = Table(title=title)
     table.add_column("model", style="bold")
     shown = [c for c in COLUMNS if c in diagnosis.table.columns]
@@ -88,6 +95,8 @@ def write_plot(diagnosis: Diagnosis, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from discovery.diagnostics import coverage_curve
 
     uncertain = {k: v for k, v in diagnosis.predictions.items() if v[2] is not None}
     figure, axes = plt.subplots(1, len(uncertain) + 1, figsize=(4.2 * (len(uncertain) + 1), 4))
@@ -131,6 +140,8 @@ def diagnose(
     debug: Annotated[bool, typer.Option(help="Show tracebacks of errors.")] = False,
 ) -> None:
     """Cross-validate surrogates next to a mean and a ridge baseline, with calibration."""
+    from discovery.diagnostics import cross_validate
+
     with command_boundary(debug):
         names = [s.strip() for s in surrogates.split(",") if s.strip()]
         chosen = [f.strip() for f in features.split(",")] if features else None

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from discovery.cli.app import app, command_boundary, console
 from discovery.exceptions import ConfigurationError
-from discovery.report import ReportInfo, write_report
+
+if TYPE_CHECKING:  # the library is imported where used: `discovery --help` starts at once
+    from discovery.report import ReportInfo
 
 
 @app.command()
@@ -28,6 +30,8 @@ def report(
 ) -> None:
     """Write a self-contained HTML report of a stored campaign (no network needed to
     open it); the store is only read, so a running campaign goes on undisturbed."""
+    from discovery.report import write_report
+
     with command_boundary(debug):
         if every <= 0:
             raise ConfigurationError(f"--every must be positive, got {every}")

@@ -5,17 +5,17 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
 from discovery.exceptions import CampaignFileError, ConfigurationError
-from discovery.executors import resolve_executor
-from discovery.history import CampaignResult, outcome_lines, reward_lines, strategy_text
-from discovery.search_space import Space
+
+if TYPE_CHECKING:  # the library is imported where used: `discovery --help` starts at once
+    from discovery.campaign import Campaign
+    from discovery.history import CampaignResult
 
 
 def load_campaign_module(path: Path) -> Any:
@@ -44,6 +44,8 @@ def campaign_from_module(module: Any, path: Path) -> Campaign:
     Raises:
         CampaignFileError: neither is defined, or it is not a Campaign.
     """
+    from discovery.campaign import Campaign
+
     if hasattr(module, "campaign"):
         campaign = module.campaign
     elif callable(getattr(module, "make_campaign", None)):
@@ -66,6 +68,8 @@ MAX_PARAMETERS_SHOWN = 8
 
 
 def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, Any]) -> Table:
+    from discovery.history import reward_lines, strategy_text
+
     summary = result.summary()
     config = campaign.config
     if config.outcomes is not None:
@@ -109,6 +113,8 @@ def _outcomes_table(
     campaign: Campaign, result: CampaignResult, summary: dict[str, Any], extra: dict[str, Any]
 ) -> Table:
     """The summary of a campaign with several objectives or outcome constraints."""
+    from discovery.history import outcome_lines, strategy_text
+
     config = campaign.config
     table = Table(title=f"{config.name}: {', '.join(config.outcomes.names)}", show_header=False)
     table.add_column("", style="bold")
@@ -129,6 +135,8 @@ def _outcomes_table(
 
 def best_design(campaign: Campaign, result: CampaignResult, candidate_id: str) -> dict[str, Any]:
     """The parameter values of a candidate: from the pool, or a space's history columns."""
+    from discovery.search_space import Space
+
     if isinstance(campaign.pool, Space):
         row = result.history.loc[result.history["candidate_id"] == candidate_id].iloc[0]
         return {name: row[name] for name in campaign.pool.names}
@@ -155,6 +163,8 @@ def use_executor(campaign: Campaign, name: str, workers: int | None, scheduler: 
         ConfigurationError: the oracle does not run on an executor, an unknown name,
             workers < 1, or an unreachable scheduler.
     """
+    from discovery.executors import resolve_executor
+
     if not hasattr(campaign.oracle, "executor"):
         raise ConfigurationError(
             f"--executor: oracle {type(campaign.oracle).__name__} does not run on an executor"

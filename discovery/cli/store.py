@@ -7,20 +7,18 @@ import sys
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
-from discovery.campaign import Campaign
 from discovery.cli.app import app, command_boundary, console
-from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError
-from discovery.history import history_frame, outcome_lines, reward_lines, strategy_text
-from discovery.report.load import read_history
-from discovery.rewards import best_position
-from discovery.store import OPEN_STATES
+
+if TYPE_CHECKING:  # the library is imported where used: `discovery --help` starts at once
+    import pandas as pd
+
+    from discovery.config import CampaignConfig
 
 StoreArgument = Annotated[Path, typer.Argument(help="The campaign's store (.sqlite).")]
 DebugOption = Annotated[bool, typer.Option(help="Show tracebacks of errors.")]
@@ -36,6 +34,9 @@ def read_snapshot(path: Path) -> tuple[CampaignConfig, pd.DataFrame]:
 
     Opens the file read-only: a campaign running in another process goes on.
     """
+    from discovery.history import history_frame
+    from discovery.report.load import read_history
+
     config, jobs, _ = read_history(path)
     return config, history_frame(
         jobs, config.objective, config.maximize, config.closest_to, config.optimum, config.outcomes
@@ -50,6 +51,10 @@ def _age(timestamp: str) -> str:
 @app.command()
 def status(store: StoreArgument, debug: DebugOption = False) -> None:
     """Where a stored campaign stands: budget used, best so far, jobs in flight, failures."""
+    from discovery.history import outcome_lines, reward_lines, strategy_text
+    from discovery.rewards import best_position
+    from discovery.store import OPEN_STATES
+
     with command_boundary(debug):
         config, history = read_snapshot(store)
     objective = config.objective
@@ -131,6 +136,8 @@ def ask(
     debug: DebugOption = False,
 ) -> None:
     """Suggest K candidates to measure next; earlier suggestions still pending come first."""
+    from discovery.campaign import Campaign
+
     with command_boundary(debug):
         suggestions = Campaign.resume(store).ask(k)
         if output is not None:
@@ -150,6 +157,10 @@ def tell(
     debug: DebugOption = False,
 ) -> None:
     """Record measured results from a CSV file."""
+    import pandas as pd
+
+    from discovery.campaign import Campaign
+
     with command_boundary(debug):
         if not results.is_file():
             raise ConfigurationError(f"tell: results file not found: {results}")
