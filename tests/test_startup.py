@@ -1,8 +1,10 @@
 """The command line's help, and the package's import, load none of the heavy libraries:
 ``discovery --help`` answers at once, and every public name still resolves on use."""
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import discovery
 import discovery.benchmark
@@ -44,6 +46,19 @@ def test_every_public_name_resolves():
     assert set(discovery.__all__) <= set(dir(discovery))
     assert discovery.Campaign.__module__ == "discovery.campaign"
     assert "__version__" in discovery.__all__ and discovery.__version__ == "0.1.0"
+
+
+def test_the_stubs_list_every_name_they_import():
+    """A name imported in ``__init__.pyi`` but left out of its ``__all__`` would load at run
+    time yet look private to a type checker."""
+    for package in (discovery, discovery.benchmark):
+        stub = ast.parse(Path(package.__file__).with_suffix(".pyi").read_text())
+        declared = next(
+            ast.literal_eval(node.value)
+            for node in stub.body
+            if isinstance(node, ast.Assign) and node.targets[0].id == "__all__"
+        )
+        assert set(declared) == set(package.__all__), package.__name__
 
 
 def test_an_unknown_name_is_an_attribute_error():
