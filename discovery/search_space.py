@@ -539,8 +539,9 @@ class Space:
         """The part of the space inside a box of side ``length`` (in unit features, so 1
         spans a whole range) centred on ``point``: real and integer ranges narrowed to
         the box, categories and constraints kept. An integer keeps at least its point's
-        value and one neighbour. ``point`` must lie in the space, so the part is never
-        empty."""
+        value and one neighbour; an exclusion listing integers keeps those inside the
+        narrowed range, and is dropped if none is (it cannot apply there). ``point`` must
+        lie in the space, so the part is never empty."""
         narrowed: list[Parameter] = []
         for p in self.parameters:
             if isinstance(p, Categorical):
@@ -560,7 +561,12 @@ class Space:
             if first == last:  # a single value: add the neighbour on the inner side
                 first, last = (value, value + 1) if value < p.high else (value - 1, value)
             narrowed.append(Integer(p.name, first, last, p.log))
-        return Space(narrowed, self.constraints)
+        by_name = {p.name: p for p in narrowed}
+        kept = [
+            _exclusion_within(c, by_name) if isinstance(c, Exclusion) else c
+            for c in self.constraints
+        ]
+        return Space(narrowed, [c for c in kept if c is not None])
 
     # -- storage ------------------------------------------------------------------------
 
@@ -613,3 +619,18 @@ def _from_unit(parameter: Parameter, unit: np.ndarray) -> list[Any]:
     values = parameter.values
     strata = np.minimum((unit * len(values)).astype(int), len(values) - 1)
     return [values[i] for i in strata]
+
+
+def _exclusion_within(
+    exclusion: Exclusion, parameters: Mapping[str, Parameter]
+) -> Exclusion | None:
+    """``exclusion`` on narrowed parameters: each listed value the parameter no longer
+    holds left out, and None when a list is left empty (no point there is excluded)."""
+    conditions = {}
+    for name, condition in exclusion.conditions.items():
+        if isinstance(condition, list):
+            condition = [v for v in condition if parameters[name].contains(v)]
+            if not condition:
+                return None
+        conditions[name] = condition
+    return Exclusion(conditions)

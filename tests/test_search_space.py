@@ -260,3 +260,19 @@ def test_a_part_around_a_point_keeps_to_its_box_and_to_every_constraint(space, l
         assert space.violation(point) is None
         offset = np.abs(space.encode([point])[0, reals] - middle)
         assert np.all(offset <= length / 2 + 1e-9)
+
+
+def test_a_part_around_a_point_drops_excluded_integers_its_range_no_longer_holds():
+    space = Space(
+        [Integer("equivalents", 1, 8), Categorical("solvent", ["water", "THF"])],
+        [
+            Exclusion({"solvent": ["THF"], "equivalents": [8]}),
+            Exclusion({"solvent": ["water"], "equivalents": [1, 8]}),
+        ],
+    )
+    part = space.around({"equivalents": 1, "solvent": "water"}, 0.3)
+    (equivalents,) = [p for p in part.parameters if p.name == "equivalents"]
+    assert equivalents.high < 8  # the box leaves 8 out: no exclusion may list it
+    assert [c.conditions for c in part.constraints] == [{"solvent": ["water"], "equivalents": [1]}]
+    assert part.violation({"equivalents": 1, "solvent": "water"}) is not None
+    assert part.violation({"equivalents": 2, "solvent": "THF"}) is None
