@@ -231,6 +231,12 @@ def random_spaces(draw):
         # on the unit cube), which no sampler can draw 40 distinct points from
         r = reals[0]
         constraints.append(Exclusion({"s": [categories[0]], r.name: (">", (r.low + r.high) / 2)}))
+    integers = [p for p in parameters if isinstance(p, Integer)]
+    if integers and len(categories) > 1 and draw(st.booleans()):
+        # listed integers: a part around a point may narrow the range past them
+        n = integers[0]
+        listed = draw(st.lists(st.integers(n.low, n.high), min_size=1, max_size=2, unique=True))
+        constraints.append(Exclusion({"s": [categories[-1]], n.name: listed}))
     return Space(parameters, constraints)
 
 
