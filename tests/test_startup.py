@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import discovery
 import discovery.benchmark
 
@@ -62,9 +64,5 @@ def test_the_stubs_list_every_name_they_import():
 
 
 def test_an_unknown_name_is_an_attribute_error():
-    try:
+    with pytest.raises(AttributeError, match="NoSuchThing"):
         discovery.NoSuchThing  # noqa: B018
-    except AttributeError as error:
-        assert "NoSuchThing" in str(error)
-    else:
-        raise AssertionError("discovery.NoSuchThing resolved")
