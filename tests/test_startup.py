@@ -36,6 +36,19 @@ def test_help_of_every_command_loads_no_heavy_library():
     assert modules_loaded_by(code) == []
 
 
+def test_a_mistyped_benchmark_dataset_answers_before_the_library_loads():
+    code = (
+        "from typer.testing import CliRunner\n"
+        "from discovery.cli import app\n"
+        "result = CliRunner().invoke(app, ['benchmark', 'crossed_barrel', 'perovskit'])\n"
+        "assert result.exit_code == 2, result.output\n"
+        "assert \"unknown dataset 'perovskit'\" in result.output, result.output\n"
+        "result = CliRunner().invoke(app, ['benchmark', 'missing.csv'])\n"
+        "assert 'dataset file not found: missing.csv' in result.output, result.output"
+    )
+    assert modules_loaded_by(code) == []
+
+
 def test_importing_the_package_defers_the_library_until_a_name_is_used():
     assert modules_loaded_by("import discovery") == []
     assert "discovery.campaign" in modules_loaded_by("import discovery\ndiscovery.Campaign")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from discovery.exceptions import ConfigurationError
+
 #: Where a benchmark writes its results, table and figures unless told otherwise.
 DEFAULT_OUT = Path("results") / "benchmark"
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -112,3 +114,23 @@ ALIASES = {alias: entry.name for entry in DATASETS.values() for alias in entry.a
 def dataset_names() -> list[str]:
     """The shipped datasets' names."""
     return sorted(DATASETS)
+
+
+def shipped_name(name: str) -> str | None:
+    """The shipped dataset ``name`` stands for, or None where it names a CSV file.
+
+    Raises:
+        ConfigurationError: neither a shipped dataset nor a ``.csv`` file, or a CSV
+            file that does not exist.
+    """
+    key = ALIASES.get(name, name)
+    if key in DATASETS:
+        return key
+    path = Path(name)
+    if path.suffix.lower() != ".csv":
+        raise ConfigurationError(
+            f"unknown dataset '{name}': expected one of {dataset_names()} or a .csv file"
+        )
+    if not path.is_file():
+        raise ConfigurationError(f"dataset file not found: {path}")
+    return None

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from discovery.benchmark.catalogue import ALIASES, DATA, DATASETS, DIRECTIONS, dataset_names
+from discovery.benchmark.catalogue import DATA, DATASETS, DIRECTIONS, shipped_name
 from discovery.exceptions import ConfigurationError
 from discovery.space import CandidatePool
 
@@ -93,8 +93,8 @@ def load_dataset(
         ConfigurationError: an unknown name, a missing file or column, a missing or
             unknown direction, or values that are not numbers.
     """
-    key = ALIASES.get(name, name)
-    if key in DATASETS:
+    key = shipped_name(name)
+    if key is not None:
         entry = DATASETS[key]
         if objective not in (None, entry.objective):
             raise ConfigurationError(
@@ -105,12 +105,6 @@ def load_dataset(
             key, frame, list(entry.features), entry.objective, entry.direction, entry.id_column
         )
     path = Path(name)
-    if path.suffix.lower() != ".csv":
-        raise ConfigurationError(
-            f"unknown dataset '{name}': expected one of {dataset_names()} or a .csv file"
-        )
-    if not path.is_file():
-        raise ConfigurationError(f"dataset file not found: {path}")
     if objective is None or direction is None:
         raise ConfigurationError(
             f"dataset {path}: a CSV needs --objective COLUMN and --direction max|min"

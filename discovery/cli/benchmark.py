@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from discovery.benchmark.catalogue import DEFAULT_OUT, dataset_names
+from discovery.benchmark.catalogue import DEFAULT_OUT, dataset_names, shipped_name
 from discovery.cli.app import app, command_boundary, console
 
 
@@ -67,6 +67,9 @@ def benchmark(
     Every run is appended to OUT/results.jsonl as it finishes; the same command again
     skips the runs already there, so a stopped benchmark resumes where it was.
     """
+    with command_boundary(debug):  # a mistyped name answers before the library loads
+        for name in datasets:
+            shipped_name(name)
     from discovery.benchmark import run_benchmark  # here: `--help` starts at once
 
     bar = Progress(
