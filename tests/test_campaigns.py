@@ -95,8 +95,10 @@ def test_band_gap_campaign_aims_at_the_goal_and_the_store_says_so(tmp_path):
     store = tmp_path / "gap.sqlite"
     runner = CliRunner()
     ran = runner.invoke(
-        app, ["run", str(CAMPAIGNS / "band_gap.py"), "--budget", "12", "--store", str(store)]
-    )
+        app,
+        ["run", str(CAMPAIGNS / "band_gap.py"), "--budget", "12", "--store", str(store),
+         "--out", str(tmp_path / "gap.csv")],
+    )  # fmt: skip
     assert ran.exit_code == 0, ran.output
     assert "closest to 1.4" in ran.output and "closest composition" in ran.output
     status = runner.invoke(app, ["status", str(store)])

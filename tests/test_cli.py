@@ -1,12 +1,19 @@
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from discovery.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def in_a_temporary_folder(tmp_path, monkeypatch):
+    """A run without --out writes results/<campaign>.csv where it starts: not in the checkout."""
+    monkeypatch.chdir(tmp_path)
 
 
 def run(*args):

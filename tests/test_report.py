@@ -41,7 +41,8 @@ def stores(tmp_path_factory) -> dict[str, Path]:
     for name, (budget, _) in CAMPAIGNS.items():
         store = folder / f"{name}.sqlite"
         command = ["run", str(ROOT / "campaigns" / f"{name}.py"), "--budget", str(budget)]
-        outcome = runner.invoke(app, [*command, "--store", str(store), "--no-progress"])
+        options = ["--store", str(store), "--out", str(folder / f"{name}.csv"), "--no-progress"]
+        outcome = runner.invoke(app, [*command, *options])
         assert outcome.exit_code == 0, outcome.output
         made[name] = store
     return made
