@@ -435,13 +435,13 @@ class Campaign:
                     )
             has_parameters = all(c in frame.columns for c in columns)
             has_ids = "candidate_id" in frame.columns
-            rows = [
+            rows = [  # records keep each column's type (iterrows makes a row of ints floats)
                 (
                     str(row["candidate_id"]) if has_ids else None,
                     row[objective] if self.outcomes is None else {o: row[o] for o in outputs},
                     {c: row[c] for c in columns} if has_parameters else None,
                 )
-                for _, row in frame.iterrows()
+                for row in frame.to_dict("records")
             ]
         elif isinstance(candidate_id, dict):
             if not is_space:

@@ -174,6 +174,16 @@ def test_ask_tell_round_trip_keeps_pending_suggestions(tmp_path):
     assert [c for c, _, _ in measured] == list(told["candidate_id"])
 
 
+def test_a_results_table_with_integer_ids_and_numbers_only_goes_to_those_candidates():
+    manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=4)
+    asked = manual.ask(2)
+    ids = [int(i) for i in asked["candidate_id"]]  # as a spreadsheet gives them back
+    manual.tell(pd.DataFrame({"candidate_id": ids, "y": [1.0, 2.0], "a": [0.5, 0.5]}))
+    measured = manual._memory_store.measurements()
+    assert [(c, v) for c, v, _ in measured] == [(str(ids[0]), 1.0), (str(ids[1]), 2.0)]
+    assert "pending" not in set(manual.ask(1)["status"])
+
+
 def test_tell_refuses_unknown_ids_repeated_results_and_non_numbers():
     manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=2)
     manual.tell("5", 1.0)
