@@ -275,6 +275,8 @@ def test_a_killed_benchmark_resumes_without_redoing_runs_and_ends_as_an_uninterr
         (["perovskite", "--protocol", "sprint"], "unknown protocol 'sprint'"),
         (["perovskite", "--strategies", "gp-ei:output_warping=cubic"], "output_warping"),
         (["perovskite", "--strategies", "gp-ei:beta"], "must be written key=value"),
+        (["perovskite", "--direction", "max"], "its direction is 'min', not 'max'"),
+        (["perovskite", "--features", "dmso"], "its design columns are"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_problem(arguments, message, tmp_path):
@@ -305,6 +307,34 @@ def test_a_csv_dataset_needs_its_objective_column(tmp_path):
     )  # fmt: skip
     assert ran.exit_code == 0, ran.output
     assert "| designs | gp-ei | 2 |" in ran.output
+
+
+def test_a_folder_reused_with_another_direction_or_a_changed_csv_runs_afresh(tmp_path):
+    table = tmp_path / "designs.csv"
+    x = np.linspace(0, 1, 40)
+    pd.DataFrame({"x": x, "y": np.sin(6 * x)}).to_csv(table, index=False)
+    settings = dict(runs=2, cycles=8, at=8, objective="y")
+
+    def top(out, direction):
+        result = run_benchmark([str(table)], ["gp-ucb"], out=out, direction=direction, **settings)
+        return result.runs[["top", "cycles", "pool"]].to_dict("list")
+
+    top(tmp_path / "reused", "max")
+    assert top(tmp_path / "reused", "min") == top(tmp_path / "fresh", "min")
+    pd.DataFrame({"x": x[:20], "y": np.cos(6 * x[:20])}).to_csv(table, index=False)
+    assert top(tmp_path / "reused", "min") == top(tmp_path / "fresh-data", "min")
+    assert len(ResultsFile(tmp_path / "reused").rows()) == 6  # each definition run once
+
+
+def test_two_csv_files_of_one_name_are_refused_before_any_run(tmp_path):
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 30), "y": np.linspace(0, 1, 30)})
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        frame.to_csv(tmp_path / folder / "screen.csv", index=False)
+    tables = [str(tmp_path / "a" / "screen.csv"), str(tmp_path / "b" / "screen.csv")]
+    with pytest.raises(ConfigurationError, match="would share the name 'screen'"):
+        run_benchmark(tables, ["random"], objective="y", direction="max", out=tmp_path / "o")
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_run_that_fails_stops_the_benchmark_and_keeps_the_runs_before_it(tmp_path, monkeypatch):

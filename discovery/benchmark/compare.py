@@ -93,10 +93,12 @@ def run_benchmark(
             )
     else:
         rows = execute(tasks, out, workers, scheduler, on_planned, on_finished)
-    features = tuple(features) if features else None
 
-    def dataset_of(row: dict):
-        return _dataset(row["dataset"], objective, direction, features)
+    def dataset_of(row: dict):  # as the run saw it (a shipped dataset's options are None)
+        given = row["features"]
+        return _dataset(
+            row["dataset"], row["objective"], row["direction"], tuple(given) if given else None
+        )
 
     table_runs = per_run(rows, dataset_of, at, fraction)
     table = summary_table(table_runs, at, fraction, [b for b in baselines if b in strategies])

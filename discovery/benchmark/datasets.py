@@ -91,7 +91,8 @@ def load_dataset(
 
     Raises:
         ConfigurationError: an unknown name, a missing file or column, a missing or
-            unknown direction, or values that are not numbers.
+            unknown direction, values that are not numbers, or a shipped dataset given
+            an objective, direction or columns other than its own.
     """
     key = shipped_name(name)
     if key is not None:
@@ -99,6 +100,16 @@ def load_dataset(
         if objective not in (None, entry.objective):
             raise ConfigurationError(
                 f"dataset '{key}': its objective is '{entry.objective}', not '{objective}'"
+            )
+        if direction not in (None, entry.direction):
+            raise ConfigurationError(
+                f"dataset '{key}': its direction is '{entry.direction}', not '{direction}' "
+                f"(--direction is for a CSV file)"
+            )
+        if features and list(features) != list(entry.features):
+            raise ConfigurationError(
+                f"dataset '{key}': its design columns are {list(entry.features)}, not "
+                f"{list(features)} (--features is for a CSV file)"
             )
         frame = pd.read_csv(DATA / entry.file)
         return _checked(

@@ -11,6 +11,7 @@ Dask cluster given its scheduler's address.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -22,6 +23,7 @@ from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
 
+from discovery.benchmark.catalogue import shipped_name
 from discovery.benchmark.datasets import Dataset, load_dataset
 from discovery.benchmark.protocol import resolve_protocol
 from discovery.benchmark.strategies import resolve_strategy
@@ -44,10 +46,12 @@ class Task:
     objective: str | None = None
     direction: str | None = None
     features: tuple[str, ...] | None = None
+    data: str | None = None  # a CSV's content fingerprint; None for a shipped dataset
 
     @property
     def key(self) -> tuple:
-        return (self.dataset, self.strategy, self.run, self.protocol, self.cycles)
+        """What makes two runs the same run: a row with this key is not run again."""
+        return _key(asdict(self))
 
 
 def plan(
@@ -82,17 +86,36 @@ def plan(
         )
     features = tuple(features) if features else None
     parsed = [resolve_strategy(s) for s in strategies]
-    for name in datasets:
+    given: dict[str, tuple] = {}  # the dataset's definition each task carries
+    named: dict[str, str] = {}
+    for name in dict.fromkeys(datasets):
         dataset = _dataset(name, objective, direction, features)
+        if dataset.name in named:
+            raise ConfigurationError(
+                f"benchmark: datasets '{named[dataset.name]}' and '{name}' would share the "
+                f"name '{dataset.name}' in the table and figures; rename one of the files"
+            )
+        named[dataset.name] = name
         chosen.check_fits(len(dataset), f"dataset '{dataset.name}'")
         for strategy in parsed:
             strategy.check(dataset, chosen.n_initial, chosen.batch_size, cycles)
+        shipped = shipped_name(name) is not None  # its options were checked to be its own
+        given[name] = (
+            (None, None, None, None)
+            if shipped
+            else (objective, direction, features, _fingerprint(Path(name)))
+        )
     return [
-        Task(name, strategy, run, protocol, cycles, objective, direction, features)
-        for name in datasets
+        Task(name, strategy, run, protocol, cycles, *given[name])
+        for name in dict.fromkeys(datasets)
         for run in range(runs)
         for strategy in strategies
     ]
+
+
+def _fingerprint(path: Path) -> str:
+    """A short hash of a file's bytes: runs on a CSV that has changed since are new runs."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 @cache
@@ -160,7 +183,14 @@ class ResultsFile:
 
 
 def _key(row: dict) -> tuple:
-    return (row["dataset"], row["strategy"], row["run"], row["protocol"], row["cycles"])
+    """A run's identity: a CSV's options and content included, so that a folder reused
+    with another direction, or after the file changed, runs those runs anew."""
+    features = row.get("features")
+    return (
+        row["dataset"], row["strategy"], row["run"], row["protocol"], row["cycles"],
+        row.get("objective"), row.get("direction"), tuple(features) if features else None,
+        row.get("data"),
+    )  # fmt: skip
 
 
 def execute(
