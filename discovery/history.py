@@ -147,7 +147,8 @@ class CampaignResult:
         objective: the objective's column name.
         maximize: the direction.
         wall_seconds: time the whole run took.
-        stopped_because: "budget", "target" or "pool exhausted".
+        stopped_because: "budget", "target", "pool exhausted" or (every point of a
+            space of integers and categories chosen) "space exhausted".
         closest_to: the value a target objective aims for (None: max or min).
         goal: "best" or "cumulative": what the summary leads with.
         optimum: the best value the pool holds, when known (regret is measured to it).

@@ -36,6 +36,7 @@ from discovery.outcome_models import (
 from discovery.policy import PortfolioRun
 from discovery.prediction import Prediction
 from discovery.proposal import (
+    is_new,
     propose_by_optimizing,
     propose_by_sampling,
     propose_with_botorch,
@@ -112,6 +113,7 @@ class CampaignRun:
                 loader(json.loads(state))
         config = self.config
         self._believed: dict[int, float] = {}  # predicted mean of each candidate when chosen
+        self._listed_count = (-1, 0)  # (points taken, a listed space's new points) when counted
         self.dispatcher = Dispatcher(
             campaign.oracle,
             store,
@@ -191,14 +193,21 @@ class CampaignRun:
         if self._target_reached():
             return "target"
         if not self._remaining():
-            return "pool exhausted"
+            return "pool exhausted" if self.space is None else "space exhausted"
         return None
 
     def _remaining(self) -> int:
-        """Candidates not yet chosen: a declared space never runs out."""
-        if self.space is not None:
+        """Candidates not yet chosen. A declared space with a real parameter never runs
+        out; one of integers and categories runs out when each point has been chosen."""
+        if self.space is None:
+            return int((~self.excluded).sum())
+        if not self.space.is_listed:
             return sys.maxsize
-        return int((~self.excluded).sum())
+        taken = np.vstack([self.train_features, self.pool.features])
+        if self._listed_count[0] != taken.shape[0]:
+            _, features = self.space.listed()
+            self._listed_count = (taken.shape[0], int(is_new(features, taken).sum()))
+        return self._listed_count[1]
 
     def _execute_asynchronously(self, unfinished: list[Job], bar, task) -> str:
         """Keep ``max_in_flight`` experiments running: as soon as one finishes, record it,

@@ -54,6 +54,8 @@ CHUNK_SIZE = 4096
 MAX_COMBINATIONS = 4
 #: Two points closer than this in every unit feature are the same experiment.
 DUPLICATE_TOLERANCE = 1e-6
+#: Rounds of draws for new points before a listed space's list is searched instead.
+NEW_SAMPLE_ATTEMPTS = 3
 #: Local search: step sizes (unit features) and trial points per step.
 LOCAL_STEPS = (0.1, 0.03, 0.01, 0.003)
 LOCAL_TRIALS = 256
@@ -77,6 +79,17 @@ def is_new(points: np.ndarray, taken: np.ndarray) -> np.ndarray:
         chunk = points[start : start + CHUNK_SIZE]
         gap = np.abs(chunk[:, None, :] - taken[None, :, :]).max(axis=-1).min(axis=1)
         keep[start : start + CHUNK_SIZE] = gap > DUPLICATE_TOLERANCE
+    return keep
+
+
+def distinct_new(points: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """(n,) bool: the (n, d) points new to ``taken`` and, of points that coincide (a
+    sample of a space of integers and categories repeats them), the first only."""
+    keep = is_new(points, taken)
+    if points.shape[0] > 1:
+        grid = np.round(points / DUPLICATE_TOLERANCE)
+        first = np.unique(grid, axis=0, return_index=True)[1]
+        keep &= np.isin(np.arange(points.shape[0]), first)
     return keep
 
 
@@ -113,19 +126,37 @@ def propose_by_sampling(
         region = space
         points = space.sample(SAMPLE_SIZE, "sobol", seed=seed)
     features = space.encode(points)
+    excluded = ~distinct_new(features, taken)
+    if region is not space and int((~excluded).sum()) < size:  # the region is used up
+        region = space
+        points = space.sample(SAMPLE_SIZE, "sobol", seed=seed)
+        features = space.encode(points)
+        excluded = ~distinct_new(features, taken)
     scores = np.concatenate(
         [score(features[s : s + CHUNK_SIZE]) for s in range(0, len(points), CHUNK_SIZE)]
     )
-    excluded = ~is_new(features, taken)
-    chosen = np.asarray(selector.pick(scores, size, excluded, features, rng), dtype=int)
-    refined, refined_scores = [], []
-    kept = np.vstack([taken, features[chosen]])
+    available = int((~excluded).sum())
+    wanted = min(size, available)
+    chosen = np.asarray(
+        selector.pick(scores, wanted, excluded, features, rng) if wanted else [], dtype=int
+    )
+    refined, refined_scores, seen = [], [], taken
+    starts = np.vstack([taken, features[chosen]])
     for index in chosen:
-        point, value = _local_search(space, points[index], scores[index], score, kept, rng, region)
-        refined.append(point)
-        refined_scores.append(value)
-        kept = np.vstack([kept, space.encode([point])])
-    return refined, np.asarray(refined_scores)
+        others = np.vstack([starts, seen[taken.shape[0] :]])
+        point, value = _local_search(
+            space, points[index], scores[index], score, others, rng, region
+        )
+        x = space.encode([point])
+        if is_new(x, seen)[0]:  # else an earlier point's search ended on this start
+            refined.append(point)
+            refined_scores.append(value)
+            seen = np.vstack([seen, x])
+    if len(refined) < size:  # a small space of integers and categories: its last points
+        extra = new_samples(space, size - len(refined), seen, rng, "random")
+        refined.extend(extra)
+        refined_scores.extend(score(space.encode(extra)) if extra else [])
+    return refined, np.asarray(refined_scores, dtype=float)
 
 
 def _local_search(
@@ -238,7 +269,7 @@ def propose_with_botorch(
 
     name = acquisition.name
     if name == "random":
-        points = _new_samples(space, size, taken, rng, "random")
+        points = new_samples(space, size, taken, rng, "random")
         return points, np.full(len(points), np.nan)
     if name == "thompson":
         return _thompson(space, model, size, maximize, taken, rng)
@@ -463,20 +494,34 @@ def _repair(
             seen = np.vstack([seen, features])
     missing = len(points) - len(kept)
     if missing:
-        extra = _new_samples(space, missing, seen, rng, "sobol")
+        extra = new_samples(space, missing, seen, rng, "sobol")
         kept.extend(extra)
         kept_values.extend([math.nan] * len(extra))
     return kept, np.asarray(kept_values)
 
 
-def _new_samples(
+def new_samples(
     space: Space, size: int, taken: np.ndarray, rng: np.random.Generator, method: str
 ) -> list[dict[str, Any]]:
-    points = space.sample(max(4 * size, 64), method, seed=_seed(rng))
-    fresh = is_new(space.encode(points), taken)
-    chosen = [p for p, f in zip(points, fresh, strict=True) if f][:size]
-    if len(chosen) < size:
-        chosen += _new_samples(space, size - len(chosen), taken, rng, "random")
+    """Up to ``size`` feasible points, new to ``taken`` and distinct from each other:
+    drawn, or, where draws keep landing on measured points of a listed space, taken from
+    its list. Fewer only when the space holds fewer new points."""
+    chosen: list[dict[str, Any]] = []
+    seen = taken
+    for attempt in range(NEW_SAMPLE_ATTEMPTS):
+        if len(chosen) == size:
+            return chosen
+        points = space.sample(
+            max(4 * size, 64), method if attempt == 0 else "random", seed=_seed(rng)
+        )
+        features = space.encode(points)
+        fresh = np.flatnonzero(distinct_new(features, seen))[: size - len(chosen)]
+        chosen.extend(points[i] for i in fresh)
+        seen = np.vstack([seen, features[fresh]])
+    if len(chosen) < size and space.is_listed:
+        listed, features = space.listed()
+        fresh = np.flatnonzero(is_new(features, seen))
+        chosen.extend(listed[i] for i in rng.permutation(fresh)[: size - len(chosen)])
     return chosen
 
 
@@ -487,7 +532,7 @@ def _thompson(space, model, size, maximize, taken, rng):
 
     points = space.sample(THOMPSON_POINTS, "sobol", seed=_seed(rng))
     features = space.encode(points)
-    fresh = is_new(features, taken)
+    fresh = distinct_new(features, taken)
     points = [p for p, f in zip(points, fresh, strict=True) if f]
     options = tensor_options(model)
     X = torch.as_tensor(features[fresh], **options)
@@ -495,7 +540,13 @@ def _thompson(space, model, size, maximize, taken, rng):
     sampler = MaxPosteriorSampling(
         model, posterior_transform=_sign_transform(maximize, options), replacement=False
     )
-    with torch.no_grad():
-        chosen = sampler(X, num_samples=size)
-    rows = [int(torch.nonzero((X == x).all(dim=-1))[0]) for x in chosen]
-    return [points[i] for i in rows], np.full(len(rows), np.nan)
+    rows = []
+    if points:
+        with torch.no_grad():
+            chosen = sampler(X, num_samples=min(size, len(points)))
+        rows = [int(torch.nonzero((X == x).all(dim=-1))[0]) for x in chosen]
+    picked = [points[i] for i in rows]
+    if len(picked) < size:  # a small space of integers and categories: its last points
+        seen = np.vstack([taken, features[fresh][rows]])
+        picked.extend(new_samples(space, size - len(picked), seen, rng, "random"))
+    return picked, np.full(len(picked), np.nan)

@@ -43,6 +43,9 @@ HIT_AND_RUN_BURN_IN = 200
 HIT_AND_RUN_THINNING = 4
 #: Uniform draws that estimate how much of the null-space box is feasible.
 ACCEPTANCE_TRIALS = 1024
+#: Most combinations a space of integers and categories is listed in full: such a space
+#: can run out of new points, and its last ones are found in the list, not by sampling.
+MAX_LISTED_POINTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class Space:
         self.constraints: list[Constraint] = list(constraints)
         self._by_name = {p.name: p for p in parameters}
         self._box: tuple | None = None  # the null-space sampling box, made when first needed
+        self._listed: tuple[list[dict[str, Any]], np.ndarray] | None = None
         self._box_acceptance = 1.0
         self._check_constraints()
         offsets = np.cumsum([0] + [p.width for p in parameters])
@@ -301,6 +305,36 @@ class Space:
     def contains(self, point: Mapping[str, Any]) -> bool:
         """Whether a point lies in the space and meets every constraint."""
         return self.violation(point) is None
+
+    @property
+    def is_listed(self) -> bool:
+        """Whether the space is finite and small enough to list: integers and categories
+        only, at most :data:`MAX_LISTED_POINTS` combinations."""
+        if any(isinstance(p, Real) for p in self.parameters):
+            return False
+        sizes = [p.high - p.low + 1 if isinstance(p, Integer) else len(p.values)
+                 for p in self.parameters]  # fmt: skip
+        return math.prod(sizes) <= MAX_LISTED_POINTS
+
+    def listed(self) -> tuple[list[dict[str, Any]], np.ndarray]:
+        """Every feasible point of a listed space (:attr:`is_listed`) and its features.
+
+        Raises:
+            ConfigurationError: the space has a real parameter or too many combinations.
+        """
+        if not self.is_listed:
+            raise ConfigurationError(
+                f"space: only a space of integers and categories with at most "
+                f"{MAX_LISTED_POINTS:,} combinations is listed"
+            )
+        if self._listed is None:
+            names = self.names
+            values = [p.values for p in self.parameters]
+            combinations = (dict(zip(names, c, strict=True)) for c in itertools.product(*values))
+            points = [point for point in combinations if self.contains(point)]
+            features = self.encode(points) if points else np.empty((0, self.n_features))
+            self._listed = (points, features)
+        return self._listed
 
     def canonical(self, point: Mapping[str, Any]) -> dict[str, Any]:
         """A point with plain Python values of each parameter's type, in the space's order."""

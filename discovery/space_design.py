@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from discovery.proposal import is_new
+from discovery.proposal import distinct_new, new_samples
 from discovery.search_space import Space
 from discovery.selection import INITIAL_DESIGNS, Selector
 
@@ -58,14 +58,22 @@ def space_initial_design(
     method = getattr(design, "method", None)
     if method is not None:
         points = space.sample(size + taken.shape[0], method, seed=seed)
-        fresh = is_new(space.encode(points), taken)
-        return [p for p, f in zip(points, fresh, strict=True) if f][:size]
-    selector: Selector = design
-    points = space.sample(max(DESIGN_SAMPLE_SIZE, 8 * size), "sobol", seed=seed)
-    features = space.encode(points)
-    excluded = ~is_new(features, taken)
-    chosen = selector.pick(None, size, excluded, features, rng)
-    return [points[int(i)] for i in chosen]
+        features = space.encode(points)
+        fresh = np.flatnonzero(distinct_new(features, taken))[:size]
+    else:
+        selector: Selector = design
+        points = space.sample(max(DESIGN_SAMPLE_SIZE, 8 * size), "sobol", seed=seed)
+        features = space.encode(points)
+        excluded = ~distinct_new(features, taken)
+        wanted = min(size, int((~excluded).sum()))
+        fresh = np.asarray(
+            selector.pick(None, wanted, excluded, features, rng) if wanted else [], dtype=int
+        )
+    chosen = [points[int(i)] for i in fresh]
+    if len(chosen) < size:  # a small space of integers and categories repeats its points
+        seen = np.vstack([taken, features[fresh]])
+        chosen.extend(new_samples(space, size - len(chosen), seen, rng, "random"))
+    return chosen
 
 
 def resolve_space_design(spec: str | Selector) -> Any:

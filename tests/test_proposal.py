@@ -307,3 +307,57 @@ def test_a_portfolio_arm_with_max_value_entropy_is_refused_in_a_declared_space()
     arms = [Arm("gp-mes", "gp", "max_value_entropy"), Arm("gp-ei", "gp", "ei")]
     with pytest.raises(ConfigurationError, match="acquisition 'mes' compares the candidates"):
         Campaign(MIXED, FunctionOracle(mixed_yield, output="y"), "y", policy=Portfolio(arms))
+
+
+SMALL = Space(
+    [Integer("n", 1, 4), Categorical("s", ["a", "b"])],
+    [Exclusion({"n": [2], "s": ["b"]})],
+)  # 7 feasible points
+
+
+def small_value(candidate) -> float:
+    return float(candidate.parameters["n"]) + (candidate.parameters["s"] == "a")
+
+
+@pytest.mark.parametrize(
+    ("surrogate", "acquisition", "design"),
+    [("gp", "ucb", "random"), ("gp", "thompson", "lhs"), ("forest", "ei", "kmeans"),
+     ("forest", "random", "sobol")],
+)  # fmt: skip
+def test_a_small_space_of_integers_and_categories_is_measured_once_each_then_ends(
+    surrogate, acquisition, design
+):
+    campaign = Campaign(
+        SMALL, FunctionOracle(small_value, output="y"), "y", surrogate=surrogate,
+        acquisition=acquisition, initial_design=design, budget=12, n_initial=3,
+        batch_size=2, seed=1,
+    )  # fmt: skip
+    result = campaign.run(progress=False)
+    measured = list(result.history[["n", "s"]].itertuples(index=False, name=None))
+    assert sorted(measured) == sorted({(n, s) for n in range(1, 5) for s in "ab"} - {(2, "b")})
+    assert result.stopped_because == "space exhausted"
+
+
+def test_asking_more_than_a_small_space_holds_gives_its_new_points_once():
+    campaign = Campaign(SMALL, None, "y", surrogate="forest", n_initial=5, seed=0)
+    first = campaign.ask(5)
+    campaign.tell({"n": int(first["n"].iloc[0]), "s": first["s"].iloc[0]}, 1.0)
+    second = campaign.ask(6)
+    rows = pd.concat([first, second[second["status"] == "new"]])
+    assert len(rows) == 7 and not rows.duplicated(["n", "s"]).any()
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_a_trust_region_whose_points_are_all_measured_gives_way_to_the_whole_space(seed):
+    space = Space([Integer("n", 1, 8), Categorical("s", ["a", "b"])])  # 16 points
+
+    def peak(candidate) -> float:
+        return -abs(candidate.parameters["n"] - 5) + (candidate.parameters["s"] == "a")
+
+    campaign = Campaign(
+        space, FunctionOracle(peak, output="y"), "y", surrogate="forest", budget=14,
+        n_initial=3, seed=seed,
+    )  # fmt: skip
+    result = campaign.run(progress=False)
+    assert len(result.history) == 14 and result.stopped_because == "budget"
+    assert not result.history.duplicated(["n", "s"]).any()
