@@ -213,7 +213,7 @@ def _checked_condition(name: str, condition: Any) -> tuple[str, float] | list[An
 
 def _holds(condition: tuple[str, float] | list[Any], value: Any) -> bool:
     if isinstance(condition, list):
-        return any(str(value) == str(v) for v in condition)
+        return any(_same(value, v) for v in condition)
     op, threshold = condition
     value = float(value)
     if op == "<":
@@ -223,6 +223,14 @@ def _holds(condition: tuple[str, float] | list[Any], value: Any) -> bool:
     if op == ">":
         return value > threshold
     return value >= threshold
+
+
+def _same(value: Any, listed: Any) -> bool:
+    """Whether a value is a listed one: numbers by value (2.0 is 2), others by their text
+    (a category read back from a file as text is still itself)."""
+    if _is_finite_number(value) and _is_finite_number(listed):
+        return float(value) == float(listed)
+    return str(value) == str(listed)
 
 
 def _is_finite_number(value: Any) -> bool:

@@ -282,3 +282,34 @@ def test_a_part_around_a_point_drops_excluded_integers_its_range_no_longer_holds
     assert [c.conditions for c in part.constraints] == [{"solvent": ["water"], "equivalents": [1]}]
     assert part.violation({"equivalents": 1, "solvent": "water"}) is not None
     assert part.violation({"equivalents": 2, "solvent": "THF"}) is None
+
+
+def test_an_exclusion_of_integers_compares_them_by_value():
+    space = Space([Integer("n", 1, 3), Real("x", 0, 1)], [Exclusion({"n": [2.0]})])
+    assert not space.contains({"n": 2, "x": 0.5}) and space.contains({"n": 3, "x": 0.5})
+    listed_as_int = Space([Integer("n", 1, 3), Real("x", 0, 1)], [Exclusion({"n": [2]})])
+    assert not listed_as_int.contains({"n": 2.0, "x": 0.5})
+    by_text = Space([Categorical("s", [1, 2])], [Exclusion({"s": ["1"]})])
+    assert not by_text.contains({"s": 1}) and by_text.contains({"s": 2})
+
+
+def test_bounds_read_off_a_table_are_numbers_and_bad_bounds_are_named():
+    table = pd.DataFrame({"n": [1, 5, 3], "x": np.array([0.1, 0.9, 0.5], dtype=np.float32)})
+    assert Integer("n", table["n"].min(), table["n"].max()) == Integer("n", 1, 5)
+    assert Real("x", table["x"].min(), table["x"].max()).high == pytest.approx(0.9)
+    with pytest.raises(ConfigurationError, match="low must be an integer, got None"):
+        Integer("n", None, 3)
+    with pytest.raises(ConfigurationError, match="wider than a float holds"):
+        Real("x", -1e308, 1e308)
+
+
+def test_a_wide_integer_range_decodes_to_the_nearest_integers():
+    wide = Integer("rpm", 0, 10**12)
+    unit = np.linspace(0, 1, 256)[:, None]
+    assert wide.decode(unit) == [round(u * 10**12) for u in unit[:, 0]]
+    steps = Integer("layers", 1, 1000, log=True)
+    values = np.arange(1, 1001)
+    table = steps.encode(values)[:, 0]
+    continuous = np.random.default_rng(0).random((500, 1))
+    nearest = values[np.abs(continuous - table[None, :]).argmin(axis=1)]
+    assert steps.decode(continuous) == nearest.tolist()
