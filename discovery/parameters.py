@@ -25,12 +25,17 @@ def _check_name(name: Any, kind: str) -> None:
 
 def _check_bounds(name: str, low: Any, high: Any, log: bool) -> None:
     for label, value in (("low", low), ("high", high)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        numeric = isinstance(value, (int, float, np.integer, np.floating))
+        if isinstance(value, (bool, np.bool_)) or not numeric:  # numpy's too: off a DataFrame
             raise ConfigurationError(f"parameter '{name}': {label} must be a number, got {value!r}")
         if not math.isfinite(value):
             raise ConfigurationError(f"parameter '{name}': {label} must be finite, got {value}")
     if not low < high:
         raise ConfigurationError(f"parameter '{name}': low ({low}) must be below high ({high})")
+    if not math.isfinite(float(high) - float(low)):
+        raise ConfigurationError(
+            f"parameter '{name}': the range from {low} to {high} is wider than a float holds"
+        )
     if log and low <= 0:
         raise ConfigurationError(
             f"parameter '{name}': log=True needs low > 0 (a log scale has no zero), got low={low}"
@@ -116,7 +121,7 @@ class Integer:
     def __post_init__(self) -> None:
         _check_name(self.name, "Integer")
         for label, value in (("low", self.low), ("high", self.high)):
-            if isinstance(value, bool) or not float(value).is_integer():
+            if not _is_number(value) or not float(value).is_integer():
                 raise ConfigurationError(
                     f"parameter '{self.name}': {label} must be an integer, got {value!r}"
                 )
@@ -139,11 +144,11 @@ class Integer:
     def decode(self, features: np.ndarray) -> list[int]:
         """(n, 1) features to the nearest allowed integers (nearest on the model's scale)."""
         continuous = np.asarray(Real(self.name, self.low, self.high, self.log).decode(features))
-        allowed = np.arange(self.low, self.high + 1, dtype=np.float64)
-        encoded = self.encode(allowed)[:, 0]
+        below = np.floor(continuous)  # on a monotone scale the nearest is one of the two
+        above = np.minimum(below + 1.0, self.high)
         unit = self.encode(continuous)[:, 0]
-        nearest = np.abs(unit[:, None] - encoded[None, :]).argmin(axis=1)
-        return [int(v) for v in allowed[nearest]]
+        up = np.abs(self.encode(above)[:, 0] - unit) < np.abs(self.encode(below)[:, 0] - unit)
+        return [int(v) for v in np.where(up, above, below)]
 
     def contains(self, value: Any) -> bool:
         return (
