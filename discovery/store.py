@@ -44,6 +44,34 @@ CREATED, SUBMITTED, ASKED = "created", "submitted", "asked"
 OPEN_STATES = (CREATED, SUBMITTED, ASKED)
 
 
+def _stored_pool(
+    row: dict[str, Any], options: dict[str, Any], text_as_written: bool
+) -> CandidatePool | None:
+    """The pool from its stored table; None where that table does not make a pool.
+
+    ``text_as_written`` reads text columns as they were written: a category called "None",
+    "NA" or "" is itself, not a missing value. Otherwise an empty text field is missing, as
+    it was in a pool whose text column had gaps (CSV writes both as an empty field).
+    """
+    dtypes = json.loads(row["pool_dtypes_json"])
+    missing = {}
+    if text_as_written:
+        missing = {"keep_default_na": False, "na_values": {c: [""] for c in _header(row)}}
+        for column in dtypes:
+            missing["na_values"].pop(column, None)
+    try:
+        frame = pd.read_csv(io.StringIO(row["pool_csv"]), dtype=dtypes, **missing, **EXACT_FLOATS)
+        return CandidatePool.from_frame(frame, **options)
+    except PoolError:
+        return None
+
+
+def _header(row: dict[str, Any]) -> list[str]:
+    if not row["pool_csv"]:
+        return []
+    return list(pd.read_csv(io.StringIO(row["pool_csv"]), nrows=0).columns)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
@@ -213,11 +241,14 @@ class CampaignStore:
             table, options, dtypes, space_json = pd.DataFrame(), pool.options, {}, None
         else:
             table, options, space_json = pool.frame.reset_index(drop=True), pool.options, None
-            # Text columns stay text on reload ("007" must not come back as 7).
+            # Text columns stay text on reload ("007" must not come back as 7), and so do
+            # categorical ones (categories 1, 2, 3 must not come back as one number).
             dtypes = {
                 c: "str"
                 for c in table.columns
-                if pd.api.types.is_string_dtype(table[c]) or pd.api.types.is_object_dtype(table[c])
+                if pd.api.types.is_string_dtype(table[c])
+                or pd.api.types.is_object_dtype(table[c])
+                or isinstance(table[c].dtype, pd.CategoricalDtype)
             }
         with self.transaction() as db:
             db.execute(
@@ -277,13 +308,11 @@ class CampaignStore:
                     "campaign began (its checksum differs)"
                 )
             return pool
-        frame = pd.read_csv(
-            io.StringIO(row["pool_csv"]), dtype=json.loads(row["pool_dtypes_json"]), **EXACT_FLOATS
-        )
-        pool = CandidatePool.from_frame(frame, **options)
-        if pool.fingerprint() != row["pool_fingerprint"]:
-            raise StoreError(f"store {self.path}: the stored pool does not match its fingerprint")
-        return pool
+        for text_as_written in (True, False):
+            pool = _stored_pool(row, options, text_as_written)
+            if pool is not None and pool.fingerprint() == row["pool_fingerprint"]:
+                return pool
+        raise StoreError(f"store {self.path}: the stored pool does not match its fingerprint")
 
     # -- iterations and jobs -----------------------------------------------------------
 

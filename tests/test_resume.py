@@ -229,3 +229,21 @@ def test_a_stop_right_after_a_job_was_lost_still_sends_it_again(tmp_path):
     Campaign(POOL, oracle, "y", **settings).run(progress=False)
     jobs = CampaignStore(path, read_only=True).jobs()
     assert [j.state for j in jobs] == ["succeeded"] * 4
+
+
+@pytest.mark.parametrize(
+    "additive",
+    [["None", "LiCl", "NaCl"] * 4, ["NA", "LiCl", "NaCl"] * 4, ["", "LiCl", "NaCl"] * 4,
+     pd.Categorical([1, 2, 3] * 4), ["salt", None, "acid"] * 4],
+)  # fmt: skip
+def test_a_stored_pool_with_a_category_called_none_or_categorical_numbers_reopens(
+    tmp_path, additive
+):
+    frame = pd.DataFrame({"additive": additive, "temp": range(12)})
+    impute = "mean" if frame["additive"].isna().any() else None
+    path = tmp_path / "c.sqlite"
+    pool = CandidatePool.from_frame(frame, impute=impute)
+    Campaign(pool, None, "y", surrogate="forest", n_initial=2, budget=6, store=path).ask(2)
+    reopened = Campaign.resume(path)
+    assert reopened.pool.fingerprint() == pool.fingerprint()
+    assert list(reopened.ask(1)["status"]) == ["pending", "pending", "new"]
