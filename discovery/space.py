@@ -99,14 +99,18 @@ class CandidatePool:
                 it a missing value is an error.
 
         Raises:
-            PoolError: empty frame, a named column missing, duplicate ids, missing
-                feature values without ``impute``, or no feature columns.
+            PoolError: empty frame, a named column missing, a column or feature named
+                twice, duplicate ids, missing feature values without ``impute``,
+                infinite feature values, or no feature columns.
         """
         if not isinstance(frame, pd.DataFrame):
             raise PoolError(f"pool: expected a pandas DataFrame, got {type(frame).__name__}")
         if len(frame) == 0:
             raise PoolError("pool: the candidate table is empty (no rows)")
         columns = [str(c) for c in frame.columns]
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            raise PoolError(f"pool: column names appear more than once: {repeated}")
         frame = frame.copy()
         frame.columns = columns
         _require_columns(columns, [id_column] if id_column else [], "id_column")
@@ -117,6 +121,9 @@ class CandidatePool:
             features = [c for c in columns if c not in skipped]
         else:
             features = [str(f) for f in features]
+            repeated = sorted({f for f in features if features.count(f) > 1})
+            if repeated:
+                raise PoolError(f"pool: features named more than once: {repeated}")
             _require_columns(columns, features, "features")
             if objective in features:
                 raise PoolError(f"pool: objective '{objective}' cannot also be a feature")
@@ -152,7 +159,9 @@ class CandidatePool:
         path = Path(path)
         if not path.is_file():
             raise PoolError(f"pool: file not found: {path}")
-        return cls.from_frame(pd.read_csv(path), **options)
+        id_column = options.get("id_column")  # ids as written: "007" stays "007"
+        dtype = {id_column: str} if id_column else None
+        return cls.from_frame(pd.read_csv(path, dtype=dtype), **options)
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -273,6 +282,9 @@ def _encode(table: pd.DataFrame, impute: str | None) -> pd.DataFrame:
             f"pool: missing feature values (NaN) in {where}; "
             "pass impute='mean', 'median' or 'most_frequent' to fill them"
         )
+    infinite = [c for c in numeric if np.isinf(table[c].to_numpy(np.float64)).any()]
+    if infinite:
+        raise PoolError(f"pool: infinite feature values in {infinite}; a model cannot use them")
     parts = []
     if numeric:
         values = table[numeric].to_numpy(np.float64)

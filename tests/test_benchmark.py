@@ -287,7 +287,7 @@ def test_bad_input_is_one_line_naming_the_problem(arguments, message, tmp_path):
     assert not (tmp_path / "results.jsonl").exists()  # nothing ran
 
 
-def test_a_csv_dataset_needs_its_objective_column(tmp_path):
+def test_a_csv_dataset_needs_an_objective_column_of_finite_numbers(tmp_path):
     table = tmp_path / "designs.csv"
     pd.DataFrame({"x": np.linspace(0, 1, 30), "y": np.sin(np.linspace(0, 3, 30))}).to_csv(
         table, index=False
@@ -298,6 +298,13 @@ def test_a_csv_dataset_needs_its_objective_column(tmp_path):
     )
     assert missing.exit_code == 2
     assert "objective column 'strength' not in its columns" in missing.output
+    infinite = tmp_path / "infinite.csv"
+    pd.DataFrame({"x": [0.0, 0.5, 1.0], "y": [1.0, np.inf, 2.0]}).to_csv(infinite, index=False)
+    refused = runner.invoke(
+        app, ["benchmark", str(infinite), "--objective", "y", "--direction", "max"]
+    )
+    assert refused.exit_code == 2
+    assert "objective 'y' is missing, infinite or not a number in row 1" in refused.output
     out = tmp_path / "out"
     ran = runner.invoke(
         app,

@@ -95,3 +95,19 @@ def test_designs_outside_the_pool_are_encoded_on_the_pool_scale():
         pool.encode(pd.DataFrame({"temperature": [300.0], "solvent": ["acetone"]}))
     with pytest.raises(PoolError, match=r"parameters \['solvent'\] missing"):
         pool.encode(pd.DataFrame({"temperature": [300.0]}))
+
+
+def test_infinite_features_and_repeated_names_are_errors_naming_them():
+    with pytest.raises(PoolError, match=r"infinite feature values in \['x'\]"):
+        CandidatePool.from_frame(pd.DataFrame({"x": [1.0, np.inf, 3.0]}))
+    with pytest.raises(PoolError, match=r"features named more than once: \['x'\]"):
+        CandidatePool.from_frame(pd.DataFrame({"x": [1, 2, 3]}), features=["x", "x"])
+    with pytest.raises(PoolError, match=r"column names appear more than once: \['a'\]"):
+        CandidatePool.from_frame(pd.DataFrame([[1, 2], [3, 4]], columns=["a", "a"]))
+
+
+def test_ids_read_from_a_csv_keep_their_leading_zeros(tmp_path):
+    table = tmp_path / "pool.csv"
+    table.write_text("id,x\n007,0.1\n008,0.2\n9,0.3\n")
+    pool = CandidatePool.from_csv(table, id_column="id")
+    assert list(pool.ids) == ["007", "008", "9"] and "007" in pool

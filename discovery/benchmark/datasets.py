@@ -148,10 +148,12 @@ def _checked(
             f"dataset '{name}': columns {missing} not in its columns {list(frame.columns)}"
         )
     values = pd.to_numeric(frame[objective], errors="coerce")
-    if values.isna().any():
-        row = int(np.flatnonzero(values.isna().to_numpy())[0])
+    unusable = values.isna().to_numpy() | np.isinf(values.to_numpy(dtype=float))
+    if unusable.any():
+        row = int(np.flatnonzero(unusable)[0])
         raise ConfigurationError(
-            f"dataset '{name}': objective '{objective}' is missing or not a number in row {row}"
+            f"dataset '{name}': objective '{objective}' is missing, infinite or not a number "
+            f"in row {row}"
         )
     if len(frame) < 2:
         raise ConfigurationError(f"dataset '{name}': needs at least 2 designs, has {len(frame)}")
