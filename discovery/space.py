@@ -201,8 +201,8 @@ class CandidatePool:
             range fall outside [0, 1]).
 
         Raises:
-            PoolError: a missing column, a missing value, or a category the pool
-                does not have.
+            PoolError: a missing column, a missing value, a numeric parameter that is
+                not a finite number, or a category the pool does not have.
         """
         missing = [c for c in self.parameter_columns if c not in parameters.columns]
         if missing:
@@ -215,7 +215,14 @@ class CandidatePool:
             prefix = f"{column}="
             categories = [n[len(prefix) :] for n in self.feature_names if n.startswith(prefix)]
             if column in self.feature_names:
-                columns.append(values.to_numpy(np.float64))
+                numbers = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
+                if not np.isfinite(numbers).all():
+                    bad = values[~np.isfinite(numbers)].tolist()
+                    raise PoolError(
+                        f"pool: '{column}' of a design outside the pool must be a finite "
+                        f"number, got {bad[:3]}"
+                    )
+                columns.append(numbers)
                 continue
             unknown = sorted(set(values.astype(str)) - set(categories))
             if unknown:

@@ -111,3 +111,10 @@ def test_ids_read_from_a_csv_keep_their_leading_zeros(tmp_path):
     table.write_text("id,x\n007,0.1\n008,0.2\n9,0.3\n")
     pool = CandidatePool.from_csv(table, id_column="id")
     assert list(pool.ids) == ["007", "008", "9"] and "007" in pool
+
+
+@pytest.mark.parametrize("value", [np.inf, "hot"])
+def test_a_design_outside_the_pool_needs_finite_numbers(value):
+    pool = CandidatePool.from_frame(pd.DataFrame({"t": [300.0, 310.0], "s": ["a", "b"]}))
+    with pytest.raises(PoolError, match="'t' of a design outside the pool must be a finite"):
+        pool.encode(pd.DataFrame({"t": [value], "s": ["a"]}))
