@@ -36,7 +36,7 @@ from discovery.outcome_models import (
 from discovery.policy import PortfolioRun
 from discovery.prediction import Prediction
 from discovery.proposal import (
-    is_new,
+    listed_new,
     propose_by_optimizing,
     propose_by_sampling,
     propose_with_botorch,
@@ -206,7 +206,7 @@ class CampaignRun:
         taken = np.vstack([self.train_features, self.pool.features])
         if self._listed_count[0] != taken.shape[0]:
             _, features = self.space.listed()
-            self._listed_count = (taken.shape[0], int(is_new(features, taken).sum()))
+            self._listed_count = (taken.shape[0], int(listed_new(features, taken).sum()))
         return self._listed_count[1]
 
     def _execute_asynchronously(self, unfinished: list[Job], bar, task) -> str:

@@ -87,10 +87,21 @@ def distinct_new(points: np.ndarray, taken: np.ndarray) -> np.ndarray:
     sample of a space of integers and categories repeats them), the first only."""
     keep = is_new(points, taken)
     if points.shape[0] > 1:
-        grid = np.round(points / DUPLICATE_TOLERANCE)
-        first = np.unique(grid, axis=0, return_index=True)[1]
+        first = np.unique(_lattice(points), axis=0, return_index=True)[1]
         keep &= np.isin(np.arange(points.shape[0]), first)
     return keep
+
+
+def listed_new(listed: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """(n,) bool: which of a listed space's points (:meth:`Space.listed`) are new to the
+    (m, d) ``taken`` ones. Such points sit on a lattice, so equal ones have equal rounded
+    features: a set lookup, where :func:`is_new` would compare every pair."""
+    seen = {row.tobytes() for row in _lattice(taken)}
+    return np.fromiter((row.tobytes() not in seen for row in _lattice(listed)), bool, len(listed))
+
+
+def _lattice(features: np.ndarray) -> np.ndarray:
+    return np.round(features / DUPLICATE_TOLERANCE).astype(np.int64)
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -520,7 +531,7 @@ def new_samples(
         seen = np.vstack([seen, features[fresh]])
     if len(chosen) < size and space.is_listed:
         listed, features = space.listed()
-        fresh = np.flatnonzero(is_new(features, seen))
+        fresh = np.flatnonzero(listed_new(features, seen))
         chosen.extend(listed[i] for i in rng.permutation(fresh)[: size - len(chosen)])
     return chosen
 
