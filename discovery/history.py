@@ -218,7 +218,7 @@ class CampaignResult:
         if measured.empty:
             return None
         if "desirability" in measured:
-            return measured.iloc[int(np.argmax(measured["desirability"].to_numpy()))]
+            return measured.iloc[best_position(measured["desirability"].to_numpy(), True)]
         values = measured[self.objective].to_numpy()
         return measured.iloc[best_position(values, self.maximize, self.closest_to)]
 
@@ -246,7 +246,9 @@ class CampaignResult:
             "failed": int((history["state"] != "succeeded").sum()),
             "best_value": None if best is None else float(best[self.objective]),
             "best_candidate": None if best is None else str(best["candidate_id"]),
-            "found_at_iteration": None if best is None else int(best["iteration"]),
+            "found_at_iteration": None
+            if best is None or pd.isna(best["iteration"])
+            else int(best["iteration"]),  # a told measurement has no iteration
             "found_at_experiment": None if best is None else int(best.name) + 1,
             "cumulative_reward": float(history["cumulative_reward"].iloc[-1])
             if len(history)
@@ -309,7 +311,7 @@ def outcome_lines(history: pd.DataFrame, outcomes: Objectives) -> dict[str, str]
     if not feasible.empty:
         first = outcomes.objectives[0]
         if "desirability" in feasible:
-            position = int(np.argmax(feasible["desirability"].to_numpy()))
+            position = best_position(feasible["desirability"].to_numpy(), True)
         else:
             values = feasible[first.name].to_numpy()
             position = best_position(values, first.direction != "min", first.target)

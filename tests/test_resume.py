@@ -247,3 +247,14 @@ def test_a_stored_pool_with_a_category_called_none_or_categorical_numbers_reopen
     reopened = Campaign.resume(path)
     assert reopened.pool.fingerprint() == pool.fingerprint()
     assert list(reopened.ask(1)["status"]) == ["pending", "pending", "new"]
+
+
+def test_a_told_best_without_an_iteration_is_summarised(tmp_path):
+    path = tmp_path / "c.sqlite"
+    Campaign(POOL, None, "y", surrogate="forest", budget=6, n_initial=3, store=path).tell(
+        "29", 100.0
+    )  # a bench result never asked for, and the best
+    experiment = FunctionOracle(lambda c: float(FRAME.loc[int(c.id), "y"]), output="y")
+    summary = Campaign.resume(path, oracle=experiment).run(progress=False).summary()
+    assert summary["best_value"] == 100.0 and summary["best_candidate"] == "29"
+    assert summary["found_at_iteration"] is None and summary["found_at_experiment"] == 1

@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 
 from discovery import Campaign, ConfigurationError, FunctionOracle, LookupOracle
 from discovery.cli import app
+from discovery.rewards import best_position
 from tests.test_campaign import POOL, campaign
 
 BEST_Y = float(POOL.frame["y"].max())
@@ -64,3 +65,11 @@ def test_status_shows_reward_and_regret(tmp_path):
     status = CliRunner().invoke(app, ["status", str(store)])
     assert status.exit_code == 0, status.output
     assert "cumulative reward" in status.output and "regret (simple / cumulative)" in status.output
+
+
+def test_a_missing_value_is_never_the_best():
+    values = [np.nan, 1.0, 3.0, np.nan]
+    assert best_position(values, maximize=True) == 2
+    assert best_position(values, maximize=False) == 1
+    assert best_position(values, maximize=True, closest_to=1.2) == 1
+    assert best_position([np.nan, np.nan], maximize=True) == 0
