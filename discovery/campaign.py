@@ -9,6 +9,8 @@ memory), so a campaign can be resumed, and driven by hand with ask/tell.
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -262,7 +264,7 @@ class Campaign:
         self._check_fits_pool(pool, oracle)
         self.pool = pool
         self.oracle = oracle
-        self.poll_interval = float(poll_interval)
+        self.poll_interval = _seconds(poll_interval, f"campaign '{self.config.name}'")
         self.store_path = None if store is None else Path(store)
         self._memory_store: CampaignStore | None = None
 
@@ -495,6 +497,15 @@ class Campaign:
         if new and self.store_path.exists():
             move_aside(self.store_path)
         return StoreSession(self.config, self.pool, CampaignStore(self.store_path), owned=True)
+
+
+def _seconds(value: Any, prefix: str) -> float:
+    """``poll_interval`` as seconds, or a clear error before any experiment."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ConfigurationError(f"{prefix}: poll_interval must be seconds >= 0, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigurationError(f"{prefix}: poll_interval must be finite, got {value!r}")
+    return float(value)
 
 
 def _outcomes(

@@ -137,9 +137,12 @@ class Dispatcher:
                 seconds, max(0.0, min(d for d, _ in self._retry_at.values()) - time.monotonic())
             )
         if callable(wait) and handles:
-            wait(handles, timeout=seconds)
-        else:
-            time.sleep(seconds)
+            try:
+                wait(handles, timeout=seconds)
+                return
+            except Exception:  # waiting is a courtesy: the next polls say what failed
+                pass
+        time.sleep(seconds)
 
     def step(self) -> int:
         """One pass: send due retries, poll every job once; how many jobs finished."""
@@ -194,13 +197,20 @@ class Dispatcher:
 
     def _poll(self, job: Job) -> Status:
         try:
-            return self.oracle.poll(job.handle)
+            status = self.oracle.poll(job.handle)
         except Exception as error:  # an unreadable poll fails the attempt, not the run
             return Status(
                 FAILED,
                 error=f"poll: {type(error).__name__}: {error}",
                 error_class=failure_class(error),
             )
+        if not isinstance(status, Status):
+            return Status(
+                FAILED,
+                error=f"poll: {type(self.oracle).__name__} answered {status!r:.200}, not a Status",
+                error_class="instrument",
+            )
+        return status
 
     def _cancel(self, job: Job) -> None:
         try:
@@ -237,7 +247,7 @@ class Dispatcher:
             job.job_id,
             state,
             value=value,
-            result=status.result,
+            result=status.result if isinstance(status.result, dict) else None,  # the error says
             error_class=error_class,
             error_message=error,
             measured=state == SUCCEEDED,
@@ -250,6 +260,8 @@ def read_result(
 ) -> tuple[float | None, str | None]:
     """The first objective's value from an oracle result (None when a result of several
     properties lacks it), or why the result cannot be used."""
+    if not isinstance(result, dict):
+        return None, f"result must be a dict of measured properties, got {result!r:.200}"
     if isinstance(objective, str):
         return objective_value(result, objective)
     outputs, error = objective.read(result)

@@ -1,5 +1,6 @@
 """Failures are classified, transient ones retried with backoff, overdue jobs timed out."""
 
+import sys
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -7,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from discovery import Campaign, ConfigurationError, FunctionOracle
+from discovery import Campaign, ConfigurationError, FunctionOracle, Status
 from discovery.exceptions import InstrumentError, TransientError
+from discovery.oracles.base import SUCCEEDED
 from tests.test_resume import FRAME, POOL
 
 
@@ -105,3 +107,64 @@ def test_flaky_and_hanging_oracle_never_stops_the_campaign():
     assert failed["error_class"].isin(["timeout", "transient"]).all()
     assert set(store.attempts()["error_class"]) <= {"transient"}
     assert np.isfinite(history.loc[history["state"] == "succeeded", "y"]).all()
+
+
+class AnswersGarbageOnce:
+    """An instrument whose second poll answers ``garbage``; ``wait`` may drop the link."""
+
+    def __init__(self, garbage, wait_fails=False):
+        self.garbage, self.polls, self.wait_fails = garbage, 0, wait_fails
+
+    def submit(self, candidate):
+        return {"id": candidate.id}
+
+    def poll(self, handle):
+        self.polls += 1
+        if self.polls == 2:
+            return self.garbage
+        return Status(SUCCEEDED, result={"y": float(FRAME.loc[int(handle["id"]), "y"])})
+
+    def wait(self, handles, timeout):
+        if self.wait_fails:
+            raise ConnectionError("instrument link dropped")
+
+    def cancel(self, handle):
+        pass
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [None, {"state": "succeeded"}, "done", Status(SUCCEEDED, result=None),
+     Status(SUCCEEDED, result=5.0), Status(SUCCEEDED, result=[1.0])],
+)  # fmt: skip
+def test_an_oracle_answering_garbage_fails_that_experiment_only(garbage):
+    campaign = Campaign(POOL, AnswersGarbageOnce(garbage), "y", surrogate="forest", budget=5,
+                        n_initial=3, acquisition="random")  # fmt: skip
+    result = campaign.run(progress=False)
+    assert result.stopped_because == "budget" and len(result.history) == 5
+    assert list(result.history["state"]).count("failed") == 1
+
+
+def test_an_oracle_whose_wait_fails_still_has_its_experiments_polled():
+    campaign = Campaign(POOL, AnswersGarbageOnce(None, wait_fails=True), "y", surrogate="forest",
+                        budget=5, n_initial=3, acquisition="random", poll_interval=0.0)  # fmt: skip
+    assert campaign.run(progress=False).stopped_because == "budget"
+
+
+def test_an_experiment_that_calls_sys_exit_fails_alone():
+    calls = []
+
+    def exits_once(candidate):
+        calls.append(candidate.id)
+        if len(calls) == 2:
+            sys.exit(1)  # a wrapped tool's main() that exits on an error
+        return value(candidate)
+
+    result, _ = run(exits_once)
+    assert len(result.history) == 6 and list(result.history["state"]).count("failed") == 1
+
+
+@pytest.mark.parametrize("interval", [-1, float("nan"), "fast"])
+def test_a_bad_poll_interval_is_refused_before_any_experiment(interval):
+    with pytest.raises(ConfigurationError, match="poll_interval"):
+        Campaign(POOL, FunctionOracle(value, output="y"), "y", poll_interval=interval)

@@ -88,7 +88,7 @@ class FunctionOracle:
             self._jobs[job_id] = Status(
                 SUCCEEDED, result=_call(self.function, self.output, candidate)
             )
-        except Exception as error:  # the experiment failed, not the campaign: record it
+        except (Exception, SystemExit) as error:  # the experiment failed, not the campaign
             self._jobs[job_id] = _failed(error)
         return {"job_id": job_id}
 
