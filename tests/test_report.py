@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
@@ -167,3 +168,23 @@ def load_campaign_or_none(store: Path):
         return load_campaign(store)
     except StoreError:
         return None
+
+
+def test_a_campaign_that_stopped_before_its_budget_is_reported_finished(tmp_path):
+    from discovery import CandidatePool, Categorical, FunctionOracle, Integer, Space
+
+    def x(candidate):
+        return float(candidate.parameters["x"])
+
+    grid = CandidatePool.from_frame(pd.DataFrame({"x": np.linspace(0, 1, 40)}))
+    small = Space([Integer("x", 1, 3), Categorical("s", ["a", "b"])])  # 6 points
+    for reason, pool, options in [
+        ("target", grid, {"target": 0.9}),
+        ("space exhausted", small, {}),
+    ]:
+        store = tmp_path / f"{reason}.sqlite"
+        campaign = Campaign(pool, FunctionOracle(x, output="y"), "y", surrogate="forest",
+                            budget=12, n_initial=5, seed=0, store=store, **options)  # fmt: skip
+        assert campaign.run(progress=False).stopped_because == reason
+        stored = load_campaign(store)
+        assert not stored.is_running and stored.result.stopped_because == reason

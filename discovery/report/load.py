@@ -12,13 +12,14 @@ import pandas as pd
 from discovery.config import CampaignConfig
 from discovery.exceptions import StoreError
 from discovery.history import CampaignResult, history_frame
+from discovery.search_space import Space
 from discovery.store import CampaignStore
 
 
 @dataclass
 class StoredCampaign:
     """What a report shows: the configuration, the result rebuilt from the store, and
-    whether the campaign is still running (its budget not yet spent)."""
+    whether the campaign is still running (no reason to stop holds yet)."""
 
     path: Path
     config: CampaignConfig
@@ -55,11 +56,35 @@ def load_campaign(path: str | Path) -> StoredCampaign:
         policy=policy,
         outcomes=config.outcomes,
         wall_seconds=_wall_seconds(jobs),
-        stopped_because="budget" if len(history) >= config.budget else "running",
+        stopped_because="running",
         pool=pool,
         surrogate=None if config.policy else config.surrogate,
     )
-    return StoredCampaign(path, config, result, len(history) < config.budget, pool_note)
+    result.stopped_because = _stopped_because(config, result, pool)
+    return StoredCampaign(path, config, result, result.stopped_because == "running", pool_note)
+
+
+def _stopped_because(config: CampaignConfig, result: CampaignResult, pool: Any) -> str:
+    """Why the stored campaign stopped, as its loop would say; "running" while none holds
+    (its budget not spent, its target not reached, candidates left)."""
+    spent = len(result.history)
+    if spent >= config.budget:
+        return "budget"
+    best = result.best
+    if config.target is not None and config.outcomes is None and best is not None:
+        value = float(best[config.objective])
+        if config.closest_to is not None:
+            reached = abs(value - config.closest_to) <= config.target
+        else:
+            reached = value >= config.target if config.maximize else value <= config.target
+        if reached:
+            return "target"
+    if isinstance(pool, Space):
+        if pool.is_listed and spent >= len(pool.listed()[0]):
+            return "space exhausted"
+    elif pool is not None and spent >= len(pool):
+        return "pool exhausted"
+    return "running"
 
 
 def read_history(path: Path) -> tuple[CampaignConfig, pd.DataFrame, list[dict[str, Any]]]:
