@@ -75,11 +75,15 @@ class Dispatcher:
         self._retry_at: dict[int, tuple[float, Job]] = {}
         self._losses: dict[int, int] = {}
         self._transient_failures: dict[int, int] = {}
+        self._recorded_early = 0  # finished at submit, recorded, not yet counted as finished
 
     @property
     def in_flight(self) -> int:
-        """Jobs taken and not finished: submitted, waiting for their retry or for a slot."""
-        return len(self._waiting) + len(self._retry_at) + len(self._queued)
+        """Jobs taken and not counted as finished: submitted, waiting for their retry or
+        for a slot, or recorded at submit (see :meth:`_submit`) until :meth:`run_until`
+        counts them."""
+        waiting = len(self._waiting) + len(self._retry_at) + len(self._queued)
+        return waiting + self._recorded_early
 
     def pending_candidates(self) -> list[str]:
         """Candidate ids of the jobs in flight."""
@@ -116,7 +120,8 @@ class Dispatcher:
     def run_until(self, enough: int | None = None) -> int:
         """Poll until ``enough`` jobs have finished (None: all of them) or none is left in
         flight; how many did."""
-        finished, pause = 0, self.poll_interval
+        finished, pause = self._recorded_early, self.poll_interval
+        self._recorded_early = 0
         while self.in_flight and (enough is None or finished < enough):
             done = self.step()
             finished += done
@@ -194,6 +199,13 @@ class Dispatcher:
         self.store.record_submission(job.job_id, handle)
         self._waiting[job.job_id] = replace(job, handle=handle, state=SUBMITTED)
         self._started[job.job_id] = time.monotonic()
+        if getattr(self.oracle, "finishes_at_submit", False):
+            # The experiment ran inside submit: record its result now, before the next one
+            # runs, so that a stop in the middle of a batch loses none of those before.
+            status = self._poll(self._waiting[job.job_id])
+            if status.is_finished:
+                del self._waiting[job.job_id]
+                self._recorded_early += self._finish(job, status)
 
     def _poll(self, job: Job) -> Status:
         try:

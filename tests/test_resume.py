@@ -258,3 +258,16 @@ def test_a_told_best_without_an_iteration_is_summarised(tmp_path):
     summary = Campaign.resume(path, oracle=experiment).run(progress=False).summary()
     assert summary["best_value"] == 100.0 and summary["best_candidate"] == "29"
     assert summary["found_at_iteration"] is None and summary["found_at_experiment"] == 1
+
+
+def test_a_stop_inside_a_batch_keeps_the_results_before_it_and_never_reruns_them(tmp_path):
+    path = tmp_path / "c.sqlite"
+    experiment = RecordingExperiment(crash_on_call=4)  # Ctrl-C in the initial batch's 4th
+    with pytest.raises(KeyboardInterrupt):
+        campaign(path, experiment, n_initial=6).run(progress=False)
+    finished = [candidate for _, candidate in experiment.calls[:3]]
+    measured = CampaignStore(path, read_only=True).measurements()
+    assert [candidate for candidate, _, _ in measured] == finished
+    again = RecordingExperiment()
+    campaign(path, again, n_initial=6).run(progress=False)
+    assert not set(finished) & {candidate for _, candidate in again.calls}

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future
 from typing import Any
 
+import numpy as np
+
 from discovery.exceptions import ConfigurationError
 from discovery.oracles.base import (
     FAILED,
@@ -77,6 +79,12 @@ class FunctionOracle:
         self.output = output
         self.executor = executor
         self._jobs: dict[str, Future | Status] = {}
+
+    @property
+    def finishes_at_submit(self) -> bool:
+        """Whether each call runs inside :meth:`submit` (no executor): the campaign then
+        records its result at once, before it submits the next."""
+        return self.executor is None
 
     def submit(self, candidate: Candidate) -> Handle:
         """Start the call and return ``{"job_id": ...}``."""
@@ -196,6 +204,15 @@ class LookupOracle:
         if not values:
             return None
         return values[best_position(values, maximize, closest_to)]
+
+    def recorded_outputs(self, ids: Iterable[str], names: Sequence[str]) -> np.ndarray:
+        """(n, k) the recorded value of each named property for each id (NaN where none
+        is recorded): which designs meet a campaign's outcome constraints."""
+        columns = {self.objective: self.values, **self.others}
+        return np.array(
+            [[columns.get(name, {}).get(str(i), math.nan) for name in names] for i in ids],
+            dtype=np.float64,
+        ).reshape(-1, len(names))
 
     def submit(self, candidate: Candidate) -> Handle:
         return {"candidate_id": candidate.id}
