@@ -188,3 +188,16 @@ def test_a_campaign_that_stopped_before_its_budget_is_reported_finished(tmp_path
         assert campaign.run(progress=False).stopped_because == reason
         stored = load_campaign(store)
         assert not stored.is_running and stored.result.stopped_because == reason
+
+
+def test_the_model_check_does_not_pass_when_every_measurement_is_alike(tmp_path):
+    from discovery import CandidatePool
+
+    pool = CandidatePool.from_frame(pd.DataFrame({"x": np.linspace(0, 1, 20)}))
+    store = tmp_path / "flat.sqlite"
+    manual = Campaign(pool, None, "y", surrogate="forest", budget=10, store=store)
+    for candidate in range(6):
+        manual.tell(str(candidate), 2.0)
+    page = write_report(store, tmp_path / "flat.html").path.read_text()
+    assert "every measurement has the same value" in page
+    assert "the model predicts better than the mean" in page

@@ -51,6 +51,8 @@ def _model_check(plots: CampaignPlots) -> Check:
     check = plots.cross_validation()
     rmse, baseline = check["metrics"]["rmse"], check["baseline_rmse"]
     words = f"out-of-fold RMSE {rmse:.3g} against {baseline:.3g} for the mean"
+    if not baseline > 0:  # every measurement alike: nothing to predict yet
+        return Check(name, NOT_YET, f"every measurement has the same value ({words})")
     if rmse <= USEFUL_RMSE_RATIO * baseline:
         return Check(name, OK, words)
     if rmse < baseline:
