@@ -259,7 +259,7 @@ class Campaign:
             if optimum is not None
             else None
             if is_space
-            else _known_optimum(oracle, pool, maximize, closest_to),
+            else _known_optimum(oracle, pool, maximize, closest_to, outcomes),
         )
         self._check_fits_pool(pool, oracle)
         self.pool = pool
@@ -642,10 +642,21 @@ def _space_row(
 
 
 def _known_optimum(
-    oracle: Oracle | None, pool: CandidatePool, maximize: bool, closest_to: float | None
+    oracle: Oracle | None,
+    pool: CandidatePool,
+    maximize: bool,
+    closest_to: float | None,
+    outcomes: Objectives | None,
 ) -> float | None:
-    """The best value an emulator oracle holds for the pool's candidates, if it knows them."""
+    """The best value an emulator oracle holds for the pool's candidates, if it knows
+    them; under outcome constraints, the best among the candidates that meet them."""
     best_recorded = getattr(oracle, "best_recorded", None)
     if not callable(best_recorded):
         return None
-    return best_recorded(pool.ids, maximize, closest_to)
+    ids = pool.ids
+    if outcomes is not None and outcomes.constraints:
+        recorded = getattr(oracle, "recorded_outputs", None)
+        if not callable(recorded):
+            return None  # which candidates are feasible is unknown: no optimum to compare
+        ids = ids[outcomes.feasible(recorded(ids, outcomes.outputs))]
+    return best_recorded(ids, maximize, closest_to)

@@ -1,6 +1,7 @@
 """Every campaign reports the reinforcement-learning view: reward, cumulative reward, regret."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -73,3 +74,18 @@ def test_a_missing_value_is_never_the_best():
     assert best_position(values, maximize=False) == 1
     assert best_position(values, maximize=True, closest_to=1.2) == 1
     assert best_position([np.nan, np.nan], maximize=True) == 0
+
+
+def test_under_outcome_constraints_regret_is_measured_to_the_best_feasible_design():
+    from discovery import CandidatePool, OutcomeConstraint
+
+    x = np.linspace(0, 1, 10)
+    frame = pd.DataFrame({"x": x, "z": np.cos(7 * x), "y": x, "impurity": x})
+    pool = CandidatePool.from_frame(frame, features=["x", "z"])
+    oracle = LookupOracle.from_pool(pool, "y", others=["impurity"])
+    result = Campaign(
+        pool, oracle, "y", outcome_constraints=[OutcomeConstraint("impurity", "<=", 0.5)],
+        surrogate="forest", budget=10, n_initial=5, seed=0,
+    ).run(progress=False)  # fmt: skip
+    assert result.optimum == pytest.approx(4 / 9)  # the largest x that keeps impurity <= 0.5
+    assert result.summary()["simple_regret"] == pytest.approx(0.0)
