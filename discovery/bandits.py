@@ -17,6 +17,7 @@ and a resumed run goes on from exactly where the last one stopped.
 
 from __future__ import annotations
 
+import inspect
 import math
 from abc import ABC, abstractmethod
 from typing import Any
@@ -125,6 +126,8 @@ class Exp3(Bandit):
 
     def __init__(self, n_arms: int, gamma: float | None = None, horizon: int | None = None) -> None:
         super().__init__(n_arms)
+        if horizon is not None and (isinstance(horizon, bool) or not horizon >= 1):
+            raise ConfigurationError(f"exp3: horizon must be at least 1 round, got {horizon!r}")
         if gamma is None:
             k = max(n_arms, 2)
             gamma = (
@@ -225,6 +228,13 @@ def make_bandit(name: str, n_arms: int, **options: Any) -> Bandit:
     """A bandit by name: "hedge", "exp3", "ucb1" or "thompson"."""
     if name not in BANDITS:
         raise ConfigurationError(f"unknown bandit algorithm '{name}'; one of {sorted(BANDITS)}")
+    accepted = set(inspect.signature(BANDITS[name]).parameters) - {"n_arms"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ConfigurationError(
+            f"bandit '{name}' has no option(s) {unknown}; "
+            + (f"its options are {sorted(accepted)}" if accepted else "it takes no options")
+        )
     return BANDITS[name](n_arms, **options)
 
 

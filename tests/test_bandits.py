@@ -68,3 +68,7 @@ def test_bad_bandit_input_is_named():
         make_bandit("ucb1", 2).update(0, float("nan"))
     with pytest.raises(ConfigurationError, match="gamma"):
         make_bandit("exp3", 2, gamma=0.0)
+    with pytest.raises(ConfigurationError, match=r"'ucb1' has no option\(s\) \['gamma'\]"):
+        make_bandit("ucb1", 2, gamma=0.2)
+    with pytest.raises(ConfigurationError, match="horizon must be at least 1 round, got -5"):
+        make_bandit("exp3", 2, horizon=-5)
