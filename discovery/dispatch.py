@@ -120,10 +120,9 @@ class Dispatcher:
     def run_until(self, enough: int | None = None) -> int:
         """Poll until ``enough`` jobs have finished (None: all of them) or none is left in
         flight; how many did."""
-        finished, pause = self._recorded_early, self.poll_interval
-        self._recorded_early = 0
+        finished, pause = self._take_recorded_early(), self.poll_interval
         while self.in_flight and (enough is None or finished < enough):
-            done = self.step()
+            done = self.step() + self._take_recorded_early()  # retries sent by the step
             finished += done
             if not done and self.in_flight:
                 self._wait(pause)
@@ -131,7 +130,13 @@ class Dispatcher:
             elif done:
                 pause = self.poll_interval
             self._submit_queued()
+            finished += self._take_recorded_early()
         return finished
+
+    def _take_recorded_early(self) -> int:
+        """Jobs recorded at submit since last asked, now counted as finished."""
+        taken, self._recorded_early = self._recorded_early, 0
+        return taken
 
     def _wait(self, seconds: float) -> None:
         """Pause before the next poll; an oracle that can wait on its jobs ends it early."""
