@@ -220,7 +220,7 @@ def _portfolio(spec: str, options: dict[str, Any]) -> tuple[Portfolio, dict[str,
         options["arms"] = [arm.strip() for arm in str(options["arms"]).split("+") if arm.strip()]
     try:
         portfolio = Portfolio(**options)
-    except TypeError as error:  # an option neither the portfolio nor its bandit takes
+    except (TypeError, ConfigurationError) as error:  # an option neither it nor its bandit takes
         raise ConfigurationError(f"strategy '{spec}': {error}") from None
     if params:
         arms = [_with_params(arm, params) for arm in portfolio.arms]
