@@ -300,6 +300,7 @@ def _encode(table: pd.DataFrame, impute: str | None) -> pd.DataFrame:
         parts.append(pd.DataFrame(values, columns=numeric, index=table.index))
     if categorical:
         text = table[categorical].astype("object")
+        text = text.where(text.notna(), np.nan)  # None too: older scikit-learn sorts the values
         if len(missing):
             filled = SimpleImputer(strategy="most_frequent").fit_transform(text)
             text = pd.DataFrame(filled, columns=categorical, index=table.index)
