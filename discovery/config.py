@@ -200,6 +200,15 @@ class CampaignConfig:
             return values
         return -np.abs(values - self.closest_to)
 
+    def target_reached(self, best_utility: float) -> bool:
+        """Whether the best measurement, on the scale of :meth:`utility`, meets ``target``
+        (within ``target`` of ``closest_to`` for a target objective)."""
+        if self.target is None:
+            return False
+        if self.closest_to is not None:
+            return -best_utility <= self.target
+        return best_utility >= self.target if self.maximize else best_utility <= self.target
+
     @property
     def model_maximizes(self) -> bool:
         """The direction of :meth:`utility`: a target objective's is maximised."""

@@ -155,14 +155,7 @@ class CampaignRun:
         return float(utility.max() if self.config.model_maximizes else utility.min())
 
     def _target_reached(self) -> bool:
-        config = self.config
-        if config.target is None or not self.values:
-            return False
-        if config.closest_to is not None:
-            return -self.incumbent <= config.target
-        return (
-            self.incumbent >= config.target if config.maximize else self.incumbent <= config.target
-        )
+        return bool(self.values) and self.config.target_reached(self.incumbent)
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -203,10 +196,11 @@ class CampaignRun:
             return int((~self.excluded).sum())
         if not self.space.is_listed:
             return sys.maxsize
-        taken = np.vstack([self.train_features, self.pool.features])
-        if self._listed_count[0] != taken.shape[0]:
+        counted = self.train_features.shape[0] + len(self.pool)
+        if self._listed_count[0] != counted:  # a point was chosen or told since
+            taken = np.vstack([self.train_features, self.pool.features])
             _, features = self.space.listed()
-            self._listed_count = (taken.shape[0], int(listed_new(features, taken).sum()))
+            self._listed_count = (counted, int(listed_new(features, taken).sum()))
         return self._listed_count[1]
 
     def _execute_asynchronously(self, unfinished: list[Job], bar, task) -> str:

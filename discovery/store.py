@@ -55,10 +55,9 @@ def _stored_pool(
     """
     dtypes = json.loads(row["pool_dtypes_json"])
     missing = {}
-    if text_as_written:
-        missing = {"keep_default_na": False, "na_values": {c: [""] for c in _header(row)}}
-        for column in dtypes:
-            missing["na_values"].pop(column, None)
+    if text_as_written:  # only a number column's empty field is missing
+        numbers = [c for c in _header(row) if c not in dtypes]
+        missing = {"keep_default_na": False, "na_values": {c: [""] for c in numbers}}
     try:
         frame = pd.read_csv(io.StringIO(row["pool_csv"]), dtype=dtypes, **missing, **EXACT_FLOATS)
         return CandidatePool.from_frame(frame, **options)

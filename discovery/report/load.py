@@ -71,13 +71,8 @@ def _stopped_because(config: CampaignConfig, result: CampaignResult, pool: Any) 
     if spent >= config.budget:
         return "budget"
     best = result.best
-    if config.target is not None and config.outcomes is None and best is not None:
-        value = float(best[config.objective])
-        if config.closest_to is not None:
-            reached = abs(value - config.closest_to) <= config.target
-        else:
-            reached = value >= config.target if config.maximize else value <= config.target
-        if reached:
+    if config.outcomes is None and best is not None:
+        if config.target_reached(float(config.utility([best[config.objective]])[0])):
             return "target"
     if isinstance(pool, Space):
         if pool.is_listed and spent >= len(pool.listed()[0]):
