@@ -200,6 +200,15 @@ class CampaignConfig:
             return values
         return -np.abs(values - self.closest_to)
 
+    def best_utility(self, values: Sequence[float]) -> float:
+        """The best of measured ``values`` on the scale of :meth:`utility`, missing values
+        left out; NaN when none is measured."""
+        utility = self.utility(values)
+        utility = utility[~np.isnan(utility)]
+        if not utility.size:
+            return math.nan
+        return float(utility.max() if self.model_maximizes else utility.min())
+
     def target_reached(self, best_utility: float) -> bool:
         """Whether the best measurement, on the scale of :meth:`utility`, meets ``target``
         (within ``target`` of ``closest_to`` for a target objective)."""

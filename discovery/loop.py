@@ -150,9 +150,12 @@ class CampaignRun:
 
     @property
     def incumbent(self) -> float:
-        """The best of the measurements, on the scale the model learns (utility)."""
-        utility = self.config.utility(self.values)
-        return float(utility.max() if self.config.model_maximizes else utility.min())
+        """The best of the measurements, on the scale the model learns (utility): of those
+        that meet the outcome constraints, missing values left out; NaN when none does."""
+        values = np.asarray(self.values, dtype=np.float64)
+        if self.outcome_spec is not None:
+            values = np.where(self.outcome_spec.feasible(self.outcomes), values, np.nan)
+        return self.config.best_utility(values)
 
     def _target_reached(self) -> bool:
         return bool(self.values) and self.config.target_reached(self.incumbent)

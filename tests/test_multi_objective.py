@@ -15,6 +15,7 @@ from discovery import (
     Real,
     Space,
 )
+from discovery.report import load_campaign
 
 TWO = [Objective("near_left"), Objective("near_right")]
 
@@ -150,6 +151,41 @@ def test_a_measurement_without_a_property_is_kept_and_one_without_the_key_fails(
     assert len(failed) >= 1 and failed["error"].str.contains("no 'near_left'").all()
     kept = history[(history["state"] == "succeeded") & history["near_right"].isna()]
     assert len(kept) >= 1 and kept["near_left"].notna().all()
+
+
+def test_only_a_feasible_measurement_reaches_the_target(tmp_path):
+    """y and impurity rise together; the constraint keeps y below 0.5, so a target of 0.8
+    is never met by a feasible measurement and the whole budget is spent."""
+    line = CandidatePool.from_frame(pd.DataFrame({"x": np.linspace(0, 1, 60)}))
+    oracle = FunctionOracle(lambda c: {"y": c.parameters["x"], "impurity": c.parameters["x"]})
+    store = tmp_path / "constrained.sqlite"
+    result = Campaign(
+        line, oracle, objective="y", outcome_constraints=[OutcomeConstraint("impurity", "<=", 0.5)],
+        target=0.8, budget=12, n_initial=5, seed=0, surrogate="forest", store=store,
+    ).run(progress=False)  # fmt: skip
+    assert (result.history["y"] >= 0.8).any()  # measured, but infeasible
+    assert result.stopped_because == "budget" and len(result.history) == 12
+    assert load_campaign(store).result.stopped_because == "budget"
+
+
+def test_a_missing_first_objective_leaves_the_target_in_force(tmp_path):
+    calls = []
+
+    def unread_first(candidate):
+        calls.append(candidate)
+        values = properties(candidate.parameters["a"], candidate.parameters["b"])
+        return values | {"near_left": None} if len(calls) == 1 else values
+
+    store = tmp_path / "target.sqlite"
+    result = Campaign(
+        POOL, FunctionOracle(unread_first), objectives=TWO, target=-0.2, surrogate="forest",
+        budget=30, n_initial=5, seed=0, store=store,
+    ).run(progress=False)  # fmt: skip
+    history = result.history
+    assert history["near_left"].isna().iloc[0]
+    reached = np.flatnonzero(history["near_left"].to_numpy() >= -0.2)
+    assert result.stopped_because == "target" and len(history) == max(5, reached[0] + 1)
+    assert load_campaign(store).result.stopped_because == "target"
 
 
 @pytest.mark.parametrize(

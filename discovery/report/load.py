@@ -70,10 +70,12 @@ def _stopped_because(config: CampaignConfig, result: CampaignResult, pool: Any) 
     spent = len(result.history)
     if spent >= config.budget:
         return "budget"
-    best = result.best
-    if config.outcomes is None and best is not None:
-        if config.target_reached(float(config.utility([best[config.objective]])[0])):
-            return "target"
+    measured = result.measured
+    if config.outcomes is not None:
+        measured = measured[measured["feasible"]]
+    values = measured[config.objective] if config.objective in measured else []
+    if config.target_reached(config.best_utility(values)):
+        return "target"
     if isinstance(pool, Space):
         if pool.is_listed and spent >= len(pool.listed()[0]):
             return "space exhausted"
