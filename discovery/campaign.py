@@ -255,6 +255,7 @@ class Campaign:
             policy=policy.describe() if policy else None,
             trust_region=trust_region,
             objectives=None if outcomes is None else outcomes.to_dict(),
+            auto_strategy=self.auto_choice is not None,
             optimum=optimum
             if optimum is not None
             else None
@@ -466,9 +467,10 @@ class Campaign:
     def resume(cls, store: str | Path, oracle: Oracle | None = None, **changes: Any) -> Campaign:
         """Rebuild a stored campaign (pool, configuration) to run, ask or tell again.
 
-        Surrogates, acquisitions and selectors are rebuilt by their stored names;
-        pass your own objects in ``changes`` when the campaign used them, and
-        ``budget=`` to extend it.
+        Surrogates, acquisitions and selectors are rebuilt by their stored names (a
+        surrogate chosen by ``"auto"`` is chosen again, with its options); pass your
+        own objects in ``changes`` when the campaign used them, and ``budget=`` to
+        extend it.
 
         Raises:
             StoreError: the file is missing, unreadable or holds no campaign.
@@ -485,6 +487,8 @@ class Campaign:
             reader.close()
         settings = config.to_dict() | {"store": path} | changes
         objective = settings.pop("objective")
+        if settings.pop("auto_strategy") and "surrogate" not in changes:
+            settings["surrogate"] = AUTO
         if isinstance(settings.get("objectives"), dict):
             settings["objectives"] = Objectives.from_dict(settings["objectives"])
         return cls(pool, oracle, objective, **settings)

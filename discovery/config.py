@@ -74,6 +74,9 @@ class CampaignConfig:
             :meth:`~discovery.objectives.Objectives.to_dict` writes them (None: the
             one ``objective``). ``objective``, ``maximize`` and ``closest_to`` then
             describe the first objective.
+        auto_strategy: the surrogate (and the acquisition, where none was named) were
+            chosen by ``surrogate="auto"``; :meth:`Campaign.resume` chooses them again
+            the same way, with the options the stored name alone does not carry.
     """
 
     objective: str
@@ -101,6 +104,7 @@ class CampaignConfig:
     policy: dict[str, Any] | None = None
     trust_region: bool = True
     objectives: dict[str, Any] | None = None
+    auto_strategy: bool = False
 
     def __post_init__(self) -> None:
         prefix = f"campaign '{self.name}'"

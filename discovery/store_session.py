@@ -20,7 +20,9 @@ from discovery.space import CandidatePool
 from discovery.store import OPEN_STATES, CampaignStore
 
 #: Configuration keys that may change between runs of one stored campaign.
-CHANGEABLE_ON_RESUME = ("budget", "target", "optimum")
+#: Settings a stored campaign takes from the code that reopens it. ``auto_strategy`` is
+#: among them because stores written before it was recorded lack it.
+CHANGEABLE_ON_RESUME = ("budget", "target", "optimum", "auto_strategy")
 WAY_OUT = "use --store elsewhere (store=...) or --new to start afresh, keeping the old file"
 
 

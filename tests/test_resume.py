@@ -58,6 +58,23 @@ def test_an_interrupted_campaign_resumes_to_the_uninterrupted_result(tmp_path):
     assert sorted(j.idempotency_key for j in jobs) == sorted(set(keys))
 
 
+def test_a_resumed_default_strategy_chooses_as_the_uninterrupted_campaign(tmp_path):
+    def default(store, budget):
+        return Campaign(
+            POOL, FunctionOracle(RecordingExperiment(), output="y"), "y", store=store,
+            budget=budget, n_initial=4, seed=3,
+        )  # fmt: skip
+
+    default(tmp_path / "whole.sqlite", 14).run(progress=False)
+    default(tmp_path / "cut.sqlite", 6).run(progress=False)
+    resumed = Campaign.resume(
+        tmp_path / "cut.sqlite", FunctionOracle(RecordingExperiment(), output="y"), budget=14
+    )
+    assert resumed.auto_choice is not None  # chosen again, not rebuilt as a plain "gp"
+    resumed.run(progress=False)
+    assert export(tmp_path / "cut.sqlite") == export(tmp_path / "whole.sqlite")
+
+
 def test_raising_the_budget_continues_a_finished_campaign(tmp_path):
     path = tmp_path / "c.sqlite"
     first = campaign(path, RecordingExperiment()).run(progress=False)
