@@ -469,15 +469,17 @@ class CampaignRun:
         self, size: int, surrogate: Any = None, strategy: str | None = None
     ) -> tuple[np.ndarray, np.ndarray, dict[str, float], None]:
         """Fit one model per modelled output and choose by their joint acquisition (see
-        :mod:`discovery.outcome_models`); until every modelled output has a measurement,
-        choose as the initial design does. ``surrogate`` and ``strategy`` (a portfolio
+        :mod:`discovery.outcome_models`); until every modelled output has a measurement
+        (for a front, until one measurement has every objective), choose as the initial
+        design does. ``surrogate`` and ``strategy`` (a portfolio
         arm's) default to the campaign's."""
         campaign, spec = self.campaign, self.outcome_spec
         surrogate = campaign.surrogate if surrogate is None else surrogate
         strategy = campaign.strategy if strategy is None else strategy
         fit_started = time.perf_counter()
         targets = outcome_targets(spec, self.outcomes, strategy, self.rng)
-        if np.isnan(targets.values).all(axis=0).any():
+        no_front = targets.n_objectives > 1 and targets.reference is None
+        if no_front or np.isnan(targets.values).all(axis=0).any():
             chosen = self._initial_choice(size)
             return chosen, np.full(len(chosen), np.nan), {}, None
         if surrogate is campaign.surrogate:  # warm-started from the last iteration's fits

@@ -181,8 +181,10 @@ class Objectives:
             desirabilities; every objective needs bounds).
         reference_point: the worst value of each objective that still counts, in the
             objectives' units and order (for "match", the largest distance from the
-            target); hypervolumes are measured from it. None: inferred from the
-            measured front, as BoTorch's ``infer_reference_point`` does.
+            target); hypervolumes are measured from it. None: inferred as BoTorch's
+            ``infer_reference_point`` does, from the measured front while choosing,
+            from every feasible measurement for the hypervolumes reported (which
+            then never fall as measurements are added).
 
     Raises:
         ConfigurationError: as the messages say, before any experiment is spent.
@@ -388,11 +390,26 @@ class Objectives:
             return reference
         return np.minimum(reference, infer_reference_point(torch.as_tensor(front)).numpy())
 
+    def _measured_reference(self, Y: np.ndarray) -> np.ndarray | None:
+        """The user's reference point, or BoTorch's inference from every feasible
+        measurement that has all objectives (None while there is none)."""
+        if self.reference_point is not None:
+            return self.reference_utilities(Y)
+        U = self.utilities(Y)
+        kept = self.feasible(Y) & ~np.isnan(U).any(axis=1)
+        if not kept.any():
+            return None
+        return infer_reference_point(torch.as_tensor(U[kept])).numpy()
+
     def hypervolume_history(self, Y: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         """(n,) the hypervolume of the feasible front after each measurement in order,
-        from one reference point (the given one, else that of all of ``Y``)."""
+        from one reference point: the given one, the user's, or one inferred from every
+        feasible measurement of ``Y`` (not only the front, whose worst corner moves in
+        when a new measurement dominates it), so that the last value never falls as
+        measurements are added."""
         Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
-        reference = self.reference_utilities(Y) if reference is None else reference
+        if reference is None:
+            reference = self._measured_reference(Y)
         if reference is None:
             return np.zeros(Y.shape[0])
         return np.array([self.hypervolume(Y[: i + 1], reference) for i in range(Y.shape[0])])

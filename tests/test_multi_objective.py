@@ -224,6 +224,39 @@ def test_a_multi_objective_campaign_resumes_from_its_store(tmp_path):
     pd.testing.assert_frame_equal(resumed.history[columns], whole.history[columns])
 
 
+def test_the_reported_hypervolume_grows_when_a_measurement_dominates_the_front(tmp_path):
+    store = tmp_path / "dominated.sqlite"
+    objectives = [Objective("y", "max"), Objective("cost", "min")]
+    campaign = Campaign(POOL, None, objectives=objectives, surrogate="forest", store=store)
+    reported = []
+    for candidate, measured in zip(POOL.ids, [(1.0, 5.0), (2.0, 6.0), (3.0, 4.0)], strict=False):
+        campaign.tell(str(candidate), {"y": measured[0], "cost": measured[1]})
+        result = load_campaign(store).result
+        reported.append(result.summary()["hypervolume"])
+    assert reported[2] > reported[1] > reported[0] > 0  # the third beats both on both
+
+
+@pytest.mark.parametrize("surrogate", ["forest", "gp"])
+def test_a_front_is_sought_once_one_measurement_has_every_objective(surrogate):
+    """The first two experiments lack near_right, the next two near_left: each objective
+    has measurements, none has both, so there is no front to improve on yet."""
+    calls = []
+
+    def half_read(candidate):
+        calls.append(candidate)
+        values = properties(candidate.parameters["a"], candidate.parameters["b"])
+        missing = "near_right" if len(calls) <= 2 else "near_left" if len(calls) <= 4 else None
+        return values | ({missing: None} if missing else {})
+
+    result = Campaign(
+        POOL, FunctionOracle(half_read), objectives=TWO, surrogate=surrogate, budget=8,
+        n_initial=4, seed=0, device="cpu",
+    ).run(progress=False)  # fmt: skip
+    history = result.history
+    assert len(history) == 8 and (history["state"] == "succeeded").all()
+    assert history["pareto"].sum() >= 1
+
+
 def test_ask_and_tell_with_a_dict_of_properties_per_measurement(tmp_path):
     store = tmp_path / "told.sqlite"
     campaign = Campaign(
