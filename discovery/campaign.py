@@ -306,6 +306,13 @@ class Campaign:
             raise ConfigurationError(
                 f"{prefix}: objective '{config.objective}' but the oracle reports '{answers}'"
             )
+        declared = getattr(oracle, "outputs", None)  # an oracle that names all it reports
+        if declared is not None and self.outcomes is not None:
+            missing = [name for name in self.outcomes.outputs if name not in declared]
+            if missing:
+                raise ConfigurationError(
+                    f"{prefix}: the oracle reports {list(declared)}, not {missing}"
+                )
 
     def replace(self, **changes: Any) -> Campaign:
         """A new campaign with some arguments changed (validated again), e.g. ``budget=100``."""
@@ -491,6 +498,9 @@ class Campaign:
             settings["surrogate"] = AUTO
         if isinstance(settings.get("objectives"), dict):
             settings["objectives"] = Objectives.from_dict(settings["objectives"])
+            for key in ("maximize", "closest_to"):  # the first objective's, stored for tables
+                if key not in changes:
+                    settings.pop(key)
         return cls(pool, oracle, objective, **settings)
 
     def _open_store(self, new: bool) -> StoreSession:
@@ -541,6 +551,18 @@ def _outcomes(
     ):
         raise ConfigurationError(
             f"{prefix}: objectives must be a list of Objective, got {objectives!r}"
+        )
+    elif not maximize or closest_to is not None:
+        raise ConfigurationError(
+            f"{prefix}: with objectives=[...] each Objective has its direction ('max', "
+            f"'min' or 'match' with a target); maximize and closest_to are for one objective"
+        )
+    if constraints is not None and (
+        isinstance(constraints, (str, OutcomeConstraint)) or not isinstance(constraints, Sequence)
+    ):
+        raise ConfigurationError(
+            f"{prefix}: outcome_constraints must be a list of OutcomeConstraint, got "
+            f"{constraints!r}"
         )
     try:
         outcomes = as_objectives(objectives, constraints or (), mode or "pareto", reference_point)

@@ -13,6 +13,7 @@ BoTorch's (``is_non_dominated``, ``DominatedPartitioning``, ``infer_reference_po
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,9 +36,10 @@ PAREGO_FROM = 5
 
 
 def _is_finite_number(value: Any) -> bool:
+    """A finite real number, numpy's included (a bound read off a table); not a bool."""
     return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float))
+        not isinstance(value, (bool, np.bool_))
+        and isinstance(value, numbers.Real)
         and math.isfinite(float(value))
     )
 
@@ -97,6 +99,9 @@ class Objective:
             object.__setattr__(self, "bounds", (float(bounds[0]), float(bounds[1])))
         if not _is_finite_number(self.weight) or not self.weight > 0:
             raise ConfigurationError(f"{prefix}: weight must be a number > 0, got {self.weight!r}")
+        object.__setattr__(self, "weight", float(self.weight))
+        if self.target is not None:
+            object.__setattr__(self, "target", float(self.target))
 
     def utility(self, values: np.ndarray) -> np.ndarray:
         """Measured values turned so that larger is better."""
@@ -228,7 +233,19 @@ class Objectives:
                     f"objectives: mode 'desirability' needs bounds=(low, high) on every "
                     f"objective; {unbounded} have none"
                 )
+        if self.mode == "pareto":
+            weighted = [o.name for o in objectives if o.weight != 1.0]
+            if weighted and len(objectives) > 1:
+                raise ConfigurationError(
+                    f"objectives: weights on {weighted} are for mode 'desirability'; a Pareto "
+                    f"front weighs no objective against another"
+                )
         if self.reference_point is not None:
+            if self.mode != "pareto" or len(objectives) < 2:
+                raise ConfigurationError(
+                    "objectives: a reference point measures the hypervolume of a Pareto "
+                    "front of two or more objectives; this campaign seeks none"
+                )
             point = tuple(self.reference_point)
             if len(point) != len(objectives):
                 raise ConfigurationError(

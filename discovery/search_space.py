@@ -443,11 +443,22 @@ class Space:
             bounds=[(0, 1)] * k,
             method="highs",
         )
+        if start.status != 0:  # met only within the tolerance the space accepts points by
+            start = linprog(
+                np.zeros(k),
+                A_ub=np.vstack([-G, A, -A]),
+                b_ub=np.concatenate([-h, b + EQUALITY_TOLERANCE, -b + EQUALITY_TOLERANCE]),
+                bounds=[(0, 1)] * k,
+                method="highs",
+            )
         origin = start.x
+        # The solver meets bounds to its own tolerance: the box below starts from the
+        # origin, so it allows what the origin oversteps (nothing, as a rule).
+        slack = max(0.0, -origin.min(), (origin - 1).max(), *(h - G @ origin))
         directions = null_space(A)
         # 0 <= origin + D z <= 1 and G (origin + D z) >= h, as A_ub z <= b_ub
         A_ub = np.vstack([directions, -directions, -G @ directions])
-        b_ub = np.concatenate([1 - origin, origin, G @ origin - h])
+        b_ub = np.concatenate([1 - origin, origin, G @ origin - h]) + slack
         low, high = np.zeros(directions.shape[1]), np.zeros(directions.shape[1])
         for j in range(directions.shape[1]):
             objective = np.eye(directions.shape[1])[j]

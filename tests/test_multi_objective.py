@@ -10,6 +10,7 @@ from discovery import (
     CandidatePool,
     ConfigurationError,
     FunctionOracle,
+    LookupOracle,
     Objective,
     OutcomeConstraint,
     Real,
@@ -200,6 +201,24 @@ def test_a_missing_first_objective_leaves_the_target_in_force(tmp_path):
             {"outcome_constraints": [OutcomeConstraint("near_left", "<=", 0)]},
             "objectives and outcome constraints at once",
         ),
+        (
+            {"outcome_constraints": OutcomeConstraint("load", "<=", 1)},
+            "outcome_constraints must be a list of OutcomeConstraint",
+        ),
+        ({"maximize": False}, "maximize and closest_to are for one objective"),
+        ({"closest_to": 0.0}, "maximize and closest_to are for one objective"),
+        (
+            {"objectives": [Objective("near_left", weight=3), Objective("near_right")]},
+            r"weights on \['near_left'\] are for mode 'desirability'",
+        ),
+        (
+            {
+                "objectives": [Objective(n, bounds=(-1, 0)) for n in ("near_left", "near_right")],
+                "mode": "desirability",
+                "reference_point": (-1, -1),
+            },
+            "reference point measures the hypervolume of a Pareto front",
+        ),
     ],
 )
 def test_bad_multi_objective_settings_fail_before_any_experiment(options, message):
@@ -212,6 +231,41 @@ def test_bad_multi_objective_settings_fail_before_any_experiment(options, messag
     with pytest.raises(ConfigurationError, match=message):
         Campaign(POOL, FunctionOracle(counted), **({"objectives": TWO} | options))
     assert calls == []
+
+
+def test_bounds_weights_and_points_taken_off_a_table_are_numbers_enough():
+    table = pd.DataFrame({"low": [-1, -2], "high": [0, 1], "weight": [2, 1]})
+    objectives = [
+        Objective(name, bounds=(table["low"].min(), table["high"].max()), weight=table["weight"][i])
+        for i, name in enumerate(["near_left", "near_right"])
+    ]
+    assert isinstance(table["weight"][0], np.integer)
+    campaign = Campaign(
+        POOL, ORACLE, objectives=objectives, mode="desirability", surrogate="forest",
+        outcome_constraints=[OutcomeConstraint("load", "<=", table["high"].max() + 1)],
+        budget=6, n_initial=4,
+    )  # fmt: skip
+    assert campaign.outcomes.objectives[0].weight == 2.0
+    assert len(campaign.run(progress=False).history) == 6  # stored as JSON, run through
+    pareto = Campaign(POOL, ORACLE, objectives=TWO, reference_point=np.array([-1, -1]))
+    assert pareto.outcomes.reference_point == (-1.0, -1.0)
+
+
+def test_an_emulator_without_a_named_property_is_refused_at_construction():
+    frame = POOL.frame.assign(**properties(POOL.frame["a"], POOL.frame["b"]))
+    pool = CandidatePool.from_frame(frame[["a", "b", "near_left", "near_right", "load"]])
+    emulator = LookupOracle.from_pool(pool, "near_left", others=["near_right", "load"])
+    for options in (
+        {"objectives": [Objective("near_left"), Objective("near_rihgt")]},
+        {"objective": "near_left", "outcome_constraints": [OutcomeConstraint("lod", "<=", 1)]},
+    ):
+        with pytest.raises(
+            ConfigurationError, match=r"reports \['near_left', 'near_right', 'load'\]"
+        ):
+            Campaign(pool, emulator, **options)
+    Campaign(
+        pool, emulator, objectives=TWO, outcome_constraints=[OutcomeConstraint("load", "<=", 1)]
+    )
 
 
 def test_a_multi_objective_campaign_resumes_from_its_store(tmp_path):

@@ -118,10 +118,11 @@ def test_reading_a_result_keeps_a_missing_value_and_refuses_a_missing_key():
 
 
 def test_objectives_round_trip_through_json():
-    spec = Objectives(
-        (Objective("y", "max", bounds=(0, 1), weight=2), Objective("gap", "match", 1.4, (0, 3))),
-        (OutcomeConstraint("impurity", "<=", 0.05),),
-        mode="desirability",
-        reference_point=(0.0, 1.0),
-    )
-    assert Objectives.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    objectives = (Objective("y", "max", bounds=(0, 1)), Objective("gap", "match", 1.4, (0, 3)))
+    constraints = (OutcomeConstraint("impurity", "<=", 0.05),)
+    weighted = (objectives[0], Objective("gap", "match", 1.4, (0, 3), weight=2))
+    for spec in (
+        Objectives(weighted, constraints, mode="desirability"),
+        Objectives(objectives, constraints, mode="pareto", reference_point=(0.0, 1.0)),
+    ):
+        assert Objectives.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec

@@ -313,3 +313,15 @@ def test_a_wide_integer_range_decodes_to_the_nearest_integers():
     continuous = np.random.default_rng(0).random((500, 1))
     nearest = values[np.abs(continuous - table[None, :]).argmin(axis=1)]
     assert steps.decode(continuous) == nearest.tolist()
+
+
+def test_an_equality_met_only_within_the_tolerance_is_sampled_on_its_edge():
+    """a + b can reach 2 at most; 2.0000001 is met within the space's tolerance (the
+    space accepts a = b = 1), so its points are sampled, not a failure at run time."""
+    space = Space(
+        [Real("a", 0, 1), Real("b", 0, 1), Real("c", 0, 1)],
+        [LinearConstraint({"a": 1, "b": 1}, "==", 2.0000001)],
+    )
+    points = space.sample(8, seed=0)
+    assert len(points) == 8 and all(space.contains(p) for p in points)
+    assert np.allclose([p["a"] + p["b"] for p in points], 2.0, atol=1e-5)

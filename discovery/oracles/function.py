@@ -185,6 +185,11 @@ class LookupOracle:
         return cls(by_id(objective), objective, {name: by_id(name) for name in others})
 
     @property
+    def outputs(self) -> tuple[str, ...]:
+        """Every property this emulator reports: the objective, then the others."""
+        return (self.objective, *self.others)
+
+    @property
     def known_ids(self) -> set[str]:
         """The candidate ids this emulator can answer for."""
         return set(self.values)
