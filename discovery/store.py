@@ -207,6 +207,12 @@ class CampaignStore:
         handle.flush()
         self._lock_file = handle
 
+    def checkpoint(self) -> bool:
+        """Fold the write-ahead journal into the file; False where another connection
+        (a reader left open) keeps part of it from being folded."""
+        busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+
     def close(self) -> None:
         """Release the lock and close the file."""
         if self._lock_file is not None:

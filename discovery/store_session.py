@@ -85,8 +85,10 @@ def attach(
 def move_aside(path: Path) -> Path:
     """Rename an existing store so a new one can start; the old one is kept whole.
 
-    Its write-ahead journal is folded in first (opening and closing the store
-    does that), so the renamed file holds every committed row.
+    Its write-ahead journal is folded in first; where a reader left open keeps part of
+    it from being folded, the journal files are renamed with the store, so that the
+    renamed store still opens with every committed row. The new name carries the time
+    and, when that name is taken, a counter: no earlier file is ever replaced.
 
     Raises:
         StoreError: another process is running the campaign in that store.
@@ -95,17 +97,32 @@ def move_aside(path: Path) -> Path:
         old = CampaignStore(path)
     except StoreError:
         old = None  # not a readable store: keep the file as it is
+    folded = True
     if old is not None:
         try:
             old.acquire_lock()
+            folded = old.checkpoint()
         finally:
             old.close()
-    for journal in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        journal.unlink(missing_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = path.with_name(f"{path.stem}-{stamp}{path.suffix}")
+    copies = 1
+    while any(p.exists() for p in (aside, *_journals(aside))):
+        copies += 1
+        aside = path.with_name(f"{path.stem}-{stamp}-{copies}{path.suffix}")
     path.rename(aside)
+    for journal, renamed in zip(_journals(path), _journals(aside), strict=True):
+        if journal.exists():
+            if folded:
+                journal.unlink()
+            else:
+                journal.rename(renamed)
     return aside
+
+
+def _journals(path: Path) -> tuple[Path, Path]:
+    """The write-ahead journal and shared-memory index files beside a store."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
 
 def record_told(

@@ -1,5 +1,7 @@
 """Stored campaigns: resume after an interruption, refusals, lost jobs, ask/tell."""
 
+import sqlite3
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -131,6 +133,28 @@ def test_new_starts_afresh_and_keeps_the_old_file(tmp_path):
     kept = [p for p in tmp_path.glob("c-*.sqlite")]
     assert len(kept) == 1 and len(export(kept[0])) == 14
     assert CampaignStore(path, read_only=True).campaign_row()["seed"] == 5
+
+
+def test_new_keeps_every_row_while_a_reader_holds_the_store_open(tmp_path):
+    """A notebook or browser reading the store keeps SQLite from folding its journal
+    on close; the renamed store still holds every committed row."""
+    path = tmp_path / "c.sqlite"
+    campaign(path, RecordingExperiment(), budget=6).run(progress=False)
+    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    reader.execute("SELECT count(*) FROM jobs").fetchone()
+    campaign(path, RecordingExperiment()).run(progress=False)  # 8 more rows, in the journal
+    campaign(path, RecordingExperiment(), seed=5).run(progress=False, new=True)
+    reader.close()
+    (kept,) = tmp_path.glob("c-*.sqlite")
+    assert len(export(kept)) == 14
+
+
+def test_new_twice_within_a_second_keeps_both_old_files(tmp_path):
+    path = tmp_path / "c.sqlite"
+    for budget in (5, 6, 7):
+        campaign(path, RecordingExperiment(), budget=budget).run(progress=False, new=True)
+    kept = sorted(len(export(p)) for p in tmp_path.glob("c-*.sqlite"))
+    assert kept == [5, 6] and len(export(path)) == 7
 
 
 class ForgetfulOracle:
