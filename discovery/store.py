@@ -65,6 +65,21 @@ def _stored_pool(
         return None
 
 
+def check_not_the_store(output: str | Path, store: str | Path) -> None:
+    """Refuse an output file that is the store itself or one of its journal files.
+
+    Raises:
+        StoreError: writing ``output`` would replace the campaign's data.
+    """
+    store = Path(store).resolve()
+    guarded = [store, store.with_name(store.name + "-wal"), store.with_name(store.name + "-shm")]
+    if Path(output).resolve() in guarded:
+        raise StoreError(
+            f"output {output} is the campaign's store (or its journal); writing it would "
+            f"replace every measurement: name another file"
+        )
+
+
 def _header(row: dict[str, Any]) -> list[str]:
     if not row["pool_csv"]:
         return []

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -99,6 +100,14 @@ def test_running_again_resumes_and_status_export_show_the_store(tmp_path):
     rows = pd.read_json(exported)
     assert list(rows["candidate_id"].astype(str)) == list(b["candidate_id"].astype(str))
     assert {"idempotency_key", "attempts", "handle_json", "energy"} <= set(rows.columns)
+    energies = [row["energy"] for row in json.loads(exported.read_text())]
+    assert energies == list(b["energy"])  # every digit, as the CSV has them
+
+    for command in (["export", str(store)], ["report", str(store)], ["ask", str(store)]):
+        for journal in ("", "-wal"):
+            refused = runner.invoke(app, [*command, "-o", f"{store}{journal}"])
+            assert "is the campaign's store" in one_line_error(refused)
+    assert "8 of 8 experiments" in runner.invoke(app, ["status", str(store)]).output
 
 
 def test_another_seed_on_the_same_store_is_refused_in_one_line(tmp_path):

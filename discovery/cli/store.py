@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -103,6 +103,21 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
     console.print(table)
 
 
+def _json_records(history: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows as JSON-able dicts, numbers to their last digit (pandas' own JSON writer
+    keeps ten), missing values as null."""
+    import numpy as np
+
+    records = history.astype(object).where(history.notna(), None).to_dict("records")
+    return [
+        {
+            key: value.item() if isinstance(value, np.generic) else value
+            for key, value in row.items()
+        }
+        for row in records
+    ]
+
+
 @app.command()
 def export(
     store: StoreArgument,
@@ -116,11 +131,15 @@ def export(
 ) -> None:
     """The stored history: every job with its measurement, in the order they were made."""
     with command_boundary(debug):
+        if output is not None:
+            from discovery.store import check_not_the_store
+
+            check_not_the_store(output, store)
         _, history = read_snapshot(store)
         if format is ExportFormat.csv:
             text = history.to_csv(index=False)
         else:
-            text = json.dumps(json.loads(history.to_json(orient="records")), indent=1)
+            text = json.dumps(_json_records(history), indent=1, default=str)
         if output is None:
             sys.stdout.write(text)
         else:
@@ -139,6 +158,10 @@ def ask(
     from discovery.campaign import Campaign
 
     with command_boundary(debug):
+        if output is not None:
+            from discovery.store import check_not_the_store
+
+            check_not_the_store(output, store)
         suggestions = Campaign.resume(store).ask(k)
         if output is not None:
             suggestions.to_csv(output, index=False)

@@ -18,6 +18,7 @@ from discovery.campaign_plots import CampaignPlots
 from discovery.report.health import Check, health_checks
 from discovery.report.load import StoredCampaign, load_campaign
 from discovery.report.page import render_page
+from discovery.store import check_not_the_store
 
 __all__ = ["Check", "ReportInfo", "StoredCampaign", "load_campaign", "write_report"]
 
@@ -47,9 +48,12 @@ def write_report(
             runs (a live view); the page of a finished campaign never reloads.
 
     Raises:
-        StoreError: the file is missing, not a store, from a newer version, or empty.
+        StoreError: the file is missing, not a store, from a newer version, or empty;
+            or ``output`` is the store itself.
     """
     started = time.perf_counter()
+    target = Path(output) if output is not None else Path(store).with_suffix(".html")
+    check_not_the_store(target, store)
     campaign = load_campaign(store)
     plots = CampaignPlots(campaign.result, seed=campaign.config.seed)
     figures, checks = {}, []
@@ -60,7 +64,6 @@ def write_report(
             figures = {name: getattr(plots, name)() for name in plots.available()}
     refresh = refresh_seconds if campaign.is_running else None
     page = render_page(campaign, figures, checks, plots, refresh)
-    target = Path(output) if output is not None else Path(store).with_suffix(".html")
     partial = target.with_name(f".{target.name}.partial")
     partial.write_text(page, encoding="utf-8")
     os.replace(partial, target)
