@@ -197,7 +197,7 @@ class Campaign:
             has_categorical = not is_space and bool(pool.categorical_columns)
             choice = auto_strategy(is_space, outcomes is not None, goal, has_categorical)
             surrogate = choice.surrogate(seed, device)
-            self.auto_choice = choice
+            self.auto_choice = None if policy is not None else choice  # a portfolio's arms choose
             if acquisition is None and choice.acquisition is not None and policy is None:
                 acquisition = choice.acquisition
                 acquisition_params = {**choice.acquisition_params, **(acquisition_params or {})}

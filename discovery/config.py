@@ -114,6 +114,8 @@ class CampaignConfig:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigurationError(f"{prefix}: {key} must be an integer, got {value!r}")
+        if self.seed < 0:
+            raise ConfigurationError(f"{prefix}: seed must be >= 0, got {self.seed}")
         if self.budget < 1:
             raise ConfigurationError(f"{prefix}: budget must be >= 1, got {self.budget}")
         if self.n_initial < 1:

@@ -110,6 +110,22 @@ def test_running_again_resumes_and_status_export_show_the_store(tmp_path):
     assert "8 of 8 experiments" in runner.invoke(app, ["status", str(store)]).output
 
 
+def test_run_continues_in_the_store_the_campaign_file_names(tmp_path):
+    source = (ROOT / "campaigns" / "lennard_jones.py").read_text()
+    store = tmp_path / "lab-data.sqlite"
+    campaign_file = tmp_path / "named.py"
+    campaign_file.write_text(
+        f"{source}\ncampaign = make_campaign().replace(store={str(store)!r})\n"
+    )
+    assert run(campaign_file, "--budget", 4).exit_code == 0
+    more = run(campaign_file, "--budget", 6)
+    assert more.exit_code == 0, more.output
+    from discovery.store import CampaignStore
+
+    assert len(CampaignStore(store, read_only=True).jobs()) == 6
+    assert not list(tmp_path.glob("named-seed*.sqlite"))
+
+
 def test_another_seed_on_the_same_store_is_refused_in_one_line(tmp_path):
     campaign_file, store = ROOT / "campaigns" / "lennard_jones.py", tmp_path / "lj.sqlite"
     assert run(campaign_file, "--budget", 3, "--store", store).exit_code == 0

@@ -101,6 +101,15 @@ def test_a_portfolio_of_one_arm_is_that_strategy():
     assert np.array_equal(alone.history["candidate_id"], fixed.history["candidate_id"])
 
 
+def test_a_portfolio_campaign_names_no_default_strategy_in_its_summary(tmp_path):
+    from discovery.cli.run import summary_table
+
+    campaign = portfolio_campaign(arms=["forest-ei", "random"], budget=6)
+    result = campaign.run(progress=False)
+    rows = summary_table(campaign, result, {}).columns[0]._cells
+    assert "default chosen" not in rows
+
+
 def test_a_portfolio_credits_arms_as_results_arrive_with_experiments_in_flight(tmp_path):
     store = tmp_path / "async.sqlite"
     policy = Portfolio(CHEAP_ARMS, algorithm="thompson")

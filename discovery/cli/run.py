@@ -183,7 +183,10 @@ def run(
     ] = None,
     store: Annotated[
         Path | None,
-        typer.Option(help="Campaign store; default <file name>-seed<S>.sqlite beside the file."),
+        typer.Option(
+            help="Campaign store; default the file's own store=..., else "
+            "<file name>-seed<S>.sqlite beside the file."
+        ),
     ] = None,
     new: Annotated[
         bool, typer.Option("--new", help="Start afresh; an existing store is renamed, not lost.")
@@ -216,7 +219,11 @@ def run(
             if executor or scheduler or hasattr(campaign.oracle, "executor"):
                 name = executor or ("dask" if scheduler else "thread")
                 use_executor(campaign, name, workers, scheduler)
-        store = store or default_store(campaign_file, changes.get("seed", campaign.config.seed))
+        store = (
+            store
+            or campaign.store_path  # the file's own store: its measurements are not run again
+            or default_store(campaign_file, changes.get("seed", campaign.config.seed))
+        )
         campaign = campaign.replace(store=store, **changes)
         result = campaign.run(progress=progress, new=new)
         summarize = getattr(module, "summarize", None)
