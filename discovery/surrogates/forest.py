@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
@@ -59,6 +61,11 @@ class RandomForestSurrogate(BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> RandomForestSurrogate:
         """Fit the trees on (n, d) features and (n,) measured values."""
         X, y = check_training_data(X, y, self.name)
+        # A tree stops splitting where the variance falls below machine epsilon, so values
+        # in units of 1e-9 (m^2/s, mol/s) were never split: the trees learn y divided by a
+        # power of two near its spread, which scales exactly (the same trees otherwise).
+        spread = float(np.std(y))
+        self.y_scale_ = 2.0 ** round(math.log2(spread)) if spread > 0 else 1.0
         estimator = ExtraTreesRegressor if self.extra_trees else RandomForestRegressor
         self.model_ = estimator(
             n_estimators=self.n_estimators,
@@ -67,7 +74,7 @@ class RandomForestSurrogate(BaseEstimator):
             bootstrap=True,
             random_state=self.seed,
             n_jobs=self.n_jobs,
-        ).fit(X, y)
+        ).fit(X, y / self.y_scale_)
         self.n_features_in_ = X.shape[1]
         return self
 
@@ -92,7 +99,7 @@ class RandomForestSurrogate(BaseEstimator):
         return Prediction(mean=mean, std=std)
 
     def _per_tree(self, X: np.ndarray) -> np.ndarray:
-        return np.stack([tree.predict(X) for tree in self.model_.estimators_])
+        return np.stack([tree.predict(X) for tree in self.model_.estimators_]) * self.y_scale_
 
     def _moments(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(X) == 0:

@@ -44,6 +44,9 @@ from discovery.surrogates.gp_hyperposterior import MIN_LENGTHSCALE, laplace_mixt
 from discovery.surrogates.gp_posterior import PoolPosterior, PosteriorFactors
 from discovery.surrogates.warping import WARPINGS, PowerWarping, RankGaussianWarping
 
+#: Smallest spread of the measurements that standardising divides by (BoTorch's default,
+#: 1e-8, treated measurements in units of 1e-9 as constant).
+MIN_OUTPUT_SPREAD = 1e-200
 #: Candidates per chunk when predicting over a pool: bounds memory to chunk x n_train.
 DEFAULT_CHUNK_SIZE = 16_384
 #: Joint Thompson samples are drawn over at most this many promising candidates.
@@ -241,7 +244,9 @@ class GaussianProcessSurrogate(BaseEstimator):
                 train_X,
                 train_Y,
                 covar_module=covar.to(train_X),
-                outcome_transform=Standardize(m=1),
+                # BoTorch takes a spread below 1e-8 for none; values in units of 1e-9
+                # are still values: only an exactly constant y is left unscaled.
+                outcome_transform=Standardize(m=1, min_stdv=MIN_OUTPUT_SPREAD),
             )
 
     def _check_options(self) -> None:

@@ -70,6 +70,17 @@ def check_learns_the_signal(make: Callable) -> None:
     assert error < 0.5 * test_y.std()
 
 
+def check_learns_values_in_small_units(make: Callable) -> None:
+    """A diffusion coefficient in m^2/s or a rate in mol/s: values near 1e-9 are learned
+    as well as the same values in units that make them near 1."""
+    X, y = training_data(n=60)
+    test_X, test_y = training_data(n=40, seed=5)
+    prediction = make().fit(X, y * 1e-9).predict(test_X)
+    error = np.sqrt(np.mean((prediction.mean - test_y * 1e-9) ** 2))
+    assert error < 0.5 * test_y.std() * 1e-9
+    assert np.median(prediction.std) < test_y.std() * 1e-9
+
+
 def check_wrong_width_is_named(make: Callable) -> None:
     X, y = training_data()
     with pytest.raises(ValueError, match=r"expected X of shape \(m, 3\)"):
@@ -83,6 +94,7 @@ CHECKS = [
     check_samples_when_supported,
     check_same_seed_same_predictions,
     check_learns_the_signal,
+    check_learns_values_in_small_units,
     check_wrong_width_is_named,
 ]
 
