@@ -287,12 +287,10 @@ class GaussianProcessSurrogate(BaseEstimator):
         ):
             return False
         n = self._fitted_X.shape[0]
-        extends = (
-            X.shape[0] >= n
-            and np.array_equal(X[:n], self._fitted_X)
-            and np.array_equal(y[:n], self._fitted_y)
-        )
-        if extends:
+        shared = _shared_rows(X, y, self._fitted_X, self._fitted_y)
+        if 2 * shared < n:  # other data (the object reused elsewhere): learn them afresh
+            return False
+        if shared == n and X.shape[0] >= n:  # the data extend the previous fit's
             new_X, new_targets = self._scaled(X[n:]), self._standardised(y[n:])
             mean, variance = previous.mean_and_variance(new_X)
             self._surprise[0] += float(
@@ -303,7 +301,7 @@ class GaussianProcessSurrogate(BaseEstimator):
                 return False
             previous.extend(new_X, new_targets)
             self._fitted_X, self._fitted_y = X.copy(), y.copy()
-        else:
+        else:  # most of the previous data, the rest replaced (believed values now measured)
             self._set_factors(X, y)
         self.fits_since_refit_ += 1
         with torch.no_grad():
@@ -537,6 +535,12 @@ class GaussianProcessSurrogate(BaseEstimator):
         samples = np.full((n_samples, X.shape[0]), np.nan)
         samples[:, subset] = mean[subset] + draws @ root.T
         return samples
+
+
+def _shared_rows(X: np.ndarray, y: np.ndarray, before_X: np.ndarray, before_y: np.ndarray) -> int:
+    """How many rows of (X, y) are, in the same place, those of the previous fit's data."""
+    m = min(X.shape[0], before_X.shape[0])
+    return int((np.all(X[:m] == before_X[:m], axis=1) & (y[:m] == before_y[:m])).sum())
 
 
 def _gamma_prior_matern(d: int) -> MaternKernel:

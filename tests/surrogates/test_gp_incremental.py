@@ -145,6 +145,21 @@ def test_data_that_do_not_extend_the_last_fit_rebuild_the_posterior():
     np.testing.assert_allclose(prediction.std, std, rtol=1e-6)
 
 
+def test_a_surrogate_reused_on_other_data_learns_them_as_a_fresh_one():
+    X, y = _data(150)
+    reused = GaussianProcessSurrogate(refit_every=10, incremental_after=100)
+    reused.fit(X, X[:, 0] + X[:, 1])  # another objective first, on the same designs
+    other = 1000 * np.sin(12 * X[:, 2]) + 5000
+    fresh = GaussianProcessSurrogate(refit_every=10, incremental_after=100).fit(X, other)
+    test_X, _ = _data(500, seed=1)
+    truth = 1000 * np.sin(12 * test_X[:, 2]) + 5000
+    errors = [
+        np.sqrt(np.mean((model.predict(test_X).mean - truth) ** 2))
+        for model in (reused.fit(X, other), fresh)
+    ]
+    assert errors[0] < 1.1 * errors[1] and errors[1] < 10  # not a model of the first objective
+
+
 def test_float32_scoring_ranks_the_top_candidates_as_float64_does():
     X, y = _data(150, seed=3, d=6)
     pool = np.random.default_rng(4).random((20_000, 6))
