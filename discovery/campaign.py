@@ -279,7 +279,7 @@ class Campaign:
                 f"{prefix}: n_initial ({config.n_initial}) is larger than the pool "
                 f"({len(pool)} candidates)"
             )
-        if config.batch_size > len(pool) - config.n_initial:
+        if config.budget > config.n_initial and config.batch_size > len(pool) - config.n_initial:
             raise ConfigurationError(
                 f"{prefix}: batch_size ({config.batch_size}) is larger than the pool remaining "
                 f"after the initial design ({len(pool) - config.n_initial} candidates)"

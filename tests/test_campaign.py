@@ -153,6 +153,15 @@ def test_bad_configuration_is_refused_before_any_experiment(options, message):
     assert calls == []
 
 
+@pytest.mark.parametrize("size", [1, 5])
+def test_an_initial_design_of_the_whole_pool_measures_every_candidate(size):
+    small = CandidatePool.from_frame(pd.DataFrame({"x": np.arange(size, dtype=float)}))
+    oracle = FunctionOracle(lambda c: c.parameters["x"] ** 2, output="y")
+    result = Campaign(small, oracle, "y", budget=size, n_initial=size).run(progress=False)
+    assert sorted(result.history["candidate_id"]) == sorted(small.ids)
+    assert result.stopped_because == "budget"
+
+
 def test_an_oracle_reporting_another_objective_is_refused():
     with pytest.raises(ConfigurationError, match="objective 'z' but the oracle reports 'y'"):
         Campaign(POOL, ORACLE, "z")
