@@ -131,13 +131,17 @@ def _max_value_quantile(
     on log P(best < z) - log(level), which rises monotonically in z and is >= 0 at
     ``upper`` (every candidate's mean + ``_NEGLIGIBLE_Z`` std at most)."""
     target = math.log(level)
-    if mean.shape[0] == 0 or _log_probability_max_below(lower, mean, std) >= target:
+    if (
+        mean.shape[0] == 0
+        or not upper > lower  # no spread the floats can tell apart (std 0, or below an ulp)
+        or _log_probability_max_below(lower, mean, std) >= target
+    ):
         return lower
     return brentq(
         lambda z: _log_probability_max_below(z, mean, std) - target,
         lower,
         upper,
-        xtol=1e-12 * (upper - lower),
+        xtol=max(1e-12 * (upper - lower), np.spacing(abs(upper))),
     )
 
 

@@ -172,3 +172,12 @@ def test_max_value_entropy_needs_a_positive_whole_number_of_draws(count):
         ConfigurationError, match=r"acquisition 'mes': n_max_values must be an integer >= 1"
     ):
         resolve_acquisition("mes", n_max_values=count)
+
+
+@pytest.mark.parametrize("level", [3.0, 3e8])
+def test_max_value_entropy_scores_a_certain_plateau_of_large_values(level):
+    """A strength in Pa measured on a plateau: a model certain of every candidate."""
+    scores = resolve_acquisition("mes").score(
+        Prediction(np.full(10, level), np.zeros(10)), level, True
+    )
+    assert np.all(np.isfinite(scores)) and np.ptp(scores) == 0
