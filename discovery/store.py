@@ -18,6 +18,7 @@ import io
 import json
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,6 +64,44 @@ def _stored_pool(
         return CandidatePool.from_frame(frame, **options)
     except PoolError:
         return None
+
+
+#: Tries, a millisecond apart, to take a run lock that a report's probe may hold for an
+#: instant (a campaign holds it for its whole run).
+LOCK_TRIES = 20
+
+
+def _flock_soon(handle: Any, kind: int) -> None:
+    """flock ``kind`` without waiting for a holder, a few tries over milliseconds.
+
+    Raises:
+        BlockingIOError: another holder keeps it.
+    """
+    for attempt in range(LOCK_TRIES):
+        try:
+            fcntl.flock(handle, kind | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if attempt == LOCK_TRIES - 1:
+                raise
+            time.sleep(1e-3)
+
+
+def run_lock_held(path: str | Path) -> bool:
+    """Whether a process holds the run lock of the store at ``path``: runs its campaign,
+    or is asking or telling. The probe holds a shared lock for an instant only."""
+    lock_path = Path(path).with_name(Path(path).name + ".lock")
+    try:
+        handle = open(lock_path)
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def check_not_the_store(output: str | Path, store: str | Path) -> None:
@@ -207,7 +246,7 @@ class CampaignStore:
         lock_path = self.path.with_name(self.path.name + ".lock")
         handle = open(lock_path, "a+")  # held open for as long as the lock is held
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_soon(handle, fcntl.LOCK_EX)
         except BlockingIOError:
             handle.seek(0)
             owner = handle.read().strip() or "unknown"

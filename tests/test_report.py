@@ -190,6 +190,40 @@ def test_a_campaign_that_stopped_before_its_budget_is_reported_finished(tmp_path
         assert not stored.is_running and stored.result.stopped_because == reason
 
 
+def test_a_campaign_is_running_while_a_process_holds_it_and_its_last_experiments_are_out(
+    tmp_path,
+):
+    from discovery.store import CampaignStore
+    from tests.test_resume import POOL
+
+    store = tmp_path / "asked.sqlite"
+    Campaign(POOL, None, "y", surrogate="forest", budget=3, n_initial=3, store=store).ask(3)
+    runner_process = CampaignStore(store)
+    runner_process.acquire_lock()  # as a run dispatching those three would
+    try:
+        stored = load_campaign(store)
+        assert stored.is_running and stored.state == "running"  # budget spent, none measured
+    finally:
+        runner_process.close()
+    assert load_campaign(store).state == "finished"
+
+
+def test_a_campaign_no_process_runs_is_stopped_and_watch_ends(tmp_path):
+    from tests.test_resume import POOL
+
+    store, page = tmp_path / "left.sqlite", tmp_path / "left.html"
+    Campaign(POOL, None, "y", surrogate="forest", budget=10, n_initial=3, store=store).ask(3)
+    stored = load_campaign(store)
+    assert not stored.is_running and stored.state == "stopped"
+    outcome = runner.invoke(
+        app, ["report", str(store), "-o", str(page), "--watch", "--every", "0.1"]
+    )
+    assert outcome.exit_code == 0 and outcome.output.count("wrote") == 1
+    assert "stopped before its end" in outcome.output
+    assert "stopped before its end" in page.read_text()
+    assert 'http-equiv="refresh"' not in page.read_text()
+
+
 def test_the_model_check_does_not_pass_when_every_measurement_is_alike(tmp_path):
     from discovery import CandidatePool
 

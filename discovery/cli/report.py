@@ -37,14 +37,14 @@ def report(
             raise ConfigurationError(f"--every must be positive, got {every}")
         info = write_report(store, output, every if watch else None)
         _said(info)
-        while watch and info.is_running:  # the last page, once finished, stops reloading
+        while watch and info.is_running:  # the last page, once ended, stops reloading
             time.sleep(every)
             info = write_report(store, output, every)
             _said(info)
 
 
 def _said(info: ReportInfo) -> None:
-    state = "running" if info.is_running else "finished"
+    state = info.state if info.state != "stopped" else "stopped before its end (run it to resume)"
     console.print(
         f"wrote {info.path} ({info.bytes / 1e3:.0f} kB, {len(info.figures)} figures, "
         f"{info.seconds:.1f} s; campaign {state})",

@@ -26,13 +26,15 @@ __all__ = ["Check", "ReportInfo", "StoredCampaign", "load_campaign", "write_repo
 @dataclass(frozen=True)
 class ReportInfo:
     """What one report holds: where it was written, its size, the figures drawn, how
-    long it took, and whether the campaign is still running."""
+    long it took, and whether the campaign is still running; ``state`` says "running",
+    "finished", or "stopped" (before its end, with no process running it)."""
 
     path: Path
     bytes: int
     figures: tuple[str, ...]
     seconds: float
     is_running: bool
+    state: str = "finished"
 
 
 def write_report(
@@ -73,4 +75,5 @@ def write_report(
         tuple(figures),
         time.perf_counter() - started,
         campaign.is_running,
+        campaign.state,
     )

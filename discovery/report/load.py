@@ -13,19 +13,27 @@ from discovery.config import CampaignConfig
 from discovery.exceptions import StoreError
 from discovery.history import CampaignResult, history_frame
 from discovery.search_space import Space
-from discovery.store import CampaignStore
+from discovery.store import OPEN_STATES, CampaignStore, run_lock_held
 
 
 @dataclass
 class StoredCampaign:
     """What a report shows: the configuration, the result rebuilt from the store, and
-    whether the campaign is still running (no reason to stop holds yet)."""
+    whether the campaign is still running (a process runs it and it has not ended)."""
 
     path: Path
     config: CampaignConfig
     result: CampaignResult
     is_running: bool
     pool_note: str
+
+    @property
+    def state(self) -> str:
+        """"running", "finished", or "stopped" (before its end, with no process running
+        it: killed or interrupted; running it again resumes it)."""
+        if self.is_running:
+            return "running"
+        return "stopped" if self.result.stopped_because == "stopped" else "finished"
 
 
 def load_campaign(path: str | Path) -> StoredCampaign:
@@ -60,13 +68,24 @@ def load_campaign(path: str | Path) -> StoredCampaign:
         pool=pool,
         surrogate=None if config.policy else config.surrogate,
     )
-    result.stopped_because = _stopped_because(config, result, pool)
+    result.stopped_because = _stopped_because(config, result, pool, run_lock_held(path))
     return StoredCampaign(path, config, result, result.stopped_because == "running", pool_note)
 
 
-def _stopped_because(config: CampaignConfig, result: CampaignResult, pool: Any) -> str:
-    """Why the stored campaign stopped, as its loop would say; "running" while none holds
-    (its budget not spent, its target not reached, candidates left)."""
+def _stopped_because(
+    config: CampaignConfig, result: CampaignResult, pool: Any, held: bool
+) -> str:
+    """Why the stored campaign stopped, as its loop would say; "running" while a process
+    runs it and its last experiments are still out (or no reason to stop holds yet);
+    "stopped" when no reason holds and no process runs it."""
+    reason = _end_reached(config, result, pool)
+    if held and (reason is None or result.history["state"].isin(OPEN_STATES).any()):
+        return "running"
+    return reason or "stopped"
+
+
+def _end_reached(config: CampaignConfig, result: CampaignResult, pool: Any) -> str | None:
+    """The loop's reason to stop that holds (budget, target, nothing left), or None."""
     spent = len(result.history)
     if spent >= config.budget:
         return "budget"
@@ -81,7 +100,7 @@ def _stopped_because(config: CampaignConfig, result: CampaignResult, pool: Any) 
             return "space exhausted"
     elif pool is not None and spent >= len(pool):
         return "pool exhausted"
-    return "running"
+    return None
 
 
 def read_history(path: Path) -> tuple[CampaignConfig, pd.DataFrame, list[dict[str, Any]]]:

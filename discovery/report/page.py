@@ -78,7 +78,9 @@ def render_page(
     """The whole report as one HTML string."""
     config, result = campaign.config, campaign.result
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    state = "running" if campaign.is_running else "finished"
+    state = campaign.state
+    if state == "stopped":
+        state = "stopped before its end, and no process is running it (run it again to resume)"
     head = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
