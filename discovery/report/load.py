@@ -29,8 +29,8 @@ class StoredCampaign:
 
     @property
     def state(self) -> str:
-        """"running", "finished", or "stopped" (before its end, with no process running
-        it: killed or interrupted; running it again resumes it)."""
+        """Where it stands: "running", "finished", or "stopped" (before its end, with no
+        process running it: killed or interrupted; running it again resumes it)."""
         if self.is_running:
             return "running"
         return "stopped" if self.result.stopped_because == "stopped" else "finished"
@@ -72,9 +72,7 @@ def load_campaign(path: str | Path) -> StoredCampaign:
     return StoredCampaign(path, config, result, result.stopped_because == "running", pool_note)
 
 
-def _stopped_because(
-    config: CampaignConfig, result: CampaignResult, pool: Any, held: bool
-) -> str:
+def _stopped_because(config: CampaignConfig, result: CampaignResult, pool: Any, held: bool) -> str:
     """Why the stored campaign stopped, as its loop would say; "running" while a process
     runs it and its last experiments are still out (or no reason to stop holds yet);
     "stopped" when no reason holds and no process runs it."""

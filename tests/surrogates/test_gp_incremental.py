@@ -146,7 +146,7 @@ def test_data_that_do_not_extend_the_last_fit_rebuild_the_posterior():
 
 
 def test_a_surrogate_reused_on_other_data_learns_them_as_a_fresh_one():
-    X, y = _data(150)
+    X, _ = _data(150)
     reused = GaussianProcessSurrogate(refit_every=10, incremental_after=100)
     reused.fit(X, X[:, 0] + X[:, 1])  # another objective first, on the same designs
     other = 1000 * np.sin(12 * X[:, 2]) + 5000
