@@ -113,6 +113,9 @@ def _handler(lab: Lab, token: str) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _admitted(self) -> bool:
+            # the body is read before any answer: left unread, it would be taken for
+            # the next request on a kept-alive connection
+            self._raw_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path == "/openapi.json":
                 self._send(200, OPENAPI)
                 return False
@@ -135,8 +138,7 @@ def _handler(lab: Lab, token: str) -> type[BaseHTTPRequestHandler]:
             return True
 
         def _body(self) -> dict[str, Any]:
-            length = int(self.headers.get("Content-Length") or 0)
-            return json.loads(self.rfile.read(length) or b"{}")
+            return json.loads(self._raw_body or b"{}")
 
         def do_GET(self) -> None:
             if not self._admitted():

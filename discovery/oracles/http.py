@@ -9,11 +9,15 @@ Default schema (see README, "Connecting your instrument"):
 
 Every submission carries the job's idempotency key from the store, so a
 submission repeated after a dropped connection or a crash runs the experiment
-once. Connection errors and 5xx answers are retried with backoff and then
-reported as transient (the campaign retries the job under the same key); 401 and
-403 are configuration errors; 404 for a known job means the server forgot it
-(lost); an answer that cannot be read fails that job as an instrument failure
-with the raw payload recorded.
+once. Connection errors, 5xx, 408 and 429 answers are retried with backoff (or
+after the server's Retry-After) and then reported as transient (the campaign
+retries the job under the same key); 401 and 403 are configuration errors, and
+so is a redirect (the address to use instead is named); a health check that
+answers anything but 2xx is a configuration error at construction; 404 for a
+known job means the server forgot it (lost), 404 for the jobs collection is a
+configuration failure; a status answer that cannot be read is asked again (the
+idempotency key makes that safe), and only UNREADABLE_POLLS of them in a row fail
+that job as an instrument failure with the raw payload recorded.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 import httpx
 
 from discovery.exceptions import ConfigurationError, TransientError
-from discovery.oracles.base import FAILED, LOST, Handle, Status
+from discovery.oracles.base import FAILED, LOST, RUNNING, Handle, Status
 from discovery.space import Candidate
 
 #: Server states and the job states they stand for.
@@ -40,6 +44,16 @@ STATE_NAMES = {
     "cancelled": "cancelled",
     "canceled": "cancelled",
 }
+
+#: Answers that mean "not now": retried like 5xx (request timeout, rate limiting).
+RETRIED_CODES = (408, 429)
+
+#: The longest a server's Retry-After is waited for, in seconds, before one more try.
+MAX_RETRY_AFTER = 30.0
+
+#: Unreadable status answers in a row (a garbled or truncated body) taken as glitches
+#: of the connection before the job fails: polling again is safe, the job is kept.
+UNREADABLE_POLLS = 5
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,8 @@ class HttpOracle:
         check: ask ``schema.health_path`` at construction.
 
     Raises:
-        ConfigurationError: the server cannot be reached, or refuses the token.
+        ConfigurationError: the server cannot be reached, refuses the token, or its
+            health check answers anything but 2xx (a wrong path, a redirect).
     """
 
     def __init__(
@@ -107,29 +122,43 @@ class HttpOracle:
             base_url=self.base_url, headers=headers, verify=verify, timeout=timeout
         )
         self.name = f"http:{self.base_url}"
+        self._unreadable: dict[str, int] = {}
         if check and self.schema.health_path:
             try:
-                self._request("GET", self.schema.health_path)
+                response = self._request("GET", self.schema.health_path)
             except TransientError as error:
                 raise ConfigurationError(
                     f"http oracle: server {self.base_url} not reachable ({error})"
                 ) from None
+            if not response.is_success:
+                raise ConfigurationError(
+                    f"http oracle: health check {self.base_url}{self.schema.health_path} "
+                    f"answered HTTP {response.status_code}; is {self.base_url} the API's address?"
+                )
 
     def _request(self, method: str, path: str, **options: Any) -> httpx.Response:
-        """One request, retried on connection errors and 5xx; 401/403 and other 4xx
-        but 404 raise ConfigurationError; 404 is returned for the caller to judge."""
-        last = ""
+        """One request, retried on connection errors, 5xx, 408 and 429; a redirect,
+        401/403 and other 4xx but 404 raise ConfigurationError; 404 is returned for
+        the caller to judge."""
+        last, wait = "", 0.0
         for attempt in range(self.retries + 1):
             if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+                time.sleep(max(wait, self.backoff * 2 ** (attempt - 1)))
             try:
                 response = self.client.request(method, path, **options)
             except httpx.TransportError as error:
-                last = f"{type(error).__name__}: {error}"
+                last, wait = f"{type(error).__name__}: {error}", 0.0
                 continue
-            if response.status_code >= 500:
+            if response.status_code >= 500 or response.status_code in RETRIED_CODES:
                 last = f"HTTP {response.status_code}: {response.text[:200]}"
+                wait = _retry_after(response)
                 continue
+            if response.is_redirect:
+                raise ConfigurationError(
+                    f"http oracle: {method} {self.base_url}{path} is redirected "
+                    f"(HTTP {response.status_code}) to {response.headers.get('Location')!r}; "
+                    "give base_url the address the server moved to"
+                )
             if response.status_code in (401, 403):
                 raise ConfigurationError(
                     f"http oracle: {self.base_url} refused the token "
@@ -152,6 +181,11 @@ class HttpOracle:
         if candidate.idempotency_key is not None:
             body[schema.key_field] = candidate.idempotency_key
         response = self._request("POST", schema.jobs_path, json=body)
+        if response.status_code == 404:
+            raise ConfigurationError(
+                f"http oracle: POST {self.base_url}{schema.jobs_path} answered HTTP 404: "
+                f"{response.text[:200]}"
+            )
         try:
             job_id = response.json()[schema.id_field]
         except (ValueError, KeyError, TypeError):
@@ -159,11 +193,17 @@ class HttpOracle:
         return {"job_id": str(job_id), "idempotency_key": candidate.idempotency_key}
 
     def poll(self, handle: Handle) -> Status:
-        """GET the job and translate its status; an unreadable answer fails as instrument."""
-        schema = self.schema
-        response = self._request("GET", f"{schema.jobs_path}/{handle['job_id']}")
+        """GET the job and translate its status.
+
+        An unreadable answer is asked again (the job counts as running); only
+        ``UNREADABLE_POLLS`` of them in a row fail the job as an instrument failure
+        with the raw payload.
+        """
+        schema, job_id = self.schema, handle["job_id"]
+        response = self._request("GET", f"{schema.jobs_path}/{job_id}")
         if response.status_code == 404:
-            return Status(LOST, error=f"the server no longer knows job {handle['job_id']}")
+            self._unreadable.pop(job_id, None)
+            return Status(LOST, error=f"the server no longer knows job {job_id}")
         try:
             payload = response.json()
             state = STATE_NAMES[str(payload[schema.status_field]).lower()]
@@ -171,16 +211,27 @@ class HttpOracle:
             if state == "succeeded" and not isinstance(result, dict):
                 raise TypeError("result is not an object")
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            return Status(
-                FAILED,
-                error=f"unreadable answer ({type(error).__name__}: {error}): {response.text[:500]}",
-                error_class="instrument",
-            )
+            return self._unreadable_answer(job_id, error, response.text)
+        self._unreadable.pop(job_id, None)
         if state == "failed":
             return Status(
                 FAILED, error=str(payload.get(schema.error_field)), error_class="instrument"
             )
         return Status(state, result=result if state == "succeeded" else {})
+
+    def _unreadable_answer(self, job_id: str, error: Exception, text: str) -> Status:
+        """Still running as far as anyone knows, until too many answers in a row are garbled."""
+        count = self._unreadable.get(job_id, 0) + 1
+        if count < UNREADABLE_POLLS:
+            self._unreadable[job_id] = count
+            return Status(RUNNING)
+        self._unreadable.pop(job_id, None)
+        return Status(
+            FAILED,
+            error=f"unreadable answer {count} times in a row "
+            f"({type(error).__name__}: {error}): {text[:500]}",
+            error_class="instrument",
+        )
 
     def cancel(self, handle: Handle) -> None:
         """DELETE the job."""
@@ -189,3 +240,12 @@ class HttpOracle:
     def close(self) -> None:
         """Close the connection pool."""
         self.client.close()
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """The server's Retry-After in seconds (0 when absent or given as a date), capped."""
+    try:
+        seconds = float(response.headers.get("Retry-After", 0))
+    except ValueError:
+        return 0.0
+    return min(seconds, MAX_RETRY_AFTER) if seconds > 0 else 0.0

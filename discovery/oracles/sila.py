@@ -119,7 +119,7 @@ class SilaOracle:
 
     Raises:
         ConfigurationError: unreachable server, refused or missing token, or a
-            feature or command the server does not offer.
+            feature, command or property the server does not offer.
     """
 
     def __init__(
@@ -170,6 +170,11 @@ class SilaOracle:
             raise ConfigurationError(
                 f"sila oracle: feature {schema.feature} has no observable command "
                 f"{schema.command!r}; it has {sorted(feature._observable_commands)}"
+            )
+        if schema.check is not None and schema.check not in feature._client_properties:
+            raise ConfigurationError(
+                f"sila oracle: feature {schema.feature} has no property {schema.check!r}; "
+                f"it has {sorted(feature._client_properties)}"
             )
         return feature
 

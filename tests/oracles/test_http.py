@@ -1,9 +1,13 @@
+import json
+import re
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from discovery import Campaign
-from discovery.exceptions import ConfigurationError
+from discovery.exceptions import ConfigurationError, TransientError
 from discovery.oracles.http import HttpOracle, JobSchema
 from discovery.space import Candidate
 from simulators.lab import Faults, Lab, crossed_barrel_measure
@@ -89,3 +93,106 @@ def test_a_campaign_survives_a_misbehaving_lab_with_nothing_lost_or_run_twice(tm
         restarter.join(timeout=5)
     assert len(result.history) == 100
     check_nothing_lost_or_run_twice(tmp_path / "lab.sqlite", lab, "toughness")
+
+
+class ScriptedServer:
+    """An HTTP server answering each (method, path) from a script, for answers the lab
+    simulator does not give; the last answer of a script repeats."""
+
+    def __init__(self, script: dict[tuple[str, str], list[tuple[int, dict, dict]]]) -> None:
+        answers = {key: list(value) for key, value in script.items()}
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                return
+
+            def answer(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                queue = answers.get((self.command, self.path), [(404, {}, {})])
+                code, body, headers = queue.pop(0) if len(queue) > 1 else queue[0]
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                for name, value in {**headers, "Content-Length": str(len(data))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "ScriptedServer":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+HEALTHY = {("GET", "/health"): [(200, {"status": "ok"}, {})]}
+
+
+def test_a_wrong_address_is_one_line_at_construction():
+    lab = doubling_lab()
+    with LabServer(lab, "t") as server:
+        wrong = f"{server.url}/api/v1"  # the lab lives at the root
+        expected = re.escape(f"{wrong}/health answered HTTP 404")
+        with pytest.raises(ConfigurationError, match=expected) as caught:
+            HttpOracle(wrong, "t", retries=0)
+    assert "\n" not in str(caught.value)
+    assert lab.submissions == []  # nothing was spent
+
+
+def test_a_redirect_is_one_line_at_construction_naming_where_it_points():
+    moved = {("GET", "/health"): [(301, {}, {"Location": "https://lab.example.org/health"})]}
+    with ScriptedServer(moved) as server:
+        with pytest.raises(ConfigurationError, match=r"HTTP 301.*https://lab\.example\.org/health"):
+            HttpOracle(server.url, "t")
+
+
+def test_a_jobs_path_the_server_lacks_is_a_configuration_failure():
+    with LabServer(doubling_lab(), "t") as server:
+        oracle = HttpOracle(server.url, "t", schema=JobSchema(jobs_path="/runs"), retries=0)
+        with pytest.raises(ConfigurationError, match=r"POST .*/runs answered HTTP 404"):
+            oracle.submit(Candidate("a", {"x": 1}, "k"))
+
+
+@pytest.mark.parametrize(
+    ("code", "headers"), [(429, {"Retry-After": "1"}), (408, {}), (503, {"Retry-After": "1"})]
+)
+def test_a_busy_or_rate_limiting_server_is_asked_again_after_the_time_it_asks_for(code, headers):
+    done = (200, {"status": "succeeded", "result": {"y": 2}}, {})
+    script = {**HEALTHY, ("GET", "/jobs/a"): [(code, {"error": "later"}, headers), done]}
+    with ScriptedServer(script) as server:
+        oracle = HttpOracle(server.url, "t", retries=1, backoff=0.01)
+        started = time.monotonic()
+        status = oracle.poll({"job_id": "a", "idempotency_key": "k"})
+    assert status.state == "succeeded" and status.result == {"y": 2}
+    assert time.monotonic() - started >= float(headers.get("Retry-After", 0))
+
+
+def test_rate_limiting_that_outlasts_the_retries_is_transient():
+    script = {**HEALTHY, ("GET", "/jobs/a"): [(429, {"error": "slow down"}, {})]}
+    with ScriptedServer(script) as server:
+        oracle = HttpOracle(server.url, "t", retries=1, backoff=0.01)
+        with pytest.raises(TransientError, match="HTTP 429"):
+            oracle.poll({"job_id": "a", "idempotency_key": "k"})
+
+
+def test_a_garbled_status_answer_is_asked_again_and_the_result_kept():
+    lab = doubling_lab(run_seconds=0.0)
+    with LabServer(lab, "t") as server:
+        oracle = HttpOracle(server.url, "t")
+        handle = oracle.submit(Candidate("a", {"x": 1}, "k"))
+        while lab.jobs[handle["job_id"]]["status"] != "succeeded":
+            time.sleep(0.01)
+        lab.faults = Faults(malformed=1.0)
+        garbled = [oracle.poll(handle).state for _ in range(2)]
+        lab.faults = Faults()
+        status = oracle.poll(handle)
+    assert garbled == ["running", "running"]
+    assert status.state == "succeeded" and status.result == {"y": 2}

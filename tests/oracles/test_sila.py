@@ -67,6 +67,12 @@ def test_a_feature_the_server_lacks_is_named_with_what_it_offers():
             connect(server, schema=SilaSchema(feature="Pipetting"))
 
 
+def test_a_property_the_feature_lacks_is_named_with_what_it_has():
+    with SilaLabServer(doubling_lab(), "t") as server:
+        with pytest.raises(ConfigurationError, match=r"no property 'StationCont'.*StationCount"):
+            connect(server, schema=SilaSchema(check="StationCont"))
+
+
 def test_progress_is_reported_while_an_experiment_runs():
     with SilaLabServer(doubling_lab(stations=1, run_seconds=0.5), "t") as server:
         oracle = connect(server)

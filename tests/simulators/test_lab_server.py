@@ -59,3 +59,21 @@ def test_injected_faults_are_counted_by_kind():
         for _ in range(3):
             httpx.get(f"{server.url}/health", headers={"Authorization": "Bearer t"})
     assert lab.injected == {"unavailable": 3}
+
+
+@pytest.mark.parametrize(
+    ("headers", "faults"),
+    [
+        ({"Authorization": "Bearer t"}, Faults(unavailable=1.0)),
+        ({"Authorization": "Bearer no"}, Faults()),
+    ],
+)
+def test_a_refused_submission_leaves_the_connection_clean_for_the_next_request(headers, faults):
+    lab = constant_lab(faults=faults)
+    with LabServer(lab, "t") as server:
+        client = httpx.Client(base_url=server.url, headers=headers)
+        refused = client.post("/jobs", json={"parameters": {"x": 1}, "idempotency_key": "k"})
+        lab.faults = Faults()
+        after = client.get("/openapi.json")  # the same kept-alive connection
+    assert refused.status_code in (503, 403)
+    assert after.status_code == 200
