@@ -56,11 +56,13 @@ def learning_curve(campaign: Campaign, result: CampaignResult) -> dict[int, floa
 
 
 def summarize(result: CampaignResult) -> dict[str, str]:
-    """Extra lines for the command line's summary table."""
-    best = result.best
+    """Extra lines for the command line's summary table: the best candidate's separation."""
+    best, pool = result.best, result.pool
+    closest = "-"
+    if best is not None:
+        closest = f"{pool.candidate(pool.index_of(best['candidate_id'])).parameters['r']:.4f}"
     return {
-        "closest r to the minimum": f"{best['candidate_id']} (true minimum at r = "
-        f"{equilibrium_distance():.4f})"
+        "closest r to the minimum": f"{closest} (true minimum at r = {equilibrium_distance():.4f})"
     }
 
 

@@ -7,6 +7,8 @@ learning example, whose minimum -1/4 lies at r = 2^(1/6).
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 from ase import Atoms
@@ -45,7 +47,10 @@ class LennardJonesWorld:
         epsilon: well depth is ``epsilon``.
         sigma: separation where the energy crosses zero.
         noise: standard deviation of Gaussian measurement noise.
-        seed: seed of the noise.
+        seed: seed of the noise. Each measurement's noise is drawn from this seed and
+            the candidate's id, so a thread, a process pool or a Dask worker measures
+            the same values, and so does a rerun (a candidate measured twice gets the
+            same noise).
     """
 
     def __init__(
@@ -53,8 +58,7 @@ class LennardJonesWorld:
     ) -> None:
         if noise < 0:
             raise ConfigurationError(f"lennard_jones: noise must be >= 0, got {noise}")
-        self.epsilon, self.sigma, self.noise = epsilon, sigma, noise
-        self._rng = np.random.default_rng(seed)
+        self.epsilon, self.sigma, self.noise, self.seed = epsilon, sigma, noise, seed
 
     def grid(self, low: float = 1.0, high: float = 2.0, points: int = 201) -> pd.DataFrame:
         """Candidate separations evenly spaced on [low, high], with their true energy."""
@@ -65,7 +69,10 @@ class LennardJonesWorld:
         """The measured energy at the candidate's separation ``r``."""
         energy = float(lennard_jones_energy(candidate.parameters["r"], self.epsilon, self.sigma))
         if self.noise:
-            energy += float(self._rng.normal(0.0, self.noise))
+            # seeded by the candidate, not by a generator held here: a process pool or
+            # Dask gets a fresh copy of this object, generator included, for every call
+            rng = np.random.default_rng([self.seed, zlib.crc32(candidate.id.encode())])
+            energy += float(rng.normal(0.0, self.noise))
         return energy
 
 

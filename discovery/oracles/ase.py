@@ -71,12 +71,14 @@ class Relaxation:
 
     def __post_init__(self) -> None:
         import ase.optimize
+        from ase.optimize.optimize import Optimizer
 
         if not self.fmax > 0:
             raise ConfigurationError(f"relaxation: fmax must be > 0 eV/A, got {self.fmax}")
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
             raise ConfigurationError(f"relaxation: steps must be an integer >= 1, got {self.steps}")
-        if not isinstance(getattr(ase.optimize, self.optimizer, None), type):
+        optimizer = getattr(ase.optimize, self.optimizer, None)
+        if not (isinstance(optimizer, type) and issubclass(optimizer, Optimizer)):
             raise ConfigurationError(
                 f"relaxation: unknown optimizer '{self.optimizer}'; "
                 "use a class of ase.optimize such as 'BFGS', 'LBFGS' or 'FIRE'"
@@ -181,11 +183,15 @@ class AseCalculation:
                     f"({optimizer.nsteps} steps)"
                 )
         if not converged:
-            forces = atoms.get_forces()
+            # the optimiser tests the filter's forces, whose last rows are the cell's stress
+            forces = np.linalg.norm(target.get_forces(), axis=1)
+            largest = f"largest force {forces[: len(atoms)].max():.3g} eV/A"
+            if relaxation.cell:
+                cell = forces[len(atoms) :].max()
+                largest += f" on the atoms and {cell:.3g} eV/atom on the cell from its stress"
             raise InstrumentError(
                 f"{self.spec.name}: relaxation did not converge in {relaxation.steps} steps "
-                f"(largest force {np.linalg.norm(forces, axis=1).max():.3g} eV/A, "
-                f"fmax {relaxation.fmax})"
+                f"({largest}, fmax {relaxation.fmax})"
             )
         return int(optimizer.nsteps)
 
@@ -276,7 +282,8 @@ class AseOracle(FunctionOracle):
     Raises:
         ConfigurationError: unknown calculator or property, a calculator that cannot
             compute the property or cannot run here (missing executable,
-            pseudopotentials, licence), or a structure that is not one.
+            pseudopotentials, licence), a keyword argument a calculator built in
+            Python (EMT, Lennard-Jones, ...) does not take, or a structure that is not one.
     """
 
     def __init__(

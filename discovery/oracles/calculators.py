@@ -6,11 +6,14 @@ Names are ASE's own (``ase.calculators.calculator.get_calculator_class``: "emt",
 that name); anything else is given as ``"package.module:Class"``. A calculator
 that needs an executable, pseudopotentials or a licence is checked at
 construction: a missing one is a :class:`ConfigurationError` naming what to set.
+A calculator that computes in Python alone (EMT, Lennard-Jones, ...) is built at
+construction, so a keyword argument it does not take is refused there too.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import shlex
 import shutil
@@ -23,6 +26,19 @@ from discovery.exceptions import ConfigurationError
 
 #: Calculators outside ASE, by name: the module whose import makes the class available.
 EXTERNAL_CALCULATORS = {"tblite": ("tblite.ase", "TBLite", "pip install 'discovery[dft]'")}
+#: Calculators, by import path, that compute in Python from their arguments alone: building
+#: one runs nothing and costs nothing, so each is built at construction to check its
+#: keyword arguments. The rest (a DFT code's, a model that loads weights) are built per job.
+BUILT_AT_CONSTRUCTION = frozenset(
+    {
+        "ase.calculators.emt:EMT",
+        "ase.calculators.lj:LennardJones",
+        "ase.calculators.morse:MorsePotential",
+        "ase.calculators.tip3p:TIP3P",
+        "ase.calculators.tip4p:TIP4P",
+        "tblite.ase:TBLite",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -102,15 +118,42 @@ def calculator_class(name: str) -> type:
 
 
 def check_calculator(spec: CalculatorSpec) -> None:
-    """What can be checked before a calculation: the class, its executable, its data.
+    """What can be checked before a calculation: the class, its executable, its data and,
+    for a calculator in :data:`BUILT_AT_CONSTRUCTION`, its keyword arguments.
 
     Raises:
-        ConfigurationError: the calculator cannot run here, with what to install or set.
+        ConfigurationError: the calculator cannot run here, with what to install or set,
+            or a keyword argument it does not take.
     """
-    spec.calculator_class()
+    cls = spec.calculator_class()
     check = _CHECKS.get(spec.name)
     if check is not None:
         check(spec.parameters)
+    if f"{cls.__module__}:{cls.__qualname__}" in BUILT_AT_CONSTRUCTION:
+        _check_keywords(spec, cls)
+        spec.build()  # a keyword its constructor refuses is a ConfigurationError
+
+
+def _check_keywords(spec: CalculatorSpec, cls: type) -> None:
+    # A calculator taking **kwargs keeps any keyword and ignores the ones it does not know:
+    # a misspelt "sigmaa" would leave sigma at its default in every calculation.
+    defaults = getattr(cls, "default_parameters", None)
+    if not defaults:
+        return
+    from ase.calculators.calculator import Calculator
+
+    named = {
+        name
+        for constructor in (cls.__init__, Calculator.__init__)
+        for name, parameter in inspect.signature(constructor).parameters.items()
+        if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+    }
+    unknown = sorted(set(spec.parameters) - set(defaults) - named)
+    if unknown:
+        raise ConfigurationError(
+            f"calculator '{spec.name}': unknown parameters {unknown}; "
+            f"{cls.__name__} takes {sorted(defaults)}"
+        )
 
 
 def require_executable(command: str | list[str], calculator: str, hint: str) -> None:

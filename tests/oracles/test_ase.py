@@ -1,6 +1,7 @@
 import io
 import json
 import os
+import re
 import stat
 
 import numpy as np
@@ -136,6 +137,15 @@ def test_a_relaxation_out_of_steps_fails_as_an_instrument_failure():
     assert error_class == "instrument" and "did not converge in 2 steps" in error
 
 
+def test_a_cell_relaxation_out_of_steps_quotes_the_force_that_is_above_fmax():
+    compressed = bulk("Cu", a=3.3) * (2, 1, 1)  # no force on the atoms, only on the cell
+    oracle = AseOracle("emt", {"x": compressed}, relax=True, relax_cell=True, steps=1)
+    error_class, error = failure(oracle)
+    assert error_class == "instrument" and "did not converge in 1 steps" in error
+    assert "on the cell" in error
+    assert max(float(f) for f in re.findall(r"(\S+) eV(?:/A|/atom)", error)) > 0.05
+
+
 def test_an_exploded_geometry_fails_as_an_instrument_failure():
     crushed = Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 0.1]])
     error_class, error = failure(AseOracle("emt", {"x": crushed}))
@@ -180,6 +190,23 @@ def test_a_campaign_over_structures_stores_the_relaxed_structure(tmp_path):
         ({"calculator": "emt", "property": "band_gap"}, "cannot compute 'band_gap'"),
         ({"calculator": "emt", "property": "enthalpy"}, "unknown property 'enthalpy'"),
         ({"calculator": "emt", "relax": True, "optimizer": "Newton"}, "unknown optimizer 'Newton'"),
+        (
+            {"calculator": "emt", "relax": True, "optimizer": "RestartError"},
+            "unknown optimizer 'RestartError'",
+        ),
+        (
+            {"calculator": "lj", "parameters": {"sigmaa": 3.4, "epsilon": 0.0104}},
+            r"unknown parameters \['sigmaa'\]; "
+            r"LennardJones takes \['epsilon', 'rc', 'ro', 'sigma', 'smooth'\]",
+        ),
+        (
+            {"calculator": "morse", "parameters": {"epsilon": 1.0, "bogus": 1}},
+            r"unknown parameters \['bogus'\]",
+        ),
+        (
+            {"calculator": "ase.calculators.tip3p:TIP3P", "parameters": {"cutoff": 7.0}},
+            "unexpected keyword argument 'cutoff'",
+        ),
         ({"calculator": "no.such.module:Calc"}, "cannot import"),
         (
             {"calculator": "espresso", "parameters": {"command": "pw.x", "pseudo_dir": "."}},
