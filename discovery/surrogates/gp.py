@@ -56,8 +56,6 @@ INPUT_BOUNDS = ("unit", "data")
 #: Modules whose parameters a warm start carries over (not the outcome transform,
 #: whose buffers belong to the data it was fitted on).
 WARM_START_MODULES = ("covar_module", "likelihood", "mean_module")
-#: Smallest input range used to normalise a feature that is constant in the training data.
-MIN_INPUT_RANGE = 1e-9
 LENGTHSCALE_PRIORS = ("dim_scaled", "gamma")
 POOL_PRECISIONS = ("auto", "float64", "float32")
 #: With pool_precision="auto", pools of at least this many candidates are scored in float32.
@@ -203,7 +201,10 @@ class GaussianProcessSurrogate(BaseEstimator):
             self._lower, self._range = torch.zeros(d), torch.ones(d)
         else:
             self._lower = train_X.min(dim=0).values
-            self._range = (train_X.max(dim=0).values - self._lower).clamp_min(MIN_INPUT_RANGE)
+            spread = train_X.max(dim=0).values - self._lower
+            # A feature the data hold constant keeps its units: a range of 1e-9 put a
+            # candidate a hair away (1.000001 bar against 1 bar) out of the data's reach.
+            self._range = torch.where(spread > 0, spread, torch.ones_like(spread))
         self._lower, self._range = self._lower.to(train_X), self._range.to(train_X)
         train_X = (train_X - self._lower) / self._range
         model = self._new_model(train_X, train_Y)

@@ -140,3 +140,15 @@ def test_gamma_lengthscale_prior_fits_and_unknown_options_are_named():
         GaussianProcessSurrogate(output_warping="cubic").fit(X, X.sum(axis=1))
     with pytest.raises(ConfigurationError, match="lengthscale_prior"):
         GaussianProcessSurrogate(lengthscale_prior="flat").fit(X, X.sum(axis=1))
+
+
+def test_a_feature_the_data_hold_constant_does_not_cut_off_a_candidate_a_hair_away():
+    """Pressure was 1 bar in every experiment; at 1.000001 bar the prediction is that at
+    1 bar, not the prior's."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.random((20, 2)), np.ones(20)])
+    y = np.sin(4 * X[:, 0]) + X[:, 1]
+    model = GaussianProcessSurrogate(input_bounds="data").fit(X, y)
+    here, nudged = X[:5].copy(), X[:5].copy()
+    nudged[:, 2] = 1.000001
+    np.testing.assert_allclose(model.predict(nudged).mean, model.predict(here).mean, atol=1e-4)
