@@ -9,6 +9,7 @@ the same function serves a GP, a forest or a neural ensemble.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -357,6 +358,17 @@ def resolve_acquisition(spec: str | Acquisition | ScoreFunction, **params: Any) 
             raise ConfigurationError(
                 f"acquisition '{name}': unknown parameters {unknown}; it takes {list(accepted)}"
             )
+        for key in ("beta", "xi"):
+            value = params.get(key, 0.0)
+            if (
+                isinstance(value, (bool, np.bool_))
+                or not isinstance(value, numbers.Real)
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                raise ConfigurationError(
+                    f"acquisition '{name}': {key} must be a finite number >= 0, got {value!r}"
+                )
         count = params.get("n_max_values", 1)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ConfigurationError(

@@ -222,6 +222,12 @@ class Campaign:
         self.policy = policy
         self.device = device
         self.surrogate = resolve_surrogate(surrogate, seed=seed, device=device)
+        check_settings = getattr(self.surrogate, "check_settings", None)
+        if callable(check_settings):  # a typo or a missing GPU, before any experiment
+            try:
+                check_settings()
+            except ConfigurationError as error:
+                raise ConfigurationError(f"campaign '{name}': {error}") from None
         self.selector = resolve_selector(selector)
         if initial_design is None:
             initial_design = "sobol" if is_space else "kmeans"

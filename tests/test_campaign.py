@@ -9,6 +9,7 @@ from discovery import (
     FunctionOracle,
     LookupOracle,
 )
+from discovery.surrogates import GaussianProcessSurrogate, RandomForestSurrogate
 
 
 def make_pool(n: int = 150, seed: int = 0) -> CandidatePool:
@@ -142,6 +143,19 @@ def test_replace_validates_again():
         ({"surrogate": "svm"}, "surrogate: unknown name 'svm'"),
         ({"budget": 500}, r"budget \(500\) is larger than the pool"),
         ({"n_initial": 0}, "n_initial must be >= 1"),
+        ({"surrogate": "gp", "device": "gpu"}, "device: expected one of"),
+        (
+            {"acquisition": "ucb", "acquisition_params": {"beta": "2"}},
+            "beta must be a finite number >= 0, got '2'",
+        ),
+        (
+            {"surrogate": GaussianProcessSurrogate(lengthscale_prior="Gamma")},
+            "lengthscale_prior must be one of",
+        ),
+        (
+            {"surrogate": RandomForestSurrogate(n_estimators=0)},
+            "n_estimators must be an integer >= 1, got 0",
+        ),
     ],
 )
 def test_bad_configuration_is_refused_before_any_experiment(options, message):

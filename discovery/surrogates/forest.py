@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from sklearn.utils.parallel import Parallel, delayed
 
+from discovery.exceptions import ConfigurationError
 from discovery.prediction import Prediction
 from discovery.surrogates.base import (
     check_prediction_input,
@@ -54,6 +56,19 @@ class RandomForestSurrogate(BaseEstimator):
         self.seed = seed
         self.n_jobs = n_jobs
 
+    def check_settings(self) -> None:
+        """Refuse settings the trees cannot be grown with, before any data.
+
+        Raises:
+            ConfigurationError: a count that is not an integer >= 1.
+        """
+        for key in ("n_estimators", "min_samples_leaf"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ConfigurationError(
+                    f"{self.name}: {key} must be an integer >= 1, got {value!r}"
+                )
+
     @property
     def name(self) -> str:
         return "extra_trees" if self.extra_trees else "forest"
@@ -61,6 +76,7 @@ class RandomForestSurrogate(BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> RandomForestSurrogate:
         """Fit the trees on (n, d) features and (n,) measured values."""
         X, y = check_training_data(X, y, self.name)
+        self.check_settings()
         # A tree stops splitting where the variance falls below machine epsilon, so values
         # in units of 1e-9 (m^2/s, mol/s) were never split: the trees learn y divided by a
         # power of two near its spread, which scales exactly (the same trees otherwise).

@@ -250,6 +250,15 @@ class GaussianProcessSurrogate(BaseEstimator):
                 outcome_transform=Standardize(m=1, min_stdv=MIN_OUTPUT_SPREAD),
             )
 
+    def check_settings(self) -> None:
+        """Refuse options and a device this model cannot use, before any data.
+
+        Raises:
+            ConfigurationError: as the message says.
+        """
+        self._check_options()
+        resolve_device(self.device)
+
     def _check_options(self) -> None:
         for name, choices in (
             ("input_bounds", INPUT_BOUNDS),

@@ -111,6 +111,15 @@ class NeuralEnsembleSurrogate(BaseEstimator):
         self.seed = seed
         self.device = device
 
+    def check_settings(self) -> None:
+        """Refuse settings and a device this ensemble cannot use, before any data.
+
+        Raises:
+            ConfigurationError: as the message says.
+        """
+        self._check_settings()
+        resolve_device(self.device)
+
     def _check_settings(self) -> None:
         if self.n_members < 1:
             raise ConfigurationError(f"neural: n_members must be >= 1, got {self.n_members}")
