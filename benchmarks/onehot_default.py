@@ -2,7 +2,8 @@
 
 On a pool with categorical parameters the default averages the GP's predictions over 32
 importance-weighted draws of its hyper-parameters (``discovery/defaults.py``), so every
-ask fits the GP, weighs the draws and passes 33 posteriors over the pool; the plain GP
+ask fits the GP, weighs the draws and passes a posterior over the pool for each draw (on
+a pool this large, for the fewest that hold 99 % of the weight); the plain GP
 with the same prior and acquisition (UCB, beta 1) fits and passes once, and between
 refits follows new measurements by rank-one steps. This script times both on the same
 synthetic screen, in the same run: five categorical parameters of ten levels each

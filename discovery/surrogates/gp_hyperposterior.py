@@ -54,6 +54,16 @@ class HyperMixture:
         """Kish's effective sample size of the weights."""
         return float(1.0 / (self.weights**2).sum())
 
+    def heaviest(self, mass: float) -> HyperMixture:
+        """The fewest members holding at least ``mass`` of the weight, reweighted to sum
+        to one: the draws left out together carry less than ``1 - mass``."""
+        order = torch.argsort(self.weights, descending=True)
+        held = torch.cumsum(self.weights[order], dim=0)
+        count = int(torch.searchsorted(held, torch.tensor(mass, dtype=held.dtype))) + 1
+        kept = order[: min(count, len(order))]
+        weights = self.weights[kept]
+        return HyperMixture([self.members[i] for i in kept.tolist()], weights / weights.sum())
+
     def mean_and_variance(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Moment-matched mixture mean and variance (standardised) at scaled inputs.
 

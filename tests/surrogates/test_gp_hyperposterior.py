@@ -129,3 +129,33 @@ def test_turning_the_draws_off_between_refits_predicts_with_the_fitted_hyperpara
     rows = np.arange(0, 30, 3)
     by_rows = switched.predict_rows(pool, rows)
     np.testing.assert_allclose(by_rows.std, fitted.predict_rows(pool, rows).std)
+
+
+def test_a_large_pool_is_scored_over_the_draws_that_hold_nearly_all_the_weight(monkeypatch):
+    """Scored in float32 (a pool of 50,000 or more), the draws that together weigh under
+    1 % are left out; the predictions stay those of the whole mixture, nearly."""
+    from discovery.surrogates.gp_posterior import PosteriorFactors
+
+    X, y = _data(n=30, d=12)
+    pool = np.random.default_rng(7).random((400, 12))
+    surrogate = GaussianProcessSurrogate(
+        lengthscale_prior="gamma", hyperparameter_draws=32, device="cpu", pool_precision="float32"
+    ).fit(X, y)
+    mixture = surrogate.mixture_
+    kept = mixture.heaviest(0.99)
+    assert float(kept.weights.sum()) == pytest.approx(1.0)
+    weights = np.sort(mixture.weights.numpy())[::-1]
+    assert len(kept.members) == np.searchsorted(np.cumsum(weights), 0.99) + 1 < 33
+    passes = []
+    member_pass = PosteriorFactors.mean_and_variance
+    monkeypatch.setattr(
+        PosteriorFactors,
+        "mean_and_variance",
+        lambda self, X: passes.append(1) or member_pass(self, X),
+    )
+    scored = surrogate.predict_rows(pool, np.arange(400))
+    assert len(passes) == len(kept.members)  # one chunk: one pass per draw kept
+    whole = surrogate.predict(pool)  # every draw, float64
+    spread = whole.mean.std()
+    assert np.abs(scored.mean - whole.mean).max() < 0.05 * spread
+    np.testing.assert_allclose(scored.std, whole.std, rtol=0.02)
