@@ -65,6 +65,14 @@ def _running_best(measured: pd.Series, maximize: bool, closest_to: float | None)
     return pd.Series(running, index=measured.index, dtype=np.float64)
 
 
+def budget_spent(history: pd.DataFrame) -> int:
+    """Experiments counted against the budget: every job, not the measurements told for
+    designs outside the pool (kind "external")."""
+    if "kind" not in history:
+        return len(history)
+    return int((history["kind"] != "external").sum())
+
+
 def history_frame(
     jobs: pd.DataFrame,
     objective: str,

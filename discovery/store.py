@@ -606,7 +606,9 @@ class CampaignStore:
         return [{"iteration": row[0], **json.loads(row[1])} for row in rows]
 
     def history(self, objective: str) -> pd.DataFrame:
-        """Every job with its outcome, in the order the jobs were created."""
+        """Every job with its outcome, in the order the jobs were created, and every
+        measurement told for a design outside the pool (kind "external", no job), placed
+        after the jobs created before it was told."""
         return self.history_from(self._db, objective)
 
     @staticmethod
@@ -618,10 +620,19 @@ class CampaignStore:
                    j.error_class, j.error_message, j.attempts, j.idempotency_key,
                    j.handle_json, j.created_at, j.updated_at, m.result_json,
                    m.created_at AS measured_at, j.parameters_json
+                   , j.job_id AS place
             FROM jobs j
             LEFT JOIN measurements m ON m.job_id = j.job_id
             LEFT JOIN iterations i ON i.iteration = j.iteration
-            ORDER BY j.job_id
+            UNION ALL
+            SELECT NULL, m.candidate_id, m.value, 'succeeded', NULL, NULL, NULL, 'external',
+                   NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, m.created_at,
+                   m.created_at, m.result_json, m.created_at, m.parameters_json,
+                   (SELECT COALESCE(MAX(job_id), 0) FROM jobs WHERE created_at <= m.created_at)
+                   + 0.5
+            FROM measurements m
+            WHERE m.job_id IS NULL
+            ORDER BY place, measured_at
         """
-        frame = pd.read_sql_query(query, db)
+        frame = pd.read_sql_query(query, db).drop(columns="place")
         return frame.rename(columns={"value": objective})

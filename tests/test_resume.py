@@ -254,6 +254,30 @@ def test_a_design_outside_the_pool_is_recorded_and_trains_the_model():
     assert store.last_iteration()["kind"] == "model"
 
 
+def test_a_design_told_from_outside_the_pool_is_in_the_history_but_not_the_budget(tmp_path):
+    from typer.testing import CliRunner
+
+    from discovery.cli import app
+    from discovery.report import load_campaign
+
+    store = tmp_path / "legacy.sqlite"
+    manual = Campaign(POOL, None, "y", surrogate="forest", budget=4, n_initial=2, store=store)
+    first = manual.ask(2)
+    manual.tell(first["candidate_id"].iloc[0], 0.1)
+    manual.tell("my-idea", 9.0, parameters={"a": 0.5, "b": 0.5})  # better than the pool holds
+    manual.tell(first["candidate_id"].iloc[1], 0.2)
+    history = load_campaign(store).result.history
+    assert list(history["candidate_id"]) == [*first["candidate_id"], "my-idea"]
+    told = history.set_index("candidate_id").loc["my-idea"]
+    assert told["kind"] == "external" and told["a"] == 0.5 and told["y"] == 9.0
+    assert load_campaign(store).result.best["candidate_id"] == "my-idea"
+    assert load_campaign(store).state == "stopped"  # two of four experiments spent
+    status = CliRunner().invoke(app, ["status", str(store)], env={"COLUMNS": "200"})
+    assert "2 of 4 experiments" in status.output and "9 (candidate my-idea, told)" in status.output
+    exported = CliRunner().invoke(app, ["export", str(store)])
+    assert "my-idea" in exported.output
+
+
 def test_a_stop_right_after_a_job_was_lost_still_sends_it_again(tmp_path):
     class StopsOnResubmission(ForgetfulOracle):
         def submit(self, candidate):

@@ -87,8 +87,12 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
         "experiments": f"{summary['experiments']} ({summary['failed']} failed)",
         **(rewards if config.goal == "cumulative" else {}),
         f"best {config.objective}": "-" if best is None else f"{best:.6g}",
-        "best candidate": str(summary["best_candidate"]),
-        "found at": f"iteration {summary['found_at_iteration']}, "
+        "best candidate": "-" if best is None else str(summary["best_candidate"]),
+        "found at": "-"
+        if best is None
+        else "told, not chosen"
+        if summary["found_at_iteration"] is None
+        else f"iteration {summary['found_at_iteration']}, "
         f"experiment {summary['found_at_experiment']}",
         **rewards,
         "seconds per iteration": f"{summary['seconds_per_iteration']:.3f}",

@@ -51,7 +51,9 @@ def _age(timestamp: str) -> str:
 @app.command()
 def status(store: StoreArgument, debug: DebugOption = False) -> None:
     """Where a stored campaign stands: budget used, best so far, jobs in flight, failures."""
-    from discovery.history import outcome_lines, reward_lines, strategy_text
+    import pandas as pd
+
+    from discovery.history import budget_spent, outcome_lines, reward_lines, strategy_text
     from discovery.rewards import best_position
     from discovery.store import OPEN_STATES
 
@@ -73,7 +75,7 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
         table.add_row(
             "experiments by arm", ", ".join(f"{arm}: {n}" for arm, n in experiments.items())
         )
-    table.add_row("budget used", f"{len(history)} of {config.budget} experiments")
+    table.add_row("budget used", f"{budget_spent(history)} of {config.budget} experiments")
     table.add_row("measurements", str(len(measured)))
     if config.outcomes is not None:
         for key, value in outcome_lines(history, config.outcomes).items():
@@ -84,7 +86,7 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
         table.add_row(
             f"best {objective}",
             f"{best[objective]:.6g} (candidate {best['candidate_id']}, "
-            f"iteration {best['iteration']})",
+            + ("told)" if pd.isna(best["iteration"]) else f"iteration {best['iteration']})"),
         )
     if config.outcomes is None:
         for key, value in reward_lines(history, config.optimum).items():

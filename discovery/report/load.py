@@ -11,7 +11,7 @@ import pandas as pd
 
 from discovery.config import CampaignConfig
 from discovery.exceptions import StoreError
-from discovery.history import CampaignResult, history_frame
+from discovery.history import CampaignResult, budget_spent, history_frame
 from discovery.search_space import Space
 from discovery.store import OPEN_STATES, CampaignStore, run_lock_held
 
@@ -84,7 +84,7 @@ def _stopped_because(config: CampaignConfig, result: CampaignResult, pool: Any, 
 
 def _end_reached(config: CampaignConfig, result: CampaignResult, pool: Any) -> str | None:
     """The loop's reason to stop that holds (budget, target, nothing left), or None."""
-    spent = len(result.history)
+    spent = budget_spent(result.history)
     if spent >= config.budget:
         return "budget"
     measured = result.measured

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from discovery.campaign_plots import CampaignPlots
-from discovery.history import strategy_text
+from discovery.history import budget_spent, strategy_text
 from discovery.plots import failed_mask
 from discovery.report.health import Check
 from discovery.report.load import StoredCampaign
@@ -145,7 +145,7 @@ def _summary(campaign: StoredCampaign) -> str:
         "objective": aims,
         "space": _space_words(result.pool),
         "strategy": f"{strategy_text(config)}, seed {config.seed}",
-        "budget used": f"{len(history)} of {config.budget} experiments",
+        "budget used": f"{budget_spent(history)} of {config.budget} experiments",
         "best result": "none yet"
         if best is None
         else f"{best[config.objective]:.6g} ({best['candidate_id']}, experiment {int(best.name) + 1})",
