@@ -109,6 +109,24 @@ def test_an_empty_campaign_says_so(tmp_path):
     assert info.figures == () and "No measurements yet" in info.path.read_text()
 
 
+def test_a_campaign_whose_experiments_all_failed_shows_why(tmp_path):
+    from discovery import CandidatePool, FunctionOracle
+
+    def broken(candidate):
+        raise RuntimeError("the furnace is off")
+
+    pool = CandidatePool.from_frame(pd.DataFrame({"x": np.linspace(0, 1, 20)}))
+    store = tmp_path / "failed.sqlite"
+    Campaign(
+        pool, FunctionOracle(broken, output="y"), "y", budget=4, n_initial=2, store=store,
+        max_retries=0,
+    ).run(progress=False)  # fmt: skip
+    info = write_report(store, tmp_path / "failed.html")
+    page = info.path.read_text()
+    assert info.figures == ("failures",) and "No experiment has succeeded" in page
+    assert "4 of 4 experiments failed" in page
+
+
 def test_bad_stores_get_one_line_errors(tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("not a database " * 100)

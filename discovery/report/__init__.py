@@ -59,11 +59,16 @@ def write_report(
     campaign = load_campaign(store)
     plots = CampaignPlots(campaign.result, seed=campaign.config.seed)
     figures, checks = {}, []
-    if not campaign.result.measured.empty:
+    if not campaign.result.history.empty:
+        # With no measurement yet, what can be shown is why: the checks (failures among
+        # them) and the figure of faults and retries.
+        names = plots.available()
+        if campaign.result.measured.empty:
+            names = [name for name in names if name == "failures"]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # model-fit chatter belongs in the campaign's log
             checks = health_checks(plots)
-            figures = {name: getattr(plots, name)() for name in plots.available()}
+            figures = {name: getattr(plots, name)() for name in names}
     refresh = refresh_seconds if campaign.is_running else None
     page = render_page(campaign, figures, checks, plots, refresh)
     partial = target.with_name(f".{target.name}.partial")

@@ -102,18 +102,22 @@ def render_page(
             f'<p class="note">Figures that need the designs are left out: {_e(campaign.pool_note)}</p>'
         )
     if result.measured.empty:
-        body.append(
-            '<p class="note" id="no-measurements">No measurements yet: the figures appear '
-            "as results arrive.</p>"
+        ended = failed_mask(result.history)
+        words = (
+            "No experiment has succeeded: the checks and the faults below say why."
+            if ended.any()
+            else "No measurements yet: the figures appear as results arrive."
         )
-    else:
+        body.append(f'<p class="note" id="no-measurements">{words}</p>')
+    if checks:
         body.append("<h2>Health checks</h2>" + _checks(checks))
-        for name, figure in figures.items():
-            title, caption = TITLES[name]
-            body.append(
-                f'<figure class="plot" id="figure-{name}"><h2>{title}</h2>'
-                f"{svg_of(figure)}<figcaption>{caption}</figcaption></figure>"
-            )
+    for name, figure in figures.items():
+        title, caption = TITLES[name]
+        body.append(
+            f'<figure class="plot" id="figure-{name}"><h2>{title}</h2>'
+            f"{svg_of(figure)}<figcaption>{caption}</figcaption></figure>"
+        )
+    if not result.measured.empty:
         body.append("<h2>Top candidates</h2>" + _top_table(campaign))
     body.append(
         "<h2>Configuration</h2><pre>" + _e(json.dumps(config.to_dict(), indent=2)) + "</pre>"
