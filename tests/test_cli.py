@@ -37,6 +37,7 @@ def test_run_writes_the_history_and_prints_the_summary(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "best energy" in result.output and "closest r to the minimum" in result.output
+    assert "model seconds per iteration" in result.output  # fit and choice, not experiments
     history = pd.read_csv(out)
     assert {"iteration", "candidate_id", "energy", "best_so_far"} <= set(history.columns)
     assert len(history) == 6 and history["candidate_id"].is_unique

@@ -95,7 +95,7 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
         else f"iteration {summary['found_at_iteration']}, "
         f"experiment {summary['found_at_experiment']}",
         **rewards,
-        "seconds per iteration": f"{summary['seconds_per_iteration']:.3f}",
+        "model seconds per iteration": f"{summary['seconds_per_iteration']:.3f} (fit and choice)",
         "wall time": f"{summary['wall_seconds']:.1f} s",
         "stopped because": summary["stopped_because"],
     }
@@ -127,7 +127,7 @@ def _outcomes_table(
         "strategy": f"{strategy_text(config)}, batch {config.batch_size}, seed {config.seed}",
         "experiments": f"{summary['experiments']} ({summary['failed']} failed)",
         **outcome_lines(result.history, config.outcomes),
-        "seconds per iteration": f"{summary['seconds_per_iteration']:.3f}",
+        "model seconds per iteration": f"{summary['seconds_per_iteration']:.3f} (fit and choice)",
         "wall time": f"{summary['wall_seconds']:.1f} s",
         "stopped because": summary["stopped_because"],
         **{str(k): str(v) for k, v in extra.items()},
