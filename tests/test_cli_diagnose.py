@@ -72,3 +72,14 @@ def test_group_column_drives_group_cv(table):
     )
     assert result.exit_code == 0, result.output
     assert "12 rows, group CV with 3 folds" in result.output
+
+
+def test_the_table_reads_whole_in_an_80_column_terminal(tmp_path):
+    subset = tmp_path / "subset.csv"
+    pd.read_csv(DATA).iloc[::12].to_csv(subset, index=False)
+    command = ["diagnose", str(subset), "--target", "toughness", "--surrogates", "forest"]
+    result = runner.invoke(app, command, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output
+    assert all(len(line) <= 80 for line in result.output.splitlines() if "│" in line)
+    assert "95 % cover" in result.output and "ridge (baseline)" in result.output

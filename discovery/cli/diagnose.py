@@ -75,17 +75,18 @@ def load_dataset(
 
 
 def diagnosis_table(diagnosis: Diagnosis, title: str) -> Table:
-    """The diagnosis as a rich table, one row per model."""
+    """The diagnosis as a rich table, one column per model and one row per metric: a
+    handful of models fit an 80-column terminal (or a log) where eleven metrics did not."""
     import pandas as pd
 
     table = Table(title=title)
-    table.add_column("model", style="bold")
-    shown = [c for c in COLUMNS if c in diagnosis.table.columns]
-    for column in shown:
-        table.add_column(COLUMNS[column], justify="right")
-    for model, row in diagnosis.table.iterrows():
-        cells = ["-" if pd.isna(row[c]) else f"{row[c]:.3g}" for c in shown]
-        table.add_row(str(model), *cells)
+    table.add_column("metric", style="bold", no_wrap=True)
+    models = [str(model) for model in diagnosis.table.index]
+    for model in models:
+        table.add_column(model, justify="right", overflow="fold")
+    for column in (c for c in COLUMNS if c in diagnosis.table.columns):
+        values = diagnosis.table[column]
+        table.add_row(COLUMNS[column], *("-" if pd.isna(v) else f"{v:.3g}" for v in values))
     return table
 
 
