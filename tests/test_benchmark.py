@@ -277,6 +277,10 @@ def test_a_killed_benchmark_resumes_without_redoing_runs_and_ends_as_an_uninterr
         (["perovskite", "--strategies", "gp-ei:beta"], "must be written key=value"),
         (["perovskite", "--direction", "max"], "its direction is 'min', not 'max'"),
         (["perovskite", "--features", "dmso"], "its design columns are"),
+        (
+            ["perovskite", "--strategies", "auto,random", "--baseline", "baybee"],
+            "baseline ['baybee'] is not among the strategies",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_the_problem(arguments, message, tmp_path):

@@ -40,7 +40,7 @@ def run_benchmark(
     protocol: str = "liang2021",
     at: int = 50,
     fraction: float = 0.8,
-    baselines: Sequence[str] = ("random",),
+    baselines: Sequence[str] | None = None,
     workers: int = 1,
     scheduler: str | None = None,
     out: str | Path = DEFAULT_OUT,
@@ -61,7 +61,8 @@ def run_benchmark(
         protocol: "liang2021" or "batchK".
         at: the cycle at which Top% is reported.
         fraction: the share of the good designs whose cycle count is reported.
-        baselines: strategies the others are compared with, run by run.
+        baselines: strategies the others are compared with, run by run, each among
+            ``strategies`` (None: "random" where it is run).
         workers, scheduler: processes here, or a Dask scheduler's address.
         out: folder of ``results.jsonl``, ``summary.csv``, ``summary.md`` and the figures;
             a folder that already holds some of the runs is resumed.
@@ -83,6 +84,14 @@ def run_benchmark(
         raise ConfigurationError(
             f"benchmark: --at ({at}) must be between 1 and --cycles ({cycles})"
         )
+    if baselines is None:
+        baselines = [name for name in ("random",) if name in strategies]
+    missing = [name for name in baselines if name not in strategies]
+    if missing:
+        raise ConfigurationError(
+            f"benchmark: baseline {missing} is not among the strategies {list(strategies)}; "
+            f"add it to --strategies to count paired wins against it"
+        )
     tasks = plan(datasets, strategies, runs, cycles, protocol, objective, direction, features)
     if report_only:
         rows = paired_rows(finished_rows(tasks, out), {task.strategy for task in tasks})
@@ -101,7 +110,7 @@ def run_benchmark(
         )
 
     table_runs = per_run(rows, dataset_of, at, fraction)
-    table = summary_table(table_runs, at, fraction, [b for b in baselines if b in strategies])
+    table = summary_table(table_runs, at, fraction, list(baselines))
     files = [out / "results.jsonl", out / "summary.csv", out / "summary.md"]
     table.to_csv(files[1], index=False)
     files[2].write_text(markdown(table, at, fraction, cycles))

@@ -38,8 +38,12 @@ def benchmark(
         float, typer.Option(help="Report the cycles to find this share of the good designs.")
     ] = 0.8,
     baseline: Annotated[
-        str, typer.Option(help="Comma-separated strategies to count paired wins against.")
-    ] = "random",
+        str | None,
+        typer.Option(
+            help="Comma-separated strategies (among --strategies) to count paired wins "
+            "against; default random, where it is run."
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine.")] = 1,
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address: runs go to its workers.")
@@ -96,7 +100,7 @@ def benchmark(
                 protocol=protocol,
                 at=at,
                 fraction=fraction,
-                baselines=_names(baseline),
+                baselines=_names(baseline) if baseline else None,
                 workers=workers,
                 scheduler=scheduler,
                 out=out,
