@@ -11,7 +11,7 @@ formulas, or from structures, in one call.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -55,18 +55,26 @@ def element_properties(symbol: str) -> dict[str, float]:
     element = Element(symbol)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pymatgen warns, then answers NaN, for missing data
-        radius = element.atomic_radius
-        volume = element.molar_volume
         return {
-            "atomic_number": float(element.Z),
-            "atomic_mass": float(element.atomic_mass),
-            "electronegativity": float(element.X),
-            "atomic_radius": np.nan if radius is None else float(radius),
-            "row": float(element.row),
-            "group": float(element.group),
-            "valence_electrons": float(_valence_electrons(element)),
-            "molar_volume": np.nan if volume is None else float(volume),
+            "atomic_number": _or_nan(lambda: element.Z),
+            "atomic_mass": _or_nan(lambda: element.atomic_mass),
+            "electronegativity": _or_nan(lambda: element.X),
+            "atomic_radius": _or_nan(lambda: element.atomic_radius),
+            "row": _or_nan(lambda: element.row),
+            "group": _or_nan(lambda: element.group),
+            "valence_electrons": _or_nan(lambda: _valence_electrons(element)),
+            "molar_volume": _or_nan(lambda: element.molar_volume),
         }
+
+
+def _or_nan(read: Callable[[], Any]) -> float:
+    """A property as a float; NaN where pymatgen has none (None, or no entry at all, as
+    for the electronic structure of oganesson)."""
+    try:
+        value = read()
+    except (KeyError, AttributeError, ValueError):
+        return np.nan
+    return np.nan if value is None else float(value)
 
 
 def _valence_electrons(element: Element) -> int:

@@ -70,3 +70,11 @@ def test_a_structure_pool_is_built_from_a_mapping_of_structures():
     assert pool.frame.loc["nacl", "formula"] == "ClNa"
     with pytest.raises(PoolError, match="expected ase Atoms or a pymatgen"):
         pool_from_structures({"x": "not a structure"})
+
+
+def test_an_element_pymatgen_knows_little_of_has_nan_where_it_has_no_data():
+    from discovery.features import element_properties
+
+    oganesson = element_properties("Og")
+    assert oganesson["atomic_number"] == 118 and oganesson["group"] == 18
+    assert np.isnan(oganesson["valence_electrons"])
