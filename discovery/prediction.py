@@ -37,8 +37,6 @@ class Prediction:
             )
         if np.any(std < 0):
             raise ConfigurationError("prediction: std must be non-negative")
-        if np.isnan(mean).any() or np.isnan(std).any():  # every score would be NaN: random
-            raise ConfigurationError("prediction: mean and std must be numbers, not NaN")
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "std", std)
         if self.samples is not None:

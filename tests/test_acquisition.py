@@ -181,8 +181,3 @@ def test_max_value_entropy_scores_a_certain_plateau_of_large_values(level):
         Prediction(np.full(10, level), np.zeros(10)), level, True
     )
     assert np.all(np.isfinite(scores)) and np.ptp(scores) == 0
-
-
-def test_a_prediction_with_nan_is_refused_rather_than_scored_at_random():
-    with pytest.raises(ConfigurationError, match="not NaN"):
-        Prediction(np.array([1.0, 2.0]), np.array([0.1, np.nan]))
