@@ -46,6 +46,7 @@ def table(tmp_path):
         (["--target", "label"], "error: target 'label' is not numeric (e.g. 'a' in row 0)"),
         (["--target", "y", "--folds", "20"], "error: folds: 20 folds need at least 20 rows"),
         (["--target", "y", "--group", "plate"], "error: group 'plate' not in the columns"),
+        (["--target", "y", "--plot", "no-such-folder/p.png"], "error: --plot: folder"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field(table, args, message):

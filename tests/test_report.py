@@ -242,6 +242,29 @@ def test_a_campaign_no_process_runs_is_stopped_and_watch_ends(tmp_path):
     assert 'http-equiv="refresh"' not in page.read_text()
 
 
+def test_stopping_the_watch_leaves_a_page_that_no_longer_reloads(tmp_path, monkeypatch):
+    import discovery.cli.report as command
+    from discovery.store import CampaignStore
+    from tests.test_resume import POOL
+
+    store, page = tmp_path / "watched.sqlite", tmp_path / "watched.html"
+    Campaign(POOL, None, "y", surrogate="forest", budget=10, n_initial=3, store=store).ask(3)
+    running = CampaignStore(store)
+    running.acquire_lock()  # a campaign runs it
+
+    def interrupted(seconds):
+        assert 'http-equiv="refresh"' in page.read_text()  # reloading while watched
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command.time, "sleep", interrupted)
+    try:
+        outcome = runner.invoke(app, ["report", str(store), "-o", str(page), "--watch"])
+    finally:
+        running.close()
+    assert outcome.exit_code != 0 and outcome.output.count("wrote") == 2
+    assert 'http-equiv="refresh"' not in page.read_text()
+
+
 def test_the_model_check_does_not_pass_when_every_measurement_is_alike(tmp_path):
     from discovery import CandidatePool
 

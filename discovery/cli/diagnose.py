@@ -144,6 +144,8 @@ def diagnose(
     from discovery.diagnostics import cross_validate
 
     with command_boundary(debug):
+        if plot is not None and not plot.parent.is_dir():  # before the cross-validation
+            raise ConfigurationError(f"--plot: folder {plot.parent} does not exist")
         names = [s.strip() for s in surrogates.split(",") if s.strip()]
         chosen = [f.strip() for f in features.split(",")] if features else None
         pool, y, groups, notes = load_dataset(data, target, chosen, group)

@@ -37,10 +37,14 @@ def report(
             raise ConfigurationError(f"--every must be positive, got {every}")
         info = write_report(store, output, every if watch else None)
         _said(info)
-        while watch and info.is_running:  # the last page, once ended, stops reloading
-            time.sleep(every)
-            info = write_report(store, output, every)
-            _said(info)
+        try:
+            while watch and info.is_running:  # the last page, once ended, stops reloading
+                time.sleep(every)
+                info = write_report(store, output, every)
+                _said(info)
+        except KeyboardInterrupt:  # the watch stops: so does the page's reloading
+            _said(write_report(store, output, None))
+            raise
 
 
 def _said(info: ReportInfo) -> None:
