@@ -2,12 +2,14 @@
 
 Anything with the ``concurrent.futures.Executor`` interface works; these are the
 built-in choices by name. A process pool whose worker dies is rebuilt on the
-next submission (the dead worker's job fails as transient and is retried).
+next submission (the jobs in flight fail as transient and are retried, each in a process
+of its own, so that only the job that kills its process keeps failing).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -22,23 +24,44 @@ SCHEDULER_TIMEOUT_SECONDS = 5.0
 class RecoveringProcessPool(Executor):
     """A process pool that replaces itself when a worker process dies.
 
-    The futures of the broken pool fail with ``BrokenProcessPool`` (a transient
-    failure, retried by the campaign); the next submission starts a fresh pool.
+    A worker that dies (a segfault, the OOM killer) breaks the whole pool: every job in
+    flight fails with ``BrokenProcessPool`` (a transient failure, retried by the
+    campaign), though one caused it. The next submissions, as many as the futures that
+    broke, then run each in a process of its own, so the retried jobs cannot take each
+    other down again and only the one that kills its process keeps failing; the next
+    submission after that starts a fresh shared pool.
     """
 
     def __init__(self, max_workers: int | None = None) -> None:
         self.max_workers = max_workers
         self.rebuilds = 0
         self._pool = ProcessPoolExecutor(max_workers=max_workers)
+        self._lock = threading.Lock()
+        self._to_isolate = 0  # submissions still to run alone, one per broken future
 
     def submit(self, fn, /, *args: Any, **kwargs: Any) -> Future:
-        try:
-            return self._pool.submit(fn, *args, **kwargs)
-        except BrokenProcessPool:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = ProcessPoolExecutor(max_workers=self.max_workers)
-            self.rebuilds += 1
-            return self._pool.submit(fn, *args, **kwargs)
+        with self._lock:
+            isolate = self._to_isolate > 0
+            self._to_isolate -= isolate
+        if isolate:
+            alone = ProcessPoolExecutor(max_workers=1)
+            future = alone.submit(fn, *args, **kwargs)
+            future.add_done_callback(lambda _: alone.shutdown(wait=False))
+        else:
+            try:
+                future = self._pool.submit(fn, *args, **kwargs)
+            except BrokenProcessPool:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = ProcessPoolExecutor(max_workers=self.max_workers)
+                self.rebuilds += 1
+                future = self._pool.submit(fn, *args, **kwargs)
+        future.add_done_callback(self._count_broken)
+        return future
+
+    def _count_broken(self, future: Future) -> None:
+        if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+            with self._lock:
+                self._to_isolate += 1
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)

@@ -104,6 +104,42 @@ def test_a_killed_worker_process_is_a_retried_transient_failure(tmp_path):
     assert pool.rebuilds >= 1
 
 
+class AlwaysDiesOnTheFirst:
+    """The first candidate called kills its worker process on every call (a design that
+    segfaults the code); the others take a while, so they are in flight when it dies."""
+
+    def __init__(self, marker):
+        self.marker = Path(marker)
+
+    def __call__(self, candidate):
+        try:
+            os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            self.marker.write_text(candidate.id)
+        except FileExistsError:
+            pass
+        time.sleep(0.1)
+        if self.marker.read_text() == candidate.id:
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.3)
+        return float(FRAME.loc[int(candidate.id), "y"])
+
+
+def test_a_design_that_kills_its_process_fails_alone(tmp_path):
+    pool = RecoveringProcessPool(max_workers=3)
+    campaign = asynchronous(
+        AlwaysDiesOnTheFirst(tmp_path / "doomed"), pool, k=3, budget=6, max_retries=2,
+        retry_backoff=0.0,
+    )  # fmt: skip
+    try:
+        history = campaign.run(progress=False).history
+    finally:
+        pool.shutdown(wait=False)
+    doomed = (tmp_path / "doomed").read_text()
+    failed = history[history["state"] != "succeeded"]
+    assert list(failed["candidate_id"]) == [doomed] and failed["error_class"].iloc[0] == "transient"
+    assert len(history) == 6
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
