@@ -84,3 +84,11 @@ def test_the_table_reads_whole_in_an_80_column_terminal(tmp_path):
     assert "…" not in result.output
     assert all(len(line) <= 80 for line in result.output.splitlines() if "│" in line)
     assert "95 % cover" in result.output and "ridge (baseline)" in result.output
+
+
+def test_a_target_without_any_value_is_named(tmp_path):
+    path = tmp_path / "unmeasured.csv"
+    pd.DataFrame({"x": np.linspace(0, 1, 8), "y": [np.nan] * 8}).to_csv(path, index=False)
+    result = diagnose(path, "--target", "y", "--surrogates", "forest")
+    assert result.exit_code == 2
+    assert result.output.startswith("error: target 'y' has no values"), result.output

@@ -61,6 +61,8 @@ def load_dataset(
         raise ConfigurationError(
             f"target '{target}' is not numeric (e.g. {text.iloc[0]!r} in row {text.index[0]})"
         )
+    if values.isna().all():
+        raise ConfigurationError(f"target '{target}' has no values: every row is empty")
     notes = []
     if values.isna().any():
         notes.append(f"{int(values.isna().sum())} rows without a target value were left out")
