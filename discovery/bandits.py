@@ -93,6 +93,17 @@ class Hedge(Bandit):
         weights = np.exp(logits)
         return weights / weights.sum()
 
+    def update(self, arm: int, reward: float, probability: float | None = None) -> None:
+        """Hedge learns from every arm's reward at once: see :meth:`update_all`.
+
+        Raises:
+            ConfigurationError: always (one arm's reward would teach it nothing).
+        """
+        raise ConfigurationError(
+            "hedge: credit every arm at once with update_all(rewards); for one arm's reward "
+            "per round choose exp3, ucb1 or thompson"
+        )
+
     def update_all(self, rewards: np.ndarray) -> None:
         """Credit every arm at once (the full-information round)."""
         rewards = np.asarray(rewards, dtype=float)

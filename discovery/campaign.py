@@ -499,6 +499,11 @@ class Campaign:
         finally:
             reader.close()
         settings = config.to_dict() | {"store": path} | changes
+        if config.policy is not None:  # a portfolio's stored names are its own, not models'
+            settings["policy"] = changes.get("policy") or _stored_portfolio(config.policy, path)
+            for key in ("surrogate", "acquisition", "acquisition_params"):
+                if key not in changes:
+                    settings.pop(key)
         objective = settings.pop("objective")
         if settings.pop("auto_strategy") and "surrogate" not in changes:
             settings["surrogate"] = AUTO
@@ -517,6 +522,25 @@ class Campaign:
         if new and self.store_path.exists():
             move_aside(self.store_path)
         return StoreSession(self.config, self.pool, CampaignStore(self.store_path), owned=True)
+
+
+def _stored_portfolio(described: dict[str, Any], path: Path) -> Portfolio:
+    """The portfolio a store describes, rebuilt from its arms' names.
+
+    Raises:
+        ConfigurationError: an arm of the user's own or a reward function, which a name
+            cannot rebuild: the portfolio must be passed again.
+    """
+    try:
+        return Portfolio(
+            described["arms"], described["algorithm"], described["reward"], **described["options"]
+        )
+    except ConfigurationError as error:
+        raise ConfigurationError(
+            f"store {path}: the campaign's portfolio ({described['algorithm']} over "
+            f"{described['arms']}) cannot be rebuilt from its names ({error}); pass it again: "
+            f"Campaign.resume(store, oracle, policy=Portfolio(...))"
+        ) from None
 
 
 def _seconds(value: Any, prefix: str) -> float:

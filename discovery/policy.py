@@ -135,7 +135,8 @@ class Portfolio:
         algorithm: "hedge", "exp3", "ucb1" or "thompson".
         reward: "objective", "improvement" or ``f(value) -> float``; for a campaign
             that seeks a Pareto front, "hypervolume": the hypervolume the pick's
-            measurements add to the feasible front (their share of it).
+            measurements add to the feasible front (their share of it). Hedge credits
+            every arm with its proposal's predicted value: "objective" only.
         **options: options of the bandit (``eta`` for hedge, ``gamma`` for exp3).
 
     Raises:
@@ -176,6 +177,12 @@ class Portfolio:
         if not callable(reward) and reward not in REWARDS:
             raise ConfigurationError(
                 f"portfolio: reward must be one of {list(REWARDS)} or a function, got {reward!r}"
+            )
+        if algorithm == "hedge" and reward not in ("objective", "hypervolume"):
+            raise ConfigurationError(
+                f"portfolio: hedge credits every arm with the model's predicted value of its "
+                f"proposal, so it takes reward 'objective' only; for {reward!r} choose "
+                f"'exp3', 'ucb1' or 'thompson'"
             )
         self.arms: list[Arm] = resolved
         self.algorithm = algorithm

@@ -72,3 +72,5 @@ def test_bad_bandit_input_is_named():
         make_bandit("ucb1", 2, gamma=0.2)
     with pytest.raises(ConfigurationError, match="horizon must be at least 1 round, got -5"):
         make_bandit("exp3", 2, horizon=-5)
+    with pytest.raises(ConfigurationError, match=r"credit every arm at once with update_all"):
+        make_bandit("hedge", 2).update(0, 1.0)  # one arm's reward would teach it nothing

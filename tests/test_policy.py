@@ -59,6 +59,29 @@ def test_a_resumed_portfolio_campaign_makes_the_uninterrupted_choices(tmp_path):
     assert resumed.history["candidate_id"].tolist() == expected
 
 
+@pytest.mark.parametrize("algorithm", ["hedge", "thompson"])
+def test_campaign_resume_rebuilds_the_portfolio_from_its_store(tmp_path, algorithm):
+    whole = portfolio_campaign(tmp_path / "a.sqlite", budget=12, algorithm=algorithm)
+    expected = whole.run(progress=False).history["candidate_id"].tolist()
+    store = tmp_path / "b.sqlite"
+    portfolio_campaign(store, budget=8, algorithm=algorithm).run(progress=False)
+    resumed = Campaign.resume(store, ORACLE, budget=12)
+    assert resumed.policy.algorithm == algorithm and resumed.policy.names == CHEAP_ARMS
+    assert resumed.run(progress=False).history["candidate_id"].tolist() == expected
+
+
+def test_a_portfolio_a_name_cannot_rebuild_must_be_passed_to_resume(tmp_path):
+    store = tmp_path / "own.sqlite"
+    portfolio_campaign(store, budget=6, algorithm="exp3", reward=lambda v: -v).run(progress=False)
+    with pytest.raises(ConfigurationError, match=r"pass it again: Campaign.resume"):
+        Campaign.resume(store, ORACLE, budget=8)
+    policy = Portfolio(CHEAP_ARMS, algorithm="exp3", reward=lambda v: -v)
+    assert (
+        len(Campaign.resume(store, ORACLE, budget=8, policy=policy).run(progress=False).history)
+        == 8
+    )
+
+
 def test_a_nan_reward_is_recorded_as_failed_and_not_fed_to_the_bandit(tmp_path):
     store = tmp_path / "n.sqlite"
     portfolio_campaign(store, algorithm="ucb1", reward=lambda value: float("nan")).run(
@@ -91,6 +114,8 @@ def test_bad_portfolios_are_named():
         Portfolio(["gp-ei", Arm("gp-ei", "forest", "ucb")])
     with pytest.raises(ConfigurationError, match="policy must be a Portfolio"):
         Campaign(POOL, ORACLE, "y", policy="hedge")
+    with pytest.raises(ConfigurationError, match="hedge credits every arm"):
+        Portfolio(["gp-ei", "random"], algorithm="hedge", reward="improvement")
 
 
 def test_a_portfolio_of_one_arm_is_that_strategy():

@@ -75,6 +75,12 @@ class FunctionOracle:
             raise ConfigurationError(
                 f"FunctionOracle: function must be callable, got {type(function).__name__}"
             )
+        if executor is not None and not callable(getattr(executor, "submit", None)):
+            raise ConfigurationError(
+                f"FunctionOracle: executor must be a concurrent.futures Executor, got "
+                f"{executor!r}; for a name such as 'thread' use "
+                f"discovery.executors.resolve_executor({executor!r})"
+            )
         self.function = function
         self.output = output
         self.executor = executor

@@ -45,6 +45,11 @@ def test_function_oracle_needs_a_callable():
         FunctionOracle(42)
 
 
+def test_an_executor_given_by_name_is_named_at_construction():
+    with pytest.raises(ConfigurationError, match=r"use discovery.executors.resolve_executor"):
+        FunctionOracle(lambda c: 1.0, executor="thread")
+
+
 def test_lookup_oracle_replays_recorded_values():
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [10.0, 20.0, 30.0]})
     pool = CandidatePool.from_frame(frame, objective="y")
