@@ -129,11 +129,22 @@ class KMeansDesign:
     name: str = "kmeans"
 
     def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
+        """With candidates already chosen (``excluded``: pending, measured or failed, as
+        when an initial design is asked for one at a time), the pool is clustered into
+        k more clusters than those; the clusters the chosen ones fall in are theirs, and
+        the k clusters farthest from them give the new picks."""
         available = _available(excluded, k)
         points = features[available]
-        centroids = KMeans(n_clusters=k, n_init=10, random_state=_seed(rng)).fit(points)
+        taken = features[np.flatnonzero(excluded)]
+        model = KMeans(n_clusters=k + len(taken), n_init=10, random_state=_seed(rng))
+        model.fit(np.vstack([points, taken]) if len(taken) else points)
+        centres = model.cluster_centers_
+        if len(taken):
+            free = np.setdiff1d(np.arange(len(centres)), model.labels_[len(points) :])
+            _, reach = pairwise_distances_argmin_min(centres[free], taken)
+            centres = centres[free[np.argsort(-reach, kind="stable")[:k]]]
         chosen: list[int] = []
-        for centroid in centroids.cluster_centers_:
+        for centroid in centres:
             order = np.argsort(np.linalg.norm(points - centroid, axis=1), kind="stable")
             chosen.append(next(int(i) for i in order if int(i) not in chosen))
         return available[np.asarray(chosen, dtype=int)]

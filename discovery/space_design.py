@@ -66,8 +66,12 @@ def space_initial_design(
         features = space.encode(points)
         excluded = ~distinct_new(features, taken)
         wanted = min(size, int((~excluded).sum()))
+        # the points already taken join the sample, excluded, so that the design spreads
+        # away from them too (an initial design asked for one point at a time)
+        seen = np.concatenate([excluded, np.ones(taken.shape[0], dtype=bool)])
         fresh = np.asarray(
-            selector.pick(None, wanted, excluded, features, rng) if wanted else [], dtype=int
+            selector.pick(None, wanted, seen, np.vstack([features, taken]), rng) if wanted else [],
+            dtype=int,
         )
     chosen = [points[int(i)] for i in fresh]
     if len(chosen) < size:  # a small space of integers and categories repeats its points

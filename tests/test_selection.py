@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -131,3 +132,24 @@ def test_unknown_selector_names_are_errors():
         resolve_selector("best")
     with pytest.raises(ConfigurationError, match="initial_design: unknown name 'sobol'"):
         resolve_initial_design("sobol")
+
+
+@pytest.mark.parametrize("design", ["kmeans", "farthest"])
+@pytest.mark.parametrize("where", ["pool", "space"])
+def test_an_initial_design_asked_one_at_a_time_spreads_as_a_batch_does(design, where):
+    """A bench user asks for one design at a time before any result: each pending one
+    counts, so the five do not pile up (k-means put each at the pool's centre)."""
+    from discovery import Campaign, CandidatePool, Real, Space
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.random((2000, 3)), columns=["a", "b", "c"])
+    pool = (
+        CandidatePool.from_frame(frame)
+        if where == "pool"
+        else Space([Real(name, 0, 1) for name in "abc"])
+    )
+    campaign = Campaign(pool, None, "y", surrogate="forest", initial_design=design, n_initial=5)
+    chosen = pd.concat([campaign.ask(1) for _ in range(5)]).drop_duplicates("candidate_id")
+    points = chosen[["a", "b", "c"]].to_numpy(dtype=float)
+    gaps = np.linalg.norm(points[:, None] - points[None], axis=-1)[np.triu_indices(5, 1)]
+    assert len(points) == 5 and gaps.min() > 0.2
