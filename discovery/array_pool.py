@@ -78,7 +78,11 @@ class PoolIds:
     def position(self, candidate_id: str) -> int | None:
         """The row of ``candidate_id``, or None when the pool has no such id."""
         if self._values is None:
-            is_row = candidate_id.isdigit() and str(int(candidate_id)) == candidate_id
+            is_row = (
+                candidate_id.isascii()
+                and candidate_id.isdigit()
+                and str(int(candidate_id)) == candidate_id
+            )
             return int(candidate_id) if is_row and int(candidate_id) < self._n else None
         if self._values.dtype.kind in "iu":
             try:

@@ -49,6 +49,9 @@ from discovery.store import CampaignStore
 from discovery.store_session import StoreSession, move_aside, record_told
 from discovery.surrogates import Surrogate, resolve_surrogate
 
+#: The columns of :meth:`Campaign.ask`'s table before the candidate's parameters.
+ASK_COLUMNS = ("candidate_id", "status", "score")
+
 
 class Campaign:
     """A closed-loop discovery campaign over a candidate pool or a declared space.
@@ -186,6 +189,12 @@ class Campaign:
                 f"{type(pool).__name__}"
             )
         is_space = isinstance(pool, Space)
+        reserved = sorted(set(ASK_COLUMNS) & set(pool.parameter_columns))
+        if reserved:
+            raise ConfigurationError(
+                f"campaign '{name}': parameters named {reserved} would hide the columns "
+                f"{list(ASK_COLUMNS)} that ask() reports beside them; rename them"
+            )
         for method in ("submit", "poll", "cancel"):
             if oracle is not None and not callable(getattr(oracle, method, None)):
                 raise ConfigurationError(
@@ -408,9 +417,7 @@ class Campaign:
                     {"candidate_id": job.candidate_id, "status": status, "score": job.score}
                     | parameters
                 )
-        return pd.DataFrame(
-            rows, columns=["candidate_id", "status", "score", *self.pool.parameter_columns]
-        )
+        return pd.DataFrame(rows, columns=[*ASK_COLUMNS, *self.pool.parameter_columns])
 
     def tell(
         self,

@@ -123,3 +123,9 @@ def test_a_pool_in_memory_cannot_be_reopened_from_its_store(tmp_path):
     Campaign(pool, None, "y", store=store).tell(pd.DataFrame({"candidate_id": ["1"], "y": [0.5]}))
     with pytest.raises(StoreError, match=r"array in memory .* np\.save"):
         CampaignStore(store).load_pool()
+
+
+def test_an_unknown_id_of_digits_that_are_no_row_number_is_simply_unknown(tmp_path):
+    np.save(tmp_path / "rows.npy", np.random.default_rng(0).random((10, 2)))
+    pool = ArrayPool.from_npy(tmp_path / "rows.npy", ["a", "b"])
+    assert "²" not in pool and "3" in pool and "10" not in pool

@@ -197,3 +197,9 @@ def test_neural_surrogate_runs_a_campaign_and_diagnostics_are_stored():
     scores = [json.loads(s) for s in stored]
     assert len(scores) == 2  # iterations 4 and 8
     assert all(s["mae"] > 0 and 0 <= s["coverage_95"] <= 1 for s in scores)
+
+
+def test_parameters_named_like_the_columns_ask_reports_are_refused():
+    frame = pd.DataFrame({"status": np.linspace(0, 1, 10), "score": np.linspace(1, 2, 10)})
+    with pytest.raises(ConfigurationError, match=r"parameters named \['score', 'status'\]"):
+        Campaign(CandidatePool.from_frame(frame), None, "y")
