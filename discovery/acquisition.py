@@ -9,7 +9,6 @@ the same function serves a GP, a forest or a neural ensemble.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import erfcx, log_ndtr
 
+from discovery.checks import is_finite_number
 from discovery.exceptions import ConfigurationError
 from discovery.prediction import Prediction
 
@@ -360,12 +360,7 @@ def resolve_acquisition(spec: str | Acquisition | ScoreFunction, **params: Any) 
             )
         for key in ("beta", "xi"):
             value = params.get(key, 0.0)
-            if (
-                isinstance(value, (bool, np.bool_))
-                or not isinstance(value, numbers.Real)
-                or not math.isfinite(value)
-                or value < 0
-            ):
+            if not is_finite_number(value) or value < 0:
                 raise ConfigurationError(
                     f"acquisition '{name}': {key} must be a finite number >= 0, got {value!r}"
                 )

@@ -7,13 +7,13 @@ a point with ``is_satisfied_by``, and round-trip through a plain dict.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from discovery.checks import is_finite_number
 from discovery.exceptions import ConfigurationError
 
 LINEAR_OPERATORS = ("<=", ">=", "==")
@@ -44,7 +44,7 @@ class LinearConstraint:
                 "LinearConstraint: coefficients must be a non-empty {parameter: number} mapping"
             )
         for name, value in self.coefficients.items():
-            if not _is_finite_number(value):
+            if not is_finite_number(value):
                 raise ConfigurationError(
                     f"LinearConstraint: coefficient of '{name}' must be a finite number, "
                     f"got {value!r}"
@@ -54,7 +54,7 @@ class LinearConstraint:
                 f"LinearConstraint: operator must be one of {list(LINEAR_OPERATORS)}, "
                 f"got {self.operator!r}"
             )
-        if not _is_finite_number(self.bound):
+        if not is_finite_number(self.bound):
             raise ConfigurationError(
                 f"LinearConstraint: bound must be a finite number, got {self.bound!r}"
             )
@@ -196,7 +196,7 @@ def _checked_condition(name: str, condition: Any) -> tuple[str, float] | list[An
         if (
             len(condition) != 2
             or condition[0] not in COMPARISONS
-            or not _is_finite_number(condition[1])
+            or not is_finite_number(condition[1])
         ):
             raise ConfigurationError(
                 f"Exclusion: condition on '{name}' must be (op, number) with op in "
@@ -228,14 +228,6 @@ def _holds(condition: tuple[str, float] | list[Any], value: Any) -> bool:
 def _same(value: Any, listed: Any) -> bool:
     """Whether a value is a listed one: numbers by value (2.0 is 2), others by their text
     (a category read back from a file as text is still itself)."""
-    if _is_finite_number(value) and _is_finite_number(listed):
+    if is_finite_number(value) and is_finite_number(listed):
         return float(value) == float(listed)
     return str(value) == str(listed)
-
-
-def _is_finite_number(value: Any) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float, np.integer, np.floating))
-        and math.isfinite(float(value))
-    )

@@ -13,7 +13,6 @@ BoTorch's (``is_non_dominated``, ``DominatedPartitioning``, ``infer_reference_po
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from botorch.utils.multi_objective.pareto import is_non_dominated
 from botorch.utils.multi_objective.scalarization import get_chebyshev_scalarization
 
+from discovery.checks import is_finite_number
 from discovery.exceptions import ConfigurationError
 
 DIRECTIONS = ("max", "min", "match")
@@ -33,15 +33,6 @@ CONSTRAINT_OPERATORS = ("<=", ">=")
 #: From this many objectives on, a Pareto campaign scalarises (ParEGO) by default: the
 #: box decompositions behind hypervolume improvement grow too fast, as Ax also finds.
 PAREGO_FROM = 5
-
-
-def _is_finite_number(value: Any) -> bool:
-    """A finite real number, numpy's included (a bound read off a table); not a bool."""
-    return (
-        not isinstance(value, (bool, np.bool_))
-        and isinstance(value, numbers.Real)
-        and math.isfinite(float(value))
-    )
 
 
 @dataclass(frozen=True)
@@ -78,7 +69,7 @@ class Objective:
             raise ConfigurationError(
                 f"{prefix}: direction must be one of {list(DIRECTIONS)}, got {self.direction!r}"
             )
-        if self.direction == "match" and not _is_finite_number(self.target):
+        if self.direction == "match" and not is_finite_number(self.target):
             raise ConfigurationError(f"{prefix}: direction 'match' needs a finite target value")
         if self.direction != "match" and self.target is not None:
             raise ConfigurationError(
@@ -86,7 +77,7 @@ class Objective:
             )
         if self.bounds is not None:
             bounds = tuple(self.bounds)
-            if len(bounds) != 2 or not all(_is_finite_number(b) for b in bounds):
+            if len(bounds) != 2 or not all(is_finite_number(b) for b in bounds):
                 raise ConfigurationError(
                     f"{prefix}: bounds must be (low, high), two finite numbers, got {self.bounds!r}"
                 )
@@ -97,7 +88,7 @@ class Objective:
                     f"{prefix}: the target {self.target} must lie inside the bounds {bounds}"
                 )
             object.__setattr__(self, "bounds", (float(bounds[0]), float(bounds[1])))
-        if not _is_finite_number(self.weight) or not self.weight > 0:
+        if not is_finite_number(self.weight) or not self.weight > 0:
             raise ConfigurationError(f"{prefix}: weight must be a number > 0, got {self.weight!r}")
         object.__setattr__(self, "weight", float(self.weight))
         if self.target is not None:
@@ -155,7 +146,7 @@ class OutcomeConstraint:
                 self.operator in CONSTRAINT_OPERATORS,
                 f"operator must be one of {list(CONSTRAINT_OPERATORS)}, got {self.operator!r}",
             ),
-            (_is_finite_number(self.bound), f"bound must be a finite number, got {self.bound!r}"),
+            (is_finite_number(self.bound), f"bound must be a finite number, got {self.bound!r}"),
         ]
         for holds, problem in checks:
             if not holds:
@@ -252,7 +243,7 @@ class Objectives:
                     f"objectives: the reference point has {len(point)} values for "
                     f"{len(objectives)} objectives {names}"
                 )
-            if not all(_is_finite_number(v) for v in point):
+            if not all(is_finite_number(v) for v in point):
                 raise ConfigurationError(
                     f"objectives: the reference point must be finite numbers, got {point}"
                 )

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from discovery.checks import is_finite_number
 from discovery.exceptions import ConfigurationError
 
 
@@ -94,7 +95,7 @@ class Real:
 
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is a number within the bounds."""
-        return _is_number(value) and self.low <= float(value) <= self.high
+        return is_finite_number(value) and self.low <= float(value) <= self.high
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "real", "name": self.name, "low": self.low, "high": self.high,
@@ -121,7 +122,7 @@ class Integer:
     def __post_init__(self) -> None:
         _check_name(self.name, "Integer")
         for label, value in (("low", self.low), ("high", self.high)):
-            if not _is_number(value) or not float(value).is_integer():
+            if not is_finite_number(value) or not float(value).is_integer():
                 raise ConfigurationError(
                     f"parameter '{self.name}': {label} must be an integer, got {value!r}"
                 )
@@ -152,7 +153,9 @@ class Integer:
 
     def contains(self, value: Any) -> bool:
         return (
-            _is_number(value) and float(value).is_integer() and self.low <= int(value) <= self.high
+            is_finite_number(value)
+            and float(value).is_integer()
+            and self.low <= int(value) <= self.high
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -314,14 +317,6 @@ def parameter_from_dict(data: dict[str, Any]) -> Parameter:
             table = pd.DataFrame(table["rows"], index=index, columns=table["columns"])
         return Categorical(data["name"], data["values"], descriptors=table)
     raise ConfigurationError(f"space: unknown parameter type {kind!r}")
-
-
-def _is_number(value: Any) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float, np.integer, np.floating))
-        and math.isfinite(float(value))
-    )
 
 
 def _plain(value: Any) -> Any:
