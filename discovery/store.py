@@ -104,6 +104,11 @@ def run_lock_held(path: str | Path) -> bool:
         return False
 
 
+def journal_files(path: Path) -> tuple[Path, Path]:
+    """The write-ahead journal and shared-memory index files beside a store."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
 def check_not_the_store(output: str | Path, store: str | Path) -> None:
     """Refuse an output file that is the store itself or one of its journal files.
 
@@ -111,8 +116,7 @@ def check_not_the_store(output: str | Path, store: str | Path) -> None:
         StoreError: writing ``output`` would replace the campaign's data.
     """
     store = Path(store).resolve()
-    guarded = [store, store.with_name(store.name + "-wal"), store.with_name(store.name + "-shm")]
-    if Path(output).resolve() in guarded:
+    if Path(output).resolve() in (store, *journal_files(store)):
         raise StoreError(
             f"output {output} is the campaign's store (or its journal); writing it would "
             f"replace every measurement: name another file"

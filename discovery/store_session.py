@@ -17,7 +17,7 @@ from discovery.objectives import Objectives
 from discovery.oracles.base import SUCCEEDED
 from discovery.search_space import Space
 from discovery.space import CandidatePool
-from discovery.store import OPEN_STATES, CampaignStore
+from discovery.store import OPEN_STATES, CampaignStore, journal_files
 
 #: Configuration keys that may change between runs of one stored campaign.
 #: Settings a stored campaign takes from the code that reopens it. ``auto_strategy`` is
@@ -107,22 +107,17 @@ def move_aside(path: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = path.with_name(f"{path.stem}-{stamp}{path.suffix}")
     copies = 1
-    while any(p.exists() for p in (aside, *_journals(aside))):
+    while any(p.exists() for p in (aside, *journal_files(aside))):
         copies += 1
         aside = path.with_name(f"{path.stem}-{stamp}-{copies}{path.suffix}")
     path.rename(aside)
-    for journal, renamed in zip(_journals(path), _journals(aside), strict=True):
+    for journal, renamed in zip(journal_files(path), journal_files(aside), strict=True):
         if journal.exists():
             if folded:
                 journal.unlink()
             else:
                 journal.rename(renamed)
     return aside
-
-
-def _journals(path: Path) -> tuple[Path, Path]:
-    """The write-ahead journal and shared-memory index files beside a store."""
-    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
 
 def record_told(
