@@ -306,10 +306,10 @@ class GaussianProcessSurrogate(BaseEstimator):
         ):
             return False
         n = self._fitted_X.shape[0]
-        shared = _shared_rows(X, y, self._fitted_X, self._fitted_y)
-        if 2 * shared < n:  # other data (the object reused elsewhere): learn them afresh
-            return False
-        if shared == n and X.shape[0] >= n:  # the data extend the previous fit's
+        if 2 * _known_rows(X, y, self._fitted_X, self._fitted_y) < n:
+            return False  # other data (the object reused elsewhere): learn them afresh
+        if _rows_in_place(X, y, self._fitted_X, self._fitted_y) == n and X.shape[0] >= n:
+            # the data extend the previous fit's
             new_X, new_targets = self._scaled(X[n:]), self._standardised(y[n:])
             mean, variance = previous.mean_and_variance(new_X)
             self._surprise[0] += float(
@@ -320,7 +320,7 @@ class GaussianProcessSurrogate(BaseEstimator):
                 return False
             previous.extend(new_X, new_targets)
             self._fitted_X, self._fitted_y = X.copy(), y.copy()
-        else:  # most of the previous data, the rest replaced (believed values now measured)
+        else:  # most of the previous data: believed values now measured, or a CV fold
             self._set_factors(X, y)
         self.fits_since_refit_ += 1
         with torch.no_grad():
@@ -565,10 +565,17 @@ class GaussianProcessSurrogate(BaseEstimator):
         return samples
 
 
-def _shared_rows(X: np.ndarray, y: np.ndarray, before_X: np.ndarray, before_y: np.ndarray) -> int:
+def _rows_in_place(X: np.ndarray, y: np.ndarray, before_X: np.ndarray, before_y: np.ndarray) -> int:
     """How many rows of (X, y) are, in the same place, those of the previous fit's data."""
     m = min(X.shape[0], before_X.shape[0])
     return int((np.all(X[:m] == before_X[:m], axis=1) & (y[:m] == before_y[:m])).sum())
+
+
+def _known_rows(X: np.ndarray, y: np.ndarray, before_X: np.ndarray, before_y: np.ndarray) -> int:
+    """How many rows of (X, y) are rows of the previous fit's data, wherever they stand
+    (a cross-validation fold takes a shuffled subset of them)."""
+    known = {row.tobytes() for row in np.column_stack([before_X, before_y])}
+    return sum(row.tobytes() in known for row in np.column_stack([X, y]))
 
 
 def _gamma_prior_matern(d: int) -> MaternKernel:
