@@ -86,7 +86,7 @@ class Campaign:
         seed: seed of every random choice.
         target: stop once a measurement reaches this value.
         name: the campaign's name in messages.
-        device: where the GP runs: "auto", "cpu" or "cuda".
+        device: where the GP runs: "auto", "cpu", "cuda" or "cuda:N".
         poll_interval: first pause, in seconds, between polls of unfinished jobs.
         store: SQLite file that records the campaign as it runs; running again
             with the same file resumes it. None keeps the record in memory.

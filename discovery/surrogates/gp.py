@@ -76,13 +76,21 @@ MIN_MIXTURE_SIZE = 3
 
 
 def resolve_device(device: str) -> torch.device:
-    """The torch device for "auto" (CUDA when available), "cpu" or "cuda"."""
-    if device not in DEVICES and not str(device).startswith("cuda:"):
-        raise ConfigurationError(f"device: expected one of {list(DEVICES)}, got '{device}'")
+    """The torch device for "auto" (CUDA when available), "cpu", "cuda" or "cuda:N"."""
+    index = str(device).removeprefix("cuda:")
+    if device not in DEVICES and not (str(device).startswith("cuda:") and index.isdigit()):
+        raise ConfigurationError(
+            f"device: expected one of {list(DEVICES)} or 'cuda:N', got '{device}'"
+        )
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise ConfigurationError(f"device: '{device}' requested but CUDA is not available")
+    if index.isdigit() and int(index) >= torch.cuda.device_count():
+        raise ConfigurationError(
+            f"device: '{device}' requested but {torch.cuda.device_count()} CUDA device(s) "
+            f"are visible (cuda:0 to cuda:{torch.cuda.device_count() - 1})"
+        )
     return torch.device(device)
 
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from discovery import ConfigurationError
 from discovery.surrogates import GaussianProcessSurrogate
@@ -43,6 +44,16 @@ def test_joint_samples_cover_the_promising_candidates_only():
 def test_unknown_device_is_named():
     with pytest.raises(ConfigurationError, match="device"):
         GaussianProcessSurrogate(device="tpu").fit(X, Y)
+
+
+def test_a_cuda_device_that_is_not_there_is_named(monkeypatch):
+    with pytest.raises(ConfigurationError, match="'cuda:x'"):
+        GaussianProcessSurrogate(device="cuda:x").check_settings()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(ConfigurationError, match="'cuda:7' requested but 2 CUDA"):
+        GaussianProcessSurrogate(device="cuda:7").check_settings()
+    GaussianProcessSurrogate(device="cuda:1").check_settings()
 
 
 def test_nan_targets_are_refused():
