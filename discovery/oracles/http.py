@@ -9,9 +9,9 @@ Default schema (see README, "Connecting your instrument"):
 
 Every submission carries the job's idempotency key from the store, so a
 submission repeated after a dropped connection or a crash runs the experiment
-once. Connection errors, 5xx, 408 and 429 answers are retried with backoff (or
-after the server's Retry-After) and then reported as transient (the campaign
-retries the job under the same key); 401 and 403 are configuration errors, and
+once. Connection errors, 5xx (but 501 and 505), 408 and 429 answers are retried with
+backoff (or after the server's Retry-After) and then reported as transient (the campaign
+retries the job under the same key); 401, 403, 501 and 505 are configuration errors, and
 so is a redirect (the address to use instead is named); a health check that
 answers anything but 2xx is a configuration error at construction; 404 for a
 known job means the server forgot it (lost), 404 for the jobs collection is a
@@ -47,6 +47,9 @@ STATE_NAMES = {
 
 #: Answers that mean "not now": retried like 5xx (request timeout, rate limiting).
 RETRIED_CODES = (408, 429)
+#: Server errors that no retry mends: the server does not implement the method (501) or
+#: the protocol version (505). They are configuration errors, as other 4xx but 404 are.
+NEVER_RETRIED_CODES = (501, 505)
 
 #: The longest a server's Retry-After is waited for, in seconds, before one more try.
 MAX_RETRY_AFTER = 30.0
@@ -138,7 +141,7 @@ class HttpOracle:
 
     def _request(self, method: str, path: str, **options: Any) -> httpx.Response:
         """One request, retried on connection errors, 5xx, 408 and 429; a redirect,
-        401/403 and other 4xx but 404 raise ConfigurationError; 404 is returned for
+        501, 505 and other 4xx but 404 raise ConfigurationError; 404 is returned for
         the caller to judge."""
         last, wait = "", 0.0
         for attempt in range(self.retries + 1):
@@ -149,7 +152,9 @@ class HttpOracle:
             except httpx.TransportError as error:
                 last, wait = f"{type(error).__name__}: {error}", 0.0
                 continue
-            if response.status_code >= 500 or response.status_code in RETRIED_CODES:
+            if (
+                response.status_code >= 500 and response.status_code not in NEVER_RETRIED_CODES
+            ) or response.status_code in RETRIED_CODES:
                 last = f"HTTP {response.status_code}: {response.text[:200]}"
                 wait = _retry_after(response)
                 continue

@@ -119,7 +119,7 @@ class ScriptedServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = answer
+            do_GET = do_POST = do_DELETE = answer
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -173,6 +173,16 @@ def test_a_busy_or_rate_limiting_server_is_asked_again_after_the_time_it_asks_fo
         status = oracle.poll({"job_id": "a", "idempotency_key": "k"})
     assert status.state == "succeeded" and status.result == {"y": 2}
     assert time.monotonic() - started >= float(headers.get("Retry-After", 0))
+
+
+def test_a_method_the_server_does_not_implement_is_a_configuration_error_not_retried():
+    script = {**HEALTHY, ("DELETE", "/jobs/a"): [(501, {"error": "no cancelling here"}, {})]}
+    with ScriptedServer(script) as server:
+        oracle = HttpOracle(server.url, "t", retries=3, backoff=5.0)
+        started = time.monotonic()
+        with pytest.raises(ConfigurationError, match="DELETE /jobs/a answered HTTP 501"):
+            oracle.cancel({"job_id": "a", "idempotency_key": "k"})
+    assert time.monotonic() - started < 5.0  # asked once: no backoff for what cannot change
 
 
 def test_rate_limiting_that_outlasts_the_retries_is_transient():
