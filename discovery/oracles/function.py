@@ -138,9 +138,10 @@ class FunctionOracle:
             time.sleep(min(timeout, SHORT_WAIT_SECONDS))
 
     def cancel(self, handle: Handle) -> None:
-        """Cancel the call if it has not started."""
+        """Cancel the call if it has not started; a job this process never started (one
+        from before a restart) has nothing here to cancel."""
         job = self._jobs.get(str(handle.get("job_id")))
-        if not isinstance(job, Status):  # a concurrent or a Dask future
+        if job is not None and not isinstance(job, Status):  # a concurrent or a Dask future
             job.cancel()
 
 

@@ -36,8 +36,11 @@ def test_a_failing_function_fails_the_job_with_its_traceback(executor):
     assert "def broken" in status.error or "broken" in status.error
 
 
-def test_a_job_from_another_process_is_lost():
-    assert FunctionOracle(square).poll({"job_id": "not-mine"}).state == "lost"
+def test_a_job_from_another_process_is_lost_and_cancelling_it_does_nothing():
+    oracle = FunctionOracle(square, executor=ThreadPoolExecutor(1))
+    assert oracle.poll({"job_id": "not-mine"}).state == "lost"
+    oracle.cancel({"job_id": "not-mine"})  # a campaign cancels what it left running
+    assert oracle.poll({"job_id": "not-mine"}).state == "lost"
 
 
 def test_function_oracle_needs_a_callable():
