@@ -86,7 +86,9 @@ def history_frame(
     reinforcement-learning view: ``reward``, ``cumulative_reward``, ``simple_regret``
     and ``cumulative_regret`` (NaN unless the ``optimum`` is known). With several
     measured properties (``outcomes``), see :func:`_outcome_columns`; the best so far
-    then counts feasible measurements only.
+    then counts feasible measurements only, and is the front's hypervolume for a Pareto
+    front (:func:`_front_reward_columns`) and the best desirability for several
+    objectives combined by desirability (whose rewards are then desirabilities).
     """
     frame = _with_parameters(jobs)
     frame["iteration"] = frame["iteration"].astype("Int64")
@@ -100,10 +102,30 @@ def history_frame(
     if outcomes is not None:
         _outcome_columns(frame, outcomes)
         measured = measured.where(frame["feasible"])
+        if outcomes.mode == "desirability" and len(outcomes.objectives) > 1:
+            # What the campaign seeks, and what its best row is chosen by.
+            measured = frame["desirability"].where(frame["feasible"])
+            maximize, closest_to, optimum = True, None, None
     frame["best_so_far"] = _running_best(measured, maximize, closest_to).ffill()
     _reward_columns(frame, measured, maximize, closest_to, optimum)
+    if outcomes is not None and outcomes.is_pareto:
+        _front_reward_columns(frame)
     first = history_columns(objective)
     return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def _front_reward_columns(frame: pd.DataFrame) -> None:
+    """For a Pareto front, what the campaign seeks is hypervolume: the best so far is the
+    front's hypervolume, each measurement's reward the hypervolume it added (so the
+    cumulative reward is the front's hypervolume, and an arm's reward its share, as a
+    portfolio credits it). No single optimum is known: no regret."""
+    hypervolume = frame["hypervolume"].astype("float64")
+    gain = hypervolume.diff().fillna(hypervolume)
+    frame["best_so_far"] = hypervolume
+    frame["reward"] = gain.where(frame["state"] == "succeeded")
+    frame["cumulative_reward"] = frame["reward"].fillna(0.0).cumsum()
+    frame["simple_regret"] = np.nan
+    frame["cumulative_regret"] = np.nan
 
 
 def _outcome_columns(frame: pd.DataFrame, outcomes: Objectives) -> None:

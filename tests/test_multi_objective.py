@@ -66,6 +66,11 @@ def test_the_history_flags_the_front_and_its_hypervolume_never_falls():
     history = result.history
     assert {"near_left", "near_right", "pareto", "hypervolume"} <= set(history.columns)
     assert np.all(np.diff(history["hypervolume"]) >= -1e-12)
+    # What the campaign seeks is hypervolume: the best so far, and each measurement's
+    # reward the hypervolume it added (not the first objective's value).
+    np.testing.assert_allclose(history["best_so_far"], history["hypervolume"])
+    np.testing.assert_allclose(history["cumulative_reward"], history["hypervolume"])
+    assert history["reward"].min() >= -1e-12 and history["simple_regret"].isna().all()
     front = result.pareto_front()
     assert len(front) == history["pareto"].sum() >= 1
     values = front[["near_left", "near_right"]].to_numpy()
@@ -105,6 +110,8 @@ def test_desirability_turns_several_objectives_into_one_to_maximise():
     assert "desirability" in history.columns and "hypervolume" not in history.columns
     best = result.best
     assert best["desirability"] == pytest.approx(history["desirability"].max())
+    np.testing.assert_allclose(history["best_so_far"], history["desirability"].cummax())
+    np.testing.assert_allclose(history["reward"], history["desirability"])
     assert history["desirability"].iloc[5:].median() > history["desirability"].iloc[:5].median()
 
 
