@@ -609,7 +609,11 @@ class CampaignRun:
         utilities = self.config.utility(self.values)
         maximize = self.config.model_maximizes
         length = trust_region_length(
-            utilities, self.config.n_initial, self.space.n_features, maximize
+            utilities,
+            self.config.n_initial,
+            self.space.n_features,
+            maximize,
+            trials=self.store.measurements_chosen_by_model(),
         )
         best = int(np.argmax(utilities) if maximize else np.argmin(utilities))
         centre = self.space.decode(self.train_features[best : best + 1])[0]
@@ -630,7 +634,12 @@ class CampaignRun:
         if not (gains > 0).any():
             return None
         history = spec.hypervolume_history(Y, reference)
-        length = trust_region_length(history, self.config.n_initial, self.space.n_features)
+        length = trust_region_length(
+            history,
+            self.config.n_initial,
+            self.space.n_features,
+            trials=self.store.measurements_chosen_by_model(),
+        )
         best = int(np.argmax(gains))
         centre = self.space.decode(self.train_features[best : best + 1])[0]
         return self.space.around(centre, length)

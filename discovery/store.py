@@ -582,6 +582,17 @@ class CampaignStore:
         ).fetchall()
         return [(r[0], r[1], None if r[2] is None else json.loads(r[2])) for r in rows]
 
+    def measurements_chosen_by_model(self) -> list[bool]:
+        """Per measurement, in :meth:`measurements`' order: whether a model chose its
+        design (not the initial design, not a measurement told to the campaign)."""
+        rows = self._db.execute(
+            "SELECT iterations.kind FROM measurements "
+            "LEFT JOIN jobs ON jobs.job_id = measurements.job_id "
+            "LEFT JOIN iterations ON iterations.iteration = jobs.iteration "
+            "ORDER BY measurements.job_id IS NOT NULL, measurements.job_id, measurement_id"
+        ).fetchall()
+        return [row[0] == "model" for row in rows]
+
     def measurement_results(self) -> list[dict[str, Any]]:
         """The oracle's whole result of every measurement, in :meth:`measurements`' order."""
         rows = self._db.execute(

@@ -12,7 +12,9 @@ doubles after ``SUCCESS_TOLERANCE`` improvements in a row, halves after
 ``failure_tolerance`` experiments without one, and starts again at
 ``LENGTH_INITIAL`` once it has shrunk below ``LENGTH_MIN``. Its side is replayed from
 the measurements in the store's order each time, so a resumed campaign finds the
-same region. The constants are the paper's; an experiment counts as one trial
+same region. Only the experiments the campaign's model chose are trials; the initial
+design and measurements told to the campaign (legacy data, in whatever order they were
+told) set the best to beat, not the box. The constants are the paper's; an experiment counts as one trial
 (the paper's per-batch tolerances divided by the batch size come to the same).
 """
 
@@ -47,24 +49,33 @@ def failure_tolerance(dimension: int) -> int:
 
 
 def trust_region_length(
-    utilities: Sequence[float], n_initial: int, dimension: int, maximize: bool = True
+    utilities: Sequence[float],
+    n_initial: int,
+    dimension: int,
+    maximize: bool = True,
+    trials: Sequence[bool] | None = None,
 ) -> float:
     """The box's side after the measurements ``utilities`` (in the store's order).
 
     Args:
         utilities: measured values on the scale the model learns.
         n_initial: how many of the first values are the initial design (they set the
-            starting best, not the box).
+            starting best, not the box); ignored where ``trials`` is given.
         dimension: the number of model features.
         maximize: whether larger utilities are better.
+        trials: per value, whether the campaign's model chose it; the others (initial
+            design, told measurements) only raise the best to beat.
     """
     values = np.asarray(utilities, dtype=np.float64) * (1.0 if maximize else -1.0)
-    if values.shape[0] <= n_initial:
-        return LENGTH_INITIAL
+    if trials is None:
+        trials = np.arange(values.shape[0]) >= n_initial
     length, successes, failures = LENGTH_INITIAL, 0, 0
-    best = float(np.max(values[:n_initial])) if n_initial > 0 else -math.inf
+    best = -math.inf
     tolerance = failure_tolerance(dimension)
-    for value in values[n_initial:]:
+    for value, is_trial in zip(values, trials, strict=True):
+        if not is_trial:
+            best = max(best, float(value))
+            continue
         if not math.isfinite(best) or value > best + IMPROVEMENT * abs(best):
             successes, failures = successes + 1, 0
         else:

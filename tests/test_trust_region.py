@@ -2,6 +2,7 @@
 that search in it."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from discovery import Campaign, ConfigurationError, FunctionOracle, Real, Space
@@ -81,3 +82,35 @@ def test_a_forest_campaign_searches_near_its_best_measurement_and_can_be_told_no
 def test_trust_region_must_be_a_yes_or_no():
     with pytest.raises(ConfigurationError, match="trust_region must be True or False"):
         Campaign(Space([Real("x", 0, 1)]), None, "y", trust_region="yes")
+
+
+def test_legacy_measurements_set_the_best_to_beat_not_the_box_whatever_their_order():
+    """Sixteen measurements told before the campaign, sorted up, were replayed as sixteen
+    improvements in a row (the box grew to its largest side); sorted down, as a run of
+    failures (it shrank to an eighth). They are not the campaign's trials."""
+    space = Space([Real("x", 0, 1), Real("y", 0, 1)])
+    rng = np.random.default_rng(3)
+    points = rng.random((16, 2))
+    values = -((points - 0.3) ** 2).sum(axis=1)
+    best = points[np.argmax(values)]
+    for order in (np.argsort(values), np.argsort(values)[::-1]):
+        campaign = Campaign(
+            space, None, "strength", surrogate="forest", budget=30, n_initial=4, seed=0
+        )
+        campaign.tell(
+            pd.DataFrame(points[order], columns=["x", "y"]).assign(strength=values[order])
+        )
+        asked = campaign.ask(8)
+        offsets = np.abs(space.encode(asked[["x", "y"]]) - best).max(axis=1)
+        assert offsets.max() <= LENGTH_INITIAL / 2 + 1e-9  # inside the starting box
+        assert offsets.max() > LENGTH_INITIAL / 8  # and not cramped into a shrunk one
+
+
+def test_only_the_campaigns_own_trials_move_the_box():
+    told_rising = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    trials = [False] * 6 + [True] * 4
+    stuck = told_rising + [0.0] * 4
+    assert trust_region_length(stuck, 0, 2, trials=trials) == LENGTH_INITIAL / 2
+    assert trust_region_length(told_rising, 0, 2, trials=[False] * 6) == LENGTH_INITIAL
+    # A value missing from the initial design does not make every later trial a success.
+    assert trust_region_length([np.nan, 1.0] + [0.0] * 8, 2, 2) == LENGTH_INITIAL / 4
