@@ -19,9 +19,10 @@ from scipy.special import erfcx, log_ndtr
 
 from discovery.checks import is_finite_number
 from discovery.exceptions import ConfigurationError
-from discovery.prediction import Prediction
+from discovery.prediction import Prediction, floored_std
 
-#: Standard deviations below this are treated as this, so z-scores stay finite.
+#: Standard deviations below this share of the largest one scored are treated as that
+#: share, so z-scores stay finite (:func:`discovery.prediction.floored_std`).
 STD_FLOOR = 1e-12
 #: The same for max-value entropy search, whose bisection needs spread to work with.
 MES_STD_FLOOR = 1e-9
@@ -34,7 +35,7 @@ _ASYMPTOTIC_Z = -1 / math.sqrt(np.finfo(np.float64).eps)
 def _improvement_z(
     prediction: Prediction, incumbent: float, maximize: bool, xi: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    std = np.maximum(prediction.std, STD_FLOOR)
+    std = floored_std(prediction.std, STD_FLOOR)
     gain = prediction.mean - incumbent if maximize else incumbent - prediction.mean
     return (gain - xi) / std, std
 
@@ -168,7 +169,7 @@ def max_value_entropy(
     pool at once (a campaign over a pool does).
     """
     mean = np.asarray(prediction.mean if maximize else -prediction.mean, dtype=np.float64)
-    std = np.maximum(np.asarray(prediction.std, dtype=np.float64), MES_STD_FLOOR)
+    std = floored_std(prediction.std, MES_STD_FLOOR)
     if mean.shape[0] == 0:
         return mean.copy()
     max_values = max_value_draws(mean, std, incumbent if maximize else -incumbent, n_max_values)
@@ -191,6 +192,7 @@ def max_value_draws(
         n_max_values: how many quantiles to read.
     """
     best = incumbent if np.isfinite(incumbent) else float((mean - 8 * std).min())
+    spread = float(std.max()) if std.size else 0.0  # the units' own scale
     # only candidates that could plausibly exceed the incumbent take part (_NEGLIGIBLE_Z)
     reach = mean + _NEGLIGIBLE_Z * std
     contenders = reach >= best
@@ -202,7 +204,9 @@ def max_value_draws(
     scale = (third - first) / (math.log(math.log(4)) - math.log(math.log(4 / 3)))
     location = median + scale * math.log(math.log(2))
     levels = (np.arange(n_max_values) + 0.5) / n_max_values
-    return np.maximum(location - scale * np.log(-np.log(levels)), best + 1e-9 * (abs(best) + 1))
+    return np.maximum(
+        location - scale * np.log(-np.log(levels)), best + 1e-9 * (abs(best) + spread)
+    )
 
 
 def maximum_uncertainty(

@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from discovery.exceptions import ConfigurationError
-from discovery.prediction import Prediction
+from discovery.prediction import Prediction, floored_std
 from discovery.surrogates import Surrogate, resolve_surrogate
 
 CV_SCHEMES = ("kfold", "group", "cluster")
@@ -35,7 +35,8 @@ CV_SCHEMES = ("kfold", "group", "cluster")
 COVERAGE_LEVELS = (0.68, 0.95)
 #: Probabilities over which the miscalibration area is integrated.
 _CALIBRATION_GRID = np.linspace(0.01, 0.99, 99)
-#: Standard deviations below this are floored when scoring likelihoods.
+#: Standard deviations below this share of the largest are floored when scoring
+#: likelihoods (:func:`discovery.prediction.floored_std`).
 STD_FLOOR = 1e-9
 
 
@@ -59,7 +60,7 @@ def coverage_curve(
 ) -> np.ndarray:
     """Observed coverage of the central Gaussian intervals mean ± z·std for each
     expected coverage in ``levels`` (perfect calibration: equal to ``levels``)."""
-    z = np.abs(np.asarray(y_true, float) - mean) / np.maximum(std, STD_FLOOR)
+    z = np.abs(np.asarray(y_true, float) - mean) / floored_std(std, STD_FLOOR)
     return np.array([np.mean(z <= norm.ppf(0.5 + p / 2)) for p in levels])
 
 
@@ -73,7 +74,7 @@ def calibration_metrics(y_true: np.ndarray, mean: np.ndarray, std: np.ndarray) -
     larger errors?).
     """
     y_true, mean = np.asarray(y_true, float), np.asarray(mean, float)
-    std = np.maximum(np.asarray(std, float), STD_FLOOR)
+    std = floored_std(std, STD_FLOOR)
     coverage = coverage_curve(y_true, mean, std, np.array(COVERAGE_LEVELS))
     result = {
         f"coverage_{round(p * 100)}": float(c)

@@ -9,6 +9,16 @@ import numpy as np
 from discovery.exceptions import ConfigurationError
 
 
+def floored_std(std: np.ndarray, share: float) -> np.ndarray:
+    """``std`` with each entry at least ``share`` of the largest finite one (and above
+    zero), so that z-scores stay finite in whatever units the objective is measured: a
+    fixed floor of 1e-12 was most of the spread of an objective in units of 1e-12."""
+    std = np.asarray(std, dtype=np.float64)
+    finite = std[np.isfinite(std)]
+    largest = float(finite.max()) if finite.size else 0.0
+    return np.maximum(std, max(share * largest, np.finfo(np.float64).tiny))
+
+
 @dataclass(frozen=True)
 class Prediction:
     """Posterior summary of a surrogate over candidates.

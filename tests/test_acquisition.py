@@ -181,3 +181,14 @@ def test_max_value_entropy_scores_a_certain_plateau_of_large_values(level):
         Prediction(np.full(10, level), np.zeros(10)), level, True
     )
     assert np.all(np.isfinite(scores)) and np.ptp(scores) == 0
+
+
+@pytest.mark.parametrize("name", ["ei", "pi", "mes"])
+@pytest.mark.parametrize("unit", [1e-14, 1e10])
+def test_rankings_do_not_depend_on_the_objectives_units(name, unit):
+    """A diffusion coefficient in m^2/s (1e-12) ranks as the same numbers in um^2/s do:
+    fixed floors of 1e-12 and 1e-9 on the spread flattened the small ones."""
+    acquisition = resolve_acquisition(name)
+    plain = acquisition.score(PREDICTION, INCUMBENT, True)
+    scaled = acquisition.score(Prediction(MEAN * unit, STD * unit), INCUMBENT * unit, True)
+    assert np.array_equal(np.argsort(plain), np.argsort(scaled))

@@ -143,3 +143,12 @@ def test_gp_forest_and_neural_halve_the_mean_baseline_error_with_group_cv():
     ).table
     for model in ("gp", "forest", "neural"):
         assert table.loc[model, "mae"] <= table.loc["mean (baseline)", "mae"] / 2, table
+
+
+def test_calibration_does_not_depend_on_the_units():
+    mean, std = np.zeros(2_000), RNG.uniform(0.5, 2.0, 2_000)
+    y = RNG.normal(mean, std)
+    plain = calibration_metrics(y, mean, std)
+    tiny = calibration_metrics(y * 1e-12, mean, std * 1e-12)  # m^2/s, not um^2/s
+    for name in ("coverage_68", "coverage_95", "miscalibration_area"):
+        assert tiny[name] == pytest.approx(plain[name])
