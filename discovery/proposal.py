@@ -23,7 +23,6 @@ or pending point (within ``DUPLICATE_TOLERANCE`` in the unit features).
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -35,7 +34,7 @@ from discovery.acquisition import Acquisition
 from discovery.exceptions import ConfigurationError
 from discovery.parameters import Categorical, Real
 from discovery.search_space import Space
-from discovery.selection import Selector
+from discovery.selection import Selector, TopK
 
 #: BoTorch tutorials' settings for optimize_acqf.
 NUM_RESTARTS = 10
@@ -290,7 +289,7 @@ def propose_with_botorch(
     )
     features, values = _optimize(space, function, size, rng)
     points = space.decode(features)
-    return _repair(space, points, values, taken, rng)
+    return _repair(space, points, values, taken, rng, function)
 
 
 def propose_by_optimizing(
@@ -299,7 +298,7 @@ def propose_by_optimizing(
     """``size`` new points maximising a BoTorch acquisition built by the caller (several
     outputs' models, for instance); points and acquisition values."""
     features, values = _optimize(space, function, size, rng)
-    return _repair(space, space.decode(features), values, taken, rng)
+    return _repair(space, space.decode(features), values, taken, rng, function)
 
 
 def _sign_transform(maximize: bool, options: dict[str, Any]):
@@ -492,9 +491,14 @@ def _repair(
     values: np.ndarray,
     taken: np.ndarray,
     rng: np.random.Generator,
+    function: Any,
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """Keep each optimised point that is feasible and new; replace the others by fresh
-    feasible samples (an optimiser's rounding can step past a constraint's tolerance)."""
+    """Keep each optimised point that is feasible and new; replace the others by the best
+    new points of the acquisition ``function`` over a scored feasible sample, each
+    refined by a local search. The optimiser returns a measured point where the
+    acquisition peaks on it (an optimum on the box's corner, any point of a space of
+    integers and categories); random draws in its place made the campaign a random search
+    from then on. Its rounding can also step past a constraint's tolerance."""
     kept, kept_values = [], []
     seen = taken
     for point, value in zip(points, values, strict=True):
@@ -505,10 +509,26 @@ def _repair(
             seen = np.vstack([seen, features])
     missing = len(points) - len(kept)
     if missing:
-        extra = new_samples(space, missing, seen, rng, "sobol")
+        extra, extra_values = propose_by_sampling(
+            space, _scorer(function), TopK(), missing, seen, rng
+        )
         kept.extend(extra)
-        kept_values.extend([math.nan] * len(extra))
+        kept_values.extend(extra_values.tolist())
     return kept, np.asarray(kept_values)
+
+
+def _scorer(function: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """(m, d) features -> (m,) values of a BoTorch acquisition, one point at a time."""
+    import torch
+
+    options = tensor_options(function.model)
+
+    def score(features: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            X = torch.as_tensor(features, **options).unsqueeze(-2)
+            return function(X).double().cpu().numpy()
+
+    return score
 
 
 def new_samples(
