@@ -18,7 +18,9 @@ from discovery.exceptions import ConfigurationError
 
 LINEAR_OPERATORS = ("<=", ">=", "==")
 COMPARISONS = ("<", "<=", ">", ">=")
-#: A linear equality holds when both sides differ by at most this much.
+#: A linear constraint holds when its sides differ by at most this share of its scale at
+#: the point (the larger of |bound| and the sum of the terms' magnitudes): 1e-6 for a
+#: mixture's fractions summing to 1, and as strict for fractions of 1e-6.
 EQUALITY_TOLERANCE = 1e-6
 
 
@@ -70,13 +72,17 @@ class LinearConstraint:
         return sum(c * float(point[name]) for name, c in self.coefficients.items())
 
     def is_satisfied_by(self, point: Mapping[str, Any], tolerance: float = EQUALITY_TOLERANCE):
-        """Whether a point (parameter name -> value) meets the constraint."""
-        left = self.left_side(point)
+        """Whether a point (parameter name -> value) meets the constraint, within
+        ``tolerance`` of its scale there (an absolute 1e-6 let a sum of fractions of 1e-6
+        pass at twice its limit)."""
+        terms = [c * float(point[name]) for name, c in self.coefficients.items()]
+        left = sum(terms)
+        slack = tolerance * max(abs(self.bound), sum(abs(t) for t in terms))
         if self.operator == "==":
-            return abs(left - self.bound) <= tolerance
+            return abs(left - self.bound) <= slack
         if self.operator == "<=":
-            return left <= self.bound + tolerance
-        return left >= self.bound - tolerance
+            return left <= self.bound + slack
+        return left >= self.bound - slack
 
     def __str__(self) -> str:
         terms = " + ".join(f"{c:g}*{name}" for name, c in self.coefficients.items())

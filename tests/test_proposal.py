@@ -403,3 +403,31 @@ def test_a_trust_region_whose_points_are_all_measured_gives_way_to_the_whole_spa
     result = campaign.run(progress=False)
     assert len(result.history) == 14 and result.stopped_because == "budget"
     assert not result.history.duplicated(["n", "s"]).any()
+
+
+def test_constraints_on_small_quantities_hold_as_strictly_as_on_fractions_of_one():
+    """Loadings in mol, summing to at most 1 umol: an absolute tolerance of 1e-6 let the
+    initial design propose 1.7 umol and took twice the limit for inside."""
+    space = Space(
+        [Real("cat_a", 0, 1e-6), Real("cat_b", 0, 1e-6)],
+        [LinearConstraint({"cat_a": 1, "cat_b": 1}, "<=", 1e-6)],
+    )
+    assert not space.contains({"cat_a": 1e-6, "cat_b": 1e-6})
+    mixture = LinearConstraint({"cat_a": 1, "cat_b": 1}, "==", 1e-6)
+    assert not mixture.is_satisfied_by({"cat_a": 0.0, "cat_b": 0.0})
+    assert mixture.is_satisfied_by({"cat_a": 4e-7, "cat_b": 6e-7})
+    history = (
+        Campaign(
+            space,
+            FunctionOracle(lambda c: c.parameters["cat_a"] + 2 * c.parameters["cat_b"], output="y"),
+            "y",
+            surrogate="forest",
+            budget=8,
+            n_initial=5,
+            seed=0,
+        )
+        .run(progress=False)
+        .history
+    )
+    totals = history["cat_a"] + history["cat_b"]
+    assert totals.max() <= 1e-6 * (1 + EQUALITY_TOLERANCE)
