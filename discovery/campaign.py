@@ -28,7 +28,7 @@ from discovery.array_pool import ArrayPool
 from discovery.config import CampaignConfig
 from discovery.defaults import AUTO, auto_strategy
 from discovery.exceptions import ConfigurationError, StoreError
-from discovery.history import CampaignResult, history_frame
+from discovery.history import HISTORY_COLUMNS, CampaignResult, history_frame
 from discovery.loop import CampaignRun, component_name
 from discovery.objectives import (
     PAREGO_FROM,
@@ -194,6 +194,16 @@ class Campaign:
             raise ConfigurationError(
                 f"campaign '{name}': parameters named {reserved} would hide the columns "
                 f"{list(ASK_COLUMNS)} that ask() reports beside them; rename them"
+            )
+        measured = {objective} if outcomes is None else set(outcomes.outputs)
+        hidden = sorted(
+            (measured | (HISTORY_COLUMNS if is_space else set())) & set(pool.parameter_columns)
+        )
+        if hidden:
+            raise ConfigurationError(
+                f"campaign '{name}': parameters named {hidden} share their names with a "
+                f"measured property or a column of the campaign's history, where their "
+                f"values would be hidden; rename them"
             )
         for method in ("submit", "poll", "cancel"):
             if oracle is not None and not callable(getattr(oracle, method, None)):

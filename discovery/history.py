@@ -13,6 +13,19 @@ from discovery.exceptions import ConfigurationError
 from discovery.objectives import Objectives
 from discovery.rewards import best_position, reward_of
 
+#: Every column a history may hold besides the parameters and the measured properties: a
+#: declared space's parameter of one of these names would be hidden behind it.
+HISTORY_COLUMNS = frozenset(
+    {
+        "iteration", "candidate_id", "state", "score", "surrogate", "acquisition", "kind",
+        "fit_seconds", "selection_seconds", "diagnostics_json", "arm", "error_class",
+        "error_message", "attempts", "idempotency_key", "handle_json", "created_at",
+        "updated_at", "result_json", "measured_at", "parameters_json", "error",
+        "best_so_far", "reward", "cumulative_reward", "simple_regret", "cumulative_regret",
+        "feasible", "pareto", "hypervolume", "desirability",
+    }
+)  # fmt: skip
+
 
 def history_columns(objective: str) -> list[str]:
     """The columns of a campaign's history, in order, for an objective's name."""

@@ -203,3 +203,16 @@ def test_parameters_named_like_the_columns_ask_reports_are_refused():
     frame = pd.DataFrame({"status": np.linspace(0, 1, 10), "score": np.linspace(1, 2, 10)})
     with pytest.raises(ConfigurationError, match=r"parameters named \['score', 'status'\]"):
         Campaign(CandidatePool.from_frame(frame), None, "y")
+
+
+def test_space_parameters_named_like_a_history_column_or_the_objective_are_refused():
+    """A parameter named 'state' read 'succeeded' in the history and was missing from the
+    export; one named like the objective could not be told apart from it."""
+    from discovery import Integer, Real, Space
+
+    space = Space([Real("x", 0, 1), Integer("state", 1, 3), Real("y", 0, 1)])
+    with pytest.raises(ConfigurationError, match=r"parameters named \['state', 'y'\]"):
+        Campaign(space, None, "y")
+    with pytest.raises(ConfigurationError, match=r"parameters named \['reward'\]"):
+        Campaign(Space([Real("reward", 0, 1)]), None, "strength")
+    Campaign(Space([Real("x", 0, 1)]), None, "strength")  # ordinary names are fine

@@ -16,6 +16,7 @@ from discovery import (
     Real,
     Space,
 )
+from discovery.history import HISTORY_COLUMNS
 from discovery.report import load_campaign
 
 TWO = [Objective("near_left"), Objective("near_right")]
@@ -95,6 +96,9 @@ def test_a_gp_pareto_campaign_over_a_space_proposes_distinct_points_in_the_box()
     assert history["a"].between(0, 1).all() and history["b"].between(0, 1).all()
     assert set(history["acquisition"].iloc[4:]) == {"ehvi"}
     assert history["hypervolume"].iloc[-1] > history["hypervolume"].iloc[3]
+    # Every other column is one a parameter may not be named (Campaign refuses those).
+    others = set(history.columns) - set(SPACE.names) - {"near_left", "near_right", "load"}
+    assert others <= HISTORY_COLUMNS
 
 
 def test_desirability_turns_several_objectives_into_one_to_maximise():
