@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from discovery.acquisition import (
@@ -49,6 +50,8 @@ from discovery.store import CampaignStore
 from discovery.store_session import StoreSession, move_aside, record_told
 from discovery.surrogates import Surrogate, resolve_surrogate
 
+#: Points this close in every unit feature are the same told point (a CSV's last digit).
+SAME_POINT = 1e-9
 #: The columns of :meth:`Campaign.ask`'s table before the candidate's parameters.
 ASK_COLUMNS = ("candidate_id", "status", "score")
 
@@ -195,11 +198,10 @@ class Campaign:
                 f"campaign '{name}': parameters named {reserved} would hide the columns "
                 f"{list(ASK_COLUMNS)} that ask() reports beside them; rename them"
             )
+        # A space's points are columns of the history (a pool's candidates are ids).
         measured = {objective} if outcomes is None else set(outcomes.outputs)
-        hidden = sorted(
-            (measured | (HISTORY_COLUMNS if is_space else set())) & set(pool.parameter_columns)
-        )
-        if hidden:
+        hidden = sorted((measured | HISTORY_COLUMNS) & set(pool.parameter_columns))
+        if is_space and hidden:
             raise ConfigurationError(
                 f"campaign '{name}': parameters named {hidden} share their names with a "
                 f"measured property or a column of the campaign's history, where their "
@@ -489,7 +491,8 @@ class Campaign:
         with self._open_store(False) as store:
             if is_space:
                 points = SpacePoints.of_jobs(self.pool, store.jobs())
-                record_told(store, points, told, [_space_row(self.pool, *r) for r in rows])
+                told_rows = [_space_row(self.pool, points, *r) for r in rows]
+                record_told(store, points, told, told_rows)
             else:
                 record_told(store, self.pool, told, rows)
 
@@ -700,9 +703,18 @@ def _check_front_portfolio(prefix: str, outcomes: Objectives, policy: Any) -> No
 
 
 def _space_row(
-    space: Space, candidate_id: str | None, value: Any, parameters: dict | None
+    space: Space,
+    points: SpacePoints,
+    candidate_id: str | None,
+    value: Any,
+    parameters: dict | None,
 ) -> tuple[str, Any, dict | None]:
-    """A told row over a space: its id derived from its point, which must lie in the space."""
+    """A told row over a space: its id derived from its point, which must lie in the space.
+
+    A row that names a point the campaign chose (an id from ask()) and gives parameters
+    must give that point's: else the result would go to a new point and the chosen one
+    stay open for ever.
+    """
     if parameters is None:
         if candidate_id is None:
             raise ConfigurationError(f"tell: a point needs its parameters {space.names}")
@@ -711,7 +723,18 @@ def _space_row(
     if problem is not None:
         raise ConfigurationError(f"tell: the point is outside the space: {problem}")
     point = space.canonical(parameters)
-    return space.candidate_id(point), value, point
+    derived = space.candidate_id(point)
+    if candidate_id is not None and candidate_id != derived and candidate_id in points:
+        chosen = points.point(points.index_of(candidate_id))
+        if np.abs(space.encode([chosen]) - space.encode([point])).max() <= SAME_POINT:
+            return candidate_id, value, None  # the chosen point, its digits written anew
+        differing = {n: (chosen[n], point[n]) for n in space.names if chosen[n] != point[n]}
+        raise ConfigurationError(
+            f"tell: candidate '{candidate_id}' was chosen at other parameters than the row "
+            f"gives (chosen, given: {differing}); give the chosen ones with its id, or the "
+            f"ones it was run at without candidate_id (a new point)"
+        )
+    return derived, value, point
 
 
 def _known_optimum(

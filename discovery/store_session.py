@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from discovery.config import CampaignConfig
@@ -18,6 +19,10 @@ from discovery.oracles.base import SUCCEEDED
 from discovery.search_space import Space
 from discovery.space import CandidatePool
 from discovery.store import OPEN_STATES, CampaignStore, journal_files
+
+#: A told row's parameters name its candidate when they lie within this share of each
+#: feature's range of the candidate's (a value rounded in a lab notebook still does).
+TOLD_PARAMETER_TOLERANCE = 1e-3
 
 #: Configuration keys that may change between runs of one stored campaign.
 #: Settings a stored campaign takes from the code that reopens it. ``auto_strategy`` is
@@ -147,6 +152,8 @@ def record_told(
                 f"tell: unknown candidate id '{candidate_id}'; a design outside the pool "
                 f"needs its parameters {pool.parameter_columns}"
             )
+        if parameters:
+            _check_told_parameters(pool, candidate_id, parameters, is_external)
         value, result = _told_result(objective, candidate_id, raw)
         if is_external:
             if candidate_id in measured:
@@ -165,6 +172,57 @@ def record_told(
             job.job_id, SUCCEEDED, value=value, result=result, source="told", measured=True
         )
         jobs[candidate_id] = replace(job, state=SUCCEEDED)
+
+
+def _check_told_parameters(
+    pool: CandidatePool, candidate_id: str, parameters: Mapping[str, Any], is_external: bool
+) -> None:
+    """Refuse a told row whose id and parameters disagree: a pool candidate's row with
+    another candidate's parameters (a results table shifted against its ids), or a new id
+    that is a pool id written as another number ('10' for '0010', read back as an integer),
+    which would record the result as a design outside the pool and leave the asked one
+    open for ever."""
+    if is_external:
+        same = _same_number_id(pool, candidate_id)
+        if same is not None:
+            raise ConfigurationError(
+                f"tell: '{candidate_id}' is no candidate id, but it is the number of "
+                f"candidate '{same}'; tell it by that id (read ids as text: "
+                f"pd.read_csv(..., dtype={{'candidate_id': str}}))"
+            )
+        return
+    if any(pd.isna(value) for value in parameters.values()):
+        return  # as ask() shows a candidate whose missing values the pool imputed
+    index = pool.index_of(candidate_id)
+    given = pool.encode(pd.DataFrame([dict(parameters)]))[0]
+    gap = np.abs(given - np.asarray(pool.features[index], dtype=np.float64))
+    if gap.max() > TOLD_PARAMETER_TOLERANCE:
+        held = pool.candidate(index).parameters
+        differing = {
+            name: (held[name], parameters[name])
+            for name in pool.parameter_columns
+            if name in parameters and held[name] != parameters[name]
+        }
+        raise ConfigurationError(
+            f"tell: the row for candidate '{candidate_id}' gives other parameters than the "
+            f"candidate's (held, given: {differing}); is the table shifted against its ids?"
+        )
+
+
+def _same_number_id(pool: CandidatePool, candidate_id: str) -> str | None:
+    """The pool id that is the same number as ``candidate_id`` written otherwise, if any."""
+    number = _as_number(candidate_id)
+    if number is None:
+        return None
+    return next((str(i) for i in pool.ids if _as_number(str(i)) == number), None)
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _told_result(

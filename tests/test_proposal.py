@@ -226,6 +226,20 @@ def test_ask_and_tell_over_a_space(tmp_path):
     assert isinstance(resumed.pool, Space) and resumed.pool == MIXED
 
 
+def test_a_told_row_naming_an_asked_point_must_give_its_parameters(tmp_path):
+    """Results typed back with the temperature rounded went to a new point, and the asked
+    one came back as pending from every ask() after."""
+    campaign = Campaign(MIXED, None, "y", budget=20, n_initial=2, seed=0)
+    asked = campaign.ask(2)
+    asked.to_csv(tmp_path / "asked.csv", index=False)
+    exact = pd.read_csv(tmp_path / "asked.csv").assign(y=[0.1, 0.2])
+    rounded = exact.assign(temperature=exact["temperature"].round(1) + 0.01)
+    with pytest.raises(ConfigurationError, match="was chosen at other parameters"):
+        campaign.tell(rounded)
+    campaign.tell(exact)  # the CSV's round trip names the asked points
+    assert "pending" not in set(campaign.ask(1)["status"])
+
+
 def test_a_stored_space_campaign_resumes_to_the_uninterrupted_result(tmp_path):
     space = Space([Real("x", 0, 1), Integer("n", 1, 3)])
 

@@ -276,3 +276,19 @@ def test_the_model_check_does_not_pass_when_every_measurement_is_alike(tmp_path)
     page = write_report(store, tmp_path / "flat.html").path.read_text()
     assert "every measurement has the same value" in page
     assert "the model predicts better than the mean" in page
+
+
+def test_a_pool_feature_named_like_the_measured_property_is_shown_beside_it(tmp_path):
+    """A structure's unrelaxed density as a feature, its relaxed density measured: the
+    report's table of the best designs failed on the shared name."""
+    from discovery import CandidatePool, FunctionOracle
+
+    frame = pd.DataFrame({"density": np.linspace(7.0, 9.0, 12), "x": np.linspace(0, 1, 12)})
+    pool = CandidatePool.from_frame(frame)
+    relaxed = FunctionOracle(lambda c: 1.02 * c.parameters["density"], output="density")
+    store = tmp_path / "alloys.sqlite"
+    Campaign(pool, relaxed, "density", surrogate="forest", budget=8, n_initial=4, store=store).run(
+        progress=False
+    )
+    page = write_report(store, tmp_path / "alloys.html").path.read_text()
+    assert "density (parameter)" in page

@@ -225,6 +225,28 @@ def test_a_results_table_with_integer_ids_and_numbers_only_goes_to_those_candida
     assert "pending" not in set(manual.ask(1)["status"])
 
 
+def test_a_results_table_whose_ids_and_parameters_disagree_is_refused(tmp_path):
+    """ask() written to CSV and read back with pandas' defaults turns '0012' into 12,
+    which was recorded as a new design outside the pool, leaving the asked one open; a
+    table shifted against its ids gave each result to another candidate's row."""
+    frame = FRAME.assign(sample=[f"{i:04d}" for i in range(len(FRAME))])
+    pool = CandidatePool.from_frame(frame, id_column="sample", objective="y")
+    manual = Campaign(pool, None, "y", surrogate="forest", n_initial=3)
+    asked = manual.ask(3)
+    asked.to_csv(tmp_path / "asked.csv", index=False)
+    results = pd.read_csv(tmp_path / "asked.csv").assign(y=[1.0, 2.0, 3.0])
+    first = asked["candidate_id"].iloc[0]
+    with pytest.raises(ConfigurationError, match=f"number of candidate '{first}'"):
+        manual.tell(results)
+    shifted = asked.assign(y=[1.0, 2.0, 3.0], a=np.roll(asked["a"], 1), b=np.roll(asked["b"], 1))
+    with pytest.raises(ConfigurationError, match="is the table shifted"):
+        manual.tell(shifted)
+    rounded = asked.assign(y=[1.0, 2.0, 3.0], a=asked["a"].round(4), b=asked["b"].round(4))
+    manual.tell(rounded)  # a value rounded in a notebook still names its candidate
+    measured = manual._memory_store.measurements()
+    assert [c for c, _, _ in measured] == list(asked["candidate_id"])
+
+
 def test_tell_refuses_unknown_ids_repeated_results_and_non_numbers():
     manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=2)
     manual.tell("5", 1.0)

@@ -199,7 +199,12 @@ def _top_table(campaign: StoredCampaign) -> str:
     ]
     table = top[columns].copy()
     table.insert(0, "experiment", top.index + 1)
-    table = table.join(_parameters(result.pool, top))
+    # A pool's feature may share its name with a measured property (a structure's
+    # unrelaxed density beside the measured one): both are shown, told apart.
+    parameters = _parameters(result.pool, top)
+    table = table.join(
+        parameters.rename(columns={c: f"{c} (parameter)" for c in table if c in parameters})
+    )
     return table.to_html(index=False, float_format=lambda v: f"{v:.6g}", border=0, na_rep="")
 
 
