@@ -12,6 +12,7 @@ import pandas as pd
 from discovery.exceptions import ConfigurationError
 from discovery.objectives import Objectives
 from discovery.rewards import best_position, reward_of
+from discovery.store import OPEN_STATES
 
 #: Every column a history may hold besides the parameters and the measured properties: a
 #: declared space's parameter of one of these names would be hidden behind it.
@@ -283,25 +284,34 @@ class CampaignResult:
         iterations = history.drop_duplicates("iteration")
         modelled = iterations[iterations["iteration"] > 0]
         per_iteration = (modelled["fit_seconds"] + modelled["selection_seconds"]).to_numpy()
-        return {
-            "experiments": len(history),
-            "succeeded": len(self.measured),
-            "failed": int((history["state"] != "succeeded").sum()),
-            "best_value": None if best is None else float(best[self.objective]),
-            "best_candidate": None if best is None else str(best["candidate_id"]),
-            "found_at_iteration": None
-            if best is None or pd.isna(best["iteration"])
-            else int(best["iteration"]),  # a told measurement has no iteration
-            "found_at_experiment": None if best is None else int(best.name) + 1,
-            "cumulative_reward": float(history["cumulative_reward"].iloc[-1])
-            if len(history)
-            else 0.0,
-            "simple_regret": _last_known(history["simple_regret"]),
-            "cumulative_regret": _last_known(history["cumulative_regret"]),
-            "seconds_per_iteration": float(per_iteration.mean()) if per_iteration.size else 0.0,
-            "wall_seconds": self.wall_seconds,
-            "stopped_because": self.stopped_because,
-        } | self._front_summary()
+        spent = history["kind"] != "external" if "kind" in history else history["state"].notna()
+        is_open = history["state"].isin(OPEN_STATES)
+        return (
+            {
+                "experiments": int(spent.sum()),
+                "succeeded": int((spent & (history["state"] == "succeeded")).sum()),
+                "failed": int((spent & ~is_open & (history["state"] != "succeeded")).sum()),
+                "open": int((spent & is_open).sum()),
+                "told": int((~spent).sum()),
+                "best_value": None if best is None else float(best[self.objective]),
+                "best_candidate": None if best is None else str(best["candidate_id"]),
+                "found_at_iteration": None
+                if best is None or pd.isna(best["iteration"])
+                else int(best["iteration"]),  # a told measurement has no iteration
+                "found_at_experiment": None  # the experiments spent, told designs aside
+                if best is None or not spent[best.name]
+                else int(spent.loc[: best.name].sum()),
+                "cumulative_reward": float(history["cumulative_reward"].iloc[-1])
+                if len(history)
+                else 0.0,
+                "simple_regret": _last_known(history["simple_regret"]),
+                "cumulative_regret": _last_known(history["cumulative_regret"]),
+                "seconds_per_iteration": float(per_iteration.mean()) if per_iteration.size else 0.0,
+                "wall_seconds": self.wall_seconds,
+                "stopped_because": self.stopped_because,
+            }
+            | self._front_summary()
+        )
 
     def _front_summary(self) -> dict[str, Any]:
         if self.outcomes is None or not self.outcomes.is_pareto:

@@ -358,3 +358,20 @@ def test_a_stop_inside_a_batch_keeps_the_results_before_it_and_never_reruns_them
     again = RecordingExperiment()
     campaign(path, again, n_initial=6).run(progress=False)
     assert not set(finished) & {candidate for _, candidate in again.calls}
+
+
+def test_the_summary_counts_the_experiments_spent_apart_from_open_and_told_ones(tmp_path):
+    """Two suggestions asked and not told were reported as failed, and three designs told
+    from outside the pool as experiments (found 'at experiment 10' of a budget of 8)."""
+    path = tmp_path / "c.sqlite"
+    campaign(path, RecordingExperiment(), budget=6).run(progress=False)
+    campaign(path, RecordingExperiment(), budget=6).ask(2)
+    summary = campaign(path, RecordingExperiment(), budget=10).run(progress=False).summary()
+    assert (summary["experiments"], summary["failed"], summary["open"]) == (10, 0, 2)
+
+    told = campaign(tmp_path / "told.sqlite", RecordingExperiment(), budget=8)
+    for name, a in (("legacy-1", 0.1), ("legacy-2", 0.2), ("legacy-3", 0.3)):
+        told.tell(name, -5.0, parameters={"a": a, "b": 0.0})
+    summary = told.run(progress=False).summary()
+    assert (summary["experiments"], summary["told"], summary["succeeded"]) == (8, 3, 8)
+    assert 1 <= summary["found_at_experiment"] <= 8

@@ -84,7 +84,7 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
     rows = {
         "strategy": f"{strategy_text(config)}, batch {config.batch_size}, seed {config.seed}",
         **({"default chosen": campaign.auto_choice.reason} if campaign.auto_choice else {}),
-        "experiments": f"{summary['experiments']} ({summary['failed']} failed)",
+        "experiments": experiments_text(summary),
         **(rewards if config.goal == "cumulative" else {}),
         f"best {config.objective}": "-" if best is None else f"{best:.6g}",
         "best candidate": "-" if best is None else str(summary["best_candidate"]),
@@ -113,6 +113,17 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
     return table
 
 
+def experiments_text(summary: dict[str, Any]) -> str:
+    """The experiments spent, how many failed or are not finished (asked and not told),
+    and the measurements told for designs outside the pool beside them."""
+    parts = [f"{summary['failed']} failed"]
+    if summary["open"]:
+        parts.append(f"{summary['open']} not finished")
+    if summary["told"]:
+        parts.append(f"and {summary['told']} told")
+    return f"{summary['experiments']} ({', '.join(parts)})"
+
+
 def _outcomes_table(
     campaign: Campaign, result: CampaignResult, summary: dict[str, Any], extra: dict[str, Any]
 ) -> Table:
@@ -125,7 +136,7 @@ def _outcomes_table(
     table.add_column("")
     rows = {
         "strategy": f"{strategy_text(config)}, batch {config.batch_size}, seed {config.seed}",
-        "experiments": f"{summary['experiments']} ({summary['failed']} failed)",
+        "experiments": experiments_text(summary),
         **outcome_lines(result.history, config.outcomes),
         "model seconds per iteration": f"{summary['seconds_per_iteration']:.3f} (fit and choice)",
         "wall time": f"{summary['wall_seconds']:.1f} s",
