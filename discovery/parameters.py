@@ -7,6 +7,7 @@ plain dict (and so JSON).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -135,9 +136,24 @@ class Integer:
         return 1
 
     @property
-    def values(self) -> list[int]:
-        """Every allowed value, in order."""
-        return list(range(self.low, self.high + 1))
+    def values(self) -> range:
+        """Every allowed value, in order (a range: a wide one is never listed in memory)."""
+        return range(self.low, self.high + 1)
+
+    def values_within(self, low: float, high: float) -> range:
+        """The allowed values whose features lie in [low, high].
+
+        Found by bisection on the monotone encoding, so that a range of 10^12 values
+        costs a few dozen encodings, not a list of them.
+        """
+
+        def feature(value: int) -> float:
+            return float(self.encode(np.array([value], dtype=np.float64))[0, 0])
+
+        values = self.values
+        first = bisect.bisect_left(values, low, key=feature)
+        last = bisect.bisect_right(values, high, key=feature)
+        return values[first:last]
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         return Real(self.name, self.low, self.high, self.log).encode(values)

@@ -41,6 +41,13 @@ MAX_DRAWS_PER_POINT = 64
 MIN_BOX_ACCEPTANCE = 0.05
 HIT_AND_RUN_BURN_IN = 200
 HIT_AND_RUN_THINNING = 4
+#: Steps of each of the side-by-side hit-and-run chains that sample a polytope of
+#: inequalities: enough to forget their common start in the dimensions mixtures have.
+HIT_AND_RUN_CHAIN_STEPS = 100
+#: Below this share of the box meeting the linear inequalities (five fractions summing to
+#: at most 1 fill 1/120 of it), rejection finds too few points in its draws: hit-and-run
+#: takes over.
+MIN_REJECTION_ACCEPTANCE = 1 / MAX_DRAWS_PER_POINT
 #: Uniform draws that estimate how much of the null-space box is feasible.
 ACCEPTANCE_TRIALS = 1024
 #: Most combinations a space of integers and categories is listed in full: such a space
@@ -96,6 +103,7 @@ class Space:
         self._box: tuple | None = None  # the null-space sampling box, made when first needed
         self._listed: tuple[list[dict[str, Any]], np.ndarray] | None = None
         self._box_acceptance = 1.0
+        self._inequality_acceptance: float | None = None  # estimated when first needed
         self._check_constraints()
         offsets = np.cumsum([0] + [p.width for p in parameters])
         self._slices = {
@@ -365,7 +373,10 @@ class Space:
         cannot be hit by a box sample: they are drawn in the coordinates of the
         equalities' null space, over the box that bounds the feasible polytope there
         (found by linear programs), so that the draws stay low-discrepancy and only
-        the corners of that box are rejected.
+        the corners of that box are rejected. Constrained reals whose polytope fills
+        too little of its box for rejection (five fractions summing to at most 1) are
+        drawn by hit-and-run inside it instead, as are those of a space whose
+        rejection sampling finds too few points.
 
         Raises:
             ConfigurationError: an unknown method, or constraints that leave so
@@ -378,39 +389,109 @@ class Space:
         if n < 1:
             return []
         rng = np.random.default_rng(seed)
+        kept, draws = self._feasible_draws(n, method, rng, walk=False)
+        if len(kept) < n and self.constrained_reals:
+            # rejection found too few: walk inside the constrained reals' polytope instead
+            more, extra = self._feasible_draws(n - len(kept), method, rng, walk=True)
+            kept, draws = kept + more, draws + extra
+        if len(kept) < n:
+            raise ConfigurationError(
+                f"space: the constraints leave too little of the space: {len(kept)} feasible "
+                f"points in {draws} draws, {n} wanted"
+            )
+        return kept
+
+    def _feasible_draws(
+        self, n: int, method: str, rng: np.random.Generator, walk: bool
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Up to ``n`` feasible points, drawn in batches until ``n`` are found or
+        :data:`MAX_DRAWS_PER_POINT` draws per point are spent; the points and the draws."""
         kept: list[dict[str, Any]] = []
         draws, batch = 0, n
-        while len(kept) < n:
-            if draws >= MAX_DRAWS_PER_POINT * n:
-                raise ConfigurationError(
-                    f"space: the constraints leave too little of the space: {len(kept)} feasible "
-                    f"points in {draws} draws, {n} wanted"
-                )
-            points = self._draw(batch, method, rng)
+        while len(kept) < n and draws < MAX_DRAWS_PER_POINT * n:
+            points = self._draw(batch, method, rng, walk)
             draws += batch
             kept.extend(p for p in points if self.contains(p))
             rate = max(len(kept) / draws, 1 / MAX_DRAWS_PER_POINT)
             batch = min(MAX_DRAWS_PER_POINT * n, math.ceil(1.25 * (n - len(kept)) / rate) + 1)
-        return kept[:n]
+        return kept[:n], draws
 
-    def _draw(self, n: int, method: str, rng: np.random.Generator) -> list[dict[str, Any]]:
+    def _draw(
+        self, n: int, method: str, rng: np.random.Generator, walk: bool = False
+    ) -> list[dict[str, Any]]:
+        """``n`` points in the box, the constrained reals drawn together on their polytope
+        where a box sample would miss it: in the null space of their equalities, or by
+        parallel hit-and-run (:meth:`_walk`; always with ``walk``) where their
+        inequalities leave too little of their box."""
         tied = self._equality_tied_reals()
-        free = [p for p in self.parameters if p.name not in tied]
-        origin, directions, low, high = self._null_space_box() if tied else (None, None, 0, 0)
-        reduced = 0 if directions is None else directions.shape[1]
+        if not walk and not tied and self.constrained_reals:
+            walk = self._share_meeting_inequalities() < MIN_REJECTION_ACCEPTANCE
+        together = self.constrained_reals if tied or walk else []
+        free = [p for p in self.parameters if p.name not in together]
+        reduced = self._null_space_box()[1].shape[1] if tied else 0
         unit = _unit_sample(len(free) + reduced, n, method, rng)
         columns: dict[str, list[Any]] = {}
         for j, p in enumerate(free):
             columns[p.name] = _from_unit(p, unit[:, j])
-        if tied:
-            if self._box_acceptance < MIN_BOX_ACCEPTANCE:
-                tied_unit = self._hit_and_run(n, rng)
+        if together:
+            if walk:
+                together_unit = self._walk(n, rng)
             else:
-                z = low + unit[:, len(free) :] * (high - low)
-                tied_unit = origin + z @ directions.T
-            for j, name in enumerate(tied):
-                columns[name] = self._by_name[name].decode(tied_unit[:, [j]])
+                together_unit = self._tied_features(unit[:, len(free) :], rng)
+            for j, name in enumerate(together):
+                columns[name] = self._by_name[name].decode(together_unit[:, [j]])
         return [{name: columns[name][i] for name in self.names} for i in range(n)]
+
+    def _tied_features(self, unit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """(n, k) unit features of the equality-tied reals for (n, r) draws in the unit
+        cube of their null space: scaled to the box bounding their polytope, or, where
+        that box is mostly infeasible, replaced by hit-and-run."""
+        origin, directions, low, high = self._null_space_box()
+        if self._box_acceptance < MIN_BOX_ACCEPTANCE:
+            return self._hit_and_run(len(unit), rng)
+        return origin + (low + unit * (high - low)) @ directions.T
+
+    def _walk(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """(n, k) unit features of the constrained reals, spread uniformly over their
+        polytope by ``n`` hit-and-run chains run side by side (one chain's draws are
+        correlated, and many of them slow to make)."""
+        _, b, G, h = self._dense_feature_constraints()
+        k = G.shape[1]
+        if len(b):
+            origin, directions, _, _ = self._null_space_box()
+        else:
+            origin, directions = np.zeros(k), np.eye(k)
+        # 0 <= origin + D z <= 1 and G (origin + D z) >= h, as M z <= c; an origin met
+        # only within the tolerance relaxes its rows to hold at z = 0
+        M = np.vstack([directions, -directions, -G @ directions])
+        c = np.maximum(np.concatenate([1 - origin, origin, G @ origin - h]), 0.0)
+        return origin + _hit_and_run_chains(n, M, c, rng) @ directions.T
+
+    def _share_meeting_inequalities(self) -> float:
+        """Estimated share of the constrained reals' unit box that meets every linear
+        inequality (equalities are met by sampling their null space instead)."""
+        if self._inequality_acceptance is None:
+            _, _, G, h = self._dense_feature_constraints()
+            uniform = np.random.default_rng(0).random((ACCEPTANCE_TRIALS, G.shape[1]))
+            inside = np.all(uniform @ G.T >= h - EQUALITY_TOLERANCE, axis=1)
+            self._inequality_acceptance = float(inside.mean())
+        return self._inequality_acceptance
+
+    def _dense_feature_constraints(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(A, b, G, h): the linear constraints on the constrained reals' unit features as
+        A x == b and G x >= h, one column per constrained real."""
+        rows = self.feature_constraints(order=self.constrained_reals)
+        k = len(self.constrained_reals)
+
+        def matrix(selected):
+            table = np.zeros((len(selected), k))
+            for r, c in enumerate(selected):
+                table[r, list(c.indices)] = c.coefficients
+            return table, np.array([c.rhs for c in selected])
+
+        A, b = matrix([c for c in rows if c.is_equality])
+        G, h = matrix([c for c in rows if not c.is_equality])
+        return A, b, G, h
 
     def _equality_tied_reals(self) -> list[str]:
         if not any(c.operator == "==" for c in self.linear_constraints):
@@ -422,18 +503,8 @@ class Space:
         origin + directions @ z, with z in [low, high] covering the feasible polytope."""
         if self._box is not None:
             return self._box
-        names = self.constrained_reals
-        rows = self.feature_constraints(order=names)
-        k = len(names)
-
-        def matrix(selected):
-            table = np.zeros((len(selected), k))
-            for r, c in enumerate(selected):
-                table[r, list(c.indices)] = c.coefficients
-            return table, np.array([c.rhs for c in selected])
-
-        A, b = matrix([c for c in rows if c.is_equality])
-        G, h = matrix([c for c in rows if not c.is_equality])
+        A, b, G, h = self._dense_feature_constraints()
+        k = len(self.constrained_reals)
         start = linprog(
             np.zeros(k),
             A_ub=-G if len(h) else None,
@@ -508,7 +579,8 @@ class Space:
         return samples.numpy()
 
     def feature_constraints(self, order: Sequence[str] | None = None) -> list[FeatureConstraint]:
-        """The linear constraints on the unit-scaled features, as ``>=`` or ``==`` rows.
+        """The linear constraints on the unit-scaled features, as ``>=`` or ``==`` rows,
+        each divided by its largest coefficient's size (so its coefficients are at most 1).
 
         Args:
             order: index the features of these real parameters 0, 1, ...; by
@@ -526,7 +598,10 @@ class Space:
                 indices.append(position[name])
                 coefficients.append(c * (p.high - p.low))
                 rhs -= c * p.low
-            sign = -1.0 if constraint.operator == "<=" else 1.0
+            # rows of order one: an optimiser's tolerances are absolute, and a row of
+            # 1e8 * x (a budget over wide bounds) is never met to them
+            scale = max(abs(c) for c in coefficients) or 1.0
+            sign = (-1.0 if constraint.operator == "<=" else 1.0) / scale
             rows.append(
                 FeatureConstraint(
                     tuple(indices),
@@ -598,11 +673,10 @@ class Space:
                 a, b = Real(p.name, p.low, p.high, p.log).decode(np.array([[low], [high]]))
                 narrowed.append(Real(p.name, a, b, p.log) if a < b else p)
                 continue
-            unit = p.encode(np.array(p.values, dtype=np.float64))[:, 0]
-            inside = [v for v, u in zip(p.values, unit, strict=True) if low <= u <= high]
+            inside = p.values_within(low, high)
             value = int(point[p.name])
-            first = min([*inside, value])
-            last = max([*inside, value])
+            first = min(inside[0], value) if inside else value
+            last = max(inside[-1], value) if inside else value
             if first == last:  # a single value: add the neighbour on the inner side
                 first, last = (value, value + 1) if value < p.high else (value - 1, value)
             narrowed.append(Integer(p.name, first, last, p.log))
@@ -659,11 +733,53 @@ def _unit_sample(d: int, n: int, method: str, rng: np.random.Generator) -> np.nd
 
 
 def _from_unit(parameter: Parameter, unit: np.ndarray) -> list[Any]:
+    """Values of a parameter for (n,) uniform draws in [0, 1]."""
     if isinstance(parameter, Real):
         return parameter.decode(unit[:, None])
+    if isinstance(parameter, Integer):
+        return _integers_from_unit(parameter, unit)
     values = parameter.values
     strata = np.minimum((unit * len(values)).astype(int), len(values) - 1)
     return [values[i] for i in strata]
+
+
+def _hit_and_run_chains(
+    n: int, M: np.ndarray, c: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """(n, r) points near-uniform in the polytope M z <= c (bounded, holding z = 0): the
+    ends of ``n`` hit-and-run chains from its Chebyshev centre, stepped together."""
+    r = M.shape[1]
+    centre = linprog(
+        np.r_[np.zeros(r), -1.0],  # the centre of the largest ball inside
+        A_ub=np.c_[M, np.linalg.norm(M, axis=1)],
+        b_ub=c,
+        bounds=[(None, None)] * r + [(0, None)],
+        method="highs",
+    )
+    z = np.tile(centre.x[:r] if centre.status == 0 else np.zeros(r), (n, 1))
+    for _ in range(HIT_AND_RUN_CHAIN_STEPS):
+        direction = rng.standard_normal(z.shape)
+        direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+        rate = direction @ M.T
+        slack = np.maximum(c - z @ M.T, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reach = slack / rate
+        longest = np.where(rate > 0, reach, np.inf).min(axis=1)
+        shortest = np.where(rate < 0, reach, -np.inf).max(axis=1)
+        z += (shortest + rng.random(n) * (longest - shortest))[:, None] * direction
+    return z
+
+
+def _integers_from_unit(parameter: Integer, unit: np.ndarray) -> list[int]:
+    """Integers for (n,) uniform draws: on a log scale the draws are the parameter's
+    features, decoded as the model's are (so as many draws fall in each decade as a
+    log Real's); on a linear scale each value takes an equal stratum, computed rather
+    than looked up in a list, which a range of 10^12 values could not hold."""
+    if parameter.log:
+        return parameter.decode(unit[:, None])
+    count = parameter.high - parameter.low + 1
+    offsets = np.minimum(np.floor(unit * count), count - 1)
+    return [parameter.low + int(offset) for offset in offsets]
 
 
 def _exclusion_within(

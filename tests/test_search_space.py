@@ -9,9 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from discovery import (
+    Campaign,
     Categorical,
     ConfigurationError,
     Exclusion,
+    FunctionOracle,
     Integer,
     LinearConstraint,
     Real,
@@ -325,3 +327,80 @@ def test_an_equality_met_only_within_the_tolerance_is_sampled_on_its_edge():
     points = space.sample(8, seed=0)
     assert len(points) == 8 and all(space.contains(p) for p in points)
     assert np.allclose([p["a"] + p["b"] for p in points], 2.0, atol=1e-5)
+
+
+def test_a_gp_campaign_meets_an_equality_over_wide_bounds():
+    """a + b == 1e9 with a, b in [0, 1e9]: the optimiser is handed constraint rows of
+    order one, not 1e9 * x, and proposes points that meet the equality."""
+    high = 1e9
+    space = Space(
+        [Real("a", 0, high), Real("b", 0, high), Real("c", 0, 1)],
+        [LinearConstraint({"a": 1, "b": 1}, "==", high)],
+    )
+
+    def peak(candidate):
+        p = candidate.parameters
+        return -((p["a"] / high - 0.3) ** 2) - (p["c"] - 0.5) ** 2
+
+    campaign = Campaign(space, FunctionOracle(peak, output="y"), "y", budget=5, n_initial=3)
+    history = campaign.run(progress=False).history
+    assert len(history) == 5 and history["y"].notna().all()
+    assert all(space.contains(row) for row in history[space.names].to_dict("records"))
+    assert all(max(abs(c) for c in row.coefficients) == 1 for row in space.feature_constraints())
+
+
+@pytest.mark.parametrize("n_fractions", [5, 6])
+def test_fractions_summing_to_at_most_one_are_sampled_across_their_simplex(n_fractions):
+    """Five fractions with sum <= 1 fill 1/120 of their box, too little for rejection:
+    the points are drawn inside the simplex instead, spread over all of it."""
+    names = [f"x{i}" for i in range(n_fractions)]
+    space = Space(
+        [*(Real(n, 0, 1) for n in names), Categorical("solvent", ["water", "THF"])],
+        [LinearConstraint(dict.fromkeys(names, 1), "<=", 1)],
+    )
+    points = space.sample(256, seed=0)
+    assert len(points) == 256 and all(space.contains(p) for p in points)
+    fractions = np.array([[p[n] for n in names] for p in points])
+    # a uniform point of the simplex has mean 1 / (n + 1) in each fraction
+    assert np.allclose(fractions.mean(axis=0), 1 / (n_fractions + 1), atol=0.04)
+    assert {p["solvent"] for p in points} == {"water", "THF"}
+
+
+def test_a_polytope_that_rejection_finds_too_little_of_is_sampled_inside_it():
+    """Four fractions with sum <= 1 fill 1/24 of their box, and x0 <= 0.1 leaves a third
+    of that: box draws find too few points, so the sampler walks inside the simplex."""
+    names = [f"x{i}" for i in range(4)]
+    space = Space(
+        [Real(n, 0, 1) for n in names],
+        [
+            LinearConstraint(dict.fromkeys(names, 1), "<=", 1),
+            Exclusion({"x0": (">", 0.1)}),
+        ],
+    )
+    points = space.sample(64, seed=0)
+    assert len(points) == 64 and all(space.contains(p) for p in points)
+
+
+def test_a_wide_integer_range_is_sampled_and_narrowed_without_listing_its_values():
+    wide = Integer("rpm", 0, 10**12)
+    assert isinstance(wide.values, range) and len(wide.values) == 10**12 + 1
+    space = Space([wide, Real("x", 0, 1)])
+    values = [p["rpm"] for p in space.sample(64, seed=0)]
+    assert all(isinstance(v, int) and 0 <= v <= 10**12 for v in values)
+    assert min(values) < 10**11 and max(values) > 9 * 10**11
+    part = space.around({"rpm": 5 * 10**11, "x": 0.5}, 0.1)
+    narrowed = part.parameter("rpm")
+    assert narrowed.low == 45 * 10**10 and narrowed.high == 55 * 10**10
+    assert space.discrete_combinations(10**6) is None
+
+
+def test_a_log_integer_is_sampled_evenly_on_its_log_scale():
+    """As its model sees it, and as a log Real over the same range is sampled: half the
+    points of 1..10^4 lie below 100."""
+    space = Space([Integer("n", 1, 10**4, log=True)])
+    points = space.sample(64, seed=0)
+    values = np.array([p["n"] for p in points])
+    assert all(isinstance(v, int) for v in values.tolist())
+    assert 0.4 <= np.mean(values < 100) <= 0.6
+    counts = np.histogram(space.encode(points)[:, 0], bins=4, range=(0, 1))[0]
+    assert counts.min() >= 12  # each decade gets its share of the 64
