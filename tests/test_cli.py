@@ -62,6 +62,21 @@ def test_a_file_without_a_campaign_is_named(tmp_path):
     assert "defines no campaign" in line and "make_campaign()" in line
 
 
+def test_a_make_campaign_that_needs_arguments_is_named(tmp_path):
+    needy = tmp_path / "needy.py"
+    needy.write_text("def make_campaign(client):\n    raise AssertionError('not called')\n")
+    line = one_line_error(run(needy))
+    assert "make_campaign() needs ['client']" in line and "give them defaults" in line
+
+
+def test_no_workers_is_refused_on_any_campaign(tmp_path):
+    store = tmp_path / "cb.sqlite"
+    line = one_line_error(
+        run(ROOT / "campaigns" / "crossed_barrel.py", "--workers", 0, "--store", store)
+    )
+    assert "workers: must be >= 1, got 0" in line and not store.exists()
+
+
 def test_a_budget_below_the_initial_design_is_refused(tmp_path):
     line = one_line_error(
         run(ROOT / "campaigns" / "lennard_jones.py", "--budget", 1, "--store", tmp_path / "s")

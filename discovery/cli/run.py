@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -49,6 +50,17 @@ def campaign_from_module(module: Any, path: Path) -> Campaign:
     if hasattr(module, "campaign"):
         campaign = module.campaign
     elif callable(getattr(module, "make_campaign", None)):
+        required = [
+            name
+            for name, parameter in inspect.signature(module.make_campaign).parameters.items()
+            if parameter.default is parameter.empty
+            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+        ]
+        if required:
+            raise CampaignFileError(
+                f"campaign file {path}: make_campaign() needs {required}, and `discovery run` "
+                "calls it with none; give them defaults, or run the file with python"
+            )
         campaign = module.make_campaign()
     else:
         raise CampaignFileError(
@@ -229,6 +241,8 @@ def run(
         campaign = campaign_from_module(module, campaign_file)
         changes = {"budget": budget, "seed": seed, "batch_size": batch_size}
         changes = {k: v for k, v in changes.items() if v is not None}
+        if workers is not None and workers < 1:
+            raise ConfigurationError(f"--workers: must be >= 1, got {workers}")
         if workers is not None or executor is not None or scheduler is not None:
             changes["max_in_flight"] = workers or 1
             if executor or scheduler or hasattr(campaign.oracle, "executor"):
