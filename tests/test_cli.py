@@ -77,6 +77,27 @@ def test_no_workers_is_refused_on_any_campaign(tmp_path):
     assert "workers: must be >= 1, got 0" in line and not store.exists()
 
 
+def test_an_interrupted_run_says_where_its_results_are_and_how_to_go_on(tmp_path):
+    interrupted = tmp_path / "interrupted.py"
+    interrupted.write_text(
+        "from campaigns.lennard_jones import make_campaign as lennard_jones\n"
+        "def make_campaign():\n"
+        "    campaign = lennard_jones()\n"
+        "    calls = []\n"
+        "    def stop(candidate):\n"
+        "        calls.append(1)\n"
+        "        if len(calls) == 3:\n"
+        "            raise KeyboardInterrupt\n"
+        "        return 1.0\n"
+        "    campaign.oracle.function = stop\n"
+        "    return campaign\n"
+    )
+    store = tmp_path / "s.sqlite"
+    result = run(interrupted, "--store", store)
+    assert result.exit_code == 130
+    assert f"every result so far is stored in {store}" in " ".join(result.output.split())
+
+
 def test_a_budget_below_the_initial_design_is_refused(tmp_path):
     line = one_line_error(
         run(ROOT / "campaigns" / "lennard_jones.py", "--budget", 1, "--store", tmp_path / "s")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from discovery.cli.app import app, command_boundary, console
+from discovery.cli.app import app, command_boundary, console, errors
 from discovery.exceptions import CampaignFileError, ConfigurationError
 
 if TYPE_CHECKING:  # the library is imported where used: `discovery --help` starts at once
@@ -254,7 +254,14 @@ def run(
             or default_store(campaign_file, changes.get("seed", campaign.config.seed))
         )
         campaign = campaign.replace(store=store, **changes)
-        result = campaign.run(progress=progress, new=new)
+        try:
+            result = campaign.run(progress=progress, new=new)
+        except KeyboardInterrupt:
+            errors.print(
+                f"interrupted: every result so far is stored in {store}; the same command "
+                "again resumes the campaign (`discovery export` writes its history now)"
+            )
+            raise typer.Exit(code=130) from None
         summarize = getattr(module, "summarize", None)
         extra = summarize(result) if callable(summarize) else {}
         out = out or Path("results") / f"{campaign_file.stem}.csv"
