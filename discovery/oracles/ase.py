@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 from ase import Atoms
+from ase.calculators.emt import EMT
+from ase.calculators.emt import parameters as EMT_PARAMETERS
 
 from discovery.exceptions import (
     CalculationTimeout,
@@ -313,6 +315,8 @@ class AseOracle(FunctionOracle):
             raise ConfigurationError(f"ase oracle: timeout must be > 0 seconds, got {timeout}")
         relaxation = Relaxation(fmax, steps, relax_cell, optimizer) if relax else None
         structures = _checked_structures(structures)
+        if not callable(structures):
+            _check_structures_computable(spec, structures, relax and relax_cell)
         calculation = AseCalculation(spec, structures, property, relaxation, references, timeout)
         super().__init__(calculation, output=property, executor=executor)
         self.calculation = calculation
@@ -371,6 +375,41 @@ def _check_capabilities(spec: CalculatorSpec, property: str, relax: bool, cell: 
             f"ase oracle: calculator '{spec.name}' cannot compute 'band_gap' "
             "(it reports no eigenvalues and Fermi level)"
         )
+
+
+def _check_structures_computable(
+    spec: CalculatorSpec, structures: Mapping[str, Atoms], relax_cell: bool
+) -> None:
+    """Refuse, before any job, structures every calculation of which would fail: one
+    without atoms, a cell relaxation of one without a periodic cell (a molecule), and
+    elements EMT has no potential for."""
+    empty = [key for key, atoms in structures.items() if len(atoms) == 0]
+    if empty:
+        raise ConfigurationError(f"ase oracle: structures {empty[:5]} have no atoms")
+    if relax_cell:
+        cell_less = [
+            key
+            for key, atoms in structures.items()
+            if not atoms.pbc.all() or abs(atoms.cell.volume) < 1e-12
+        ]
+        if cell_less:
+            raise ConfigurationError(
+                f"ase oracle: relax_cell needs a periodic cell, and structures "
+                f"{cell_less[:5]} have none (a molecule); relax their atoms only"
+            )
+    if spec.calculator_class() is EMT:
+        covered = set(EMT_PARAMETERS)
+        lacking = {
+            key: sorted(set(atoms.get_chemical_symbols()) - covered)
+            for key, atoms in structures.items()
+            if not set(atoms.get_chemical_symbols()) <= covered
+        }
+        if lacking:
+            elements = sorted({e for missing in lacking.values() for e in missing})
+            raise ConfigurationError(
+                f"ase oracle: EMT has no potential for {elements} (structures "
+                f"{list(lacking)[:5]}); it covers {sorted(covered)}"
+            )
 
 
 def _checked_structures(structures: StructureSource) -> StructureSource:

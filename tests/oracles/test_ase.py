@@ -227,6 +227,31 @@ def test_bad_configuration_fails_at_construction_with_one_line(options, message)
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("structures", "options", "message"),
+    [
+        ({"cu": bulk("Cu"), "none": Atoms()}, {}, r"structures \['none'\] have no atoms"),
+        (
+            {"cu": bulk("Cu"), "fe": bulk("Fe")},
+            {},
+            r"EMT has no potential for \['Fe'\] \(structures \['fe'\]\)",
+        ),
+        (
+            {"water": molecule("H2O")},
+            {"relax": True, "relax_cell": True},
+            r"relax_cell needs a periodic cell, and structures \['water'\] have none",
+        ),
+    ],
+)
+def test_structures_no_calculation_could_use_are_refused_at_construction(
+    structures, options, message
+):
+    """Each failed every one of its jobs (ZeroDivisionError, NotImplementedError) after
+    the campaign had started, spending the budget on them."""
+    with pytest.raises(ConfigurationError, match=message):
+        AseOracle("emt", structures, **options)
+
+
 def fake_program(folder, name):
     path = folder / name
     path.write_text("#!/bin/sh\nexit 0\n")
