@@ -172,8 +172,10 @@ class CampaignStore:
                 self._db = sqlite3.connect(":memory:", isolation_level=None)
             else:
                 mode = "ro" if read_only else "rwc"
+                # a URI quotes the name: a '#' or '?' in it ("run #2.sqlite") began the
+                # URI's fragment or query, and the store went to a file named "run "
                 self._db = sqlite3.connect(
-                    f"file:{self.path}?mode={mode}",
+                    f"{self.path.resolve().as_uri()}?mode={mode}",
                     uri=True,
                     isolation_level=None,
                     timeout=BUSY_TIMEOUT_SECONDS,

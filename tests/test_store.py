@@ -31,6 +31,15 @@ def test_a_new_store_uses_wal_and_the_current_schema(tmp_path):
     assert '"botorch"' in row[0] and row[1] == POOL.fingerprint()
 
 
+@pytest.mark.parametrize("name", ["run #2.sqlite", "what?.sqlite", "100%.sqlite"])
+def test_a_store_goes_to_the_file_it_is_named_whatever_the_name_holds(tmp_path, name):
+    """A '#' began the URI's fragment: "run #2.sqlite" was written to a file "run "."""
+    path = tmp_path / name
+    campaign(path).run(progress=False)
+    assert [p.name for p in tmp_path.glob("*.sqlite")] == [name]
+    assert len(CampaignStore(path, read_only=True).measurements()) == 10
+
+
 def test_stored_pool_rebuilds_the_same_pool(tmp_path):
     frame = FRAME.assign(solvent=["water", "ethanol"] * 20, name=[f"0{i}" for i in range(40)])
     pool = CandidatePool.from_frame(frame, objective="y", id_column="name")
