@@ -305,14 +305,27 @@ class ArrayPool:
         """Features of designs outside the pool, scaled as the pool's are.
 
         Raises:
-            PoolError: a parameter column is missing or has missing values.
+            PoolError: a parameter column is missing, has missing values, or holds a
+                value that is not a finite number (text, a bool, inf).
         """
         missing = [c for c in self.feature_names if c not in parameters.columns]
         if missing:
             raise PoolError(f"pool: parameters {missing} missing for a design outside the pool")
-        values = parameters[self.feature_names].to_numpy(np.float64)
-        if np.isnan(values).any():
+        if parameters[self.feature_names].isna().any().any():
             raise PoolError("pool: a design outside the pool has missing parameter values")
+        columns = []
+        for name in self.feature_names:
+            values = parameters[name]
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
+            is_bool = values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
+            bad = values[~np.isfinite(numbers) | is_bool].tolist()
+            if bad:
+                raise PoolError(
+                    f"pool: '{name}' of a design outside the pool must be a finite number, "
+                    f"got {bad[:3]}"
+                )
+            columns.append(numbers)
+        values = np.column_stack(columns) if columns else np.empty((len(parameters), 0))
         return (values - self._low) / self._span
 
     def without(self, *exclusions: Any) -> ArrayPool:

@@ -129,3 +129,14 @@ def test_an_unknown_id_of_digits_that_are_no_row_number_is_simply_unknown(tmp_pa
     np.save(tmp_path / "rows.npy", np.random.default_rng(0).random((10, 2)))
     pool = ArrayPool.from_npy(tmp_path / "rows.npy", ["a", "b"])
     assert "²" not in pool and "3" in pool and "10" not in pool
+
+
+def test_a_design_outside_the_pool_told_with_a_value_no_model_can_use_is_refused():
+    pool = ArrayPool.from_array(designs(40), NAMES)
+    campaign = Campaign(pool, None, "y", surrogate="forest", n_initial=2, budget=10, seed=0)
+    campaign.tell(pd.DataFrame({"candidate_id": ["1", "2", "3"], "y": [1.0, 2.0, 3.0]}))
+    for bad in (np.inf, "0,5", True):
+        parameters = {"temperature": bad, "time": 3, "ratio": 0.5}
+        with pytest.raises(PoolError, match=r"'temperature' .* must be a finite number, got \["):
+            campaign.tell("legacy-1", 5.0, parameters=parameters)
+    assert len(campaign.ask(1)) == 1  # nothing unusable was recorded
