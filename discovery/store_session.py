@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from discovery.checks import is_finite_number
 from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError, StoreError
 from discovery.objectives import Objectives
@@ -229,12 +230,24 @@ def _told_result(
     objective: str | Objectives, candidate_id: str, raw: Any
 ) -> tuple[float | None, dict[str, Any]]:
     """The stored value (the first objective's, None when not measured) and result of
-    a told measurement."""
+    a told measurement.
+
+    Raises:
+        ConfigurationError: a value that is missing (an empty cell), a boolean, text or
+            not finite; with several objectives, not a dict of the declared properties.
+    """
     if isinstance(objective, Objectives):
         if not isinstance(raw, Mapping):
             raise ConfigurationError(
                 f"tell: value for '{candidate_id}' must be a dict of the measured properties "
                 f"{list(objective.outputs)}, got {raw!r}"
+            )
+        booleans = [name for name in objective.outputs if _is_boolean(raw.get(name))]
+        if booleans:
+            name = booleans[0]
+            raise ConfigurationError(
+                f"tell: '{candidate_id}': result '{name}' is {raw[name]}, a boolean, not a "
+                "number; tell the measured value"
             )
         row, error = objective.read(raw)
         if error is not None:
@@ -244,12 +257,37 @@ def _told_result(
             for name, v in zip(objective.outputs, row, strict=True)
         }
         return (None if math.isnan(row[0]) else float(row[0])), result
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"tell: value for '{candidate_id}' is not a number: {raw!r}"
-        ) from None
-    if not math.isfinite(value):
-        raise ConfigurationError(f"tell: value for '{candidate_id}' is not finite: {value}")
+    value = _told_number(candidate_id, raw)
     return value, {objective: value}
+
+
+def _is_boolean(value: Any) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def _told_number(candidate_id: str, raw: Any) -> float:
+    """A told value as a finite float; text is read as a number where it is one ('12.5').
+
+    Raises:
+        ConfigurationError: missing (None, NaN: an empty cell), a boolean, other text,
+            or not finite; naming the candidate and the value.
+    """
+    where = f"tell: value for '{candidate_id}'"
+    if raw is None or (pd.api.types.is_scalar(raw) and not isinstance(raw, str) and pd.isna(raw)):
+        raise ConfigurationError(
+            f"{where} is missing (an empty cell?); tell a candidate once it has been measured"
+        )
+    if _is_boolean(raw):
+        raise ConfigurationError(f"{where} is {raw}, a boolean, not a number")
+    number = raw
+    if isinstance(raw, str):
+        try:
+            number = float(raw)
+        except ValueError:
+            raise ConfigurationError(f"{where} is not a number: {raw!r}") from None
+    if not is_finite_number(number):
+        shown = repr(raw) if isinstance(raw, str) else str(raw)
+        if isinstance(number, (int, float, np.integer, np.floating)):
+            raise ConfigurationError(f"{where} is not finite: {shown}")
+        raise ConfigurationError(f"{where} is not a number: {shown}")
+    return float(number)

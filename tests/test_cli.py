@@ -231,3 +231,41 @@ def test_bad_executor_settings_are_one_line_before_any_experiment(tmp_path):
         run(campaign_file, "--executor", "gpu", "--store", store)
     )
     assert not store.exists()
+
+
+def test_a_lambda_oracle_on_a_process_pool_is_refused_before_any_experiment(tmp_path):
+    store = tmp_path / "ng.sqlite"
+    result = run(
+        ROOT / "campaigns" / "noble_gas_crystal.py",
+        "--budget",
+        6,
+        "--workers",
+        2,
+        "--executor",
+        "process",
+        "--store",
+        store,
+    )
+    line = one_line_error(result)
+    assert "<lambda> cannot be sent to another process" in line and "--executor thread" in line
+    assert not store.exists()
+
+
+def test_a_results_file_with_a_bad_row_is_refused_whole_and_then_told_whole(tmp_path):
+    from discovery import Campaign
+    from discovery.store import CampaignStore
+    from tests.test_resume import POOL
+
+    store = tmp_path / "manual run #1.sqlite"  # a name a file URI must quote
+    asked = Campaign(POOL, None, "y", surrogate="forest", n_initial=3, store=store).ask(3)
+    ids = list(asked["candidate_id"])
+    results = tmp_path / "results.csv"
+    results.write_text(f'candidate_id,y\n{ids[0]},40\n{ids[1]},"12,5"\n{ids[2]},30\n')
+    line = one_line_error(runner.invoke(app, ["tell", str(store), str(results)]))
+    assert f"value for '{ids[1]}' is not a number: '12,5'" in line
+    assert "nothing in results.csv was recorded" in line
+    assert CampaignStore(store, read_only=True).measurements() == []
+    results.write_text(f"candidate_id,y\n{ids[0]},40\n{ids[1]},12.5\n{ids[2]},30\n")
+    told = runner.invoke(app, ["tell", str(store), str(results)])
+    assert told.exit_code == 0, told.output
+    assert [v for _, v, _ in CampaignStore(store, read_only=True).measurements()] == [40, 12.5, 30]

@@ -11,6 +11,7 @@ from discovery import (
     CandidatePool,
     ConfigurationError,
     FunctionOracle,
+    Objective,
     Status,
 )
 from discovery.exceptions import StoreError
@@ -260,6 +261,32 @@ def test_tell_refuses_unknown_ids_repeated_results_and_non_numbers():
         manual.tell({"a": 0.5, "b": 0.5}, 1.0)
     with pytest.raises(ConfigurationError, match="has no oracle"):
         manual.run(progress=False)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (np.nan, r"value for '6' is missing \(an empty cell\?\)"),
+        (True, r"value for '6' is True, a boolean, not a number"),
+        (np.True_, r"value for '6' is True, a boolean, not a number"),
+    ],
+    ids=["empty", "bool", "numpy-bool"],
+)
+def test_tell_refuses_an_empty_or_boolean_value_and_records_nothing(value, message):
+    manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=2)
+    with pytest.raises(ConfigurationError, match=message):
+        manual.tell("6", value)
+    manual.tell("6", 1.0)
+    assert manual._memory_store.measurements()[0][:2] == ("6", 1.0)
+
+
+def test_tell_refuses_a_boolean_among_several_measured_properties():
+    two = [Objective("y", "max"), Objective("cost", "min")]
+    manual = Campaign(POOL, None, objectives=two, surrogate="forest", n_initial=2)
+    with pytest.raises(ConfigurationError, match=r"'6': result 'y' is True, a boolean, not a"):
+        manual.tell("6", {"y": True, "cost": 0.5})
+    manual.tell("6", {"y": 1.0, "cost": 0.5})
+    assert manual._memory_store.measurements()[0][:2] == ("6", 1.0)
 
 
 def test_a_design_outside_the_pool_is_recorded_and_trains_the_model():

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import math
+import pickle
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,33 @@ def _call(function: Callable[[Candidate], Any], output: str, candidate: Candidat
     return _as_result(function(candidate), output)
 
 
+def _is_process_pool(executor: Executor | None) -> bool:
+    # By name for discovery.executors' pool: the layers contract keeps oracles from
+    # importing executors. Dask pickles with cloudpickle, which takes lambdas.
+    return isinstance(executor, ProcessPoolExecutor) or (
+        type(executor).__name__ == "RecoveringProcessPool"
+    )
+
+
+def _check_picklable(function: Callable[[Candidate], Any]) -> None:
+    """Refuse a function that a process pool could not send to its workers: every job
+    would fail, spending the whole budget.
+
+    Raises:
+        ConfigurationError: pickle cannot serialize the function.
+    """
+    try:
+        pickle.dumps(function)
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        name = getattr(function, "__qualname__", type(function).__name__)
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ConfigurationError(
+            f"FunctionOracle: function {name} cannot be sent to another process ({reason}); "
+            "define it at module level (def measure(candidate): ...), or run it on threads "
+            "(--executor thread, or a ThreadPoolExecutor)"
+        ) from None
+
+
 def _failed(error: BaseException) -> Status:
     return Status(FAILED, error=_describe(error), error_class=failure_class(error))
 
@@ -75,16 +103,34 @@ class FunctionOracle:
             raise ConfigurationError(
                 f"FunctionOracle: function must be callable, got {type(function).__name__}"
             )
+        self.function = function
+        self.output = output
+        self.executor = executor
+        self._jobs: dict[str, Future | Status] = {}
+
+    @property
+    def executor(self) -> Executor | None:
+        """Where calls run; None runs each at submit time."""
+        return self._executor
+
+    @executor.setter
+    def executor(self, executor: Executor | None) -> None:
+        """Checked whenever set (the command line sets it from ``--executor``), so a
+        function a process pool cannot receive is refused before any experiment.
+
+        Raises:
+            ConfigurationError: not an Executor, or a process pool and a function that
+                cannot be pickled (a lambda, a function defined inside another).
+        """
         if executor is not None and not callable(getattr(executor, "submit", None)):
             raise ConfigurationError(
                 f"FunctionOracle: executor must be a concurrent.futures Executor, got "
                 f"{executor!r}; for a name such as 'thread' use "
                 f"discovery.executors.resolve_executor({executor!r})"
             )
-        self.function = function
-        self.output = output
-        self.executor = executor
-        self._jobs: dict[str, Future | Status] = {}
+        if _is_process_pool(executor):
+            _check_picklable(self.function)
+        self._executor = executor
 
     @property
     def finishes_at_submit(self) -> bool:
@@ -145,6 +191,34 @@ class FunctionOracle:
             job.cancel()
 
 
+def _recorded(column: str, values: Mapping[str, Any]) -> dict[str, float]:
+    """Recorded values by candidate id as floats; a missing one (None, NaN) is no record.
+
+    Raises:
+        ConfigurationError: a value is text or infinite, naming the column, the
+            candidate and the value.
+    """
+    recorded = {}
+    for candidate_id, value in values.items():
+        if value is None:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigurationError(
+                f"LookupOracle: {column} holds {value!r} for candidate '{candidate_id}', "
+                "not a number; write it as a plain number (12.5, not '12.5 %' or '12,5')"
+            ) from None
+        if math.isinf(number):
+            raise ConfigurationError(
+                f"LookupOracle: {column} holds {number} for candidate '{candidate_id}', "
+                "not a finite number; leave the cell empty where nothing was measured"
+            )
+        if not math.isnan(number):
+            recorded[str(candidate_id)] = number
+    return recorded
+
+
 class LookupOracle:
     """A dataset emulator: "measures" a candidate by returning its recorded value.
 
@@ -164,12 +238,12 @@ class LookupOracle:
         objective: str,
         others: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
-        self.values = {str(k): float(v) for k, v in values.items() if not math.isnan(float(v))}
+        self.values = _recorded(f"objective column '{objective}'", values)
         if not self.values:
             raise ConfigurationError("LookupOracle: no recorded values")
         self.objective = objective
         self.others = {
-            name: {str(k): float(v) for k, v in recorded.items() if not math.isnan(float(v))}
+            name: _recorded(f"column '{name}'", recorded)
             for name, recorded in (others or {}).items()
         }
 

@@ -1,4 +1,4 @@
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -67,3 +67,42 @@ def test_lookup_oracle_names_a_missing_objective():
     pool = CandidatePool.from_frame(pd.DataFrame({"x": [1.0, 2.0]}))
     with pytest.raises(ConfigurationError, match="objective 'y' not in the pool's columns"):
         LookupOracle.from_pool(pool, "y")
+
+
+@pytest.mark.parametrize(
+    ("recorded", "message"),
+    [
+        (["10 %", "20 %", "30 %"], r"objective column 'y' holds '10 %' for candidate '0', not a "),
+        (
+            [10.0, float("inf"), 30.0],
+            r"objective column 'y' holds inf for candidate '1', not a fin",
+        ),
+    ],
+    ids=["text", "inf"],
+)
+def test_lookup_oracle_names_the_column_candidate_and_value_it_cannot_replay(recorded, message):
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": recorded})
+    pool = CandidatePool.from_frame(frame, objective="y")
+    with pytest.raises(ConfigurationError, match=message):
+        LookupOracle.from_pool(pool, "y")
+    gaps = LookupOracle({"a": 1.0, "b": float("nan"), "c": None}, "y")  # empty: not measured
+    assert gaps.known_ids == {"a"}
+
+
+def test_a_function_a_process_pool_cannot_receive_is_refused_before_any_experiment():
+    from discovery.executors import resolve_executor
+
+    def local(candidate):
+        return 1.0
+
+    pool = ProcessPoolExecutor(1)  # starts no process until a job is submitted
+    for function in (lambda c: 1.0, local):
+        with pytest.raises(ConfigurationError, match=r"cannot be sent to another process .*"):
+            FunctionOracle(function, executor=pool)
+    oracle = FunctionOracle(lambda c: 1.0)
+    with pytest.raises(ConfigurationError, match=r"module level .* \(--executor thread"):
+        oracle.executor = resolve_executor("process", workers=1)  # as `discovery run` does
+    assert oracle.executor is None
+    assert FunctionOracle(square, executor=pool).executor is pool
+    oracle.executor = ThreadPoolExecutor(1)  # threads share the function: no pickling
+    pool.shutdown()
