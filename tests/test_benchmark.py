@@ -308,7 +308,7 @@ def test_a_csv_dataset_needs_an_objective_column_of_finite_numbers(tmp_path):
         app, ["benchmark", str(infinite), "--objective", "y", "--direction", "max"]
     )
     assert refused.exit_code == 2
-    assert "objective 'y' is missing, infinite or not a number in row 1" in refused.output
+    assert "objective 'y' is infinite (inf) in data row 2 (CSV line 3)" in refused.output
     out = tmp_path / "out"
     ran = runner.invoke(
         app,
@@ -362,3 +362,19 @@ def test_a_run_that_fails_stops_the_benchmark_and_keeps_the_runs_before_it(tmp_p
     with pytest.raises(StrategyError, match="simulated"):
         run_benchmark(["perovskite"], ["random"], runs=4, cycles=6, at=6, out=tmp_path)
     assert sorted(_results(tmp_path)) == [("perovskite", "random", 0), ("perovskite", "random", 1)]
+
+
+def test_a_csv_dataset_names_the_csv_line_and_value_it_cannot_use(tmp_path):
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 6), "y": ["1.5", "2", "12,5", "3", "4", "5"]})
+    text, empty = tmp_path / "text.csv", tmp_path / "empty.csv"
+    frame.to_csv(text, index=False)
+    frame.assign(x=[0.0, 0.2, None, 0.6, 0.8, 1.0], y=range(6)).to_csv(empty, index=False)
+    runner = CliRunner()
+    arguments = ["--objective", "y", "--direction", "max", "--out", str(tmp_path / "out")]
+    refused = runner.invoke(app, ["benchmark", str(text), *arguments])
+    assert refused.exit_code == 2
+    assert "objective 'y' is not a number ('12,5') in data row 3 (CSV line 4)" in refused.output
+    refused = runner.invoke(app, ["benchmark", str(empty), *arguments])
+    assert refused.exit_code == 2
+    assert "feature 'x' is empty in data row 3 (CSV line 4); fill it in" in refused.output
+    assert "--features" in refused.output and "impute" not in refused.output

@@ -43,7 +43,7 @@ def table(tmp_path):
     ("args", "message"),
     [
         (["--target", "yield"], "error: target 'yield' not in the columns"),
-        (["--target", "label"], "error: target 'label' is not numeric (e.g. 'a' in row 0)"),
+        (["--target", "label"], "error: target 'label' is not a number in data row 1 (CSV"),
         (["--target", "y", "--folds", "20"], "error: folds: 20 folds need at least 20 rows"),
         (["--target", "y", "--group", "plate"], "error: group 'plate' not in the columns"),
         (["--target", "y", "--plot", "no-such-folder/p.png"], "error: --plot: folder"),
@@ -92,3 +92,22 @@ def test_a_target_without_any_value_is_named(tmp_path):
     result = diagnose(path, "--target", "y", "--surrogates", "forest")
     assert result.exit_code == 2
     assert result.output.startswith("error: target 'y' has no values"), result.output
+
+
+def test_an_infinite_target_or_an_empty_feature_is_named_by_its_csv_line(tmp_path):
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 12), "label": ["a", "b"] * 6})
+    frame["y"] = frame["x"] ** 2
+    infinite, empty = tmp_path / "infinite.csv", tmp_path / "empty.csv"
+    frame.assign(y=frame["y"].where(frame.index != 3, np.inf)).to_csv(infinite, index=False)
+    frame.assign(x=frame["x"].where(frame.index % 5 != 4)).to_csv(empty, index=False)
+    result = diagnose(infinite, "--target", "y", "--surrogates", "gp,forest", "--folds", "3")
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "error: target 'y' is infinite in data row 4 (CSV line 5): inf;"
+    ), result.output
+    result = diagnose(empty, "--target", "y", "--surrogates", "forest", "--folds", "3")
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "error: feature 'x' is empty in data row 5 (CSV line 6) (and 1 more rows);"
+    ), result.output
+    assert "--features" in result.output and "impute" not in result.output

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from discovery.benchmark.catalogue import DATA, DATASETS, DIRECTIONS, shipped_name
+from discovery.checks import data_row, unusable_cell
 from discovery.exceptions import ConfigurationError
 from discovery.space import CandidatePool
 
@@ -151,9 +152,25 @@ def _checked(
     unusable = values.isna().to_numpy() | np.isinf(values.to_numpy(dtype=float))
     if unusable.any():
         row = int(np.flatnonzero(unusable)[0])
+        recorded = frame[objective].iloc[row]
+        if pd.isna(recorded):
+            problem, advice = "has no value", "a benchmark replays recorded values: delete the row"
+        elif np.isinf(values.iloc[row]):
+            problem, advice = f"is infinite ({recorded})", "correct it or delete the row"
+        else:
+            problem = f"is not a number ({recorded!r})"
+            advice = "write plain numbers (12.5, not '12,5' or '12.5 %')"
         raise ConfigurationError(
-            f"dataset '{name}': objective '{objective}' is missing, infinite or not a number "
-            f"in row {row}"
+            f"dataset '{name}': objective '{objective}' {problem} in {data_row(row)}; {advice}"
+        )
+    cell = unusable_cell(frame, features)
+    if cell is not None:  # said here: the pool's own advice (impute=...) is for the library
+        column, row, recorded, count = cell
+        problem = "is empty" if pd.isna(recorded) else f"is infinite ({recorded})"
+        more = f" (and {count - 1} more rows)" if count > 1 else ""
+        raise ConfigurationError(
+            f"dataset '{name}': feature '{column}' {problem} in {data_row(row)}{more}; fill it "
+            "in, delete the row, or leave the column out with --features"
         )
     if len(frame) < 2:
         raise ConfigurationError(f"dataset '{name}': needs at least 2 designs, has {len(frame)}")

@@ -11,6 +11,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from discovery.checks import data_row, unusable_cell
 from discovery.cli.app import app, command_boundary, console, errors
 from discovery.exceptions import ConfigurationError
 
@@ -56,13 +57,32 @@ def load_dataset(
     if group is not None and group not in columns:
         raise ConfigurationError(f"group '{group}' not in the columns {columns}")
     values = pd.to_numeric(frame[target], errors="coerce")
-    text = frame[target][values.isna() & frame[target].notna()]
+    text = np.flatnonzero((values.isna() & frame[target].notna()).to_numpy())
     if len(text):
+        row = int(text[0])
         raise ConfigurationError(
-            f"target '{target}' is not numeric (e.g. {text.iloc[0]!r} in row {text.index[0]})"
+            f"target '{target}' is not a number in {data_row(row)}: {frame[target].iloc[row]!r}; "
+            "write plain numbers (12.5, not '12,5' or '12.5 %')"
+        )
+    infinite = np.flatnonzero(np.isinf(values.to_numpy(np.float64)))
+    if len(infinite):
+        row = int(infinite[0])
+        raise ConfigurationError(
+            f"target '{target}' is infinite in {data_row(row)}: {values.iloc[row]}; no model "
+            "learns from it: correct it, or empty the cell to leave the row out"
         )
     if values.isna().all():
         raise ConfigurationError(f"target '{target}' has no values: every row is empty")
+    chosen = features or [c for c in columns if c not in (target, group)]
+    cell = unusable_cell(frame[values.notna()], [c for c in chosen if c in columns])
+    if cell is not None:  # said here: the pool's own advice (impute=...) is for the library
+        column, row, value, count = cell
+        what = "is empty" if pd.isna(value) else f"is infinite ({value})"
+        more = f" (and {count - 1} more rows)" if count > 1 else ""
+        raise ConfigurationError(
+            f"feature '{column}' {what} in {data_row(row)}{more}; fill it in, delete the row, "
+            "or leave the column out with --features"
+        )
     notes = []
     if values.isna().any():
         notes.append(f"{int(values.isna().sum())} rows without a target value were left out")
