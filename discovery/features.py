@@ -267,17 +267,31 @@ def pool_from_structures(
         **options: passed to :meth:`CandidatePool.from_frame`.
 
     Raises:
-        PoolError: no structures, or an object that is not a structure.
+        PoolError: no structures, an object that is not a structure, or a ``frame``
+            whose rows are not one per structure or whose columns clash with the
+            pool's own (``candidate_id``, ``formula``, the structure features).
     """
     if not structures:
         raise PoolError("pool: no structures given")
+    if frame is not None and len(frame) != len(structures):
+        raise PoolError(
+            f"pool: frame has {len(frame)} rows for {len(structures)} structures; give one "
+            "row per structure, in the order of structures"
+        )
     ids = [str(i) for i in structures]
     atoms_list = [as_atoms(s) for s in structures.values()]  # converted once, used twice
     table = pd.DataFrame({"candidate_id": ids})
     table["formula"] = [atoms.get_chemical_formula() for atoms in atoms_list]
-    if frame is not None:
-        table = table.join(frame.reset_index(drop=True).set_index(pd.Index(ids)), on="candidate_id")
     features = structure_features(atoms_list)
+    if frame is not None:
+        made = ["candidate_id", "formula", *features.columns]
+        clashing = [str(c) for c in frame.columns if c in made]
+        if clashing:
+            raise PoolError(
+                f"pool: frame columns {clashing} clash with the columns the pool makes "
+                "(candidate_id, formula and the structure features); rename or drop them"
+            )
+        table = table.join(frame.reset_index(drop=True).set_index(pd.Index(ids)), on="candidate_id")
     options.setdefault("id_column", "candidate_id")
     return _pool_with(table, features, "formula", options)
 

@@ -72,6 +72,17 @@ def test_a_structure_pool_is_built_from_a_mapping_of_structures():
         pool_from_structures({"x": "not a structure"})
 
 
+def test_a_structure_pool_names_a_frame_that_does_not_fit_its_structures():
+    structures = {f"cu-{a}": bulk("Cu", "fcc", a=a) for a in (3.4, 3.5, 3.6)}
+    with pytest.raises(PoolError, match=r"frame has 2 rows for 3 structures; give one row per"):
+        pool_from_structures(structures, pd.DataFrame({"energy": [1.0, 2.0]}))
+    clashing = pd.DataFrame({"formula": ["Cu"] * 3, "density": 8.9, "energy": [1.0, 2.0, 3.0]})
+    with pytest.raises(PoolError, match=r"frame columns \['formula', 'density'\] clash .* rename"):
+        pool_from_structures(structures, clashing)
+    pool = pool_from_structures(structures, clashing[["energy"]], objective="energy")
+    assert pool.frame.loc["cu-3.6", "energy"] == 3.0
+
+
 def test_an_element_pymatgen_knows_little_of_has_nan_where_it_has_no_data():
     from discovery.features import element_properties
 
