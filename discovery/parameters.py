@@ -196,7 +196,7 @@ class Categorical:
 
     Raises:
         ConfigurationError: no categories, duplicates, or descriptors that miss a
-            category, are not numeric or hold NaN.
+            category, list one twice, are not numeric or hold NaN or inf.
     """
 
     name: str
@@ -227,20 +227,38 @@ class Categorical:
             )
         table = table.copy()
         table.index = [str(i) for i in table.index]
-        missing = [str(v) for v in self.values if str(v) not in table.index]
+        wanted = [str(v) for v in self.values]
+        missing = [v for v in wanted if v not in table.index]
         if missing:
             raise ConfigurationError(
                 f"parameter '{self.name}': descriptors lack the categories {missing}"
             )
-        table = table.loc[[str(v) for v in self.values]]
+        # A category's second row would shift every later category's features.
+        listed = table.index[table.index.isin(wanted)]
+        repeated = sorted(set(listed[listed.duplicated()]))
+        if repeated:
+            raise ConfigurationError(
+                f"parameter '{self.name}': descriptors list the categories {repeated} more "
+                "than once; keep one row per category"
+            )
+        table = table.loc[wanted]
         numeric = table.select_dtypes("number")
         if numeric.shape[1] != table.shape[1] or table.shape[1] == 0:
             raise ConfigurationError(
                 f"parameter '{self.name}': descriptors must be numeric columns, got "
                 f"{list(table.columns)}"
             )
-        if table.isna().any().any():
-            raise ConfigurationError(f"parameter '{self.name}': descriptors hold NaN values")
+        finite = np.isfinite(table.to_numpy(np.float64))
+        if not finite.all():
+            rows, columns = np.nonzero(~finite)
+            where = ", ".join(
+                f"'{table.index[r]}' in '{table.columns[c]}' ({table.iat[r, c]})"
+                for r, c in zip(rows[:3], columns[:3], strict=True)
+            )
+            raise ConfigurationError(
+                f"parameter '{self.name}': descriptors must be finite numbers (no NaN or "
+                f"inf), got {where}"
+            )
         same = table.index[table.duplicated(keep=False)].tolist()
         if same:
             raise ConfigurationError(

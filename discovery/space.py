@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,17 @@ from sklearn.preprocessing import MinMaxScaler
 from discovery.exceptions import PoolError
 
 IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
+#: How pandas names a column without a header, such as the row index that
+#: ``DataFrame.to_csv`` writes unless told ``index=False``.
+UNNAMED_COLUMN = re.compile(r"Unnamed: \d+")
+#: A number written as text: a decimal comma, a unit or percent sign, digits run
+#: together by the wrong CSV separator ("1,5", "12 %", "1;2;3").
+NUMBER_AS_TEXT = re.compile(r"[+\-]?[.,]?\d[\d\s.,;%eE+\-]*")
+#: A text column with a distinct value in this share of its rows (or more) is a name,
+#: a SMILES or an id, not a category...
+DISTINCT_SHARE = 0.9
+#: ...once the pool has this many rows (a handful of candidates may all differ).
+DISTINCT_MIN_ROWS = 20
 
 
 @dataclass(frozen=True)
@@ -87,9 +99,18 @@ class CandidatePool:
         Args:
             frame: the candidates.
             features: the design columns; by default every column except the id,
-                the objective and ``exclude``. Numeric columns are used as they
-                are, text, boolean and categorical columns are one-hot encoded.
-            id_column: column of unique candidate ids; by default the row number.
+                the objective and ``exclude``, and except columns without a header
+                (``Unnamed: 0``), which are left out with a warning: nearly always the
+                row index that ``to_csv`` wrote, which as a feature hands the model the
+                table's row order (a table sorted by its objective then looks perfectly
+                predictable). They are left out rather than refused because the file is
+                otherwise fine and the commonest way to write one; name such a column in
+                ``features`` to use it. Numeric columns are used as they are, text,
+                boolean and categorical columns are one-hot encoded; a text column with
+                a distinct value in nearly every row, or holding numbers written as text
+                ("1,5", "12 %"), is encoded all the same, with a warning.
+            id_column: column of unique candidate ids, none missing; by default the
+                row number. Integers give ids as written ("7", not "7.0").
             objective: the objective's column, if the frame has one (a dataset
                 emulator's truth, or prior measurements): checked to exist and
                 never used as a feature.
@@ -100,8 +121,9 @@ class CandidatePool:
 
         Raises:
             PoolError: empty frame, a named column missing, a column or feature named
-                twice, duplicate ids, missing feature values without ``impute``,
-                infinite feature values, or no feature columns.
+                twice, missing or duplicate ids, missing feature values without
+                ``impute``, a text feature with no value at all, infinite feature values,
+                or no feature columns.
         """
         if not isinstance(frame, pd.DataFrame):
             raise PoolError(f"pool: expected a pandas DataFrame, got {type(frame).__name__}")
@@ -118,7 +140,7 @@ class CandidatePool:
         _require_columns(columns, list(exclude), "exclude")
         if features is None:
             skipped = {id_column, objective, *exclude}
-            features = [c for c in columns if c not in skipped]
+            features = _without_unnamed([c for c in columns if c not in skipped])
         else:
             features = [str(f) for f in features]
             repeated = sorted({f for f in features if features.count(f) > 1})
@@ -128,11 +150,21 @@ class CandidatePool:
             if objective in features:
                 raise PoolError(f"pool: objective '{objective}' cannot also be a feature")
         if not features:
-            raise PoolError("pool: no feature columns left after removing id and objective")
+            raise PoolError(
+                "pool: no feature columns left after removing id, objective and columns "
+                "without a header"
+            )
 
         if id_column is None:
             ids = [str(i) for i in range(len(frame))]
         else:
+            absent = np.flatnonzero(frame[id_column].isna().to_numpy())
+            if len(absent):
+                raise PoolError(
+                    f"pool: id_column '{id_column}' has no id in rows {absent[:5].tolist()} "
+                    "(counting the first row as 0; an empty CSV field, NA or None is missing); "
+                    "every candidate needs one"
+                )
             ids = [str(i) for i in frame[id_column]]
             duplicated = pd.Series(ids)[pd.Series(ids).duplicated()].unique()
             if len(duplicated):
@@ -140,6 +172,7 @@ class CandidatePool:
                     f"pool: id_column '{id_column}' has duplicate ids: {list(duplicated[:5])}"
                 )
 
+        _warn_text_features(frame[features])
         encoded = _encode(frame[features], impute)
         _warn_duplicate_rows(encoded, ids)
         frame.index = pd.Index(ids, name="candidate_id")
@@ -302,10 +335,61 @@ def _encode(table: pd.DataFrame, impute: str | None) -> pd.DataFrame:
         text = table[categorical].astype("object")
         text = text.where(text.notna(), np.nan)  # None too: older scikit-learn sorts the values
         if len(missing):
+            empty = [c for c in categorical if table[c].isna().all()]
+            if empty:  # SimpleImputer would drop them: nothing to fill them from
+                raise PoolError(
+                    f"pool: text feature column(s) {empty} have no value in any row, so "
+                    f"there is nothing to impute from; leave them out (exclude={empty})"
+                )
             filled = SimpleImputer(strategy="most_frequent").fit_transform(text)
             text = pd.DataFrame(filled, columns=categorical, index=table.index)
         parts.append(pd.get_dummies(text.astype(str), prefix_sep="=", dtype=np.float64))
     return pd.concat(parts, axis=1)
+
+
+def _without_unnamed(features: list[str]) -> list[str]:
+    """The default features less the columns pandas named for want of a header."""
+    unnamed = [c for c in features if UNNAMED_COLUMN.fullmatch(c)]
+    for column in unnamed:
+        warnings.warn(
+            f"pool: column '{column}' has no header (the row index DataFrame.to_csv writes "
+            f"by default?) and is left out of the features; name it in features= to use it",
+            stacklevel=3,
+        )
+    return [c for c in features if c not in unnamed]
+
+
+def _warn_text_features(table: pd.DataFrame) -> None:
+    """Warn of text columns that one-hot encoding turns into noise: numbers written as
+    text (each value its own category, order lost) and names or ids (one per row)."""
+    for column in table.columns:
+        dtype = table[column].dtype
+        if not (pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)):
+            continue
+        values = table[column].dropna().astype(str).str.strip()
+        if values.empty:
+            continue
+        is_number = values.str.fullmatch(NUMBER_AS_TEXT).to_numpy(bool)
+        distinct = values.nunique()
+        if is_number.sum() > len(values) / 2:
+            example = repr(values[is_number].iloc[0])
+            if not is_number.all():
+                example += f"; not a number: {values[~is_number].iloc[0]!r}"
+            warnings.warn(
+                f"pool: text column '{column}' holds numbers written as text (e.g. {example}), "
+                f"one-hot encoded as {distinct} unordered categories; "
+                "convert it to numbers (for a CSV check its sep= and decimal=), or make it "
+                "a pandas Categorical if the values are labels",
+                stacklevel=3,
+            )
+        elif len(table) >= DISTINCT_MIN_ROWS and distinct >= DISTINCT_SHARE * len(table):
+            warnings.warn(
+                f"pool: text column '{column}' has {distinct} distinct values in "
+                f"{len(table)} rows (names, SMILES, ids?): one-hot encoded they are "
+                f"{distinct} features that tell a model nothing about unmeasured "
+                f"candidates; leave it out (exclude=['{column}']) or make it the id_column",
+                stacklevel=3,
+            )
 
 
 def _warn_duplicate_rows(encoded: pd.DataFrame, ids: list[str]) -> None:

@@ -92,6 +92,20 @@ def reaction_space(**extra):
             ),
             "categories ['x', 'y'] have the same descriptors",
         ),
+        (  # a second row for 'y' would shift the features of every later category
+            lambda: Categorical(
+                "s",
+                ["x", "y"],
+                descriptors=pd.DataFrame({"d": [1.0, 2.0, 3.0]}, index=["x", "y", "y"]),
+            ),
+            "descriptors list the categories ['y'] more than once",
+        ),
+        (
+            lambda: Categorical(
+                "s", ["x", "y"], descriptors=pd.DataFrame({"d": [1.0, np.inf]}, index=["x", "y"])
+            ),
+            "descriptors must be finite numbers (no NaN or inf), got 'y' in 'd' (inf)",
+        ),
     ],
 )
 def test_bad_space_is_refused_with_a_message_naming_the_field(build, message):

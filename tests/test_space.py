@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -118,3 +120,82 @@ def test_a_design_outside_the_pool_needs_finite_numbers(value):
     pool = CandidatePool.from_frame(pd.DataFrame({"t": [300.0, 310.0], "s": ["a", "b"]}))
     with pytest.raises(PoolError, match="'t' of a design outside the pool must be a finite"):
         pool.encode(pd.DataFrame({"t": [value], "s": ["a"]}))
+
+
+def test_the_row_index_written_by_to_csv_is_not_a_feature(tmp_path):
+    table = tmp_path / "sorted.csv"
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.uniform(size=8), "z": rng.uniform(size=8)})
+    frame.assign(y=rng.normal(size=8)).sort_values("y").reset_index(drop=True).to_csv(table)
+    with pytest.warns(UserWarning, match="column 'Unnamed: 0' has no header .* features="):
+        pool = CandidatePool.from_csv(table, objective="y")
+    assert pool.feature_names == ["x", "z"] and pool.options["features"] == ["x", "z"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        named = CandidatePool.from_csv(table, objective="y", features=["Unnamed: 0", "x"])
+    assert named.feature_names == ["Unnamed: 0", "x"]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda path: CandidatePool.from_csv(path, id_column="id"),
+        lambda path: CandidatePool.from_frame(
+            pd.DataFrame({"id": [1, None, 3], "x": [1.0, 2.0, 3.0]}), id_column="id"
+        ),
+        lambda path: CandidatePool.from_frame(
+            pd.DataFrame({"id": ["a", None, "c"], "x": [1.0, 2.0, 3.0]}), id_column="id"
+        ),
+    ],
+)
+def test_a_missing_id_is_refused_naming_its_row(tmp_path, build):
+    table = tmp_path / "pool.csv"
+    table.write_text("id,x\nA,1\n,2\nC,3\n")
+    with pytest.raises(PoolError, match=r"id_column 'id' has no id in rows \[1\]") as error:
+        build(table)
+    assert "\n" not in str(error.value)
+    pool = CandidatePool.from_frame(
+        pd.DataFrame({"id": [1, 2, 3], "x": [1.0, 2.0, 3.0]}), id_column="id"
+    )
+    assert list(pool.ids) == ["1", "2", "3"]
+
+
+def test_a_text_feature_without_any_value_is_named_when_imputing():
+    frame = pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0], "notes": pd.Series([None] * 3, dtype=object), "s": ["a", "b", "a"]}
+    )
+    with pytest.raises(PoolError, match=r"text feature column\(s\) \['notes'\] have no value"):
+        CandidatePool.from_frame(frame, impute="most_frequent")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('x,y\n"1,5",1\n"2,5",2\n"3,0",3\n', "'x' holds numbers written as text .*'1,5'"),
+        ("x,y\n12 %,1\n15 %,2\n20 %,3\n", "'x' holds numbers written as text .*'12 %'"),
+        ("x,y\n0.1,1\n0.2,2\nn.d.,3\n0.4,4\n", "'x' holds numbers .*not a number: 'n.d.'"),
+        ("a;b;c\n1;2;3\n4;5;6\n", "'a;b;c' holds numbers written as text .*sep="),
+        (
+            "name,x\n" + "".join(f"cmpd-{i},{i / 30}\n" for i in range(30)),
+            "'name' has 30 distinct values in 30 rows .*exclude=\\['name'\\]",
+        ),
+    ],
+)
+def test_text_columns_that_one_hot_encoding_would_spoil_are_warned_of(tmp_path, text, message):
+    table = tmp_path / "pool.csv"
+    table.write_text(text)
+    with pytest.warns(UserWarning, match=message):
+        pool = CandidatePool.from_csv(table)
+    assert pool.categorical_columns  # still encoded as before: only the warning is new
+
+
+def test_ordinary_categories_and_labels_are_not_warned_of():
+    solvents = pd.DataFrame(
+        {"t": np.arange(40.0), "solvent": ["water", "ethanol", "toluene", "DMF"] * 10}
+    )
+    labels = pd.DataFrame({"t": [1.0, 2.0, 3.0], "code": pd.Categorical(["101", "205", "307"])})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        CandidatePool.from_frame(FRAME, id_column="name", objective="yield")
+        CandidatePool.from_frame(solvents)
+        CandidatePool.from_frame(labels)
