@@ -31,6 +31,10 @@ DISTINCT_SHARE = 0.9
 DISTINCT_MIN_ROWS = 20
 
 
+class DuplicateCandidatesWarning(UserWarning):
+    """Candidates of a pool share their feature values (replicates, or too few features)."""
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One design handed to an oracle.
@@ -140,7 +144,7 @@ class CandidatePool:
         _require_columns(columns, list(exclude), "exclude")
         if features is None:
             skipped = {id_column, objective, *exclude}
-            features = _without_unnamed([c for c in columns if c not in skipped])
+            features = without_unnamed([c for c in columns if c not in skipped])
         else:
             features = [str(f) for f in features]
             repeated = sorted({f for f in features if features.count(f) > 1})
@@ -347,8 +351,9 @@ def _encode(table: pd.DataFrame, impute: str | None) -> pd.DataFrame:
     return pd.concat(parts, axis=1)
 
 
-def _without_unnamed(features: list[str]) -> list[str]:
-    """The default features less the columns pandas named for want of a header."""
+def without_unnamed(features: list[str]) -> list[str]:
+    """Default features less the columns pandas named for want of a header (the row
+    index ``to_csv`` writes), each left out with a warning."""
     unnamed = [c for c in features if UNNAMED_COLUMN.fullmatch(c)]
     for column in unnamed:
         warnings.warn(
@@ -399,6 +404,7 @@ def _warn_duplicate_rows(encoded: pd.DataFrame, ids: list[str]) -> None:
         warnings.warn(
             f"pool: {int(duplicated.sum())} candidates share their feature values with "
             f"another candidate (e.g. ids {examples}); a surrogate cannot tell them apart",
+            DuplicateCandidatesWarning,
             stacklevel=3,
         )
 

@@ -378,3 +378,14 @@ def test_a_csv_dataset_names_the_csv_line_and_value_it_cannot_use(tmp_path):
     assert refused.exit_code == 2
     assert "feature 'x' is empty in data row 3 (CSV line 4); fill it in" in refused.output
     assert "--features" in refused.output and "impute" not in refused.output
+
+
+def test_a_csv_written_with_its_row_index_does_not_hand_the_order_to_the_models(tmp_path):
+    """A table sorted by its objective and saved with to_csv()'s defaults: its index,
+    read back as 'Unnamed: 0', was a feature that ranked every design."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.random(30), "y": rng.random(30)}).sort_values("y")
+    frame.reset_index(drop=True).to_csv(tmp_path / "sorted.csv")  # index=True
+    with pytest.warns(UserWarning, match="'Unnamed: 0' has no header"):
+        dataset = load_dataset(str(tmp_path / "sorted.csv"), "y", "max")
+    assert dataset.features == ("x",)

@@ -19,7 +19,7 @@ import pandas as pd
 from discovery.benchmark.catalogue import DATA, DATASETS, DIRECTIONS, shipped_name
 from discovery.checks import data_row, unusable_cell
 from discovery.exceptions import ConfigurationError
-from discovery.space import CandidatePool
+from discovery.space import CandidatePool, without_unnamed
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,7 +127,7 @@ def load_dataset(
             f"dataset {path}: objective column '{objective}' not in its columns "
             f"{list(frame.columns)}"
         )
-    columns = features or [c for c in frame.columns if c != objective]
+    columns = features or without_unnamed([c for c in frame.columns if c != objective])
     return _checked(path.stem, frame, columns, objective, direction, None)
 
 

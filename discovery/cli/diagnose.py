@@ -46,7 +46,7 @@ def load_dataset(
     """Features, target and groups from a CSV, with a clear error for each bad input."""
     import pandas as pd
 
-    from discovery.space import CandidatePool
+    from discovery.space import CandidatePool, DuplicateCandidatesWarning
 
     if not path.is_file():
         raise ConfigurationError(f"data file not found: {path}")
@@ -87,11 +87,19 @@ def load_dataset(
     if values.isna().any():
         notes.append(f"{int(values.isna().sum())} rows without a target value were left out")
         frame, values = frame[values.notna()].reset_index(drop=True), values.dropna()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # replicates: the leakage check reports them
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
         pool = CandidatePool.from_frame(
             frame, features=features, objective=target, exclude=[group] if group else []
         )
+    # Replicates are the leakage check's to report; what the pool left out or warns of
+    # (a saved row index, numbers written as text) is the user's to read.
+    notes += [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, UserWarning)
+        and not issubclass(w.category, DuplicateCandidatesWarning)
+    ]
     groups = None if group is None else pd.factorize(frame[group])[0]
     return pool, values.to_numpy(np.float64), groups, notes
 
