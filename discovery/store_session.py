@@ -30,6 +30,12 @@ TOLD_PARAMETER_TOLERANCE = 1e-3
 #: among them because stores written before it was recorded lack it.
 CHANGEABLE_ON_RESUME = ("budget", "target", "optimum", "auto_strategy")
 WAY_OUT = "use --store elsewhere (store=...) or --new to start afresh, keeping the old file"
+#: Stored settings that ``discovery run`` takes as options.
+COMMAND_LINE_OPTIONS = {
+    "max_in_flight": "--workers",
+    "batch_size": "--batch-size",
+    "seed": "--seed",
+}
 
 
 class StoreSession:
@@ -76,16 +82,54 @@ def attach(
     where = store.path
     if row["pool_fingerprint"] != pool.fingerprint():
         raise StoreError(
-            f"store {where} holds a campaign on another pool (ids or features differ); {WAY_OUT}"
+            f"store {where} holds a campaign on another "
+            f"{'space' if isinstance(pool, Space) else 'pool'} ({_pool_difference(store, pool)}); "
+            f"{WAY_OUT}"
         )
     stored = CampaignConfig.from_json(row["config_json"]).to_dict()
     differing = [k for k in config if k not in CHANGEABLE_ON_RESUME and stored[k] != config[k]]
     if differing:
-        was = ", ".join(f"{k}={stored[k]!r}" for k in differing)
+        was = ", ".join(f"{k}={stored[k]!r}{_as_option(k, stored[k])}" for k in differing)
         now = ", ".join(f"{k}={config[k]!r}" for k in differing)
         raise StoreError(f"store {where} holds this campaign with {was}, not {now}; {WAY_OUT}")
     if any(stored[k] != config[k] for k in CHANGEABLE_ON_RESUME):
         store.update_config(config)
+
+
+def _as_option(key: str, value: Any) -> str:
+    """How ``discovery run`` sets a stored setting, where it has an option for it."""
+    option = COMMAND_LINE_OPTIONS.get(key)
+    return "" if option is None or value is None else f" ({option} {value})"
+
+
+def _pool_difference(store: CampaignStore, pool: CandidatePool | Space) -> str:
+    """What differs between the stored pool or space and ``pool``, in a few words."""
+    try:
+        stored = store.load_pool()
+    except StoreError:
+        return "ids or features differ"
+    if isinstance(stored, Space) != isinstance(pool, Space):
+        kinds = ("a declared space", "a candidate pool")
+        was, now = kinds if isinstance(stored, Space) else kinds[::-1]
+        return f"it holds {was}, this campaign has {now}"
+    if isinstance(pool, Space):
+        held = {p.name: p.to_dict() for p in stored.parameters}
+        given = {p.name: p.to_dict() for p in pool.parameters}
+        changes = [
+            f"'{name}' {held.get(name, 'absent')} there, {given.get(name, 'absent')} here"
+            for name in sorted(held.keys() | given.keys())
+            if held.get(name) != given.get(name)
+        ]
+        if stored.to_dict()["constraints"] != pool.to_dict()["constraints"]:
+            changes.append("the constraints differ")
+        return "; ".join(changes) or "the spaces differ"
+    if list(stored.ids) != list(pool.ids):
+        return f"{len(stored.ids)} candidates there, {len(pool.ids)} here, or other ids"
+    if list(stored.feature_names) != list(pool.feature_names):
+        return (
+            f"features {list(stored.feature_names)[:8]} there, {list(pool.feature_names)[:8]} here"
+        )
+    return "the same ids, other feature values"
 
 
 def move_aside(path: Path) -> Path:

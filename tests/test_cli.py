@@ -167,7 +167,7 @@ def test_another_seed_on_the_same_store_is_refused_in_one_line(tmp_path):
     campaign_file, store = ROOT / "campaigns" / "lennard_jones.py", tmp_path / "lj.sqlite"
     assert run(campaign_file, "--budget", 3, "--store", store).exit_code == 0
     line = one_line_error(run(campaign_file, "--budget", 3, "--seed", 4, "--store", store))
-    assert "seed=0, not seed=4" in line and "--new" in line
+    assert "seed=0 (--seed 0), not seed=4" in line and "--new" in line
     fresh = run(campaign_file, "--budget", 3, "--seed", 4, "--store", store, "--new")
     assert fresh.exit_code == 0, fresh.output
     assert len(list(tmp_path.glob("lj-*.sqlite"))) == 1

@@ -1,5 +1,6 @@
 """Stored campaigns: resume after an interruption, refusals, lost jobs, ask/tell."""
 
+import re
 import sqlite3
 
 import numpy as np
@@ -95,7 +96,8 @@ def test_raising_the_budget_continues_a_finished_campaign(tmp_path):
 @pytest.mark.parametrize(
     ("options", "named"),
     [
-        ({"seed": 3}, "seed=2, not seed=3"),
+        ({"seed": 3}, "seed=2 (--seed 2), not seed=3"),
+        ({"batch_size": 2}, "batch_size=1 (--batch-size 1), not batch_size=2"),
         ({"acquisition": "ucb"}, "acquisition='ei', not acquisition='ucb'"),
         ({"maximize": False}, "maximize=True, not maximize=False"),
     ],
@@ -104,7 +106,7 @@ def test_a_different_campaign_on_a_store_is_refused_and_the_store_kept(tmp_path,
     path = tmp_path / "c.sqlite"
     campaign(path, RecordingExperiment()).run(progress=False)
     before = export(path)
-    with pytest.raises(StoreError, match=named.replace("(", r"\(")) as refusal:
+    with pytest.raises(StoreError, match=re.escape(named)) as refusal:
         campaign(path, RecordingExperiment(), **options).run(progress=False)
     assert "--new" in str(refusal.value) and "--store" in str(refusal.value)
     assert export(path) == before
@@ -114,7 +116,7 @@ def test_another_pool_on_a_store_is_refused(tmp_path):
     path = tmp_path / "c.sqlite"
     campaign(path, RecordingExperiment()).run(progress=False)
     other = CandidatePool.from_frame(FRAME.assign(a=FRAME["a"] + 1), objective="y")
-    with pytest.raises(StoreError, match="another pool"):
+    with pytest.raises(StoreError, match=r"another pool \(the same ids, other feature values"):
         Campaign(
             other,
             FunctionOracle(RecordingExperiment(), output="y"),
@@ -125,6 +127,15 @@ def test_another_pool_on_a_store_is_refused(tmp_path):
             n_initial=4,
             seed=2,
         ).run(progress=False)
+
+
+def test_another_space_on_a_store_is_refused_naming_what_changed(tmp_path):
+    from discovery import Real, Space
+
+    path = tmp_path / "space.sqlite"
+    Campaign(Space([Real("x", 0, 1)]), None, "y", store=path).ask(1)
+    with pytest.raises(StoreError, match=r"another space \('x' .*'high': 1.* there, .*'high': 2"):
+        Campaign(Space([Real("x", 0, 2)]), None, "y", store=path).ask(1)
 
 
 def test_new_starts_afresh_and_keeps_the_old_file(tmp_path):
