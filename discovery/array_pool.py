@@ -238,7 +238,14 @@ class ArrayPool:
                     raise PoolError(f"pool: column '{name}' of {path.name} has missing values")
                 raw[start : start + batch.num_rows, j] = column.to_numpy(zero_copy_only=False)
             if id_column:
-                ids.append(batch.column(id_column).to_numpy(zero_copy_only=False))
+                column = batch.column(id_column)
+                if column.null_count:  # pyarrow gives them as NaN or None, ids 'nan', 'None'
+                    rows = start + np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))
+                    raise PoolError(
+                        f"pool: id column '{id_column}' of {path.name} has no id in rows "
+                        f"{rows[:5].tolist()} (counting the first as 0); every candidate needs one"
+                    )
+                ids.append(column.to_numpy(zero_copy_only=False))
             start += batch.num_rows
         id_values = _id_array(np.concatenate(ids)) if id_column else None
         options = {
@@ -380,6 +387,12 @@ def _id_array(ids: Any) -> np.ndarray | None:
     values = np.asarray(ids)
     if values.dtype.kind in "iu":
         return values.astype(np.int64)
+    absent = np.flatnonzero(pd.isna(values))
+    if len(absent):
+        raise PoolError(
+            f"pool: ids missing in rows {absent[:5].tolist()} (counting the first as 0); "
+            "every candidate needs one"
+        )
     return values.astype(str)
 
 

@@ -53,6 +53,20 @@ def test_parquet_pool_reads_in_batches_with_given_ids(tmp_path):
         whole.index_of("42")
 
 
+@pytest.mark.parametrize(
+    "codes", [[1, 2, None, 4, 5], ["r1", "r2", None, "r4", "r5"]], ids=["integer", "text"]
+)
+def test_a_missing_id_is_refused_naming_its_row(tmp_path, codes):
+    """An integer id column with a gap came back as ids '1.0', 'nan' ('1' was unknown);
+    a text one gave the id 'None'."""
+    table = pa.table({"x": [0.1, 0.2, 0.3, 0.4, 0.5], "code": codes})
+    pq.write_table(table, tmp_path / "pool.parquet")
+    with pytest.raises(PoolError, match=r"'code' of pool.parquet has no id in rows \[2\]"):
+        ArrayPool.from_parquet(tmp_path / "pool.parquet", id_column="code", batch_rows=2)
+    with pytest.raises(PoolError, match=r"ids missing in rows \[2\]"):
+        ArrayPool.from_array(np.eye(5), ids=codes)
+
+
 def test_float32_parameters_read_back_as_the_decimals_written(tmp_path):
     table = pa.table({"x": pa.array([0.1, 0.25, 3.3], pa.float32()), "n": [1, 2, 3]})
     pq.write_table(table, tmp_path / "pool.parquet")
