@@ -246,7 +246,7 @@ class CandidatePool:
             raise PoolError(f"pool: parameters {missing} missing for a design outside the pool")
         if parameters[self.parameter_columns].isna().any().any():
             raise PoolError("pool: a design outside the pool has missing parameter values")
-        columns = []
+        by_feature: dict[str, np.ndarray] = {}
         for column in self.parameter_columns:
             values = parameters[column]
             prefix = f"{column}="
@@ -259,14 +259,18 @@ class CandidatePool:
                         f"pool: '{column}' of a design outside the pool must be a finite "
                         f"number, got {bad[:3]}"
                     )
-                columns.append(numbers)
+                by_feature[column] = numbers
                 continue
             unknown = sorted(set(values.astype(str)) - set(categories))
             if unknown:
                 raise PoolError(
                     f"pool: '{column}' value(s) {unknown} are not among the pool's {categories}"
                 )
-            columns.extend((values.astype(str) == c).to_numpy(np.float64) for c in categories)
+            for c in categories:
+                by_feature[prefix + c] = (values.astype(str) == c).to_numpy(np.float64)
+        # In the pool's feature order (numbers first, then the one-hot columns), not the
+        # parameters': a text column before a number put each value in another's place.
+        columns = [by_feature[name] for name in self.feature_names]
         raw = np.column_stack(columns) if columns else np.empty((len(parameters), 0))
         return self._scaler.transform(raw)
 

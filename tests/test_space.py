@@ -199,3 +199,14 @@ def test_ordinary_categories_and_labels_are_not_warned_of():
         CandidatePool.from_frame(FRAME, id_column="name", objective="yield")
         CandidatePool.from_frame(solvents)
         CandidatePool.from_frame(labels)
+
+
+def test_a_design_outside_the_pool_is_encoded_in_the_pools_feature_order():
+    """With a text column before a number, a told design's features came out in the
+    parameters' order (solvent, T) where the pool's are (T, solvent=...): legacy
+    measurements trained the models on scrambled features."""
+    frame = pd.DataFrame({"solvent": ["water", "THF", "water", "THF"], "T": [20.0, 40, 60, 80]})
+    pool = CandidatePool.from_frame(frame)
+    for row in range(4):
+        own = pd.DataFrame([pool.candidate(row).parameters])
+        np.testing.assert_allclose(pool.encode(own)[0], pool.features[row])
