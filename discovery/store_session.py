@@ -24,6 +24,8 @@ from discovery.store import OPEN_STATES, CampaignStore, journal_files
 #: A told row's parameters name its candidate when they lie within this share of each
 #: feature's range of the candidate's (a value rounded in a lab notebook still does).
 TOLD_PARAMETER_TOLERANCE = 1e-3
+#: Candidates compared at once when looking for the one a told row's parameters name.
+NEAREST_CHUNK = 65_536
 
 #: Configuration keys that may change between runs of one stored campaign.
 #: Settings a stored campaign takes from the code that reopens it. ``auto_strategy`` is
@@ -190,6 +192,8 @@ def record_told(
     """
     jobs = {job.candidate_id: job for job in store.jobs()}
     measured = {candidate_id for candidate_id, _, _ in store.measurements()}
+    numbered = _NumberedIds(pool)
+    measured_names = set(objective.outputs) if isinstance(objective, Objectives) else {objective}
     for candidate_id, raw, parameters in rows:
         is_external = candidate_id not in pool
         if is_external and not parameters:
@@ -198,7 +202,9 @@ def record_told(
                 f"needs its parameters {pool.parameter_columns}"
             )
         if parameters:
-            _check_told_parameters(pool, candidate_id, parameters, is_external)
+            _check_told_parameters(
+                pool, candidate_id, parameters, is_external, numbered, measured_names
+            )
         value, result = _told_result(objective, candidate_id, raw)
         if is_external:
             if candidate_id in measured:
@@ -220,15 +226,25 @@ def record_told(
 
 
 def _check_told_parameters(
-    pool: CandidatePool, candidate_id: str, parameters: Mapping[str, Any], is_external: bool
+    pool: CandidatePool,
+    candidate_id: str,
+    parameters: Mapping[str, Any],
+    is_external: bool,
+    numbered: _NumberedIds,
+    measured_names: set[str],
 ) -> None:
     """Refuse a told row whose id and parameters disagree: a pool candidate's row with
     another candidate's parameters (a results table shifted against its ids), or a new id
     that is a pool id written as another number ('10' for '0010', read back as an integer),
     which would record the result as a design outside the pool and leave the asked one
-    open for ever."""
+    open for ever.
+
+    Values a CSV changes on the way (a code '007' read back as 7, a number rounded) and a
+    feature that shares its name with a measured property (its column holds the
+    measurement) still name their candidate.
+    """
     if is_external:
-        same = _same_number_id(pool, candidate_id)
+        same = numbered.id_of(candidate_id)
         if same is not None:
             raise ConfigurationError(
                 f"tell: '{candidate_id}' is no candidate id, but it is the number of "
@@ -239,27 +255,74 @@ def _check_told_parameters(
     if any(pd.isna(value) for value in parameters.values()):
         return  # as ask() shows a candidate whose missing values the pool imputed
     index = pool.index_of(candidate_id)
-    given = pool.encode(pd.DataFrame([dict(parameters)]))[0]
-    gap = np.abs(given - np.asarray(pool.features[index], dtype=np.float64))
-    if gap.max() > TOLD_PARAMETER_TOLERANCE:
-        held = pool.candidate(index).parameters
-        differing = {
-            name: (held[name], parameters[name])
-            for name in pool.parameter_columns
-            if name in parameters and held[name] != parameters[name]
-        }
-        raise ConfigurationError(
-            f"tell: the row for candidate '{candidate_id}' gives other parameters than the "
-            f"candidate's (held, given: {differing}); is the table shifted against its ids?"
-        )
+    held = pool.candidate(index).parameters
+    design = {
+        name: held[name] if name in measured_names or _same_value(held[name], value) else value
+        for name, value in parameters.items()
+        if name in held
+    }
+    try:
+        given = pool.encode(pd.DataFrame([{**held, **design}]))[0]
+    except ConfigurationError:
+        given = None  # a category the pool lacks: no candidate's parameters
+    own = np.asarray(pool.features[index], dtype=np.float64)
+    gap = np.inf if given is None else float(np.abs(given - own).max())
+    if gap <= TOLD_PARAMETER_TOLERANCE:
+        return
+    nearest = None if given is None else _nearest_candidate(pool, given)
+    if given is not None and (nearest == index or _gap(pool, nearest, given) >= gap):
+        return  # rounded, but nearer its own candidate than any other
+    differing = {n: (held[n], v) for n, v in design.items() if not _same_value(held[n], v)}
+    other = "" if nearest is None else f"; they are candidate '{pool.ids[nearest]}''s"
+    raise ConfigurationError(
+        f"tell: the row for candidate '{candidate_id}' gives other parameters than the "
+        f"candidate's (held, given: {differing}){other}; is the table shifted against its ids?"
+    )
 
 
-def _same_number_id(pool: CandidatePool, candidate_id: str) -> str | None:
-    """The pool id that is the same number as ``candidate_id`` written otherwise, if any."""
-    number = _as_number(candidate_id)
-    if number is None:
-        return None
-    return next((str(i) for i in pool.ids if _as_number(str(i)) == number), None)
+def _same_value(held: Any, given: Any) -> bool:
+    """Whether a told value is the held one, perhaps as a CSV gives it back ('007' as 7)."""
+    if held == given or str(held) == str(given):
+        return True
+    number = _as_number(str(held))
+    return number is not None and number == _as_number(str(given))
+
+
+def _nearest_candidate(pool: CandidatePool, features: np.ndarray) -> int:
+    """Row of the pool candidate nearest to ``features`` (largest feature gap), in chunks."""
+    best, best_gap = 0, np.inf
+    for start in range(0, len(pool.ids), NEAREST_CHUNK):
+        chunk = np.asarray(pool.features[start : start + NEAREST_CHUNK], dtype=np.float64)
+        gaps = np.abs(chunk - features).max(axis=1)
+        at = int(np.argmin(gaps))
+        if gaps[at] < best_gap:
+            best, best_gap = start + at, float(gaps[at])
+    return best
+
+
+def _gap(pool: CandidatePool, index: int, features: np.ndarray) -> float:
+    return float(np.abs(np.asarray(pool.features[index], dtype=np.float64) - features).max())
+
+
+class _NumberedIds:
+    """Pool ids by the number they write, made once per tell and only when needed."""
+
+    def __init__(self, pool: CandidatePool) -> None:
+        self.pool = pool
+        self._by_number: dict[float, str] | None = None
+
+    def id_of(self, candidate_id: str) -> str | None:
+        """The pool id that is the same number as ``candidate_id`` written otherwise."""
+        number = _as_number(candidate_id)
+        if number is None:
+            return None
+        if self._by_number is None:
+            self._by_number = {}
+            for pool_id in map(str, self.pool.ids):
+                value = _as_number(pool_id)
+                if value is not None:
+                    self._by_number.setdefault(value, pool_id)
+        return self._by_number.get(number)
 
 
 def _as_number(text: str) -> float | None:

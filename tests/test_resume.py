@@ -259,6 +259,25 @@ def test_a_results_table_whose_ids_and_parameters_disagree_is_refused(tmp_path):
     assert [c for c, _, _ in measured] == list(asked["candidate_id"])
 
 
+def test_an_asked_table_comes_back_through_a_csv_and_a_lab_notebook_and_is_told(tmp_path):
+    """Codes '003' read back as 3, values rounded to two decimals, and a feature named like
+    the measured property (a structure's unrelaxed density beside the measured one) still
+    name their candidates."""
+    from discovery import Objective
+
+    frame = FRAME.assign(batch=[f"{i % 5:03d}" for i in range(len(FRAME))], density=FRAME["a"])
+    pool = CandidatePool.from_frame(frame, objective="y")
+    objectives = [Objective("density"), Objective("y")]
+    manual = Campaign(pool, None, objectives=objectives, surrogate="forest", n_initial=3)
+    asked = manual.ask(3)
+    asked.to_csv(tmp_path / "asked.csv", index=False)
+    results = pd.read_csv(tmp_path / "asked.csv", dtype={"candidate_id": str})
+    assert results["batch"].dtype.kind == "i"  # '003' is 3 now
+    results = results.round(2).assign(density=[7.1, 7.2, 7.3], y=[1.0, 2.0, 3.0])
+    manual.tell(results)
+    assert [v for _, v, _ in manual._memory_store.measurements()] == [7.1, 7.2, 7.3]
+
+
 def test_tell_refuses_unknown_ids_repeated_results_and_non_numbers():
     manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=2)
     manual.tell("5", 1.0)
