@@ -10,13 +10,16 @@ from discovery.exceptions import ConfigurationError
 
 
 def floored_std(std: np.ndarray, share: float) -> np.ndarray:
-    """``std`` with each entry at least ``share`` of the largest finite one (and above
-    zero), so that z-scores stay finite in whatever units the objective is measured: a
-    fixed floor of 1e-12 was most of the spread of an objective in units of 1e-12."""
+    """``std`` with each entry at least ``share`` of the largest finite one (``share``
+    itself where none is above zero), so that z-scores stay finite in whatever units the
+    objective is measured: a fixed floor of 1e-12 was most of the spread of an objective
+    in units of 1e-12."""
     std = np.asarray(std, dtype=np.float64)
     finite = std[np.isfinite(std)]
     largest = float(finite.max()) if finite.size else 0.0
-    return np.maximum(std, max(share * largest, np.finfo(np.float64).tiny))
+    # No spread at all (a model certain of every candidate): ``share`` itself, as before,
+    # for there is no unit to take a share of.
+    return np.maximum(std, share * largest if largest > 0 else share)
 
 
 @dataclass(frozen=True)

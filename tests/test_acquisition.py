@@ -192,3 +192,15 @@ def test_rankings_do_not_depend_on_the_objectives_units(name, unit):
     plain = acquisition.score(PREDICTION, INCUMBENT, True)
     scaled = acquisition.score(Prediction(MEAN * unit, STD * unit), INCUMBENT * unit, True)
     assert np.array_equal(np.argsort(plain), np.argsort(scaled))
+
+
+@pytest.mark.parametrize("name", ["ei", "mes"])
+def test_a_model_without_any_spread_still_ranks_by_its_means(name):
+    """A surrogate of the user's own may give std 0 everywhere: a floor relative to the
+    largest spread fell to 1e-308, EI's scores overflowed and MES's bisection failed."""
+    mean = np.array([5.0, 1.0, 3.0, 6.0, 2.0])
+    scores = resolve_acquisition(name).score(Prediction(mean, np.zeros(5)), 4.0, True)
+    assert np.all(np.isfinite(scores))
+    assert np.argmax(scores) == 3
+    if name == "ei":
+        assert list(np.argsort(-scores)) == list(np.argsort(-mean))
