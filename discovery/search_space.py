@@ -462,9 +462,11 @@ class Space:
         else:
             origin, directions = np.zeros(k), np.eye(k)
         # 0 <= origin + D z <= 1 and G (origin + D z) >= h, as M z <= c; an origin met
-        # only within the tolerance relaxes its rows to hold at z = 0
+        # only within the tolerance relaxes its rows to hold at z = 0, and one that misses
+        # a row by more (a + b >= 1.9 at the origin 0) keeps it: the chains start inside
         M = np.vstack([directions, -directions, -G @ directions])
-        c = np.maximum(np.concatenate([1 - origin, origin, G @ origin - h]), 0.0)
+        c = np.concatenate([1 - origin, origin, G @ origin - h])
+        c = np.where(c > -EQUALITY_TOLERANCE, np.maximum(c, 0.0), c)
         return origin + _hit_and_run_chains(n, M, c, rng) @ directions.T
 
     def _share_meeting_inequalities(self) -> float:

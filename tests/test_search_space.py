@@ -418,3 +418,18 @@ def test_a_log_integer_is_sampled_evenly_on_its_log_scale():
     assert 0.4 <= np.mean(values < 100) <= 0.6
     counts = np.histogram(space.encode(points)[:, 0], bins=4, range=(0, 1))[0]
     assert counts.min() >= 12  # each decade gets its share of the 64
+
+
+@pytest.mark.parametrize(
+    ("names", "bound"), [(["a", "b"], 1.9), ([f"x{i}" for i in range(5)], 4.5)]
+)
+def test_a_thin_polytope_away_from_the_origin_is_sampled_inside_it(names, bound):
+    """a + b >= 1.9 fills 0.5 % of its box, away from the corner at 0: the walk that
+    samples thin polytopes took the corner for inside and relaxed the constraint away."""
+    space = Space(
+        [Real(n, 0, 1) for n in names], [LinearConstraint(dict.fromkeys(names, 1), ">=", bound)]
+    )
+    points = space.sample(64, seed=0)
+    assert len(points) == 64 and all(space.contains(p) for p in points)
+    sums = np.array([sum(p[n] for n in names) for p in points])
+    assert sums.min() >= bound - 1e-6 and np.ptp(sums) > 0.01
