@@ -179,7 +179,12 @@ class CampaignPlots:
         result = self.result
         if result.outcomes is not None and result.outcomes.is_pareto:
             return plots.best_so_far(result.history, "hypervolume", label="hypervolume")
-        if "desirability" in result.history and len(result.outcomes.objectives) > 1:
+        outcomes = result.outcomes
+        if (
+            outcomes is not None
+            and outcomes.mode == "desirability"
+            and len(outcomes.objectives) > 1
+        ):
             return plots.best_so_far(result.history, "best_so_far", label="best desirability")
         return plots.best_so_far(
             result.history,

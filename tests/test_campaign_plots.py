@@ -152,3 +152,14 @@ def test_random_search_band_of_a_target_lies_on_the_side_of_the_values():
     ]
     vertices = band[0].get_paths()[0].vertices[:, 1]
     assert vertices.min() >= 1.0 and vertices.max() <= 2.0  # every value lies above 0.5
+
+
+def test_an_objective_named_desirability_draws_its_best_so_far():
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(rng.random((40, 2)), columns=["a", "b"])
+    pool = CandidatePool.from_frame(frame)
+    oracle = FunctionOracle(lambda c: c.parameters["a"], output="desirability")
+    result = Campaign(pool, oracle, "desirability", surrogate="forest", budget=8).run(
+        progress=False
+    )
+    assert result.plot.best_so_far().axes[0].has_data()
