@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -202,11 +203,15 @@ class Campaign:
         measured = {objective} if outcomes is None else set(outcomes.outputs)
         hidden = sorted((measured | HISTORY_COLUMNS) & set(pool.parameter_columns))
         if is_space and hidden:
-            raise ConfigurationError(
+            problem = (
                 f"campaign '{name}': parameters named {hidden} share their names with a "
                 f"measured property or a column of the campaign's history, where their "
-                f"values would be hidden; rename them"
+                f"values would be hidden"
             )
+            if store is None or not Path(store).is_file():
+                raise ConfigurationError(f"{problem}; rename them")
+            # a store begun before such names were refused goes on: its values are stored
+            warnings.warn(f"{problem} (the store keeps them)", stacklevel=2)
         for method in ("submit", "poll", "cancel"):
             if oracle is not None and not callable(getattr(oracle, method, None)):
                 raise ConfigurationError(

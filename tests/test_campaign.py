@@ -216,3 +216,17 @@ def test_space_parameters_named_like_a_history_column_or_the_objective_are_refus
     with pytest.raises(ConfigurationError, match=r"parameters named \['reward'\]"):
         Campaign(Space([Real("reward", 0, 1)]), None, "strength")
     Campaign(Space([Real("x", 0, 1)]), None, "strength")  # ordinary names are fine
+
+
+def test_a_store_begun_with_such_a_name_goes_on_with_a_warning(tmp_path, monkeypatch):
+    """A space campaign stored before the names were refused could not be resumed."""
+    import discovery.campaign as campaign_module
+    from discovery import Real, Space
+
+    path = tmp_path / "old.sqlite"
+    monkeypatch.setattr(campaign_module, "HISTORY_COLUMNS", frozenset())  # the code before
+    Campaign(Space([Real("x", 0, 1), Real("kind", 0, 1)]), None, "y", store=path).ask(2)
+    monkeypatch.undo()
+    with pytest.warns(UserWarning, match=r"\['kind'\].*the store keeps them"):
+        resumed = Campaign.resume(path)
+    assert list(resumed.ask(1)["status"]) == ["pending", "pending", "new"]
