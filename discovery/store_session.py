@@ -18,7 +18,7 @@ from discovery.exceptions import ConfigurationError, StoreError
 from discovery.objectives import Objectives
 from discovery.oracles.base import SUCCEEDED
 from discovery.search_space import Space
-from discovery.space import CandidatePool
+from discovery.space import UNNAMED_COLUMN, CandidatePool
 from discovery.store import OPEN_STATES, CampaignStore, journal_files
 
 #: A told row's parameters name its candidate when they lie within this share of each
@@ -128,6 +128,15 @@ def _pool_difference(store: CampaignStore, pool: CandidatePool | Space) -> str:
     if list(stored.ids) != list(pool.ids):
         return f"{len(stored.ids)} candidates there, {len(pool.ids)} here, or other ids"
     if list(stored.feature_names) != list(pool.feature_names):
+        headless = [n for n in stored.feature_names if UNNAMED_COLUMN.fullmatch(n)]
+        if headless and [n for n in stored.feature_names if n not in headless] == list(
+            pool.feature_names
+        ):  # a store begun before such columns were left out of the default features
+            return (
+                f"its features include {headless}, a column without a header the pool now "
+                f"leaves out; to go on with this store, name them: "
+                f"features={list(stored.parameter_columns)}"
+            )
         return (
             f"features {list(stored.feature_names)[:8]} there, {list(pool.feature_names)[:8]} here"
         )

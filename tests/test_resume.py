@@ -432,3 +432,23 @@ def test_the_summary_counts_the_experiments_spent_apart_from_open_and_told_ones(
     summary = told.run(progress=False).summary()
     assert (summary["experiments"], summary["told"], summary["succeeded"]) == (8, 3, 8)
     assert 1 <= summary["found_at_experiment"] <= 8
+
+
+def test_a_store_whose_pool_used_a_saved_row_index_says_how_to_go_on(tmp_path, monkeypatch):
+    import discovery.space as space_module
+
+    FRAME.to_csv(tmp_path / "pool.csv")  # index=True: 'Unnamed: 0'
+    path = tmp_path / "old.sqlite"
+    monkeypatch.setattr(space_module, "without_unnamed", lambda features: features)
+    old = CandidatePool.from_csv(tmp_path / "pool.csv", objective="y")  # as before
+    Campaign(old, None, "y", surrogate="forest", store=path).ask(1)
+    monkeypatch.undo()
+    with pytest.warns(UserWarning, match="no header"):
+        now = CandidatePool.from_csv(tmp_path / "pool.csv", objective="y")
+    with pytest.raises(StoreError, match=r"features=\['Unnamed: 0', 'a', 'b'\]"):
+        Campaign(now, None, "y", surrogate="forest", store=path).ask(1)
+    named = CandidatePool.from_csv(
+        tmp_path / "pool.csv", objective="y", features=["Unnamed: 0", "a", "b"]
+    )
+    resumed = Campaign(named, None, "y", surrogate="forest", store=path).ask(1)
+    assert list(resumed["status"]) == ["pending", "new"]
