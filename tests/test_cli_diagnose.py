@@ -122,3 +122,12 @@ def test_a_saved_row_index_is_left_out_and_said_so(tmp_path):
     result = diagnose(tmp_path / "sorted.csv", "--target", "y", "--surrogates", "forest")
     assert result.exit_code == 0, result.output
     assert "'Unnamed: 0' has no header" in " ".join(result.output.split())
+
+
+def test_a_trailing_comma_in_every_row_is_a_column_left_out_not_an_empty_feature(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = "\n".join(f"{x:.3f},{2 * x:.3f}," for x in rng.random(30))
+    (tmp_path / "export.csv").write_text(f"x,y,\n{rows}\n")  # a spreadsheet's trailing comma
+    result = diagnose(tmp_path / "export.csv", "--target", "y", "--surrogates", "forest")
+    assert result.exit_code == 0, result.output
+    assert "'Unnamed: 2' has no header" in " ".join(result.output.split())

@@ -46,7 +46,7 @@ def load_dataset(
     """Features, target and groups from a CSV, with a clear error for each bad input."""
     import pandas as pd
 
-    from discovery.space import CandidatePool, DuplicateCandidatesWarning
+    from discovery.space import UNNAMED_COLUMN, CandidatePool, DuplicateCandidatesWarning
 
     if not path.is_file():
         raise ConfigurationError(f"data file not found: {path}")
@@ -73,7 +73,9 @@ def load_dataset(
         )
     if values.isna().all():
         raise ConfigurationError(f"target '{target}' has no values: every row is empty")
-    chosen = features or [c for c in columns if c not in (target, group)]
+    chosen = features or [  # as the pool chooses: a column without a header is left out
+        c for c in columns if c not in (target, group) and not UNNAMED_COLUMN.fullmatch(c)
+    ]
     cell = unusable_cell(frame[values.notna()], [c for c in chosen if c in columns])
     if cell is not None:  # said here: the pool's own advice (impute=...) is for the library
         column, row, value, count = cell
