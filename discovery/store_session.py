@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,6 @@ from discovery.oracles.base import SUCCEEDED
 from discovery.search_space import Space
 from discovery.space import UNNAMED_COLUMN, CandidatePool
 from discovery.store import OPEN_STATES, CampaignStore, journal_files
-
-#: A told row's parameters name its candidate when they lie within this share of each
-#: feature's range of the candidate's (a value rounded in a lab notebook still does).
-TOLD_PARAMETER_TOLERANCE = 1e-3
-#: Candidates compared at once when looking for the one a told row's parameters name.
-NEAREST_CHUNK = 65_536
 
 #: Configuration keys that may change between runs of one stored campaign.
 #: Settings a stored campaign takes from the code that reopens it. ``auto_strategy`` is
@@ -243,14 +238,15 @@ def _check_told_parameters(
     measured_names: set[str],
 ) -> None:
     """Refuse a told row whose id and parameters disagree: a pool candidate's row with
-    another candidate's parameters (a results table shifted against its ids), or a new id
-    that is a pool id written as another number ('10' for '0010', read back as an integer),
-    which would record the result as a design outside the pool and leave the asked one
-    open for ever.
+    other parameters than the candidate's (a results table shifted against its ids), or a
+    new id that is a pool id written as another number ('10' for '0010', read back as an
+    integer), which would record the result as a design outside the pool and leave the
+    asked one open for ever.
 
-    Values a CSV changes on the way (a code '007' read back as 7, a number rounded) and a
-    feature that shares its name with a measured property (its column holds the
-    measurement) still name their candidate.
+    Each given value must be its candidate's as a CSV or a lab notebook gives it back: a
+    code '007' as 7, a number rounded to the digits written (0.81 for 0.8136, not 0.83). A
+    feature that shares its name with a measured property holds the measurement, and a
+    value the pool imputed has none to compare: both are left alone.
     """
     if is_external:
         same = numbered.id_of(candidate_id)
@@ -261,56 +257,34 @@ def _check_told_parameters(
                 f"pd.read_csv(..., dtype={{'candidate_id': str}}))"
             )
         return
-    if any(pd.isna(value) for value in parameters.values()):
-        return  # as ask() shows a candidate whose missing values the pool imputed
-    index = pool.index_of(candidate_id)
-    held = pool.candidate(index).parameters
-    design = {
-        name: held[name] if name in measured_names or _same_value(held[name], value) else value
+    held = pool.candidate(pool.index_of(candidate_id)).parameters
+    differing = {
+        name: (held[name], value)
         for name, value in parameters.items()
         if name in held
+        and name not in measured_names
+        and not pd.isna(held[name])
+        and not pd.isna(value)
+        and not _same_value(held[name], value)
     }
-    try:
-        given = pool.encode(pd.DataFrame([{**held, **design}]))[0]
-    except ConfigurationError:
-        given = None  # a category the pool lacks: no candidate's parameters
-    own = np.asarray(pool.features[index], dtype=np.float64)
-    gap = np.inf if given is None else float(np.abs(given - own).max())
-    if gap <= TOLD_PARAMETER_TOLERANCE:
-        return
-    nearest = None if given is None else _nearest_candidate(pool, given)
-    if given is not None and (nearest == index or _gap(pool, nearest, given) >= gap):
-        return  # rounded, but nearer its own candidate than any other
-    differing = {n: (held[n], v) for n, v in design.items() if not _same_value(held[n], v)}
-    other = "" if nearest is None else f"; they are candidate '{pool.ids[nearest]}''s"
-    raise ConfigurationError(
-        f"tell: the row for candidate '{candidate_id}' gives other parameters than the "
-        f"candidate's (held, given: {differing}){other}; is the table shifted against its ids?"
-    )
+    if differing:
+        raise ConfigurationError(
+            f"tell: the row for candidate '{candidate_id}' gives other parameters than the "
+            f"candidate's (held, given: {differing}); is the table shifted against its ids?"
+        )
 
 
 def _same_value(held: Any, given: Any) -> bool:
-    """Whether a told value is the held one, perhaps as a CSV gives it back ('007' as 7)."""
+    """Whether a told value is the held one as a CSV or a notebook gives it back: the same
+    text or number ('007' as 7), or the number rounded to the digits the value shows."""
     if held == given or str(held) == str(given):
         return True
-    number = _as_number(str(held))
-    return number is not None and number == _as_number(str(given))
-
-
-def _nearest_candidate(pool: CandidatePool, features: np.ndarray) -> int:
-    """Row of the pool candidate nearest to ``features`` (largest feature gap), in chunks."""
-    best, best_gap = 0, np.inf
-    for start in range(0, len(pool.ids), NEAREST_CHUNK):
-        chunk = np.asarray(pool.features[start : start + NEAREST_CHUNK], dtype=np.float64)
-        gaps = np.abs(chunk - features).max(axis=1)
-        at = int(np.argmin(gaps))
-        if gaps[at] < best_gap:
-            best, best_gap = start + at, float(gaps[at])
-    return best
-
-
-def _gap(pool: CandidatePool, index: int, features: np.ndarray) -> float:
-    return float(np.abs(np.asarray(pool.features[index], dtype=np.float64) - features).max())
+    number, told = _as_number(str(held)), _as_number(str(given))
+    if number is None or told is None:
+        return False
+    exponent = Decimal(str(given).strip()).as_tuple().exponent
+    half_step = 0.5 * 10.0**exponent if isinstance(exponent, int) else 0.0
+    return abs(number - told) <= half_step * (1 + 1e-9) + 1e-12 * abs(number)
 
 
 class _NumberedIds:

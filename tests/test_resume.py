@@ -452,3 +452,30 @@ def test_a_store_whose_pool_used_a_saved_row_index_says_how_to_go_on(tmp_path, m
     )
     resumed = Campaign(named, None, "y", surrogate="forest", store=path).ask(1)
     assert list(resumed["status"]) == ["pending", "new"]
+
+
+def test_told_parameters_must_be_the_candidates_up_to_the_digits_written():
+    """A rule of 'nearest candidate' let 35 C pass for a candidate at 20 C in a pool of
+    three, and refused 0.83 for 0.833 in a grid of 0.001 steps."""
+    sparse = CandidatePool.from_frame(
+        pd.DataFrame({"T": [20.0, 60.0, 100.0], "solvent": ["water", "ethanol", "ethanol"]})
+    )
+    manual = Campaign(sparse, None, "y", surrogate="forest", n_initial=1, budget=3)
+    for wrong in ({"T": 35.0, "solvent": "water"}, {"T": 20.0, "solvent": "ethanol"}):
+        with pytest.raises(ConfigurationError, match="other parameters than the candidate's"):
+            manual.tell("0", 1.0, parameters=wrong)
+    grid = CandidatePool.from_frame(pd.DataFrame({"x": np.arange(1000) / 1000}))
+    fine = Campaign(grid, None, "y", surrogate="forest", n_initial=3)
+    fine.tell("833", 1.0, parameters={"x": 0.83})  # rounded to two decimals
+    with pytest.raises(ConfigurationError, match="other parameters"):
+        fine.tell("834", 1.0, parameters={"x": 0.82})
+    gaps = pd.DataFrame({"a": [0.1, 0.2, 0.3], "b": [1.0, np.nan, 3.0]})
+    imputed = Campaign(
+        CandidatePool.from_frame(gaps, impute="mean"),
+        None,
+        "y",
+        surrogate="forest",
+        budget=3,
+        n_initial=1,
+    )
+    imputed.tell("1", 1.0, parameters={"a": 0.2})  # a part of the parameters is enough
