@@ -250,7 +250,11 @@ class CandidatePool:
         for column in self.parameter_columns:
             values = parameters[column]
             prefix = f"{column}="
-            categories = [n[len(prefix) :] for n in self.feature_names if n.startswith(prefix)]
+            categories = [  # a number column "k=z" is no category of a text column "k"
+                n[len(prefix) :]
+                for n in self.feature_names
+                if n.startswith(prefix) and n not in self.parameter_columns
+            ]
             if column in self.feature_names:
                 numbers = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
                 if not np.isfinite(numbers).all():

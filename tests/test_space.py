@@ -210,3 +210,11 @@ def test_a_design_outside_the_pool_is_encoded_in_the_pools_feature_order():
     for row in range(4):
         own = pd.DataFrame([pool.candidate(row).parameters])
         np.testing.assert_allclose(pool.encode(own)[0], pool.features[row])
+
+
+def test_a_number_column_named_like_a_category_keeps_its_values_when_encoding():
+    frame = pd.DataFrame({"k=z": [1.0, 2.0, 3.0, 4.0], "k": ["p", "q", "p", "q"]})
+    pool = CandidatePool.from_frame(frame)
+    for row in range(4):
+        own = pd.DataFrame([pool.candidate(row).parameters])
+        np.testing.assert_allclose(pool.encode(own)[0], pool.features[row])
