@@ -208,10 +208,12 @@ class Campaign:
                 f"measured property or a column of the campaign's history, where their "
                 f"values would be hidden"
             )
-            if store is None or not Path(store).is_file():
+            if not _holds_a_campaign(store):
                 raise ConfigurationError(f"{problem}; rename them")
-            # a store begun before such names were refused goes on: its values are stored
+            # a store begun before such names were refused goes on (not afresh, see
+            # _open_store): its values are stored
             warnings.warn(f"{problem} (the store keeps them)", stacklevel=2)
+        self._hidden_names = hidden if is_space else []
         for method in ("submit", "poll", "cancel"):
             if oracle is not None and not callable(getattr(oracle, method, None)):
                 raise ConfigurationError(
@@ -544,9 +546,29 @@ class Campaign:
             if self._memory_store is None:
                 self._memory_store = CampaignStore(None)
             return StoreSession(self.config, self.pool, self._memory_store, owned=False)
+        if new and self._hidden_names:
+            raise ConfigurationError(
+                f"campaign '{self.config.name}': parameters named {self._hidden_names} share "
+                "their names with a measured property or a column of the history; rename "
+                "them before starting afresh"
+            )
         if new and self.store_path.exists():
             move_aside(self.store_path)
         return StoreSession(self.config, self.pool, CampaignStore(self.store_path), owned=True)
+
+
+def _holds_a_campaign(store: str | Path | None) -> bool:
+    """Whether ``store`` is a file that holds a campaign already."""
+    if store is None or not Path(store).is_file():
+        return False
+    try:
+        reader = CampaignStore(Path(store), read_only=True)
+    except StoreError:
+        return False
+    try:
+        return reader.campaign_row() is not None
+    finally:
+        reader.close()
 
 
 def _stored_portfolio(described: dict[str, Any], path: Path) -> Portfolio:

@@ -230,3 +230,10 @@ def test_a_store_begun_with_such_a_name_goes_on_with_a_warning(tmp_path, monkeyp
     with pytest.warns(UserWarning, match=r"\['kind'\].*the store keeps them"):
         resumed = Campaign.resume(path)
     assert list(resumed.ask(1)["status"]) == ["pending", "pending", "new"]
+    with pytest.warns(UserWarning):
+        again = Campaign.resume(path, FunctionOracle(lambda c: 1.0, output="y"))
+    with pytest.raises(ConfigurationError, match="rename them before starting afresh"):
+        again.run(new=True, progress=False)  # a new store is refused them, as any is
+    (tmp_path / "empty.sqlite").touch()
+    with pytest.raises(ConfigurationError, match="rename them"):
+        Campaign(Space([Real("kind", 0, 1)]), None, "y", store=tmp_path / "empty.sqlite")
