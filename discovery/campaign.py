@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from discovery.acquisition import (
@@ -48,11 +47,9 @@ from discovery.space import CandidatePool
 from discovery.space_design import resolve_space_design
 from discovery.space_points import SpacePoints
 from discovery.store import CampaignStore
-from discovery.store_session import StoreSession, move_aside, record_told
+from discovery.store_session import StoreSession, move_aside, record_told, same_told_value
 from discovery.surrogates import Surrogate, resolve_surrogate
 
-#: Points this close in every unit feature are the same told point (a CSV's last digit).
-SAME_POINT = 1e-9
 #: The columns of :meth:`Campaign.ask`'s table before the candidate's parameters.
 ASK_COLUMNS = ("candidate_id", "status", "score")
 
@@ -753,7 +750,7 @@ def _space_row(
     derived = space.candidate_id(point)
     if candidate_id is not None and candidate_id != derived and candidate_id in points:
         chosen = points.point(points.index_of(candidate_id))
-        if np.abs(space.encode([chosen]) - space.encode([point])).max() <= SAME_POINT:
+        if all(same_told_value(chosen[n], parameters[n]) for n in space.names if n in parameters):
             return candidate_id, value, None  # the chosen point, its digits written anew
         differing = {n: (chosen[n], point[n]) for n in space.names if chosen[n] != point[n]}
         raise ConfigurationError(

@@ -265,7 +265,7 @@ def _check_told_parameters(
         and name not in measured_names
         and not pd.isna(held[name])
         and not pd.isna(value)
-        and not _same_value(held[name], value)
+        and not same_told_value(held[name], value)
     }
     if differing:
         raise ConfigurationError(
@@ -274,7 +274,7 @@ def _check_told_parameters(
         )
 
 
-def _same_value(held: Any, given: Any) -> bool:
+def same_told_value(held: Any, given: Any) -> bool:
     """Whether a told value is the held one as a CSV or a notebook gives it back: the same
     text or number ('007' as 7), or the number rounded to the digits the value shows."""
     if held == given or str(held) == str(given):
