@@ -24,23 +24,25 @@ def data_row(position: int) -> str:
     return f"data row {position + 1} (CSV line {position + 2})"
 
 
-def unusable_cell(frame: Any, columns: Sequence[str]) -> tuple[str, int, Any, int] | None:
-    """The first cell of ``columns`` no model can use: empty, or an infinite number.
+def unusable_feature(frame: Any, columns: Sequence[str]) -> str | None:
+    """Why the first cell of ``columns`` no model can use (empty, or an infinite number)
+    stops a command that reads a CSV, and what to do; None when every cell is usable.
 
     Args:
         frame: a DataFrame whose index holds row positions (as read from a CSV).
         columns: the feature columns to look through, in order.
-
-    Returns:
-        (column, row position, value, how many of that column's rows are unusable), or
-        None when every cell is usable.
     """
     for column in columns:
         values = frame[column]
-        bad = values.isna().to_numpy()
-        if values.dtype.kind in "fc":
-            bad = bad | np.isinf(values.to_numpy())
+        empty = values.isna().to_numpy()
+        bad = empty | np.isinf(values.to_numpy()) if values.dtype.kind in "fc" else empty
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
-            return column, int(frame.index[first]), values.iloc[first], int(bad.sum())
+            value, count = values.iloc[first], int(bad.sum())
+            problem = "is empty" if empty[first] else f"is infinite ({value})"
+            more = f" (and {count - 1} more rows)" if count > 1 else ""
+            return (
+                f"feature '{column}' {problem} in {data_row(int(frame.index[first]))}{more}; "
+                "fill it in, delete the row, or leave the column out with --features"
+            )
     return None

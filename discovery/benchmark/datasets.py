@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from discovery.benchmark.catalogue import DATA, DATASETS, DIRECTIONS, shipped_name
-from discovery.checks import data_row, unusable_cell
+from discovery.checks import data_row, unusable_feature
 from discovery.exceptions import ConfigurationError
 from discovery.space import CandidatePool, without_unnamed
 
@@ -163,15 +163,9 @@ def _checked(
         raise ConfigurationError(
             f"dataset '{name}': objective '{objective}' {problem} in {data_row(row)}; {advice}"
         )
-    cell = unusable_cell(frame, features)
-    if cell is not None:  # said here: the pool's own advice (impute=...) is for the library
-        column, row, recorded, count = cell
-        problem = "is empty" if pd.isna(recorded) else f"is infinite ({recorded})"
-        more = f" (and {count - 1} more rows)" if count > 1 else ""
-        raise ConfigurationError(
-            f"dataset '{name}': feature '{column}' {problem} in {data_row(row)}{more}; fill it "
-            "in, delete the row, or leave the column out with --features"
-        )
+    unusable = unusable_feature(frame, features)
+    if unusable is not None:  # said here: the pool's own advice (impute=...) is for the library
+        raise ConfigurationError(f"dataset '{name}': {unusable}")
     if len(frame) < 2:
         raise ConfigurationError(f"dataset '{name}': needs at least 2 designs, has {len(frame)}")
     frame = frame.assign(**{objective: values.astype(float)}).reset_index(drop=True)

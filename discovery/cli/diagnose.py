@@ -11,7 +11,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from discovery.checks import data_row, unusable_cell
+from discovery.checks import data_row, unusable_feature
 from discovery.cli.app import app, command_boundary, console, errors
 from discovery.exceptions import ConfigurationError
 
@@ -76,15 +76,9 @@ def load_dataset(
     chosen = features or [  # as the pool chooses: a column without a header is left out
         c for c in columns if c not in (target, group) and not UNNAMED_COLUMN.fullmatch(c)
     ]
-    cell = unusable_cell(frame[values.notna()], [c for c in chosen if c in columns])
-    if cell is not None:  # said here: the pool's own advice (impute=...) is for the library
-        column, row, value, count = cell
-        what = "is empty" if pd.isna(value) else f"is infinite ({value})"
-        more = f" (and {count - 1} more rows)" if count > 1 else ""
-        raise ConfigurationError(
-            f"feature '{column}' {what} in {data_row(row)}{more}; fill it in, delete the row, "
-            "or leave the column out with --features"
-        )
+    unusable = unusable_feature(frame[values.notna()], [c for c in chosen if c in columns])
+    if unusable is not None:  # said here: the pool's own advice (impute=...) is for the library
+        raise ConfigurationError(unusable)
     notes = []
     if values.isna().any():
         notes.append(f"{int(values.isna().sum())} rows without a target value were left out")
