@@ -79,12 +79,17 @@ def _running_best(measured: pd.Series, maximize: bool, closest_to: float | None)
     return pd.Series(running, index=measured.index, dtype=np.float64)
 
 
-def budget_spent(history: pd.DataFrame) -> int:
-    """Experiments counted against the budget: every job, not the measurements told for
-    designs outside the pool (kind "external")."""
+def spent_rows(history: pd.DataFrame) -> pd.Series:
+    """Per row, whether it is an experiment counted against the budget: every job, not a
+    measurement told for a design outside the pool (kind "external")."""
     if "kind" not in history:
-        return len(history)
-    return int((history["kind"] != "external").sum())
+        return pd.Series(True, index=history.index)
+    return history["kind"] != "external"
+
+
+def budget_spent(history: pd.DataFrame) -> int:
+    """Experiments counted against the budget (:func:`spent_rows`)."""
+    return int(spent_rows(history).sum())
 
 
 def history_frame(
@@ -284,7 +289,7 @@ class CampaignResult:
         iterations = history.drop_duplicates("iteration")
         modelled = iterations[iterations["iteration"] > 0]
         per_iteration = (modelled["fit_seconds"] + modelled["selection_seconds"]).to_numpy()
-        spent = history["kind"] != "external" if "kind" in history else history["state"].notna()
+        spent = spent_rows(history)
         is_open = history["state"].isin(OPEN_STATES)
         return (
             {
