@@ -455,7 +455,7 @@ def _combinations(space: Space, function: Any, rng: np.random.Generator, options
         return None
     combinations = space.discrete_combinations(MAX_COMBINATIONS)
     if combinations is None:
-        combinations = _promising_combinations(space, function, rng, options)
+        combinations = _promising_combinations(space, function, rng)
     result = []
     for combination in combinations:
         bounds = _real_bounds(space, combination, options)
@@ -464,16 +464,17 @@ def _combinations(space: Space, function: Any, rng: np.random.Generator, options
     return result
 
 
-def _promising_combinations(
-    space: Space, function: Any, rng: np.random.Generator, options: dict[str, Any]
-):
+def _promising_combinations(space: Space, function: Any, rng: np.random.Generator):
     """The discrete combinations of the best-scoring points of a feasible Sobol sample."""
     import torch
 
     points = space.sample(RAW_SAMPLES * 4, "sobol", seed=_seed(rng))  # 2^11
-    with torch.no_grad():
-        X = torch.as_tensor(space.encode(points), **options).unsqueeze(-2)
-        values = torch.cat([function(X[s : s + CHUNK_SIZE]) for s in range(0, len(X), CHUNK_SIZE)])
+    features, score = space.encode(points), _scorer(function)
+    values = torch.from_numpy(
+        np.concatenate(
+            [score(features[s : s + CHUNK_SIZE]) for s in range(0, len(points), CHUNK_SIZE)]
+        )
+    )
     discrete = [p.name for p in space.parameters if not isinstance(p, Real)]
     chosen: list[dict[str, Any]] = []
     for index in torch.argsort(values, descending=True).tolist():
