@@ -249,9 +249,12 @@ def random_spaces(draw):
         constraints.append(Exclusion({"s": [categories[0]], r.name: (">", (r.low + r.high) / 2)}))
     integers = [p for p in parameters if isinstance(p, Integer)]
     if integers and len(categories) > 1 and draw(st.booleans()):
-        # listed integers: a part around a point may narrow the range past them
+        # listed integers: a part around a point may narrow the range past them. At
+        # least one value stays open, or the last category is excluded outright and,
+        # with the exclusion above and a pinned equality, a single point may remain
         n = integers[0]
-        listed = draw(st.lists(st.integers(n.low, n.high), min_size=1, max_size=2, unique=True))
+        most = min(2, n.high - n.low)
+        listed = draw(st.lists(st.integers(n.low, n.high), min_size=1, max_size=most, unique=True))
         constraints.append(Exclusion({"s": [categories[-1]], n.name: listed}))
     return Space(parameters, constraints)
 
