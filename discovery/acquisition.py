@@ -131,7 +131,8 @@ def _max_value_quantile(
 ) -> float:
     """The ``level`` quantile of the best value, bounded below by ``lower``: Brent's method
     on log P(best < z) - log(level), which rises monotonically in z and is >= 0 at
-    ``upper`` (every candidate's mean + ``_NEGLIGIBLE_Z`` std at most)."""
+    ``upper`` (every candidate's mean + ``_NEGLIGIBLE_Z`` std at most) unless rounding
+    took those std off again."""
     target = math.log(level)
     if (
         mean.shape[0] == 0
@@ -139,6 +140,10 @@ def _max_value_quantile(
         or _log_probability_max_below(lower, mean, std) >= target
     ):
         return lower
+    if _log_probability_max_below(upper, mean, std) < target:
+        # mean + 8 std rounded back onto a mean: the spread is below what the floats
+        # hold at this magnitude, and the quantile lies within an ulp of ``upper``
+        return upper
     return brentq(
         lambda z: _log_probability_max_below(z, mean, std) - target,
         lower,

@@ -204,3 +204,16 @@ def test_a_model_without_any_spread_still_ranks_by_its_means(name):
     assert np.argmax(scores) == 3
     if name == "ei":
         assert list(np.argsort(-scores)) == list(np.argsort(-mean))
+
+
+def test_max_value_entropy_scores_a_model_almost_certain_of_every_candidate():
+    """A forest whose trees agree everywhere but on one candidate (std 1e-8 there, 0
+    elsewhere): the floor, a share of that spread, was too small for mean + 8 std to
+    leave the mean in floats, and the bisection failed with "f(a) and f(b) must have
+    different signs"."""
+    mean = np.linspace(0.0, 1.0, 50)
+    std = np.zeros(50)
+    std[3] = 1e-8
+    scores = resolve_acquisition("mes").score(Prediction(mean, std), 0.5, True)
+    assert np.all(np.isfinite(scores))
+    assert np.argmax(scores) == 49
