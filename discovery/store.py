@@ -45,20 +45,26 @@ CREATED, SUBMITTED, ASKED = "created", "submitted", "asked"
 OPEN_STATES = (CREATED, SUBMITTED, ASKED)
 
 
+#: How a gap in a pool's text column is written to the store: an empty field would read
+#: back as the category "" or, read as missing, turn a category "None" or "NA" into a gap.
+MISSING_TEXT = "\x1fmissing\x1f"
+
+
 def _stored_pool(
     row: dict[str, Any], options: dict[str, Any], text_as_written: bool
 ) -> CandidatePool | None:
     """The pool from its stored table; None where that table does not make a pool.
 
     ``text_as_written`` reads text columns as they were written: a category called "None",
-    "NA" or "" is itself, not a missing value. Otherwise an empty text field is missing, as
-    it was in a pool whose text column had gaps (CSV writes both as an empty field).
+    "NA" or "" is itself, not a missing value, and a gap is the :data:`MISSING_TEXT` mark
+    it was stored as. Otherwise an empty text field is missing, as it was in a pool stored
+    before gaps were marked (CSV writes a gap and "" alike as an empty field).
     """
     dtypes = json.loads(row["pool_dtypes_json"])
     missing = {}
-    if text_as_written:  # only a number column's empty field is missing
-        numbers = [c for c in _header(row) if c not in dtypes]
-        missing = {"keep_default_na": False, "na_values": {c: [""] for c in numbers}}
+    if text_as_written:  # a number column's empty field is missing, and a text gap's mark
+        marks = {c: [""] if c not in dtypes else [MISSING_TEXT] for c in _header(row)}
+        missing = {"keep_default_na": False, "na_values": marks}
     try:
         frame = pd.read_csv(io.StringIO(row["pool_csv"]), dtype=dtypes, **missing, **EXACT_FLOATS)
         return CandidatePool.from_frame(frame, **options)
@@ -315,6 +321,9 @@ class CampaignStore:
                 or pd.api.types.is_object_dtype(table[c])
                 or isinstance(table[c].dtype, pd.CategoricalDtype)
             }
+            for c in dtypes:
+                if table[c].isna().any():
+                    table[c] = table[c].astype(object).where(table[c].notna(), MISSING_TEXT)
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO campaign VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

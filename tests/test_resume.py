@@ -378,11 +378,15 @@ def test_a_stop_right_after_a_job_was_lost_still_sends_it_again(tmp_path):
 @pytest.mark.parametrize(
     "additive",
     [["None", "LiCl", "NaCl"] * 4, ["NA", "LiCl", "NaCl"] * 4, ["", "LiCl", "NaCl"] * 4,
-     pd.Categorical([1, 2, 3] * 4), ["salt", None, "acid"] * 4],
+     pd.Categorical([1, 2, 3] * 4), ["salt", None, "acid"] * 4, ["None", None, "acid"] * 4,
+     ["", None, "acid"] * 4, ["NA", np.nan, "acid", "salt"] * 3],
 )  # fmt: skip
 def test_a_stored_pool_with_a_category_called_none_or_categorical_numbers_reopens(
     tmp_path, additive
 ):
+    """A category "None", "NA" or "" beside a gap the pool imputes: the stored table wrote
+    both as an empty field, so either reading lost one of them and the store could not
+    be reopened."""
     frame = pd.DataFrame({"additive": additive, "temp": range(12)})
     impute = "mean" if frame["additive"].isna().any() else None
     path = tmp_path / "c.sqlite"
