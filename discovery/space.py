@@ -127,7 +127,8 @@ class CandidatePool:
             PoolError: empty frame, a named column missing, a column or feature named
                 twice, missing or duplicate ids, missing feature values without
                 ``impute``, a text feature with no value at all, infinite feature values,
-                or no feature columns.
+                two features of the same name (a text column "a" holding "b=c" and a
+                column "a=b" holding "c" both give "a=b=c"), or no feature columns.
         """
         if not isinstance(frame, pd.DataFrame):
             raise PoolError(f"pool: expected a pandas DataFrame, got {type(frame).__name__}")
@@ -356,7 +357,15 @@ def _encode(table: pd.DataFrame, impute: str | None) -> pd.DataFrame:
             filled = SimpleImputer(strategy="most_frequent").fit_transform(text)
             text = pd.DataFrame(filled, columns=categorical, index=table.index)
         parts.append(pd.get_dummies(text.astype(str), prefix_sep="=", dtype=np.float64))
-    return pd.concat(parts, axis=1)
+    encoded = pd.concat(parts, axis=1)
+    clashes = sorted(set(encoded.columns[encoded.columns.duplicated()]))
+    if clashes:  # a design told later could not be placed: both features take one name
+        raise PoolError(
+            f"pool: two features would both be named {clashes[:3]}: a text column's one-hot "
+            "features are named column=value, and another column or value gives the same "
+            "name; rename one of the columns"
+        )
+    return encoded
 
 
 def without_unnamed(features: list[str]) -> list[str]:

@@ -52,8 +52,9 @@ MISSING_TEXT = "\x1fmissing\x1f"
 
 def _stored_pool(
     row: dict[str, Any], options: dict[str, Any], text_as_written: bool
-) -> CandidatePool | None:
-    """The pool from its stored table; None where that table does not make a pool.
+) -> CandidatePool | PoolError:
+    """The pool from its stored table, or why that table does not make one (a pool
+    stored before a refusal was added).
 
     ``text_as_written`` reads text columns as they were written: a category called "None",
     "NA" or "" is itself, not a missing value, and a gap is the :data:`MISSING_TEXT` mark
@@ -68,8 +69,8 @@ def _stored_pool(
     try:
         frame = pd.read_csv(io.StringIO(row["pool_csv"]), dtype=dtypes, **missing, **EXACT_FLOATS)
         return CandidatePool.from_frame(frame, **options)
-    except PoolError:
-        return None
+    except PoolError as error:
+        return error
 
 
 #: Tries, a millisecond apart, to take a run lock that a report's probe may hold for an
@@ -382,10 +383,12 @@ class CampaignStore:
                     "campaign began (its checksum differs)"
                 )
             return pool
-        for text_as_written in (True, False):
-            pool = _stored_pool(row, options, text_as_written)
-            if pool is not None and pool.fingerprint() == row["pool_fingerprint"]:
+        pools = [_stored_pool(row, options, as_written) for as_written in (True, False)]
+        for pool in pools:
+            if isinstance(pool, CandidatePool) and pool.fingerprint() == row["pool_fingerprint"]:
                 return pool
+        if all(isinstance(pool, PoolError) for pool in pools):
+            raise StoreError(f"store {self.path}: the stored pool no longer builds: {pools[0]}")
         raise StoreError(f"store {self.path}: the stored pool does not match its fingerprint")
 
     # -- iterations and jobs -----------------------------------------------------------

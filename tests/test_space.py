@@ -218,3 +218,17 @@ def test_a_number_column_named_like_a_category_keeps_its_values_when_encoding():
     for row in range(4):
         own = pd.DataFrame([pool.candidate(row).parameters])
         np.testing.assert_allclose(pool.encode(own)[0], pool.features[row])
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({"a": ["b=c", "x", "x"], "a=b": ["c", "d", "e"]}),
+        pd.DataFrame({"a": ["b", "x", "x"], "a=b": [1.0, 2.0, 3.0]}),
+    ],
+)
+def test_features_that_would_share_a_name_are_refused(frame):
+    """Two features named "a=b=c" (or "a=b"): a design told from outside the pool put one
+    column's values in both places."""
+    with pytest.raises(PoolError, match=r"two features would both be named \['a=b"):
+        CandidatePool.from_frame(frame)
