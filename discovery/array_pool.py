@@ -376,7 +376,14 @@ def _bounds(raw: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
             raise PoolError(f"pool: feature '{bad}' has missing or infinite values")
         low = np.minimum(low, chunk.min(axis=0))
         high = np.maximum(high, chunk.max(axis=0))
-    span = high - low
+    with np.errstate(over="ignore"):
+        span = high - low
+    if not np.isfinite(span).all():  # scaled by a range of inf, every value became 0
+        bad = [names[i] for i in np.flatnonzero(~np.isfinite(span))]
+        raise PoolError(
+            f"pool: feature(s) {bad} span a range wider than a float holds; rescale them "
+            "(e.g. to other units or a logarithm)"
+        )
     return low, np.where(span > 0, span, 1.0)
 
 

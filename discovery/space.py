@@ -126,8 +126,8 @@ class CandidatePool:
         Raises:
             PoolError: empty frame, a named column missing, a column or feature named
                 twice, missing or duplicate ids, missing feature values without
-                ``impute``, a text feature with no value at all, infinite feature values,
-                two features of the same name (a text column "a" holding "b=c" and a
+                ``impute``, a text feature with no value at all, infinite feature values
+                or a range wider than a float holds (-1e308 to 1e308), two features of the same name (a text column "a" holding "b=c" and a
                 column "a=b" holding "c" both give "a=b=c"), or no feature columns.
         """
         if not isinstance(frame, pd.DataFrame):
@@ -338,6 +338,12 @@ def _encode(table: pd.DataFrame, impute: str | None) -> pd.DataFrame:
     infinite = [c for c in numeric if np.isinf(table[c].to_numpy(np.float64)).any()]
     if infinite:
         raise PoolError(f"pool: infinite feature values in {infinite}; a model cannot use them")
+    too_wide = [c for c in numeric if not _fits_a_float(table[c].dropna().to_numpy(np.float64))]
+    if too_wide:  # scaled to [0, 1] by a range of inf, every value became 0
+        raise PoolError(
+            f"pool: feature column(s) {too_wide} span a range wider than a float holds; "
+            "rescale them (e.g. to other units or a logarithm)"
+        )
     parts = []
     if numeric:
         values = table[numeric].to_numpy(np.float64)
@@ -366,6 +372,12 @@ def _encode(table: pd.DataFrame, impute: str | None) -> pd.DataFrame:
             "name; rename one of the columns"
         )
     return encoded
+
+
+def _fits_a_float(values: np.ndarray) -> bool:
+    """Whether the range of ``values`` (no NaN among them) is a finite float."""
+    with np.errstate(over="ignore"):
+        return values.size == 0 or bool(np.isfinite(values.max() - values.min()))
 
 
 def without_unnamed(features: list[str]) -> list[str]:

@@ -154,3 +154,11 @@ def test_a_design_outside_the_pool_told_with_a_value_no_model_can_use_is_refused
         with pytest.raises(PoolError, match=r"'temperature' .* must be a finite number, got \["):
             campaign.tell("legacy-1", 5.0, parameters=parameters)
     assert len(campaign.ask(1)) == 1  # nothing unusable was recorded
+
+
+def test_a_feature_wider_than_a_float_holds_is_refused():
+    """A column from -1e308 to 1e308 was scaled by a range of inf: every candidate's
+    value became 0."""
+    raw = np.column_stack([np.linspace(0.0, 1.0, 4), [-1e308, 0.0, 1e308, 5.0]])
+    with pytest.raises(PoolError, match=r"\['x1'\] span a range wider than a float holds"):
+        ArrayPool.from_array(raw)

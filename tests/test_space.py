@@ -232,3 +232,12 @@ def test_features_that_would_share_a_name_are_refused(frame):
     column's values in both places."""
     with pytest.raises(PoolError, match=r"two features would both be named \['a=b"):
         CandidatePool.from_frame(frame)
+
+
+@pytest.mark.parametrize("gap", [0.0, np.nan])
+def test_a_feature_wider_than_a_float_holds_is_refused(gap):
+    """A column from -1e308 to 1e308 was scaled by a range of inf: every candidate's
+    value became 0 and the model never saw the feature."""
+    frame = pd.DataFrame({"x": [-1e308, gap, 1e308, 5.0], "t": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(PoolError, match=r"\['x'\] span a range wider than a float holds"):
+        CandidatePool.from_frame(frame, impute="mean")
