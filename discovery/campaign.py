@@ -457,8 +457,9 @@ class Campaign:
         Raises:
             ConfigurationError: unknown candidate without parameters, a point outside
                 the space, a value that is not a finite number, or a candidate that
-                already has an outcome. The rows before the offending one are
-                recorded; nothing after it is.
+                already has an outcome (or is told twice). Every row is checked
+                before any is recorded: after a refusal nothing is, and the corrected
+                results can be told whole.
         """
         objective = self.config.objective
         outputs = [objective] if self.outcomes is None else list(self.outcomes.outputs)

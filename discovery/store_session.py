@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -182,7 +181,9 @@ def record_told(
     objective: str | Objectives,
     rows: list[tuple[str, Any, dict | None]],
 ) -> None:
-    """Record user-reported results (id, value, parameters), one transaction each, in order.
+    """Record user-reported results (id, value, parameters), in order, once every row has
+    been checked: a refused row leaves the store as it was, so the corrected results can
+    be told whole.
 
     A row whose id is not in the pool is a design outside the pool: it needs its
     parameters, which must encode on the pool's features. With several objectives
@@ -191,13 +192,15 @@ def record_told(
 
     Raises:
         ConfigurationError: an unknown id without parameters, a value that is not a
-            finite number (or a dict that lacks a declared property), or a candidate
-            that already has an outcome.
+            finite number (or a dict that lacks a declared property), a candidate that
+            already has an outcome, or one told twice in ``rows``.
     """
     jobs = {job.candidate_id: job for job in store.jobs()}
     measured = {candidate_id for candidate_id, _, _ in store.measurements()}
     numbered = _NumberedIds(pool)
     measured_names = set(objective.outputs) if isinstance(objective, Objectives) else {objective}
+    checked: list[tuple[str, float, dict, dict | None]] = []
+    told_here: set[str] = set()
     for candidate_id, raw, parameters in rows:
         is_external = candidate_id not in pool
         if is_external and not parameters:
@@ -210,23 +213,28 @@ def record_told(
                 pool, candidate_id, parameters, is_external, numbered, measured_names
             )
         value, result = _told_result(objective, candidate_id, raw)
+        if candidate_id in told_here:
+            raise ConfigurationError(f"tell: candidate '{candidate_id}' is told twice")
+        told_here.add(candidate_id)
         if is_external:
             if candidate_id in measured:
                 raise ConfigurationError(f"tell: '{candidate_id}' already has a measurement")
             pool.encode(pd.DataFrame([parameters]))  # refuse what the models cannot use
-            store.record_external(candidate_id, value, parameters, result)
-            measured.add(candidate_id)
+        else:
+            job = jobs.get(candidate_id)
+            if job is not None and job.state not in OPEN_STATES:
+                raise ConfigurationError(
+                    f"tell: candidate '{candidate_id}' already has an outcome ({job.state})"
+                )
+        checked.append((candidate_id, value, result, parameters if is_external else None))
+    for candidate_id, value, result, external in checked:
+        if external is not None:
+            store.record_external(candidate_id, value, external, result)
             continue
-        job = jobs.get(candidate_id)
-        if job is not None and job.state not in OPEN_STATES:
-            raise ConfigurationError(
-                f"tell: candidate '{candidate_id}' already has an outcome ({job.state})"
-            )
-        job = job or store.record_told_job(candidate_id)
+        job = jobs.get(candidate_id) or store.record_told_job(candidate_id)
         store.record_outcome(
             job.job_id, SUCCEEDED, value=value, result=result, source="told", measured=True
         )
-        jobs[candidate_id] = replace(job, state=SUCCEEDED)
 
 
 def _check_told_parameters(

@@ -278,6 +278,26 @@ def test_an_asked_table_comes_back_through_a_csv_and_a_lab_notebook_and_is_told(
     assert [v for _, v, _ in manual._memory_store.measurements()] == [7.1, 7.2, 7.3]
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"candidate_id": "x9", "y": 3.0},  # unknown id
+        {"candidate_id": "7", "y": "high"},  # not a number
+        {"candidate_id": "5", "y": 3.0},  # 5 twice
+    ],
+)
+def test_a_refused_results_table_records_none_of_its_rows(bad):
+    """A table whose third row is refused recorded its first two, so the corrected table
+    was then refused for those ("already has an outcome")."""
+    manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=2)
+    good = [{"candidate_id": "5", "y": 1.0}, {"candidate_id": "6", "y": 2.0}]
+    with pytest.raises(ConfigurationError):
+        manual.tell(pd.DataFrame([*good, bad]))
+    assert manual._memory_store.measurements() == []
+    manual.tell(pd.DataFrame([*good, {"candidate_id": "7", "y": 3.0}]))
+    assert [v for _, v, _ in manual._memory_store.measurements()] == [1.0, 2.0, 3.0]
+
+
 def test_tell_refuses_unknown_ids_repeated_results_and_non_numbers():
     manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=2)
     manual.tell("5", 1.0)

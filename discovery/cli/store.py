@@ -191,37 +191,10 @@ def tell(
             raise ConfigurationError(f"tell: results file not found: {results}")
         campaign = Campaign.resume(store)
         frame = pd.read_csv(results, dtype={"candidate_id": str})
-        _tell_a_copy_first(campaign, store, frame, results)
-        campaign.tell(frame)
-    console.print(f"{len(frame)} results recorded in {store}")
-
-
-def _tell_a_copy_first(campaign: Any, store: Path, frame: pd.DataFrame, results: Path) -> None:
-    """Tell the results to a scratch copy of the store before the store itself.
-
-    ``Campaign.tell`` records the rows before one it refuses; told to a copy first,
-    every row is checked (ids, values, outcomes told before) before any is recorded,
-    so a corrected file can be told whole.
-
-    Raises:
-        ConfigurationError: a row the campaign refuses; nothing was recorded.
-    """
-    import sqlite3
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        scratch = Path(folder) / store.name
-        # read-only, by a URI that any file name (spaces, '#', '?') survives
-        source = sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True)
-        target = sqlite3.connect(scratch)
-        try:
-            source.backup(target)  # a consistent copy, the journal included
-        finally:
-            source.close()
-            target.close()
-        try:
-            campaign.replace(store=scratch).tell(frame)
+        try:  # every row is checked before any is recorded
+            campaign.tell(frame)
         except ConfigurationError as error:
             raise ConfigurationError(
                 f"{error}; nothing in {results.name} was recorded: correct it and tell it again"
             ) from None
+    console.print(f"{len(frame)} results recorded in {store}")
