@@ -269,3 +269,25 @@ def test_a_results_file_with_a_bad_row_is_refused_whole_and_then_told_whole(tmp_
     told = runner.invoke(app, ["tell", str(store), str(results)])
     assert told.exit_code == 0, told.output
     assert [v for _, v, _ in CampaignStore(store, read_only=True).measurements()] == [40, 12.5, 30]
+
+
+def test_ask_on_a_wide_descriptor_pool_prints_a_readable_table(tmp_path):
+    """A pool of 40 descriptors printed 43 columns squeezed to a letter or two each, on a
+    terminal 80 characters wide: the columns that fit are shown whole."""
+    import numpy as np
+
+    from discovery import Campaign, CandidatePool
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.random((30, 40)), columns=[f"descriptor_{i}" for i in range(40)])
+    store = tmp_path / "wide.sqlite"
+    pool = CandidatePool.from_frame(frame)
+    Campaign(pool, None, "y", n_initial=2, budget=10, store=store).ask(1)
+    suggestions = tmp_path / "ask.csv"
+    asked = runner.invoke(app, ["ask", str(store), "-k", "2", "-o", str(suggestions)])
+    assert asked.exit_code == 0, asked.output
+    assert "descriptor_0" in asked.output and "descriptor_39" not in asked.output
+    assert "more parameter columns, all in" in asked.output
+    assert all(len(line) <= 80 for line in asked.output.splitlines())
+    assert "descripto…" not in asked.output
+    assert pd.read_csv(suggestions).shape == (3, 43)  # one pending, two new

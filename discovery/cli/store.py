@@ -157,7 +157,7 @@ def ask(
     debug: DebugOption = False,
 ) -> None:
     """Suggest K candidates to measure next; earlier suggestions still pending come first."""
-    from discovery.campaign import Campaign
+    from discovery.campaign import ASK_COLUMNS, Campaign
 
     with command_boundary(debug):
         if output is not None:
@@ -167,12 +167,34 @@ def ask(
         suggestions = Campaign.resume(store).ask(k)
         if output is not None:
             suggestions.to_csv(output, index=False)
+    shown = _columns_that_fit(suggestions, len(ASK_COLUMNS), console.width)
+    hidden = len(suggestions.columns) - len(shown)
     table = Table(title=f"suggestions from {store}")
-    for column in suggestions.columns:
+    if hidden:  # a descriptor pool's hundreds of columns squeezed to a letter each
+        table.caption = f"and {hidden} more parameter columns" + (
+            f", all in {output}" if output is not None else "; -o FILE writes every column"
+        )
+    for column in shown:
         table.add_column(str(column))
-    for row in suggestions.itertuples(index=False):
-        table.add_row(*(str(v) for v in row))
+    for row in suggestions[shown].itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
     console.print(table)
+
+
+def _cell(value: Any) -> str:
+    """A value as ``discovery ask`` prints it: floats to 6 significant digits (the CSV
+    it writes keeps every digit)."""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _columns_that_fit(table: pd.DataFrame, fixed: int, width: int) -> list[str]:
+    """The first ``fixed`` columns and as many more as a terminal ``width`` shows whole
+    (at least one): a descriptor pool's hundreds were squeezed to a letter each."""
+    needed = [3 + max(len(str(c)), *(len(_cell(v)) for v in table[c]), 0) for c in table.columns]
+    count = fixed + 1
+    while count < len(needed) and sum(needed[: count + 1]) + 1 <= width:
+        count += 1
+    return list(table.columns[: min(count, len(needed))])
 
 
 @app.command()
