@@ -291,3 +291,33 @@ def test_ask_on_a_wide_descriptor_pool_prints_a_readable_table(tmp_path):
     assert all(len(line) <= 80 for line in asked.output.splitlines())
     assert "descripto…" not in asked.output
     assert pd.read_csv(suggestions).shape == (3, 43)  # one pending, two new
+
+
+def test_run_refuses_a_history_file_that_would_replace_the_store_or_the_campaign(tmp_path):
+    """--out naming the store wrote the history CSV over it, exit code 0: every
+    measurement lost."""
+    source = ROOT / "campaigns" / "lennard_jones.py"
+    campaign_file = tmp_path / "lj.py"
+    campaign_file.write_text(source.read_text())
+    store = tmp_path / "lj.sqlite"
+    line = one_line_error(run(campaign_file, "--budget", 3, "--store", store, "--out", store))
+    assert "is the campaign's store" in line
+    assert not store.exists()  # refused before the campaign began
+    line = one_line_error(run(campaign_file, "--budget", 3, "--out", campaign_file))
+    assert "is the campaign file" in line
+    assert campaign_file.read_text() == source.read_text()
+    assert "is a folder" in one_line_error(run(campaign_file, "--out", tmp_path))
+
+
+def test_ask_refuses_an_output_it_cannot_write_before_recording_suggestions(tmp_path):
+    """A mistyped folder recorded two suggestions against the budget, then failed; asking
+    again handed out two more."""
+    from discovery import Campaign
+    from discovery.store import CampaignStore
+    from tests.test_resume import POOL
+
+    store = tmp_path / "manual.sqlite"
+    Campaign(POOL, None, "y", surrogate="forest", n_initial=3, store=store).ask(1)
+    asked = runner.invoke(app, ["ask", str(store), "-k", "2", "-o", "no_such_folder/a.csv"])
+    assert "folder no_such_folder does not exist" in one_line_error(asked)
+    assert len(CampaignStore(store, read_only=True).jobs()) == 1

@@ -199,6 +199,32 @@ def use_executor(campaign: Campaign, name: str, workers: int | None, scheduler: 
     campaign.oracle.executor = resolve_executor(name, workers, scheduler)
 
 
+def check_history_file(out: Path, store: Path, campaign_file: Path) -> None:
+    """Refuse, before any experiment, a history file that would replace the store or the
+    campaign file, or that cannot be written; make its folder.
+
+    Raises:
+        StoreError: ``out`` is the store or one of its journal files.
+        ConfigurationError: ``out`` is the campaign file or a folder, or its folder
+            cannot be made.
+    """
+    from discovery.store import check_not_the_store
+
+    check_not_the_store(out, store)
+    if out.resolve() == campaign_file.resolve():
+        raise ConfigurationError(
+            f"--out {out} is the campaign file; writing the history would replace it"
+        )
+    if out.is_dir():
+        raise ConfigurationError(f"--out {out} is a folder; name a CSV file")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigurationError(
+            f"--out {out}: cannot make its folder ({error.strerror})"
+        ) from None
+
+
 @app.command()
 def run(
     campaign_file: Annotated[Path, typer.Argument(help="Python file defining the campaign.")],
@@ -253,6 +279,8 @@ def run(
             or campaign.store_path  # the file's own store: its measurements are not run again
             or default_store(campaign_file, changes.get("seed", campaign.config.seed))
         )
+        out = out or Path("results") / f"{campaign_file.stem}.csv"
+        check_history_file(out, store, campaign_file)
         campaign = campaign.replace(store=store, **changes)
         try:
             result = campaign.run(progress=progress, new=new)
@@ -264,8 +292,6 @@ def run(
             raise typer.Exit(code=130) from None
         summarize = getattr(module, "summarize", None)
         extra = summarize(result) if callable(summarize) else {}
-        out = out or Path("results") / f"{campaign_file.stem}.csv"
-        out.parent.mkdir(parents=True, exist_ok=True)
         result.history.to_csv(out, index=False)
     console.print(summary_table(campaign, result, extra))
     console.print(f"history written to {out}; campaign stored in {store}")

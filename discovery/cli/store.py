@@ -160,10 +160,16 @@ def ask(
     from discovery.campaign import ASK_COLUMNS, Campaign
 
     with command_boundary(debug):
-        if output is not None:
+        if output is not None:  # before any suggestion is recorded against the budget
             from discovery.store import check_not_the_store
 
             check_not_the_store(output, store)
+            if output.is_dir() or not output.parent.is_dir():
+                raise ConfigurationError(
+                    f"ask: -o {output} is a folder; name a CSV file"
+                    if output.is_dir()
+                    else f"ask: -o {output}: folder {output.parent} does not exist"
+                )
         suggestions = Campaign.resume(store).ask(k)
         if output is not None:
             suggestions.to_csv(output, index=False)
