@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from discovery.checks import is_finite_number
 from discovery.exceptions import ConfigurationError
 
 #: Draws used to estimate a Thompson bandit's probability of pulling each arm.
@@ -77,8 +78,8 @@ class Hedge(Bandit):
 
     def __init__(self, n_arms: int, eta: float | None = None) -> None:
         super().__init__(n_arms)
-        if eta is not None and not eta > 0:
-            raise ConfigurationError(f"hedge: eta must be > 0, got {eta}")
+        if eta is not None and not (is_finite_number(eta) and eta > 0):
+            raise ConfigurationError(f"hedge: eta must be a finite number > 0, got {eta!r}")
         self.eta = eta
         self.gains = np.zeros(n_arms)
         self.rounds = 0
@@ -137,15 +138,15 @@ class Exp3(Bandit):
 
     def __init__(self, n_arms: int, gamma: float | None = None, horizon: int | None = None) -> None:
         super().__init__(n_arms)
-        if horizon is not None and (isinstance(horizon, bool) or not horizon >= 1):
+        if horizon is not None and not (is_finite_number(horizon) and horizon >= 1):
             raise ConfigurationError(f"exp3: horizon must be at least 1 round, got {horizon!r}")
         if gamma is None:
             k = max(n_arms, 2)
             gamma = (
                 min(1.0, math.sqrt(k * math.log(k) / ((math.e - 1) * horizon))) if horizon else 0.1
             )
-        if not 0 < gamma <= 1:
-            raise ConfigurationError(f"exp3: gamma must be in (0, 1], got {gamma}")
+        if not (is_finite_number(gamma) and 0 < gamma <= 1):
+            raise ConfigurationError(f"exp3: gamma must be a number in (0, 1], got {gamma!r}")
         self.gamma = gamma
         self.log_weights = np.zeros(n_arms)
 

@@ -59,6 +59,19 @@ def test_a_bandit_resumes_from_its_json_state(name):
     assert again.choose(np.random.default_rng(5)) == bandit.choose(np.random.default_rng(5))
 
 
+@pytest.mark.parametrize(
+    ("algorithm", "option"),
+    [("hedge", {"eta": float("inf")}), ("hedge", {"eta": "0.5"}), ("exp3", {"gamma": "0.1"}),
+     ("exp3", {"horizon": float("inf")}), ("exp3", {"horizon": "100"})],
+)  # fmt: skip
+def test_a_learning_rate_that_is_no_finite_number_is_refused(algorithm, option):
+    """eta=inf was accepted and, after the initial design's experiments were spent, every
+    probability was nan; a rate written as text failed with a bare TypeError."""
+    (name,) = option
+    with pytest.raises(ConfigurationError, match=f"{algorithm}: {name} must be"):
+        make_bandit(algorithm, 2, **option)
+
+
 def test_bad_bandit_input_is_named():
     with pytest.raises(ConfigurationError, match="unknown bandit algorithm 'softmax'"):
         make_bandit("softmax", 3)
