@@ -143,6 +143,7 @@ class CampaignRun:
             features.insert(0, self.pool.encode(pd.DataFrame(external)))
         self.train_features = np.concatenate(features)
         self.values = [math.nan if value is None else value for _, value, _ in measured]
+        self.told_outside = len(external)
         if self.outcome_spec is not None:
             spec = self.outcome_spec
             rows = [spec.read(result)[0] for result in self.store.measurement_results()]
@@ -179,9 +180,17 @@ class CampaignRun:
                 if reason is not None:
                     return reason
                 remaining = self._remaining()
-                size = config.n_initial if self.iteration == 0 else config.batch_size
+                size = self._initial_owed() or config.batch_size
                 jobs = self._choose_and_record(min(size, config.budget - spent, remaining), CREATED)
                 self._complete(jobs)
+
+    def _initial_owed(self) -> int:
+        """How many more designs the initial design chooses: ``n_initial`` less those
+        chosen or measured so far (jobs in any state, told designs outside the pool). A
+        campaign asked one suggestion at a time keeps to its initial design for
+        ``n_initial`` of them, and told results count towards it."""
+        chosen = len(self.store.jobs()) + self.told_outside
+        return max(0, self.config.n_initial - chosen)
 
     def _stop_reason(self) -> str | None:
         if len(self.store.jobs()) >= self.config.budget:
@@ -216,10 +225,9 @@ class CampaignRun:
             reason = self._stop_reason()
             while reason is None and dispatcher.in_flight < config.max_in_flight:
                 spent = len(self.store.jobs())
-                if self.iteration == 0:
-                    size = config.n_initial
-                else:
-                    size = min(config.batch_size, config.max_in_flight - dispatcher.in_flight)
+                size = self._initial_owed() or min(
+                    config.batch_size, config.max_in_flight - dispatcher.in_flight
+                )
                 size = min(size, config.budget - spent, self._remaining())
                 for job in self._choose_and_record(size, CREATED):
                     dispatcher.add(job)
@@ -417,7 +425,9 @@ class CampaignRun:
 
     def _choose(self, size: int) -> tuple[np.ndarray, np.ndarray, dict[str, float], dict | None]:
         campaign = self.campaign
-        if not self.values:  # the initial design, or every experiment so far failed
+        # the initial design (until n_initial designs were chosen or measured), or every
+        # experiment so far failed
+        if not self.values or self._initial_owed():
             chosen = self._initial_choice(size)
             return chosen, np.full(len(chosen), np.nan), {}, None
         if self.policy is not None:

@@ -237,3 +237,24 @@ def test_a_store_begun_with_such_a_name_goes_on_with_a_warning(tmp_path, monkeyp
     (tmp_path / "empty.sqlite").touch()
     with pytest.raises(ConfigurationError, match="rename them"):
         Campaign(Space([Real("kind", 0, 1)]), None, "y", store=tmp_path / "empty.sqlite")
+
+
+def test_the_initial_design_lasts_n_initial_designs_when_asked_one_at_a_time():
+    """Asked one suggestion at a time, the second came from a model fitted on a single
+    result: the four-point initial design was one point."""
+    manual = Campaign(POOL, None, "y", surrogate="forest", acquisition="ei", n_initial=4, seed=0)
+    for _ in range(5):
+        (asked,) = manual.ask(1).query("status == 'new'")["candidate_id"]
+        manual.tell(asked, float(POOL.frame.loc[asked, "y"]))
+    iterations = manual._memory_store.history("y")
+    assert list(iterations["acquisition"]) == ["kmeans"] * 4 + ["ei"]
+
+
+def test_results_told_before_a_run_count_towards_its_initial_design():
+    """One result told before the run made the whole four-point initial design model
+    choices from that one point."""
+    run = campaign(budget=7)
+    run.tell("3", float(POOL.frame.loc["3", "y"]))
+    history = run.run(progress=False).history
+    chosen = history.dropna(subset=["iteration"])
+    assert list(chosen["acquisition"]) == ["kmeans"] * 3 + ["ei"] * 3

@@ -340,9 +340,9 @@ def test_tell_refuses_a_boolean_among_several_measured_properties():
 
 
 def test_a_design_outside_the_pool_is_recorded_and_trains_the_model():
-    manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=2, seed=1)
+    manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=1, seed=1)
     manual.tell("legacy-1", 2.5, parameters={"a": 0.31, "b": 0.99})
-    suggestions = manual.ask(2)  # with a measurement, the model chooses at once
+    suggestions = manual.ask(2)  # the told design is the initial design: the model chooses
     assert list(suggestions["status"]) == ["new", "new"]
     with pytest.raises(ConfigurationError, match="needs its parameters"):
         manual.tell("legacy-2", 1.0)
