@@ -33,7 +33,8 @@ class CampaignConfig:
             (e.g. a band gap of 1.4 eV) instead of maximising or minimising;
             the model learns -|value - closest_to| and maximises it.
         budget: total experiments, initial design included.
-        n_initial: experiments in the initial design.
+        n_initial: experiments in the initial design: it chooses until this many
+            designs were chosen or told (asked for one at a time, too).
         batch_size: experiments chosen per iteration after the initial design.
         seed: seed of every random choice of the campaign.
         target: stop as soon as a measured value reaches this (>= when
