@@ -53,17 +53,28 @@ def _reward_columns(
     optimum: float | None,
 ) -> None:
     """Reward per step, cumulative reward and, against a known optimum, simple and
-    cumulative regret. Failed experiments earn nothing and add no regret."""
+    cumulative regret, over the experiments spent from the budget (a design told from
+    outside the pool shows its reward, but the sums and the regret are the campaign's
+    own). A failed or infeasible experiment earns nothing and adds the regret of the best
+    so far, for it came no nearer the optimum; before anything was measured, the regret
+    of the first measurement (none is known while nothing was)."""
     reward = pd.Series(reward_of(measured, maximize, closest_to), index=frame.index)
     frame["reward"] = reward
-    frame["cumulative_reward"] = reward.fillna(0.0).cumsum()
+    spent = spent_rows(frame)
+    earned = reward.where(spent)
+    frame["cumulative_reward"] = earned.fillna(0.0).cumsum()
     if optimum is None:
         frame["simple_regret"] = np.nan
         frame["cumulative_regret"] = np.nan
         return
     best_reward = float(reward_of([optimum], maximize, closest_to)[0])
-    frame["simple_regret"] = best_reward - reward.cummax().ffill()
-    frame["cumulative_regret"] = (best_reward - reward).fillna(0.0).cumsum()
+    simple = best_reward - earned.cummax().ffill()
+    frame["simple_regret"] = simple
+    if earned.isna().all():
+        frame["cumulative_regret"] = np.nan
+        return
+    step = (best_reward - earned).where(earned.notna(), simple.bfill())
+    frame["cumulative_regret"] = step.where(spent, 0.0).cumsum()
 
 
 def _running_best(measured: pd.Series, maximize: bool, closest_to: float | None) -> pd.Series:
@@ -338,7 +349,7 @@ def reward_lines(history: pd.DataFrame, optimum: float | None) -> dict[str, str]
     and, when the optimum is known, the regret."""
     if history.empty:
         return {}
-    measured = int(history["reward"].notna().sum())
+    measured = int((history["reward"].notna() & spent_rows(history)).sum())
     lines = {
         "cumulative reward": f"{history['cumulative_reward'].iloc[-1]:.6g} "
         f"over {measured} measurements"

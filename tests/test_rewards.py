@@ -89,3 +89,50 @@ def test_under_outcome_constraints_regret_is_measured_to_the_best_feasible_desig
     ).run(progress=False)  # fmt: skip
     assert result.optimum == pytest.approx(4 / 9)  # the largest x that keeps impurity <= 0.5
     assert result.summary()["simple_regret"] == pytest.approx(0.0)
+
+
+def test_failed_and_infeasible_experiments_add_the_regret_of_the_best_so_far():
+    """Infeasible experiments added no regret: six of them had a cumulative regret of 0,
+    better than six feasible ones near the optimum, so a strategy that wasted its budget
+    looked best."""
+    from discovery import CandidatePool, OutcomeConstraint
+    from discovery.benchmark.strategies import GivenDesign
+
+    x = np.linspace(0, 1, 10)
+    frame = pd.DataFrame({"x": x, "z": np.cos(7 * x), "y": x, "impurity": x})
+    pool = CandidatePool.from_frame(frame, features=["x", "z"])
+    oracle = LookupOracle.from_pool(pool, "y", others=["impurity"])
+    result = Campaign(
+        pool, oracle, "y", outcome_constraints=[OutcomeConstraint("impurity", "<=", 0.5)],
+        surrogate="forest", budget=3, n_initial=3, initial_design=GivenDesign((9, 1, 8)),
+    ).run(progress=False)  # fmt: skip
+    history = result.history  # infeasible, feasible at x = 1/9, infeasible; optimum 4/9
+    assert list(history["feasible"]) == [False, True, False]
+    np.testing.assert_allclose(history["cumulative_regret"], [1 / 3, 2 / 3, 1.0])
+    assert history["simple_regret"].iloc[0] != history["simple_regret"].iloc[0]  # unknown
+
+
+def test_nothing_measured_has_no_regret_to_report():
+    def fails(parameters):
+        raise RuntimeError("the furnace is off")
+
+    result = Campaign(
+        POOL, FunctionOracle(fails, output="y"), "y", surrogate="forest", budget=3, n_initial=3,
+        optimum=BEST_Y,
+    ).run(progress=False)  # fmt: skip
+    assert result.summary()["cumulative_regret"] is None
+    assert result.summary()["cumulative_reward"] == 0.0
+
+
+def test_designs_told_from_outside_the_pool_are_not_summed_into_the_campaigns_reward():
+    """Twenty legacy results above the pool's optimum made a campaign whose experiments
+    earned about -0.6 report a cumulative reward of 98 and a regret of -98."""
+    run = campaign(budget=6, n_initial=3)
+    for i in range(20):
+        run.tell(f"legacy{i}", 5.0, parameters={"a": 0.3, "b": 0.6 + i * 1e-3})
+    history = run.run(progress=False).history
+    own = history[history["kind"] != "external"]
+    summary = run.run(progress=False).summary()
+    assert summary["cumulative_reward"] == pytest.approx(own["y"].sum())
+    assert summary["cumulative_regret"] == pytest.approx((BEST_Y - own["y"]).sum())
+    assert summary["simple_regret"] == pytest.approx(BEST_Y - own["y"].max())
