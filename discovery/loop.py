@@ -36,6 +36,7 @@ from discovery.outcome_models import (
 from discovery.policy import PortfolioRun
 from discovery.prediction import Prediction
 from discovery.proposal import (
+    DUPLICATE_TOLERANCE,
     listed_new,
     propose_by_optimizing,
     propose_by_sampling,
@@ -97,6 +98,8 @@ class CampaignRun:
             for job in store.jobs():
                 self.excluded[self.pool.index_of(job.candidate_id)] = True
         self._reload_measurements()
+        if self.space is None:  # a design told under an id of its own is measured all the same
+            self.excluded[self._pool_rows_told_outside()] = True
         self._outcome_models: list | None = None  # per-output models of the surrogate
         self._outcome_states: list | None = None  # and their warm states, for the store
         last = store.last_iteration()
@@ -139,8 +142,10 @@ class CampaignRun:
         external = [parameters for _, _, parameters in measured if parameters is not None]
         in_pool = [self.pool.index_of(c) for c, _, parameters in measured if parameters is None]
         features = [self.pool.features[in_pool]]
+        self.told_features = np.empty((0, self.pool.features.shape[1]))
         if external:
-            features.insert(0, self.pool.encode(pd.DataFrame(external)))
+            self.told_features = self.pool.encode(pd.DataFrame(external))
+            features.insert(0, self.told_features)
         self.train_features = np.concatenate(features)
         self.values = [math.nan if value is None else value for _, value, _ in measured]
         self.told_outside = len(external)
@@ -148,6 +153,18 @@ class CampaignRun:
             spec = self.outcome_spec
             rows = [spec.read(result)[0] for result in self.store.measurement_results()]
             self.outcomes = np.array(rows).reshape(len(rows), len(spec.outputs))
+
+    def _pool_rows_told_outside(self) -> list[int]:
+        """Pool rows whose features are those of a design told from outside the pool (a
+        lab notebook's id for a pool candidate): measured, so never suggested again."""
+        features = self.pool.features
+        rows: list[int] = []
+        for told in self.told_features:
+            # narrowed by the first feature, so a pool of millions is not compared whole
+            near = np.flatnonzero(np.abs(features[:, 0] - told[0]) <= DUPLICATE_TOLERANCE)
+            same = np.all(np.abs(features[near] - told) <= DUPLICATE_TOLERANCE, axis=1)
+            rows.extend(int(i) for i in near[same])
+        return rows
 
     @property
     def incumbent(self) -> float:

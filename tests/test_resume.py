@@ -503,3 +503,15 @@ def test_told_parameters_must_be_the_candidates_up_to_the_digits_written():
         n_initial=1,
     )
     imputed.tell("1", 1.0, parameters={"a": 0.2})  # a part of the parameters is enough
+
+
+def test_a_design_told_under_its_own_id_is_not_suggested_again():
+    """A lab notebook's id for a pool candidate was recorded as a design outside the pool,
+    and the next ask spent an experiment measuring that candidate again."""
+    grid = pd.DataFrame({"temperature": [300, 350, 400, 450, 500, 550],
+                         "ratio": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]})  # fmt: skip
+    manual = Campaign(CandidatePool.from_frame(grid), None, "y", n_initial=2, budget=6, seed=0)
+    manual.tell("notebook-17", 91.0, parameters={"temperature": 550, "ratio": 0.6})
+    manual.tell("notebook-18", 12.0, parameters={"temperature": 300, "ratio": 0.1})
+    manual.tell("notebook-19", 40.0, parameters={"temperature": 400, "ratio": 0.3})
+    assert set(manual.ask(3)["candidate_id"]) == {"1", "3", "4"}
