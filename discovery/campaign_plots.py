@@ -8,6 +8,7 @@ the input importance. Results are kept, so asking for several figures fits once.
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any
 
 import numpy as np
@@ -284,13 +285,21 @@ class CampaignPlots:
 
     def _random_band(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Random search's best so far (5th to 95th percentile) over random orders of
-        the pool, when its table holds every candidate's value of the objective."""
+        the pool, when its table holds every candidate's value of the objective and of
+        each constrained property: as the campaign's own line, it counts feasible
+        designs only (drawn from every value, it looked far better than the feasible
+        optimum)."""
         pool, result = self.result.pool, self.result
         frame = getattr(pool, "frame", None)
-        if frame is None or result.objective not in frame or frame[result.objective].isna().any():
+        outcomes = result.outcomes
+        needed = [result.objective] if outcomes is None else list(outcomes.outputs)
+        if frame is None or any(c not in frame or frame[c].isna().any() for c in needed):
             return None
         values = frame[result.objective].to_numpy(float)
         rewards = reward_of(values, result.maximize, result.closest_to)
+        if outcomes is not None:
+            feasible = outcomes.feasible(frame[list(outcomes.outputs)].to_numpy(float))
+            rewards = np.where(feasible, rewards, -np.inf)
         n = min(len(result.history), len(values))
         rng = np.random.default_rng(self.seed)
         orders = np.array([rng.permutation(len(values))[:n] for _ in range(RANDOM_ORDERS)])
@@ -300,7 +309,10 @@ class CampaignPlots:
         is_best = drawn == np.maximum.accumulate(drawn, axis=1)
         leader = np.maximum.accumulate(np.where(is_best, np.arange(n), 0), axis=1)
         best = values[np.take_along_axis(orders, leader, axis=1)]
-        lower, upper = np.percentile(best, [5, 95], axis=0)
+        best = np.where(np.isfinite(np.maximum.accumulate(drawn, axis=1)), best, np.nan)
+        with warnings.catch_warnings():  # no order has found a feasible design yet
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lower, upper = np.nanpercentile(best, [5, 95], axis=0)
         return np.arange(1, n + 1), lower, upper
 
 

@@ -163,3 +163,26 @@ def test_an_objective_named_desirability_draws_its_best_so_far():
         progress=False
     )
     assert result.plot.best_so_far().axes[0].has_data()
+
+
+def test_random_search_band_under_a_constraint_counts_feasible_designs_only():
+    """Drawn from every design's value, random search's band rose to 0.997 where no
+    feasible design is above 0.5: a campaign that found the feasible optimum looked worse
+    than random."""
+    from discovery import OutcomeConstraint
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.uniform(0, 1, 200)})
+    frame["y"] = frame["x"]
+    frame["impurity"] = frame["x"]  # feasible only where x <= 0.5
+    pool = CandidatePool.from_frame(frame, features=["x"], exclude=["y", "impurity"])
+    oracle = LookupOracle.from_pool(pool, "y", others=["impurity"])
+    result = Campaign(
+        pool, oracle, "y", outcome_constraints=[OutcomeConstraint("impurity", "<=", 0.5)],
+        surrogate="forest", n_initial=4, budget=8, seed=0,
+    ).run(progress=False)  # fmt: skip
+    band = [
+        c for c in result.plot.best_so_far().axes[0].collections if isinstance(c, PolyCollection)
+    ]
+    vertices = band[0].get_paths()[0].vertices[:, 1]
+    assert np.nanmax(vertices) <= 0.5 and np.nanmax(vertices) > 0.4
