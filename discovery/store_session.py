@@ -88,6 +88,10 @@ def attach(
         was = ", ".join(f"{k}={stored[k]!r}{_as_option(k, stored[k])}" for k in differing)
         now = ", ".join(f"{k}={config[k]!r}" for k in differing)
         raise StoreError(f"store {where} holds this campaign with {was}, not {now}; {WAY_OUT}")
+    if config["budget"] < len(store.jobs()):
+        # a campaign file's own budget, run again after a larger --budget: the store
+        # keeps the budget it was spent under, not one it is already past
+        config["budget"] = stored["budget"]
     if any(stored[k] != config[k] for k in CHANGEABLE_ON_RESUME):
         store.update_config(config)
 

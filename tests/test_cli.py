@@ -321,3 +321,19 @@ def test_ask_refuses_an_output_it_cannot_write_before_recording_suggestions(tmp_
     asked = runner.invoke(app, ["ask", str(store), "-k", "2", "-o", "no_such_folder/a.csv"])
     assert "folder no_such_folder does not exist" in one_line_error(asked)
     assert len(CampaignStore(store, read_only=True).jobs()) == 1
+
+
+def test_a_budget_below_what_was_spent_is_refused_and_the_stored_one_kept(tmp_path):
+    """--budget 2 after 4 experiments printed a finished summary and lowered the store's
+    budget to 2: status then read "4 of 2"; the campaign file's own budget, run again
+    after a larger --budget, lowered it the same way."""
+    from discovery.store import CampaignStore
+
+    campaign_file, store = ROOT / "campaigns" / "lennard_jones.py", tmp_path / "lj.sqlite"
+    assert run(campaign_file, "--budget", 4, "--store", store).exit_code == 0
+    line = one_line_error(run(campaign_file, "--budget", 2, "--store", store))
+    assert "--budget 2 is below the 4 experiments" in line
+    assert run(campaign_file, "--budget", 17, "--store", store).exit_code == 0
+    assert run(campaign_file, "--store", store).exit_code == 0  # the file's budget is 15
+    stored = json.loads(CampaignStore(store, read_only=True).campaign_row()["config_json"])
+    assert stored["budget"] == 17

@@ -225,6 +225,33 @@ def check_history_file(out: Path, store: Path, campaign_file: Path) -> None:
         ) from None
 
 
+def check_budget_not_spent(budget: int, store: Path) -> None:
+    """Refuse a --budget below the experiments the store already holds: the campaign
+    stopped at once, and the store's budget was lowered to one it was past.
+
+    Raises:
+        ConfigurationError: ``budget`` is below what was spent.
+    """
+    from discovery.exceptions import StoreError
+    from discovery.store import CampaignStore
+
+    if not store.is_file():
+        return
+    try:
+        reader = CampaignStore(store, read_only=True)
+    except StoreError:
+        return  # not a store: the campaign itself says what is wrong
+    try:
+        spent = len(reader.jobs())
+    finally:
+        reader.close()
+    if budget < spent:
+        raise ConfigurationError(
+            f"--budget {budget} is below the {spent} experiments {store} already holds; "
+            f"give a budget above {spent} to continue the campaign"
+        )
+
+
 @app.command()
 def run(
     campaign_file: Annotated[Path, typer.Argument(help="Python file defining the campaign.")],
@@ -281,6 +308,8 @@ def run(
         )
         out = out or Path("results") / f"{campaign_file.stem}.csv"
         check_history_file(out, store, campaign_file)
+        if budget is not None and not new:
+            check_budget_not_spent(budget, store)
         campaign = campaign.replace(store=store, **changes)
         try:
             result = campaign.run(progress=progress, new=new)
