@@ -48,7 +48,12 @@ from discovery.space_design import resolve_space_design
 from discovery.space_points import SpacePoints
 from discovery.store import CampaignStore
 from discovery.store_session import StoreSession, move_aside, record_told, same_told_value
-from discovery.surrogates import Surrogate, resolve_surrogate
+from discovery.surrogates import (
+    Surrogate,
+    rebuild_surrogate,
+    resolve_surrogate,
+    surrogate_options,
+)
 
 #: The columns of :meth:`Campaign.ask`'s table before the candidate's parameters.
 ASK_COLUMNS = ("candidate_id", "status", "score")
@@ -287,6 +292,9 @@ class Campaign:
             trust_region=trust_region,
             objectives=None if outcomes is None else outcomes.to_dict(),
             auto_strategy=self.auto_choice is not None,
+            surrogate_options=None
+            if policy or self.auto_choice is not None
+            else surrogate_options(self.surrogate, component_name(self.surrogate)),
             optimum=optimum
             if optimum is not None
             else None
@@ -506,9 +514,10 @@ class Campaign:
         """Rebuild a stored campaign (pool, configuration) to run, ask or tell again.
 
         Surrogates, acquisitions and selectors are rebuilt by their stored names (a
-        surrogate chosen by ``"auto"`` is chosen again, with its options); pass your
-        own objects in ``changes`` when the campaign used them, and ``budget=`` to
-        extend it.
+        surrogate chosen by ``"auto"`` is chosen again, with its options, and a library
+        surrogate with its stored settings); pass your own objects in ``changes`` when
+        the campaign used them (a surrogate of your own class is refused until you
+        do), and ``budget=`` to extend it.
 
         Raises:
             StoreError: the file is missing, unreadable or holds no campaign.
@@ -530,8 +539,16 @@ class Campaign:
                 if key not in changes:
                     settings.pop(key)
         objective = settings.pop("objective")
+        options = settings.pop("surrogate_options")
         if settings.pop("auto_strategy") and "surrogate" not in changes:
             settings["surrogate"] = AUTO
+        elif options and "surrogate" not in changes:  # settings its name does not carry
+            try:
+                settings["surrogate"] = rebuild_surrogate(
+                    config.surrogate, options, config.seed, settings.get("device", "auto")
+                )
+            except ConfigurationError as error:
+                raise ConfigurationError(f"store {path}: {error}") from None
         if isinstance(settings.get("objectives"), dict):
             settings["objectives"] = Objectives.from_dict(settings["objectives"])
             for key in ("maximize", "closest_to"):  # the first objective's, stored for tables

@@ -78,6 +78,11 @@ class CampaignConfig:
         auto_strategy: the surrogate (and the acquisition, where none was named) were
             chosen by ``surrogate="auto"``; :meth:`Campaign.resume` chooses them again
             the same way, with the options the stored name alone does not carry.
+        surrogate_options: the surrogate's settings where they differ from what its
+            name builds (``RandomForestSurrogate(min_samples_leaf=15)``), so that
+            :meth:`Campaign.resume` builds the same model; ``{"not stored": ...}`` for a
+            surrogate no settings rebuild (a class of the user's own). None: the name
+            builds it.
     """
 
     objective: str
@@ -106,6 +111,7 @@ class CampaignConfig:
     trust_region: bool = True
     objectives: dict[str, Any] | None = None
     auto_strategy: bool = False
+    surrogate_options: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         prefix = f"campaign '{self.name}'"

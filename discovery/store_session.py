@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from datetime import datetime
@@ -82,8 +83,15 @@ def attach(
             f"{'space' if isinstance(pool, Space) else 'pool'} ({_pool_difference(store, pool)}); "
             f"{WAY_OUT}"
         )
-    stored = CampaignConfig.from_json(row["config_json"]).to_dict()
-    differing = [k for k in config if k not in CHANGEABLE_ON_RESUME and stored[k] != config[k]]
+    written = json.loads(row["config_json"])
+    stored = CampaignConfig.from_dict(written).to_dict()
+    differing = [
+        k
+        for k in config
+        if k not in CHANGEABLE_ON_RESUME
+        and k in written  # a setting added since the store was begun: not known then
+        and stored[k] != config[k]
+    ]
     if differing:
         was = ", ".join(f"{k}={stored[k]!r}{_as_option(k, stored[k])}" for k in differing)
         now = ", ".join(f"{k}={config[k]!r}" for k in differing)

@@ -1,5 +1,6 @@
 """Stored campaigns: resume after an interruption, refusals, lost jobs, ask/tell."""
 
+import json
 import re
 import sqlite3
 
@@ -515,3 +516,54 @@ def test_a_design_told_under_its_own_id_is_not_suggested_again():
     manual.tell("notebook-18", 12.0, parameters={"temperature": 300, "ratio": 0.1})
     manual.tell("notebook-19", 40.0, parameters={"temperature": 400, "ratio": 0.3})
     assert set(manual.ask(3)["candidate_id"]) == {"1", "3", "4"}
+
+
+def test_a_configured_surrogate_is_rebuilt_with_its_settings_on_resume(tmp_path):
+    """Only the name "forest" was stored: `discovery ask` (Campaign.resume) asked with a
+    default forest of 100 trees instead of the campaign's 10 with leaves of 15, and
+    suggested other candidates."""
+    from discovery.surrogates import RandomForestSurrogate
+
+    path = tmp_path / "c.sqlite"
+    forest = RandomForestSurrogate(n_estimators=10, min_samples_leaf=15)
+    original = Campaign(POOL, None, "y", surrogate=forest, n_initial=3, budget=12, store=path)
+    original.tell(FRAME.assign(candidate_id=FRAME.index.astype(str))[["candidate_id", "y"]][:6])
+    resumed = Campaign.resume(path)
+    assert (resumed.surrogate.n_estimators, resumed.surrogate.min_samples_leaf) == (10, 15)
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(path.read_bytes())
+    assert list(original.ask(2)["candidate_id"]) == list(
+        resumed.replace(store=copy).ask(2)["candidate_id"]
+    )
+    changed = RandomForestSurrogate(n_estimators=10, min_samples_leaf=3)
+    with pytest.raises(StoreError, match="surrogate_options="):
+        original.replace(surrogate=changed).ask(1)
+
+
+def test_a_surrogate_of_the_users_own_under_a_library_name_must_be_passed_again(tmp_path):
+    from discovery.surrogates import RandomForestSurrogate
+
+    class Shrunk(RandomForestSurrogate):
+        """A forest of the user's own, whose name is the library's."""
+
+    path = tmp_path / "c.sqlite"
+    Campaign(POOL, None, "y", surrogate=Shrunk(), n_initial=3, store=path).ask(1)
+    with pytest.raises(ConfigurationError, match=r"surrogate \(Shrunk\) cannot be rebuilt"):
+        Campaign.resume(path)
+    assert len(Campaign.resume(path, surrogate=Shrunk()).ask(1)) == 2
+
+
+def test_a_store_begun_before_surrogate_settings_were_stored_resumes(tmp_path):
+    from discovery.surrogates import RandomForestSurrogate
+
+    path = tmp_path / "c.sqlite"
+    forest = RandomForestSurrogate(n_estimators=10)
+    Campaign(POOL, None, "y", surrogate=forest, n_initial=3, store=path).ask(1)
+    with sqlite3.connect(path) as db:  # as an earlier version wrote it
+        (text,) = db.execute("SELECT config_json FROM campaign").fetchone()
+        config = json.loads(text)
+        del config["surrogate_options"]
+        db.execute("UPDATE campaign SET config_json = ?", (json.dumps(config),))
+    db.close()
+    again = Campaign(POOL, None, "y", surrogate=forest, n_initial=3, store=path).ask(1)
+    assert list(again["status"]) == ["pending", "new"]
