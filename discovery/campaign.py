@@ -594,6 +594,10 @@ def _stored_portfolio(described: dict[str, Any], path: Path) -> Portfolio:
             cannot rebuild: the portfolio must be passed again.
     """
     try:
+        if described.get("custom_arms"):
+            raise ConfigurationError(
+                f"arms {described['custom_arms']} were set up otherwise than their names build"
+            )
         return Portfolio(
             described["arms"], described["algorithm"], described["reward"], **described["options"]
         )

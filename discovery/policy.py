@@ -197,12 +197,18 @@ class Portfolio:
     def describe(self) -> dict[str, Any]:
         """The portfolio as plain JSON, for the campaign's configuration."""
         reward = self.reward if isinstance(self.reward, str) else _callable_name(self.reward)
-        return {
+        described = {
             "arms": self.names,
             "algorithm": self.algorithm,
             "reward": reward,
             "options": dict(self.options),
         }
+        # an Arm under a library arm's name but set up otherwise (a beta of 25): its name
+        # would rebuild the library's arm
+        custom = [a.name for a in self.arms if a.name in ARMS and ARMS[a.name] != a]
+        if custom:
+            described["custom_arms"] = custom
+        return described
 
     def __repr__(self) -> str:
         return f"Portfolio({self.algorithm}: {', '.join(self.names)})"

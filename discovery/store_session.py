@@ -85,6 +85,9 @@ def attach(
         )
     written = json.loads(row["config_json"])
     stored = CampaignConfig.from_dict(written).to_dict()
+    if isinstance(config["policy"], dict) and "custom_arms" not in (written.get("policy") or {}):
+        config = config | {"policy": {**config["policy"]}}  # not known when it was begun
+        config["policy"].pop("custom_arms", None)
     differing = [
         k
         for k in config

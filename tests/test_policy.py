@@ -169,3 +169,17 @@ def test_minimising_a_mirrored_objective_makes_the_same_choices(algorithm):
         )
 
     assert chosen(mirrored, False) == chosen(POOL, True)  # arms credited for low values
+
+
+def test_an_arm_set_up_otherwise_under_a_library_name_must_be_passed_again(tmp_path):
+    """Arm("forest-ucb", ..., beta=25) was rebuilt by `discovery ask` as the library's
+    forest-ucb with beta 1: another strategy, without a word."""
+    bold = Arm("forest-ucb", "forest", "ucb", acquisition_params={"beta": 25.0})
+    policy = Portfolio([bold, "random"], algorithm="exp3")
+    path = tmp_path / "c.sqlite"
+    Campaign(POOL, None, "y", policy=policy, n_initial=3, store=path).ask(1)
+    with pytest.raises(ConfigurationError, match=r"arms \['forest-ucb'\] were set up otherwise"):
+        Campaign.resume(path)
+    assert len(Campaign.resume(path, policy=policy).ask(1)) == 2
+    plain = Portfolio(["forest-ucb", "random"], algorithm="exp3")
+    assert "custom_arms" not in plain.describe()  # stores of library arms are as before
