@@ -20,6 +20,13 @@ from discovery.surrogates.base import (
 
 #: Candidates per chunk in ``predict``: memory stays at trees x chunk values.
 PREDICT_CHUNK = 65_536
+#: The trees learn the standardised target rounded to multiples of this (a billionth of
+#: its spread), so that the sums a split is judged by are exact in float64 (up to some
+#: 30,000 measurements): two features that cut a node into the same halves then tie
+#: exactly and the first one drawn wins, instead of whichever rounding favoured, which
+#: changed with the last bits of the values (a campaign on total energies offset by
+#: -45,000 eV chose other candidates than the same campaign in meV from then on).
+TARGET_GRID = 2.0**-30
 
 
 class RandomForestSurrogate(BaseEstimator):
@@ -80,8 +87,13 @@ class RandomForestSurrogate(BaseEstimator):
         # A tree stops splitting where the variance falls below machine epsilon, so values
         # in units of 1e-9 (m^2/s, mol/s) were never split: the trees learn y divided by a
         # power of two near its spread, which scales exactly (the same trees otherwise).
+        # Centred too: scikit-learn's squared error is mean(y^2) - mean(y)^2, which cancels
+        # to rounding noise for total energies of -45,000 eV that differ by meV, and the
+        # trees stopped splitting (3 leaves per tree where 18 were due).
         spread = float(np.std(y))
+        self.y_centre_ = float(np.mean(y))
         self.y_scale_ = 2.0 ** round(math.log2(spread)) if spread > 0 else 1.0
+        standardised = np.round((y - self.y_centre_) / self.y_scale_ / TARGET_GRID) * TARGET_GRID
         estimator = ExtraTreesRegressor if self.extra_trees else RandomForestRegressor
         self.model_ = estimator(
             n_estimators=self.n_estimators,
@@ -90,7 +102,7 @@ class RandomForestSurrogate(BaseEstimator):
             bootstrap=True,
             random_state=self.seed,
             n_jobs=self.n_jobs,
-        ).fit(X, y / self.y_scale_)
+        ).fit(X, standardised)
         self.n_features_in_ = X.shape[1]
         return self
 
@@ -115,7 +127,9 @@ class RandomForestSurrogate(BaseEstimator):
         return Prediction(mean=mean, std=std)
 
     def _per_tree(self, X: np.ndarray) -> np.ndarray:
-        return np.stack([tree.predict(X) for tree in self.model_.estimators_]) * self.y_scale_
+        """(trees, m) every tree's prediction at (m, d) candidates, in the units of y."""
+        per_tree = np.stack([tree.predict(X) for tree in self.model_.estimators_])
+        return per_tree * self.y_scale_ + self.y_centre_
 
     def _moments(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(X) == 0:
