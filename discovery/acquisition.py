@@ -9,7 +9,9 @@ the same function serves a GP, a forest or a neural ensemble.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,6 +230,27 @@ def greedy(
     return prediction.mean.copy() if maximize else -prediction.mean
 
 
+#: The rows Thompson sampling keeps while one proposal is searched for
+#: (:func:`one_posterior_draw`), by the number of draws they were drawn among (a row of
+#: 100 trees names no draw of a 16-member ensemble); None outside one: each call draws.
+_KEPT_DRAW: ContextVar[dict[int, int] | None] = ContextVar("kept_draw", default=None)
+
+
+@contextmanager
+def one_posterior_draw() -> Iterator[None]:
+    """Within it, Thompson sampling scores every call with the row of the samples it drew
+    on the first: one tree of a forest, one member of an ensemble.
+
+    A search that scores a space in chunks and then step by step must climb one sampled
+    function; a fresh draw per call climbed the most optimistic tree at every point.
+    """
+    token = _KEPT_DRAW.set({})
+    try:
+        yield
+    finally:
+        _KEPT_DRAW.reset(token)
+
+
 def thompson_sampling(
     prediction: Prediction,
     incumbent: float | None = None,
@@ -238,6 +261,8 @@ def thompson_sampling(
 ) -> np.ndarray:
     """One posterior draw of the objective; candidates the surrogate did not sample score -inf.
 
+    Each call draws its row of the samples, except within :func:`one_posterior_draw`.
+
     Raises:
         ConfigurationError: the prediction carries no samples.
     """
@@ -245,7 +270,14 @@ def thompson_sampling(
         raise ConfigurationError(
             "acquisition 'thompson' needs a surrogate that draws samples (supports_samples)"
         )
-    row = 0 if rng is None else int(rng.integers(prediction.samples.shape[0]))
+    n_draws = prediction.samples.shape[0]
+    kept = _KEPT_DRAW.get()
+    if kept is not None and n_draws in kept:
+        row = kept[n_draws]
+    else:
+        row = 0 if rng is None else int(rng.integers(n_draws))
+        if kept is not None:
+            kept[n_draws] = row
     draw = prediction.samples[row] if maximize else -prediction.samples[row]
     return np.where(np.isnan(draw), -np.inf, draw)
 

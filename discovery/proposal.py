@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import null_space
 
-from discovery.acquisition import Acquisition
+from discovery.acquisition import Acquisition, one_posterior_draw
 from discovery.exceptions import ConfigurationError
 from discovery.parameters import Categorical, Real
 from discovery.search_space import Space
@@ -110,6 +110,7 @@ def _seed(rng: np.random.Generator) -> int:
 # -- any surrogate: a scored Sobol sample and a local search ------------------------------
 
 
+@one_posterior_draw()
 def propose_by_sampling(
     space: Space,
     score: Callable[[np.ndarray], np.ndarray],
@@ -120,7 +121,8 @@ def propose_by_sampling(
     within: Space | None = None,
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """``size`` new points chosen from a scored feasible Sobol sample, each refined by a
-    local search; their points and scores.
+    local search; their points and scores. Thompson sampling scores all of it with one
+    posterior draw (:func:`~discovery.acquisition.one_posterior_draw`).
 
     Args:
         score: (m, d) features -> (m,) acquisition scores, higher is better.

@@ -10,6 +10,7 @@ from discovery.acquisition import (
     max_value_draws,
     max_value_entropy,
     maximum_uncertainty,
+    one_posterior_draw,
     probability_of_improvement,
     resolve_acquisition,
     thompson_sampling,
@@ -76,6 +77,22 @@ def test_thompson_uses_a_draw_and_never_picks_unsampled_candidates():
     scores = thompson_sampling(prediction, maximize=True)
     assert np.argmax(scores) == 1 and scores[2] == -np.inf
     assert np.argmax(thompson_sampling(prediction, maximize=False)) == 0
+
+
+def test_thompson_draws_a_member_per_call_and_one_per_proposal_within_one_posterior_draw():
+    samples = np.arange(40.0).reshape(8, 5)  # member k scores 5 k, 5 k + 1, ...
+    prediction = Prediction(samples.mean(axis=0), samples.std(axis=0), samples=samples)
+    reference = np.random.default_rng(3)
+    rng = np.random.default_rng(3)
+
+    def member() -> int:
+        return int(thompson_sampling(prediction, rng=rng)[0]) // 5
+
+    # a pool is scored once: each call draws its member, as the generator gives them
+    assert [member() for _ in range(6)] == [int(reference.integers(8)) for _ in range(6)]
+    with one_posterior_draw():  # a space is scored chunk by chunk and step by step
+        assert [member() for _ in range(6)] == [int(reference.integers(8))] * 6
+    assert member() == int(reference.integers(8))
 
 
 def test_thompson_without_samples_names_the_problem():

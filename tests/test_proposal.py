@@ -19,10 +19,12 @@ from discovery import (
     Real,
     Space,
 )
+from discovery.acquisition import resolve_acquisition
 from discovery.constraints import EQUALITY_TOLERANCE
 from discovery.policy import Arm, Portfolio
 from discovery.proposal import DUPLICATE_TOLERANCE, propose_by_sampling
 from discovery.selection import TopK
+from discovery.surrogates import NeuralEnsembleSurrogate, RandomForestSurrogate
 from tests.test_search_space import random_spaces
 
 MIXED = Space(
@@ -198,6 +200,36 @@ def test_local_search_improves_on_the_best_sample():
     )
     found = np.array([points[0]["x"], points[0]["y"]])
     assert np.abs(found - target).max() < 2e-3
+
+
+@pytest.mark.parametrize(
+    "surrogate",
+    [RandomForestSurrogate(), NeuralEnsembleSurrogate(hidden=(16,), max_epochs=50, device="cpu")],
+    ids=["forest", "neural"],
+)
+def test_thompson_over_a_space_scores_each_proposal_with_one_member(surrogate):
+    space = Space([Real("a", 0, 1), Real("b", 0, 1)])
+    rng = np.random.default_rng(0)
+    X = rng.random((12, 2))
+    y = np.sin(6 * X[:, 0]) + np.cos(5 * X[:, 1])
+    model = surrogate.fit(X, y)
+    thompson = resolve_acquisition("thompson")
+    members_per_call = []
+
+    def score(features):  # as a campaign scores: the members' predictions, one drawn
+        prediction = model.predict(features, n_samples=1)
+        scores = thompson.score(prediction, float(y.max()), True, rng)
+        members = {k for k, draw in enumerate(prediction.samples) if np.array_equal(draw, scores)}
+        members_per_call.append(members)
+        return scores
+
+    for _ in range(3):
+        members_per_call.clear()
+        propose_by_sampling(space, score, TopK(), 2, X, rng)
+        assert len(members_per_call) > 4  # the sample's chunks, then the local searches' steps
+        # one tree or member scored all of them: the proposal tops one sampled function,
+        # not the most optimistic member at each point
+        assert set.intersection(*members_per_call)
 
 
 # -- ask / tell and the store ------------------------------------------------------------
