@@ -13,6 +13,7 @@ BoTorch's (``is_non_dominated``, ``DominatedPartitioning``, ``infer_reference_po
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,41 @@ CONSTRAINT_OPERATORS = ("<=", ">=")
 #: From this many objectives on, a Pareto campaign scalarises (ParEGO) by default: the
 #: box decompositions behind hypervolume improvement grow too fast, as Ax also finds.
 PAREGO_FROM = 5
+
+
+def measured_spread(values: np.ndarray) -> np.ndarray:
+    """(k,) the standard deviation of each column of ``values: (n, k)`` over its measured
+    (not NaN) rows: the unit a property's differences are judged in, whatever units it
+    is measured in. A column with no spread falls back on its largest magnitude, and
+    one with nothing else (all zero or unmeasured) on 1."""
+    values = np.asarray(values, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a column with nothing measured
+        spreads = np.nanstd(values, axis=0)
+    largest = np.abs(np.nan_to_num(values, nan=0.0)).max(axis=0, initial=0.0)
+    spreads = np.where(spreads > 0, spreads, largest)
+    return np.where(spreads > 0, spreads, 1.0)
+
+
+def spread_units(spread: np.ndarray) -> np.ndarray:
+    """(m,) the power of two nearest each ``spread: (m,)``: the units that BoTorch, whose
+    floors and smoothing constants are absolute (made for values of order one), is given
+    the objectives in. Dividing by a power of two and multiplying back are exact, so
+    wherever those constants do not bind the results are the same, to the last bit, as
+    without the units."""
+    return np.exp2(np.round(np.log2(spread)))
+
+
+def inferred_reference(front: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """(m,) BoTorch's ``infer_reference_point`` for the utilities ``front: (p, m)``,
+    inferred in :func:`spread_units` of each objective's ``spread: (m,)``
+    (:func:`measured_spread` of its measured utilities) and scaled back.
+
+    BoTorch floors each objective's range at an absolute 1e-8: a front spanning 1e-12
+    got a reference point 1e-9 below it, and hypervolumes 1e8 times the front's own.
+    """
+    unit = spread_units(spread)
+    return infer_reference_point(torch.as_tensor(front / unit)).numpy() * unit
 
 
 @dataclass(frozen=True)
@@ -178,7 +214,8 @@ class Objectives:
         reference_point: the worst value of each objective that still counts, in the
             objectives' units and order (for "match", the largest distance from the
             target); hypervolumes are measured from it. None: inferred as BoTorch's
-            ``infer_reference_point`` does, from the measured front while choosing,
+            ``infer_reference_point`` does (in units of each objective's spread,
+            :func:`inferred_reference`), from the measured front while choosing,
             from every feasible measurement for the hypervolumes reported (which
             then never fall as measurements are added).
 
@@ -360,10 +397,11 @@ class Objectives:
                 [-abs(v) if o.direction == "match" else o.utility(np.array([v]))[0]
                  for v, o in zip(point, self.objectives, strict=True)]
             )  # fmt: skip
-        front = self.utilities(Y)[self.pareto_mask(Y)]
+        U = self.utilities(Y)
+        front = U[self.pareto_mask(Y)]
         if front.shape[0] == 0:
             return None
-        return infer_reference_point(torch.as_tensor(front)).numpy()
+        return inferred_reference(front, measured_spread(U))
 
     def hypervolume(self, Y: np.ndarray, reference: np.ndarray) -> float:
         """Hypervolume (in utilities) that the feasible measurements dominate above the
@@ -393,10 +431,11 @@ class Objectives:
         beats it, so that improvements can be told apart; None while nothing is
         feasible."""
         reference = self.reference_utilities(Y)
-        front = self.utilities(Y)[self.pareto_mask(Y)]
+        U = self.utilities(Y)
+        front = U[self.pareto_mask(Y)]
         if reference is None or front.shape[0] == 0 or (front > reference).all(axis=1).any():
             return reference
-        return np.minimum(reference, infer_reference_point(torch.as_tensor(front)).numpy())
+        return np.minimum(reference, inferred_reference(front, measured_spread(U)))
 
     def _measured_reference(self, Y: np.ndarray) -> np.ndarray | None:
         """The user's reference point, or BoTorch's inference from every feasible
@@ -407,7 +446,7 @@ class Objectives:
         kept = self.feasible(Y) & ~np.isnan(U).any(axis=1)
         if not kept.any():
             return None
-        return infer_reference_point(torch.as_tensor(U[kept])).numpy()
+        return inferred_reference(U[kept], measured_spread(U))
 
     def hypervolume_history(self, Y: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         """(n,) the hypervolume of the feasible front after each measurement in order,

@@ -41,11 +41,10 @@ from botorch.acquisition import AcquisitionFunction
 from botorch.utils.multi_objective.box_decompositions.non_dominated import (
     FastNondominatedPartitioning,
 )
-from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from scipy.special import log_ndtr
 
 from discovery.acquisition import Acquisition
-from discovery.objectives import Objectives
+from discovery.objectives import Objectives, inferred_reference, measured_spread, spread_units
 from discovery.proposal import tensor_options
 
 PARETO_STRATEGIES = ("ehvi", "parego")
@@ -56,8 +55,9 @@ HYPERVOLUME_SAMPLES = 64
 #: Candidates whose hypervolume improvement is computed at once (memory: samples x
 #: candidates x cells x objectives).
 HYPERVOLUME_CHUNK = 512
-#: Floor of a predicted standard deviation when a constraint's feasibility is computed.
-MIN_STD = 1e-9
+#: Floor of a predicted standard deviation when a constraint's feasibility is computed,
+#: as a share of the spread of its measured slacks (:meth:`OutcomeTargets.slack_spreads`).
+MIN_STD_SHARE = 1e-9
 #: Log-score of a candidate expected to improve nothing (keeps the scores finite).
 NO_IMPROVEMENT_LOG = -1e3
 
@@ -88,6 +88,13 @@ class OutcomeTargets:
     @property
     def n_constraints(self) -> int:
         return self.values.shape[1] - self.n_objectives
+
+    def slack_spreads(self) -> np.ndarray:
+        """(c,) the spread of each outcome constraint's measured slacks
+        (:func:`~discovery.objectives.measured_spread`): the unit its feasibility is
+        judged in, so that a bound on an impurity in units of 1e-12 is kept as one in
+        units of 1 is."""
+        return measured_spread(self.values[:, self.n_objectives :])
 
 
 def outcome_targets(
@@ -180,9 +187,12 @@ def score_candidates(
     outcome constraint or a hypervolume improvement is involved)."""
     k = targets.n_objectives
     log_feasible = np.zeros(X.shape[0])
-    for model in models[k:]:
+    for model, spread in zip(models[k:], targets.slack_spreads(), strict=True):
         prediction = model.predict(X)
-        log_feasible += log_ndtr(prediction.mean / np.maximum(prediction.std, MIN_STD))
+        # a floor in the slack's own units: an absolute one (1e-9) outweighed a forest's
+        # spread on a property in units of 1e-12, and every candidate looked 50 % feasible
+        std = np.maximum(prediction.std, MIN_STD_SHARE * spread)
+        log_feasible += log_ndtr(prediction.mean / std)
     if k == 0:
         return log_feasible
     if targets.front is not None:
@@ -232,16 +242,17 @@ def expected_hypervolume_improvement(
     deviations of the measured utilities."""
     reference = torch.as_tensor(targets.reference, dtype=torch.float64)
     front = torch.as_tensor(targets.front, dtype=torch.float64).reshape(-1, len(reference))
+    measured = targets.values[:, : len(reference)]
     loosened = bool(front.shape[0]) and not (front > reference).all(dim=-1).any()
     if loosened:
         # nothing measured beats the reference point yet: measure improvement from a
         # point the front does beat, so the models' draws (a forest's never leave the
         # range measured) can tell candidates apart
-        reference = torch.minimum(reference, infer_reference_point(front))
+        inferred = inferred_reference(front.numpy(), measured_spread(measured))
+        reference = torch.minimum(reference, torch.as_tensor(inferred))
     front = front[(front > reference).all(dim=-1)]
     lower, upper = FastNondominatedPartitioning(ref_point=reference, Y=front).get_hypercell_bounds()
-    measured = targets.values[:, : len(reference)]
-    scale = torch.as_tensor(np.nanstd(measured, axis=0), dtype=torch.float64).clamp_min(MIN_STD)
+    scale = torch.as_tensor(measured_spread(measured), dtype=torch.float64)
     improvement, shortfall = np.empty(X.shape[0]), np.empty(X.shape[0])
     for start in range(0, X.shape[0], HYPERVOLUME_CHUNK):
         chunk = slice(start, start + HYPERVOLUME_CHUNK)
@@ -271,6 +282,7 @@ def botorch_acquisition(
     from botorch.acquisition.multi_objective.logei import (
         qLogNoisyExpectedHypervolumeImprovement,
     )
+    from botorch.acquisition.multi_objective.objective import WeightedMCMultiOutputObjective
     from botorch.models.model_list_gp_regression import ModelListGP
 
     torch.manual_seed(int(rng.integers(2**31)))  # the Monte Carlo draws, for exact resumes
@@ -281,20 +293,52 @@ def botorch_acquisition(
     baseline = torch.as_tensor(X_baseline[targets.feasible], **options)
     X_pending = torch.as_tensor(pending, **options) if pending.shape[0] else None
     if targets.front is not None:
+        # BoTorch smooths each objective's improvement over an absolute 1e-6 (tau_relu):
+        # a front in units of 1e-12 was all smoothing, and chosen by it
+        units = spread_units(measured_spread(targets.values[:, :k]))
         inner = qLogNoisyExpectedHypervolumeImprovement(
             model,
-            ref_point=torch.as_tensor(targets.reference, dtype=torch.float64).tolist(),
+            ref_point=(targets.reference / units).tolist(),
             X_baseline=baseline,
+            objective=WeightedMCMultiOutputObjective(torch.as_tensor(1 / units, **options)),
             X_pending=X_pending,
             prune_baseline=True,
         )
+        inner = LogInUnits(inner, float(np.log(units).sum()))
     else:
         inner = qLogNoisyExpectedImprovement(
             model, X_baseline=baseline, X_pending=X_pending, prune_baseline=True
         )
     if targets.n_constraints == 0:
         return inner
-    return LogFeasibilityWeighted(inner, [m.model_ for m in models[k:]])
+    spreads = targets.slack_spreads().tolist()
+    return LogFeasibilityWeighted(inner, [m.model_ for m in models[k:]], spreads)
+
+
+class LogInUnits(AcquisitionFunction):
+    """A log-scale acquisition computed on objectives divided by units, reported in the
+    objectives' own units, as the other surrogates' scores are
+    (:func:`expected_hypervolume_improvement`): a hypervolume improvement measured in
+    units whose product is ``exp(log_volume)`` is that many times larger in the
+    objectives' own.
+
+    Args:
+        inner: a log-scale BoTorch acquisition over the objectives divided by units.
+        log_volume: the log of the product of those units.
+    """
+
+    def __init__(self, inner: AcquisitionFunction, log_volume: float) -> None:
+        super().__init__(model=inner.model)
+        self.inner = inner
+        self.log_volume = log_volume
+        self.X_pending = inner.X_pending
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.inner(X) + self.log_volume
+
+    def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
+        self.inner.set_X_pending(X_pending)
+        self.X_pending = self.inner.X_pending
 
 
 class LogFeasibilityWeighted(AcquisitionFunction):
@@ -306,20 +350,28 @@ class LogFeasibilityWeighted(AcquisitionFunction):
     Args:
         inner: a log-scale BoTorch acquisition over the objectives.
         constraint_models: one BoTorch model per constraint, of its slack (>= 0 inside).
+        spreads: each constraint's :meth:`OutcomeTargets.slack_spreads`, the unit its
+            predicted std is floored in.
     """
 
-    def __init__(self, inner: AcquisitionFunction, constraint_models: list[Any]) -> None:
+    def __init__(
+        self, inner: AcquisitionFunction, constraint_models: list[Any], spreads: list[float]
+    ) -> None:
         super().__init__(model=inner.model)
         self.inner = inner
         self.constraint_models = constraint_models
+        self.spreads = spreads
         self.X_pending = inner.X_pending
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         value = self.inner(X)
-        for model in self.constraint_models:
+        for model, spread in zip(self.constraint_models, self.spreads, strict=True):
             posterior = model.posterior(X)
             mean = posterior.mean.squeeze(-1)
-            std = posterior.variance.clamp_min(MIN_STD**2).sqrt().squeeze(-1)
+            # not ``posterior.variance``: GPyTorch floors that at 1e-10 in the slack's
+            # units, a std of 1e-5 that drowned a slack measured in units of 1e-6
+            variance = posterior.distribution.lazy_covariance_matrix.diagonal(dim1=-2, dim2=-1)
+            std = variance.clamp_min((MIN_STD_SHARE * spread) ** 2).sqrt()
             value = value + torch.special.log_ndtr(mean / std).sum(dim=-1)
         return value
 

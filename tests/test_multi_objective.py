@@ -411,3 +411,64 @@ def test_a_forest_pareto_campaign_over_a_space_beats_random_search():
     chosen = hypervolume()
     random = [hypervolume(n_initial=20, initial_design="random", seed=s) for s in range(3)]
     assert chosen > max(random)
+
+
+#: Units of about 1e-6, 1e-9 and 1e-12 that are powers of two: measurements in them are
+#: those in units of 1 to the last bit, so whatever a campaign does differently in them
+#: is its own doing.
+MICRO, NANO, PICO = 2.0**-20, 2.0**-30, 2.0**-40
+
+
+def chosen_in_units(unit: float, surrogate: str) -> list[str]:
+    """The candidates a campaign chooses, seeking the tall peak of :func:`two_peaks`
+    under ``load >= 1``, with the load measured in ``unit``."""
+
+    def measure(candidate):
+        values = two_peaks(candidate)
+        return values | {"load": values["load"] * unit}
+
+    result = Campaign(
+        POOL, FunctionOracle(measure), objectives=[Objective("peaks")],
+        outcome_constraints=[OutcomeConstraint("load", ">=", 1.0 * unit)], surrogate=surrogate,
+        acquisition="ei", budget=14, n_initial=6, seed=0, device="cpu",
+    ).run(progress=False)  # fmt: skip
+    return result.history["candidate_id"].tolist()
+
+
+@pytest.mark.parametrize(("surrogate", "unit"), [("forest", PICO), ("gp", MICRO)])
+def test_an_outcome_constraint_in_small_units_is_kept_as_in_units_of_one(surrogate, unit):
+    """A floor on the predicted spread of the load in absolute terms (1e-9 for a
+    forest, GPyTorch's 1e-10 on a GP's variance) made every candidate look half
+    feasible once the load was measured in micro- or picounits."""
+    assert chosen_in_units(unit, surrogate) == chosen_in_units(1.0, surrogate)
+
+
+@pytest.mark.parametrize("surrogate", ["forest", "gp"])
+def test_a_pareto_campaign_in_small_units_chooses_and_measures_as_in_units_of_one(surrogate):
+    """BoTorch infers the reference point with each objective's range floored at an
+    absolute 1e-8, and smooths a GP's hypervolume improvement over an absolute 1e-6: a
+    front in nanounits got a reference point far below it, reported a hypervolume
+    dominated by that gap, and chose other candidates."""
+    runs = {}
+    for unit in (1.0, NANO):
+        oracle = FunctionOracle(
+            lambda c, unit=unit: {
+                name: value * unit
+                for name, value in properties(c.parameters["a"], c.parameters["b"]).items()
+            }
+        )
+        campaign = Campaign(
+            POOL,
+            oracle,
+            objectives=TWO,
+            surrogate=surrogate,
+            budget=12,
+            n_initial=5,
+            seed=0,
+            device="cpu",
+        )
+        runs[unit] = campaign.run(progress=False).history
+    assert runs[NANO]["candidate_id"].tolist() == runs[1.0]["candidate_id"].tolist()
+    np.testing.assert_allclose(
+        runs[NANO]["hypervolume"] / NANO**2, runs[1.0]["hypervolume"], rtol=1e-12
+    )
