@@ -19,6 +19,11 @@ Two ways, by what the surrogate allows:
 
 Either way every proposed point lies in the space, and none repeats a measured
 or pending point (within ``DUPLICATE_TOLERANCE`` in the unit features).
+
+BoTorch scores the GP in the standardised units it was fitted in, not the objective's:
+GPyTorch and BoTorch floor a variance at fixed values (1e-10, 1e-12), which in units of
+1e-9 mol/s is every point's variance, and EI, UCB and PI then only exploit the mean.
+The scores handed back are in the objective's units again.
 """
 
 from __future__ import annotations
@@ -291,7 +296,8 @@ def propose_with_botorch(
     )
     features, values = _optimize(space, function, size, rng)
     points = space.decode(features)
-    return _repair(space, points, values, taken, rng, function)
+    points, values = _repair(space, points, values, taken, rng, function)
+    return points, _in_objective_units(name, values, model, maximize)
 
 
 def propose_by_optimizing(
@@ -303,13 +309,42 @@ def propose_by_optimizing(
     return _repair(space, space.decode(features), values, taken, rng, function)
 
 
-def _sign_transform(maximize: bool, options: dict[str, Any]):
+def _standardisation(model: Any) -> tuple[float, float]:
+    """(centre, spread) the GP's outcome transform standardised the measured values by:
+    its posterior in the objective's units is centre + spread * its own; (0, 1) for a
+    model that keeps the objective's units."""
+    from botorch.models.transforms.outcome import Standardize
+
+    transform = getattr(model, "outcome_transform", None)
+    if not isinstance(transform, Standardize):
+        return 0.0, 1.0
+    return float(transform.means.squeeze()), float(transform.stdvs.squeeze())
+
+
+def _objective_transform(model: Any, maximize: bool, options: dict[str, Any]):
+    """sign * (y - centre) / spread: the value to maximise, in the model's standardised
+    units (see the module docstring), as a BoTorch posterior transform."""
     import torch
     from botorch.acquisition import ScalarizedPosteriorTransform
 
-    if maximize:
-        return None
-    return ScalarizedPosteriorTransform(weights=torch.tensor([-1.0], **options))
+    centre, spread = _standardisation(model)
+    sign = 1.0 if maximize else -1.0
+    return ScalarizedPosteriorTransform(
+        weights=torch.tensor([sign / spread], **options), offset=-sign * centre / spread
+    )
+
+
+def _in_objective_units(name: str, values: np.ndarray, model: Any, maximize: bool) -> np.ndarray:
+    """(n,) acquisition values of the standardised model, in the objective's units (log
+    units for EI, probabilities for PI), as scoring the raw posterior gives them."""
+    centre, spread = _standardisation(model)
+    if name in ("ucb", "greedy"):
+        return spread * values + (centre if maximize else -centre)
+    if name == "ei":
+        return values + np.log(spread)
+    if name == "uncertainty":
+        return spread * values
+    return values
 
 
 def _botorch_acquisition(
@@ -327,9 +362,11 @@ def _botorch_acquisition(
     from botorch.acquisition.analytic import LogProbabilityOfImprovement
 
     options = tensor_options(model)
-    transform = _sign_transform(maximize, options)
+    transform = _objective_transform(model, maximize, options)
+    centre, spread = _standardisation(model)
     sign = 1.0 if maximize else -1.0
-    best_f = sign * incumbent + float(params.get("xi", 0.0))
+    # the best value (plus xi, in the objective's units) in the transform's units
+    best_f = (sign * (incumbent - centre) + float(params.get("xi", 0.0))) / spread
     beta = float(params.get("beta", 2.0)) ** 2  # ours scales std by beta, BoTorch by sqrt(beta)
     X_pending = torch.as_tensor(pending, **options) if pending.shape[0] else None
     if size == 1 and X_pending is None:
@@ -341,7 +378,7 @@ def _botorch_acquisition(
             return LogProbabilityOfImprovement(model, best_f, posterior_transform=transform)
         if name == "greedy":
             return acq.PosteriorMean(model, posterior_transform=transform)
-        return acq.PosteriorStandardDeviation(model)
+        return acq.PosteriorStandardDeviation(model, posterior_transform=transform)
     if name == "ei":
         return acq.qLogNoisyExpectedImprovement(
             model,
@@ -360,7 +397,9 @@ def _botorch_acquisition(
         )
     if name == "greedy":
         return acq.qSimpleRegret(model, posterior_transform=transform, X_pending=X_pending)
-    return acq.qPosteriorStandardDeviation(model, X_pending=X_pending)
+    return acq.qPosteriorStandardDeviation(
+        model, posterior_transform=transform, X_pending=X_pending
+    )
 
 
 def _feature_constraint_tensors(space: Space, options: dict[str, Any]):
@@ -572,7 +611,7 @@ def _thompson(space, model, size, maximize, taken, rng):
     X = torch.as_tensor(features[fresh], **options)
     torch.manual_seed(_seed(rng))
     sampler = MaxPosteriorSampling(
-        model, posterior_transform=_sign_transform(maximize, options), replacement=False
+        model, posterior_transform=_objective_transform(model, maximize, options), replacement=False
     )
     rows = []
     if points:

@@ -478,3 +478,31 @@ def test_constraints_on_small_quantities_hold_as_strictly_as_on_fractions_of_one
     )
     totals = history["cat_a"] + history["cat_b"]
     assert totals.max() <= 1e-6 * (1 + EQUALITY_TOLERANCE)
+
+
+@pytest.mark.parametrize("acquisition", ["ei", "ucb"])
+def test_a_gp_campaign_in_small_units_chooses_what_it_chooses_in_units_of_one(acquisition):
+    """A rate in mol/s (values near 1e-9): BoTorch scored the GP's posterior in those
+    units, where its variance floor (1e-10) is every point's variance, so EI and UCB
+    lost their exploration and the campaign stayed on the broad local maximum."""
+    space = Space([Real("a", 0, 1), Real("b", 0, 1)])
+
+    def two_peaks(p):  # a broad local maximum (1) and a narrow global one (2)
+        broad = np.exp(-((p["a"] - 0.25) ** 2 + (p["b"] - 0.25) ** 2) / 0.05)
+        return broad + 2 * np.exp(-((p["a"] - 0.8) ** 2 + (p["b"] - 0.8) ** 2) / 0.01)
+
+    histories = {}
+    for unit in (1.0, 1e-9):
+        oracle = FunctionOracle(lambda c, unit=unit: unit * two_peaks(c.parameters), output="rate")
+        campaign = Campaign(
+            space, oracle, "rate", acquisition=acquisition, budget=10, n_initial=5, seed=0
+        )
+        histories[unit] = campaign.run(progress=False).history
+    chosen = {unit: h[["a", "b"]].to_numpy() for unit, h in histories.items()}
+    np.testing.assert_allclose(chosen[1e-9], chosen[1.0], atol=1e-4)
+    # the scores stay in the objective's units: log units for EI, mol/s for UCB
+    scores = {unit: h["score"].to_numpy(dtype=float)[5:] for unit, h in histories.items()}
+    if acquisition == "ei":
+        np.testing.assert_allclose(scores[1e-9], scores[1.0] + np.log(1e-9), rtol=1e-4)
+    else:
+        np.testing.assert_allclose(scores[1e-9], 1e-9 * scores[1.0], rtol=1e-4)
