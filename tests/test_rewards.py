@@ -76,17 +76,20 @@ def test_a_missing_value_is_never_the_best():
     assert best_position([np.nan, np.nan], maximize=True) == 0
 
 
-def test_under_outcome_constraints_regret_is_measured_to_the_best_feasible_design():
+def impurity_bound_campaign(**options):
+    """y = x on ten points, feasible while the impurity (also x) stays <= 0.5."""
     from discovery import CandidatePool, OutcomeConstraint
 
     x = np.linspace(0, 1, 10)
     frame = pd.DataFrame({"x": x, "z": np.cos(7 * x), "y": x, "impurity": x})
     pool = CandidatePool.from_frame(frame, features=["x", "z"])
     oracle = LookupOracle.from_pool(pool, "y", others=["impurity"])
-    result = Campaign(
-        pool, oracle, "y", outcome_constraints=[OutcomeConstraint("impurity", "<=", 0.5)],
-        surrogate="forest", budget=10, n_initial=5, seed=0,
-    ).run(progress=False)  # fmt: skip
+    bound = [OutcomeConstraint("impurity", "<=", 0.5)]
+    return Campaign(pool, oracle, "y", outcome_constraints=bound, surrogate="forest", **options)
+
+
+def test_under_outcome_constraints_regret_is_measured_to_the_best_feasible_design():
+    result = impurity_bound_campaign(budget=10, n_initial=5, seed=0).run(progress=False)
     assert result.optimum == pytest.approx(4 / 9)  # the largest x that keeps impurity <= 0.5
     assert result.summary()["simple_regret"] == pytest.approx(0.0)
 
@@ -95,17 +98,12 @@ def test_failed_and_infeasible_experiments_add_the_regret_of_the_best_so_far():
     """Infeasible experiments added no regret: six of them had a cumulative regret of 0,
     better than six feasible ones near the optimum, so a strategy that wasted its budget
     looked best."""
-    from discovery import CandidatePool, OutcomeConstraint
     from discovery.benchmark.strategies import GivenDesign
 
-    x = np.linspace(0, 1, 10)
-    frame = pd.DataFrame({"x": x, "z": np.cos(7 * x), "y": x, "impurity": x})
-    pool = CandidatePool.from_frame(frame, features=["x", "z"])
-    oracle = LookupOracle.from_pool(pool, "y", others=["impurity"])
-    result = Campaign(
-        pool, oracle, "y", outcome_constraints=[OutcomeConstraint("impurity", "<=", 0.5)],
-        surrogate="forest", budget=3, n_initial=3, initial_design=GivenDesign((9, 1, 8)),
-    ).run(progress=False)  # fmt: skip
+    given = GivenDesign((9, 1, 8))
+    result = impurity_bound_campaign(budget=3, n_initial=3, initial_design=given).run(
+        progress=False
+    )
     history = result.history  # infeasible, feasible at x = 1/9, infeasible; optimum 4/9
     assert list(history["feasible"]) == [False, True, False]
     np.testing.assert_allclose(history["cumulative_regret"], [1 / 3, 2 / 3, 1.0])
