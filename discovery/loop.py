@@ -148,7 +148,6 @@ class CampaignRun:
             features.insert(0, self.told_features)
         self.train_features = np.concatenate(features)
         self.values = [math.nan if value is None else value for _, value, _ in measured]
-        self.told_outside = len(external)
         if self.outcome_spec is not None:
             spec = self.outcome_spec
             rows = [spec.read(result)[0] for result in self.store.measurement_results()]
@@ -206,7 +205,7 @@ class CampaignRun:
         chosen or measured so far (jobs in any state, told designs outside the pool). A
         campaign asked one suggestion at a time keeps to its initial design for
         ``n_initial`` of them, and told results count towards it."""
-        chosen = len(self.store.jobs()) + self.told_outside
+        chosen = len(self.store.jobs()) + self.told_features.shape[0]
         return max(0, self.config.n_initial - chosen)
 
     def _stop_reason(self) -> str | None:
