@@ -42,9 +42,17 @@ from discovery.oracles.base import Oracle
 from discovery.outcome_models import FEASIBILITY_WEIGHTED, PARETO_STRATEGIES
 from discovery.policy import Portfolio
 from discovery.search_space import Space
-from discovery.selection import Selector, resolve_initial_design, resolve_selector
+from discovery.selection import (
+    BATCH_SELECTORS,
+    INITIAL_DESIGNS,
+    Selector,
+    rebuild_selector,
+    resolve_initial_design,
+    resolve_selector,
+    selector_options,
+)
 from discovery.space import CandidatePool
-from discovery.space_design import resolve_space_design
+from discovery.space_design import SPACE_DESIGNS, resolve_space_design
 from discovery.space_points import SpacePoints
 from discovery.store import CampaignStore
 from discovery.store_session import StoreSession, move_aside, record_told, same_told_value
@@ -279,7 +287,11 @@ class Campaign:
             acquisition=policy.algorithm if policy else self.strategy or self.acquisition.name,
             acquisition_params=dict(self.acquisition.params),
             selector=component_name(self.selector),
+            selector_options=selector_options(self.selector, BATCH_SELECTORS),
             initial_design=component_name(self.initial_design),
+            initial_design_options=selector_options(
+                self.initial_design, SPACE_DESIGNS if is_space else INITIAL_DESIGNS
+            ),
             name=name,
             diagnose_every=diagnose_every,
             max_retries=max_retries,
@@ -515,9 +527,10 @@ class Campaign:
 
         Surrogates, acquisitions and selectors are rebuilt by their stored names (a
         surrogate chosen by ``"auto"`` is chosen again, with its options, and a library
-        surrogate with its stored settings); pass your own objects in ``changes`` when
-        the campaign used them (a surrogate of your own class is refused until you
-        do), and ``budget=`` to extend it.
+        surrogate, selector or initial design with its stored settings); pass your own
+        objects in ``changes`` when the campaign used them (a surrogate, selector or
+        initial design of your own class is refused until you do), and ``budget=`` to
+        extend it.
 
         Raises:
             StoreError: the file is missing, unreadable or holds no campaign.
@@ -549,6 +562,14 @@ class Campaign:
                 )
             except ConfigurationError as error:
                 raise ConfigurationError(f"store {path}: {error}") from None
+        designs = SPACE_DESIGNS if isinstance(pool, Space) else INITIAL_DESIGNS
+        for role, registry in (("selector", BATCH_SELECTORS), ("initial_design", designs)):
+            stored = settings.pop(f"{role}_options")
+            if stored and role not in changes:
+                try:
+                    settings[role] = rebuild_selector(settings[role], stored, registry, role)
+                except ConfigurationError as error:
+                    raise ConfigurationError(f"store {path}: {error}") from None
         if isinstance(settings.get("objectives"), dict):
             settings["objectives"] = Objectives.from_dict(settings["objectives"])
             for key in ("maximize", "closest_to"):  # the first objective's, stored for tables

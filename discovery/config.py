@@ -83,6 +83,10 @@ class CampaignConfig:
             :meth:`Campaign.resume` builds the same model; ``{"not stored": ...}`` for a
             surrogate no settings rebuild (a class of the user's own). None: the name
             builds it.
+        selector_options: the batch selector's settings where they differ from what its
+            name builds (``KMeansDiversified(oversample=3)``), or ``{"not stored": ...}``
+            for a selector of the user's own; None: the name builds it.
+        initial_design_options: the same for the initial design.
     """
 
     objective: str
@@ -112,6 +116,8 @@ class CampaignConfig:
     objectives: dict[str, Any] | None = None
     auto_strategy: bool = False
     surrogate_options: dict[str, Any] | None = None
+    selector_options: dict[str, Any] | None = None
+    initial_design_options: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         prefix = f"campaign '{self.name}'"

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+import json
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -214,3 +215,51 @@ def resolve_selector(spec: str | Selector) -> Selector:
 def resolve_initial_design(spec: str | Selector) -> Selector:
     """An initial design from "kmeans", "random", "farthest" or an object with ``pick``."""
     return _resolve(spec, INITIAL_DESIGNS, "initial_design")
+
+
+#: The stored options of a selector or design that no settings rebuild.
+NOT_STORED = "not stored"
+
+
+def selector_options(selector: Any, registry: dict[str, type]) -> dict[str, Any] | None:
+    """What a resumed campaign needs beside a selector's (or initial design's) name to
+    build it again: None where the name builds it as it is, the settings that differ
+    where the name builds its class (``KMeansDiversified(oversample=3)``), and
+    ``{NOT_STORED: description}`` where no settings do (a class of the user's own)."""
+    if isinstance(selector, str):
+        return None
+    kind = registry.get(str(getattr(selector, "name", "")).lower())
+    if kind is None or type(selector) is not kind or not is_dataclass(selector):
+        return {NOT_STORED: type(selector).__name__}
+    try:
+        mine, default = _settings(selector), _settings(kind())
+    except (TypeError, ValueError):
+        return {NOT_STORED: repr(selector)}
+    changed = {k: v for k, v in mine.items() if default.get(k) != v}
+    return changed or None
+
+
+def rebuild_selector(
+    name: str, options: dict[str, Any], registry: dict[str, type], role: str
+) -> Selector:
+    """The selector (or initial design) ``name`` builds, with the stored ``options`` of
+    :func:`selector_options`.
+
+    Raises:
+        ConfigurationError: the options describe one that settings cannot rebuild.
+    """
+    if NOT_STORED in options or name.lower() not in registry:
+        raise ConfigurationError(
+            f"the campaign's {role} ({options.get(NOT_STORED, name)}) cannot be rebuilt from "
+            f"its name '{name}'; pass it again: Campaign.resume(store, {role}=...)"
+        )
+    try:
+        return registry[name.lower()](**options)
+    except TypeError as error:
+        raise ConfigurationError(f"{role} '{name}': stored options {options}: {error}") from None
+
+
+def _settings(selector: Any) -> dict[str, Any]:
+    """A dataclass selector's fields but its name, as JSON gives them back."""
+    values = {f.name: getattr(selector, f.name) for f in fields(selector) if f.name != "name"}
+    return json.loads(json.dumps(values))

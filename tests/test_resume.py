@@ -567,3 +567,32 @@ def test_a_store_begun_before_surrogate_settings_were_stored_resumes(tmp_path):
     db.close()
     again = Campaign(POOL, None, "y", surrogate=forest, n_initial=3, store=path).ask(1)
     assert list(again["status"]) == ["pending", "new"]
+
+
+def test_a_configured_selector_is_rebuilt_with_its_settings_on_resume(tmp_path):
+    """Only the names "kmeans" were stored: a resumed campaign diversified its batches
+    over the 10k best candidates instead of the campaign's 3k."""
+    from discovery.selection import KMeansDiversified
+
+    path = tmp_path / "c.sqlite"
+    narrow = KMeansDiversified(oversample=3)
+    original = Campaign(POOL, None, "y", surrogate="forest", selector=narrow, n_initial=3,
+                        budget=12, store=path)  # fmt: skip
+    original.tell(FRAME.assign(candidate_id=FRAME.index.astype(str))[["candidate_id", "y"]][:6])
+    assert Campaign.resume(path).selector == narrow
+    with pytest.raises(StoreError, match="selector_options="):
+        original.replace(selector=KMeansDiversified(oversample=5)).ask(1)
+
+
+def test_a_selector_of_the_users_own_must_be_passed_again_on_resume(tmp_path):
+    from discovery.selection import TopK
+
+    class Shuffled(TopK):
+        """A selector of the user's own, whose name is the library's."""
+
+    path = tmp_path / "c.sqlite"
+    Campaign(POOL, None, "y", surrogate="forest", selector=Shuffled(), n_initial=3,
+             store=path).ask(1)  # fmt: skip
+    with pytest.raises(ConfigurationError, match=r"selector \(Shuffled\) cannot be rebuilt"):
+        Campaign.resume(path)
+    assert isinstance(Campaign.resume(path, selector=Shuffled()).selector, Shuffled)
