@@ -607,6 +607,7 @@ class CampaignRun:
                 pending=self.pool.features[open_rows],
                 taken=taken,
                 rng=self.rng,
+                warping=getattr(surrogate, "warping_", None),
             )
         else:
             n_samples = THOMPSON_SAMPLES if acquisition.needs_samples else 0

@@ -270,6 +270,7 @@ def propose_with_botorch(
     pending: np.ndarray,
     taken: np.ndarray,
     rng: np.random.Generator,
+    warping: Any = None,
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """``size`` new points maximising a BoTorch acquisition of a fitted GP; points and
     acquisition values.
@@ -277,10 +278,14 @@ def propose_with_botorch(
     Args:
         model: a fitted BoTorch model on the space's unit features.
         train_X: (n, d) features the model was fitted on (the baseline of qLogNEI).
-        incumbent: the best measured value, on the model's scale.
+        incumbent: the best measured value, in the objective's units.
         maximize: the model's direction.
         pending: (p, d) features of experiments still running.
         taken: (n, d) features of measured and pending points.
+        warping: the output warping the model was fitted under (``forward`` maps the
+            objective's units to the model's, ``inverse`` back), None for none. UCB
+            and posterior-mean values are mapped back; EI, PI and std stay on the
+            warped scale, which no map turns into the objective's.
     """
     import torch
 
@@ -292,12 +297,12 @@ def propose_with_botorch(
         return _thompson(space, model, size, maximize, taken, rng)
     torch.manual_seed(_seed(rng))
     function = _botorch_acquisition(
-        name, acquisition.params, model, size, train_X, incumbent, maximize, pending
+        name, acquisition.params, model, size, train_X, incumbent, maximize, pending, warping
     )
     features, values = _optimize(space, function, size, rng)
     points = space.decode(features)
     points, values = _repair(space, points, values, taken, rng, function)
-    return points, _in_objective_units(name, values, model, maximize)
+    return points, _in_objective_units(name, values, model, maximize, warping)
 
 
 def propose_by_optimizing(
@@ -334,12 +339,17 @@ def _objective_transform(model: Any, maximize: bool, options: dict[str, Any]):
     )
 
 
-def _in_objective_units(name: str, values: np.ndarray, model: Any, maximize: bool) -> np.ndarray:
+def _in_objective_units(
+    name: str, values: np.ndarray, model: Any, maximize: bool, warping: Any = None
+) -> np.ndarray:
     """(n,) acquisition values of the standardised model, in the objective's units (log
-    units for EI, probabilities for PI), as scoring the raw posterior gives them."""
+    units for EI, probabilities for PI), as scoring the raw posterior gives them; on the
+    warped scale for EI and std under an output ``warping``."""
     centre, spread = _standardisation(model)
     if name in ("ucb", "greedy"):
-        return spread * values + (centre if maximize else -centre)
+        sign = 1.0 if maximize else -1.0
+        values = spread * values + sign * centre  # sign * (a value on the model's scale)
+        return values if warping is None else sign * warping.inverse(sign * values)
     if name == "ei":
         return values + np.log(spread)
     if name == "uncertainty":
@@ -356,6 +366,7 @@ def _botorch_acquisition(
     incumbent: float,
     maximize: bool,
     pending: np.ndarray,
+    warping: Any = None,
 ):
     import torch
     from botorch import acquisition as acq
@@ -365,8 +376,12 @@ def _botorch_acquisition(
     transform = _objective_transform(model, maximize, options)
     centre, spread = _standardisation(model)
     sign = 1.0 if maximize else -1.0
-    # the best value (plus xi, in the objective's units) in the transform's units
-    best_f = (sign * (incumbent - centre) + float(params.get("xi", 0.0))) / spread
+    # the value to improve on (the best plus xi, in the objective's units) on the model's
+    # scale, then in the transform's units
+    threshold = incumbent + sign * float(params.get("xi", 0.0))
+    if warping is not None:
+        threshold = float(warping.forward(threshold))
+    best_f = sign * (threshold - centre) / spread
     beta = float(params.get("beta", 2.0)) ** 2  # ours scales std by beta, BoTorch by sqrt(beta)
     X_pending = torch.as_tensor(pending, **options) if pending.shape[0] else None
     if size == 1 and X_pending is None:

@@ -506,3 +506,28 @@ def test_a_gp_campaign_in_small_units_chooses_what_it_chooses_in_units_of_one(ac
         np.testing.assert_allclose(scores[1e-9], scores[1.0] + np.log(1e-9), rtol=1e-4)
     else:
         np.testing.assert_allclose(scores[1e-9], 1e-9 * scores[1.0], rtol=1e-4)
+
+
+@pytest.mark.parametrize("acquisition", ["ei", "ucb"])
+def test_a_rank_warped_gp_chooses_the_same_points_whatever_the_objectives_offset(acquisition):
+    """A yield reported on a scale that starts at 1000: BoTorch compared the incumbent
+    (1009) with the posterior of a GP that learns the values' normal scores (within
+    +-2), so every expected improvement was exp(-10^7) and the search wandered."""
+    from discovery.surrogates import GaussianProcessSurrogate
+
+    space = Space([Real("a", 0, 1), Real("b", 0, 1)])
+
+    def hill(p):
+        return 10 * np.exp(-20 * ((p["a"] - 0.7) ** 2 + (p["b"] - 0.2) ** 2))
+
+    histories = {}
+    for offset in (0.0, 1000.0):
+        oracle = FunctionOracle(lambda c, o=offset: o + hill(c.parameters), output="y")
+        campaign = Campaign(space, oracle, "y", acquisition=acquisition, budget=9, n_initial=5,
+                            surrogate=GaussianProcessSurrogate(output_warping="copula"))  # fmt: skip
+        histories[offset] = campaign.run(progress=False).history
+    chosen = {offset: h[["a", "b"]].to_numpy() for offset, h in histories.items()}
+    np.testing.assert_allclose(chosen[1000.0], chosen[0.0], atol=1e-4)
+    if acquisition == "ucb":  # the bound maps back to the objective's units
+        scores = {offset: h["score"].to_numpy(dtype=float)[5:] for offset, h in histories.items()}
+        np.testing.assert_allclose(scores[1000.0], scores[0.0] + 1000.0, rtol=1e-6)

@@ -52,6 +52,21 @@ class _MonotoneWarping:
         above = y_high + self.slope_ * (z - z_high)
         return np.where(z < z_low, below, np.where(z > z_high, above, inside))
 
+    def forward(self, y: np.ndarray) -> np.ndarray:
+        """g's inverse: values in the objective's units (the incumbent, say) on the
+        warped scale the model learns; linear beyond the measured range."""
+        y = np.asarray(y, dtype=float)
+        (z_low, z_high), (y_low, y_high) = self.z_ends_, self.y_ends_
+        slope = self.slope_ if self.slope_ > 0 else 1.0
+        inside = self._forward_within(np.clip(y, y_low, y_high))
+        below = z_low + (y - y_low) / slope
+        above = z_high + (y - y_high) / slope
+        return np.where(y < y_low, below, np.where(y > y_high, above, inside))
+
+    def _forward_within(self, y: np.ndarray) -> np.ndarray:
+        """g's inverse for y within the measured range."""
+        raise NotImplementedError
+
     def inverse_prediction(
         self, mean: np.ndarray, std: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -78,6 +93,9 @@ class RankGaussianWarping(_MonotoneWarping):
     def _inverse_within(self, z: np.ndarray) -> np.ndarray:
         return np.interp(z, self.z_, self.y_)
 
+    def _forward_within(self, y: np.ndarray) -> np.ndarray:
+        return np.interp(y, self.y_, self.z_)  # tied values share one score
+
 
 class PowerWarping(_MonotoneWarping):
     """The Yeo-Johnson warping fitted on one campaign's measured values."""
@@ -94,3 +112,6 @@ class PowerWarping(_MonotoneWarping):
     def _inverse_within(self, z: np.ndarray) -> np.ndarray:
         # beyond the measured range the inverse may not exist; inverse() never asks there
         return self.transformer_.inverse_transform(z.reshape(-1, 1)).reshape(z.shape)
+
+    def _forward_within(self, y: np.ndarray) -> np.ndarray:
+        return self.transformer_.transform(y.reshape(-1, 1)).reshape(y.shape)

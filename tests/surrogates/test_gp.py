@@ -107,6 +107,9 @@ def test_copula_warping_maps_measured_scores_back_to_measured_values():
     assert np.allclose(warping.inverse(z), y)
     mean, std = warping.inverse_prediction(np.array([z.max() + 1.0]), np.array([0.5]))
     assert mean[0] > 100.0 and std[0] > 0  # beyond the best: extrapolated, not clipped
+    assert np.allclose(warping.forward(y), z)  # the incumbent on the model's scale
+    beyond = warping.forward(np.array([200.0, -5.0]))
+    assert np.allclose(warping.inverse(beyond), [200.0, -5.0])
 
 
 def test_power_warping_inverts_exactly_and_extrapolates_where_its_inverse_ends():
@@ -120,6 +123,7 @@ def test_power_warping_inverts_exactly_and_extrapolates_where_its_inverse_ends()
     assert np.allclose(warping.inverse(z), y)
     far = warping.inverse(np.array([z.max() + 10.0, z.min() - 10.0]))
     assert np.all(np.isfinite(far)) and far[0] > y.max() and far[1] < y.min()
+    assert np.allclose(warping.forward(y), z)
     mean, std = warping.inverse_prediction(np.array([z.max() + 1.0]), np.array([0.5]))
     assert mean[0] > y.max() and std[0] > 0
 
