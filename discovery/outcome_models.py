@@ -89,6 +89,14 @@ class OutcomeTargets:
     def n_constraints(self) -> int:
         return self.values.shape[1] - self.n_objectives
 
+    def baseline(self) -> np.ndarray:
+        """(n,) bool: the measurements a noisy improvement is measured from: the
+        feasible ones with every objective, or, while none is both (the measurements that
+        meet the constraints lack an objective), every one with every objective."""
+        if self.feasible is not None and self.feasible.any():
+            return self.feasible
+        return ~np.isnan(self.values[:, : self.n_objectives]).any(axis=1)
+
     def slack_spreads(self) -> np.ndarray:
         """(c,) the spread of each outcome constraint's measured slacks
         (:func:`~discovery.objectives.measured_spread`): the unit its feasibility is
@@ -290,7 +298,7 @@ def botorch_acquisition(
     objectives = [m.model_ for m in models[:k]]
     model = ModelListGP(*objectives) if k > 1 else objectives[0]
     options = tensor_options(model)
-    baseline = torch.as_tensor(X_baseline[targets.feasible], **options)
+    baseline = torch.as_tensor(X_baseline[targets.baseline()], **options)
     X_pending = torch.as_tensor(pending, **options) if pending.shape[0] else None
     if targets.front is not None:
         # BoTorch smooths each objective's improvement over an absolute 1e-6 (tau_relu):

@@ -472,3 +472,23 @@ def test_a_pareto_campaign_in_small_units_chooses_and_measures_as_in_units_of_on
     np.testing.assert_allclose(
         runs[NANO]["hypervolume"] / NANO**2, runs[1.0]["hypervolume"], rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("mode", ["desirability", "parego"])
+def test_a_gp_chooses_when_the_only_feasible_measurement_lacks_an_objective(mode):
+    """The one measurement within the impurity bound came back without its yield (None,
+    kept as unmeasured): asking for the next experiment crashed inside BoTorch with
+    "X must have at least one point"."""
+    pool = CandidatePool.from_frame(
+        pd.DataFrame({"a": np.linspace(0, 1, 20), "b": np.linspace(0, 1, 20) ** 2})
+    )
+    objectives = [Objective("y1", "max", bounds=(0, 10)), Objective("y2", "min", bounds=(0, 10))]
+    options = {"mode": "desirability"} if mode == "desirability" else {"acquisition": "parego"}
+    impurity = [OutcomeConstraint("imp", "<=", 1)]
+    campaign = Campaign(pool, None, objectives=objectives, outcome_constraints=impurity,
+                        surrogate="gp", budget=10, n_initial=2, **options)  # fmt: skip
+    campaign.tell(pd.DataFrame({"candidate_id": ["0", "5", "9"], "y1": [5.0, None, 7.0],
+                                "y2": [3.0, 2.0, 4.0], "imp": [2.0, 0.5, 3.0]}))  # fmt: skip
+    suggestion = campaign.ask(1)
+    assert suggestion["candidate_id"].iloc[0] not in {"0", "5", "9"}
+    assert np.isfinite(float(suggestion["score"].iloc[0]))  # chosen by the models
