@@ -20,7 +20,9 @@ How they score (:func:`score_candidates`, :func:`botorch_acquisition`):
 - a GP: BoTorch's qLogNEHVI (Pareto, over a ``ModelListGP``) or qLogNEI (one
   number), from the feasible measurements, with experiments still running as
   ``X_pending``, plus the log probability of feasibility of each constraint
-  (:class:`LogFeasibilityWeighted`);
+  (:class:`LogFeasibilityWeighted`); where the GPs learn warped values (output
+  warping), the reference point and the constraints' bounds are warped alike
+  (:func:`on_model_scales`), and hypervolume scores are in the warped units;
 - any other surrogate: expected hypervolume improvement by Monte Carlo over the
   models' samples, or normal draws from their means and spreads while nothing
   measured beats the reference point (each draw's improvement summed over the cells
@@ -295,6 +297,7 @@ def botorch_acquisition(
 
     torch.manual_seed(int(rng.integers(2**31)))  # the Monte Carlo draws, for exact resumes
     k = targets.n_objectives
+    warpings = [getattr(m, "warping_", None) for m in models]
     objectives = [m.model_ for m in models[:k]]
     model = ModelListGP(*objectives) if k > 1 else objectives[0]
     options = tensor_options(model)
@@ -303,10 +306,12 @@ def botorch_acquisition(
     if targets.front is not None:
         # BoTorch smooths each objective's improvement over an absolute 1e-6 (tau_relu):
         # a front in units of 1e-12 was all smoothing, and chosen by it
-        units = spread_units(measured_spread(targets.values[:, :k]))
+        measured = on_model_scales(targets.values[:, :k], warpings[:k])
+        units = spread_units(measured_spread(measured))
+        reference = on_model_scales(targets.reference[None, :], warpings[:k])[0]
         inner = qLogNoisyExpectedHypervolumeImprovement(
             model,
-            ref_point=(targets.reference / units).tolist(),
+            ref_point=(reference / units).tolist(),
             X_baseline=baseline,
             objective=WeightedMCMultiOutputObjective(torch.as_tensor(1 / units, **options)),
             X_pending=X_pending,
@@ -319,8 +324,23 @@ def botorch_acquisition(
         )
     if targets.n_constraints == 0:
         return inner
-    spreads = targets.slack_spreads().tolist()
-    return LogFeasibilityWeighted(inner, [m.model_ for m in models[k:]], spreads)
+    slacks = on_model_scales(targets.values[:, k:], warpings[k:])
+    bounds = on_model_scales(np.zeros((1, targets.n_constraints)), warpings[k:])[0]
+    return LogFeasibilityWeighted(
+        inner, [m.model_ for m in models[k:]], measured_spread(slacks).tolist(), bounds.tolist()
+    )
+
+
+def on_model_scales(values: np.ndarray, warpings: list[Any]) -> np.ndarray:
+    """(n, c) values, a column per output, on the scale each output's GP learns: through
+    its output warping (``warping_``, None for none), which BoTorch's posterior is in.
+    A reference point or a constraint's bound compared with that posterior must be
+    warped as the measurements were."""
+    columns = [
+        column if warping is None else warping.forward(column)
+        for column, warping in zip(np.asarray(values, dtype=float).T, warpings, strict=True)
+    ]
+    return np.column_stack(columns) if columns else np.empty_like(values, dtype=float)
 
 
 class LogInUnits(AcquisitionFunction):
@@ -358,24 +378,33 @@ class LogFeasibilityWeighted(AcquisitionFunction):
     Args:
         inner: a log-scale BoTorch acquisition over the objectives.
         constraint_models: one BoTorch model per constraint, of its slack (>= 0 inside).
-        spreads: each constraint's :meth:`OutcomeTargets.slack_spreads`, the unit its
-            predicted std is floored in.
+        spreads: the spread of each constraint's measured slacks on its model's scale
+            (:meth:`OutcomeTargets.slack_spreads`), the unit its predicted std is
+            floored in.
+        bounds: each constraint's bound, a slack of 0, on its model's scale (not 0
+            where the model learns warped slacks); None: all 0.
     """
 
     def __init__(
-        self, inner: AcquisitionFunction, constraint_models: list[Any], spreads: list[float]
+        self,
+        inner: AcquisitionFunction,
+        constraint_models: list[Any],
+        spreads: list[float],
+        bounds: list[float] | None = None,
     ) -> None:
         super().__init__(model=inner.model)
         self.inner = inner
         self.constraint_models = constraint_models
         self.spreads = spreads
+        self.bounds = [0.0] * len(spreads) if bounds is None else bounds
         self.X_pending = inner.X_pending
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         value = self.inner(X)
-        for model, spread in zip(self.constraint_models, self.spreads, strict=True):
+        pairs = zip(self.constraint_models, self.spreads, self.bounds, strict=True)
+        for model, spread, bound in pairs:
             posterior = model.posterior(X)
-            mean = posterior.mean.squeeze(-1)
+            mean = posterior.mean.squeeze(-1) - bound
             # not ``posterior.variance``: GPyTorch floors that at 1e-10 in the slack's
             # units, a std of 1e-5 that drowned a slack measured in units of 1e-6
             variance = posterior.distribution.lazy_covariance_matrix.diagonal(dim1=-2, dim2=-1)

@@ -492,3 +492,43 @@ def test_a_gp_chooses_when_the_only_feasible_measurement_lacks_an_objective(mode
     suggestion = campaign.ask(1)
     assert suggestion["candidate_id"].iloc[0] not in {"0", "5", "9"}
     assert np.isfinite(float(suggestion["score"].iloc[0]))  # chosen by the models
+
+
+def test_a_gp_learning_warped_objectives_chooses_the_same_whatever_their_offset():
+    """Two objectives reported on scales that start at 1000: BoTorch measured the
+    hypervolume of GPs learning the values' normal scores (within +-2) from a reference
+    point near 1000, nothing could improve on it, and the choice was arbitrary."""
+    from discovery.surrogates import GaussianProcessSurrogate
+
+    features = np.random.default_rng(0).random((60, 2)).round(3)
+    pool = CandidatePool.from_frame(pd.DataFrame(features, columns=["a", "b"]))
+    told = pd.DataFrame({"candidate_id": [str(r) for r in range(8)]})
+    told["p"] = np.sin(3 * features[:8, 0]) + features[:8, 1]
+    told["q"] = np.cos(2 * features[:8, 1]) + 0.5 * features[:8, 0]
+    chosen = {}
+    for offset in (0.0, 1000.0):
+        warped = GaussianProcessSurrogate(output_warping="copula")
+        campaign = Campaign(pool, None, objectives=[Objective("p"), Objective("q")],
+                            reference_point=[offset + 0.2, offset], n_initial=2, budget=30,
+                            surrogate=warped)  # fmt: skip
+        campaign.tell(told.assign(p=told["p"] + offset, q=told["q"] + offset))
+        chosen[offset] = list(campaign.ask(2)["candidate_id"])
+    assert chosen[1000.0] == chosen[0.0]
+
+
+@pytest.mark.parametrize("warping", [None, "power"])
+def test_a_gp_learning_warped_slacks_keeps_to_the_constraints_bound(warping):
+    """An impurity bound learned by a GP on Yeo-Johnson-warped slacks was judged
+    against a warped slack of 0, not the bound's own: the campaign suggested an impurity
+    of 1.3 where the bound is 1, while the unwarped GP suggested the bound's edge."""
+    from discovery.surrogates import GaussianProcessSurrogate
+
+    a = np.round(np.linspace(0, 1, 41), 3)
+    pool = CandidatePool.from_frame(pd.DataFrame({"a": a}))
+    campaign = Campaign(pool, None, "y", outcome_constraints=[OutcomeConstraint("imp", "<=", 1)],
+                        surrogate=GaussianProcessSurrogate(output_warping=warping), n_initial=2,
+                        budget=30)  # fmt: skip
+    rows = [0, 2, 4, 6, 8, 20, 36]  # feasible up to a = 0.25
+    campaign.tell(pd.DataFrame({"candidate_id": [str(r) for r in rows], "y": a[rows],
+                                "imp": 4 * a[rows]}))  # fmt: skip
+    assert float(campaign.ask(1)["a"].iloc[0]) == 0.25
