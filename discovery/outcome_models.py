@@ -293,6 +293,7 @@ def botorch_acquisition(
         qLogNoisyExpectedHypervolumeImprovement,
     )
     from botorch.acquisition.multi_objective.objective import WeightedMCMultiOutputObjective
+    from botorch.acquisition.objective import LinearMCObjective
     from botorch.models.model_list_gp_regression import ModelListGP
 
     torch.manual_seed(int(rng.integers(2**31)))  # the Monte Carlo draws, for exact resumes
@@ -303,11 +304,11 @@ def botorch_acquisition(
     options = tensor_options(model)
     baseline = torch.as_tensor(X_baseline[targets.baseline()], **options)
     X_pending = torch.as_tensor(pending, **options) if pending.shape[0] else None
+    # BoTorch smooths each objective's improvement over an absolute 1e-6 (tau_relu): a
+    # front or a yield in units of 1e-12 was all smoothing, and chosen by it
+    measured = on_model_scales(targets.values[:, :k], warpings[:k])
+    units = spread_units(measured_spread(measured))
     if targets.front is not None:
-        # BoTorch smooths each objective's improvement over an absolute 1e-6 (tau_relu):
-        # a front in units of 1e-12 was all smoothing, and chosen by it
-        measured = on_model_scales(targets.values[:, :k], warpings[:k])
-        units = spread_units(measured_spread(measured))
         reference = on_model_scales(targets.reference[None, :], warpings[:k])[0]
         inner = qLogNoisyExpectedHypervolumeImprovement(
             model,
@@ -317,11 +318,15 @@ def botorch_acquisition(
             X_pending=X_pending,
             prune_baseline=True,
         )
-        inner = LogInUnits(inner, float(np.log(units).sum()))
     else:
         inner = qLogNoisyExpectedImprovement(
-            model, X_baseline=baseline, X_pending=X_pending, prune_baseline=True
+            model,
+            X_baseline=baseline,
+            objective=LinearMCObjective(torch.as_tensor(1 / units, **options)),
+            X_pending=X_pending,
+            prune_baseline=True,
         )
+    inner = LogInUnits(inner, float(np.log(units).sum()))
     if targets.n_constraints == 0:
         return inner
     slacks = on_model_scales(targets.values[:, k:], warpings[k:])

@@ -532,3 +532,27 @@ def test_a_gp_learning_warped_slacks_keeps_to_the_constraints_bound(warping):
     campaign.tell(pd.DataFrame({"candidate_id": [str(r) for r in rows], "y": a[rows],
                                 "imp": 4 * a[rows]}))  # fmt: skip
     assert float(campaign.ask(1)["a"].iloc[0]) == 0.25
+
+
+def test_a_gp_under_an_outcome_constraint_chooses_alike_in_small_units():
+    """A yield in mol/s (near 1e-9) under an impurity bound: BoTorch smoothed every
+    improvement over an absolute 1e-6, every candidate scored alike (log EI -14.05) and
+    the campaign chose other candidates than in units of one."""
+    features = np.random.default_rng(1).random((80, 2)).round(3)
+    pool = CandidatePool.from_frame(pd.DataFrame(features, columns=["a", "b"]))
+    a, b = features[:10, 0], features[:10, 1]
+    rate = np.exp(-((a - 0.8) ** 2 + (b - 0.3) ** 2) / 0.05) + 0.8 * np.exp(
+        -((a - 0.2) ** 2 + (b - 0.7) ** 2) / 0.1
+    )
+    told = pd.DataFrame({"candidate_id": [str(r) for r in range(10)], "imp": a + b})
+    suggestions = {}
+    for unit in (1.0, 1e-9):
+        bound = [OutcomeConstraint("imp", "<=", 0.9)]
+        campaign = Campaign(pool, None, "y", outcome_constraints=bound, surrogate="gp",
+                            acquisition="ei", n_initial=2, budget=40)  # fmt: skip
+        campaign.tell(told.assign(y=unit * rate))
+        suggestions[unit] = campaign.ask(3)
+    small, one = suggestions[1e-9], suggestions[1.0]
+    assert list(small["candidate_id"]) == list(one["candidate_id"])
+    scores = small["score"].to_numpy(float)
+    np.testing.assert_allclose(scores, one["score"].to_numpy(float) + np.log(1e-9), rtol=1e-6)
