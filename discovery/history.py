@@ -90,6 +90,29 @@ def _running_best(measured: pd.Series, maximize: bool, closest_to: float | None)
     return pd.Series(running, index=measured.index, dtype=np.float64)
 
 
+def ranks_by_desirability(outcomes: Objectives | None) -> bool:
+    """Whether a campaign's best measurement is its most desirable one: only where several
+    objectives are combined into one desirability. One objective's desirability is its
+    value clipped to its bounds, which ties every value past a bound, so one objective is
+    ranked by its value, in its direction."""
+    return outcomes is not None and outcomes.mode == "desirability" and len(outcomes.objectives) > 1
+
+
+def ranking_rewards(
+    rows: pd.DataFrame,
+    objective: str,
+    maximize: bool,
+    closest_to: float | None,
+    outcomes: Objectives | None,
+) -> np.ndarray:
+    """(n,) float64 how good each row's measurement is, larger better: the desirability
+    where :func:`ranks_by_desirability`, else the objective's reward: the best row, the
+    status and the report's top table rank by it, as the history's best so far does."""
+    if ranks_by_desirability(outcomes):
+        return rows["desirability"].to_numpy(np.float64)
+    return reward_of(rows[objective].to_numpy(np.float64), maximize, closest_to)
+
+
 def spent_rows(history: pd.DataFrame) -> pd.Series:
     """Per row, whether it is an experiment counted against the budget: every job, not a
     measurement told for a design outside the pool (kind "external")."""
@@ -132,7 +155,7 @@ def history_frame(
     if outcomes is not None:
         _outcome_columns(frame, outcomes)
         measured = measured.where(frame["feasible"])
-        if outcomes.mode == "desirability" and len(outcomes.objectives) > 1:
+        if ranks_by_desirability(outcomes):
             # What the campaign seeks, and what its best row is chosen by.
             measured = frame["desirability"].where(frame["feasible"])
             maximize, closest_to, optimum = True, None, None
@@ -277,10 +300,10 @@ class CampaignResult:
             measured = measured[measured["feasible"]]
         if measured.empty:
             return None
-        if "desirability" in measured:
-            return measured.iloc[best_position(measured["desirability"].to_numpy(), True)]
-        values = measured[self.objective].to_numpy()
-        return measured.iloc[best_position(values, self.maximize, self.closest_to)]
+        rewards = ranking_rewards(
+            measured, self.objective, self.maximize, self.closest_to, self.outcomes
+        )
+        return measured.iloc[best_position(rewards, True)]
 
     def first_found(self, candidate_ids: set[str]) -> int | None:
         """The experiment (1-based, in order of dispatch) that first measured one of
@@ -379,12 +402,10 @@ def outcome_lines(history: pd.DataFrame, outcomes: Objectives) -> dict[str, str]
     feasible = measured[measured["feasible"]]
     if not feasible.empty:
         first = outcomes.objectives[0]
-        if "desirability" in feasible:
-            position = best_position(feasible["desirability"].to_numpy(), True)
-        else:
-            values = feasible[first.name].to_numpy()
-            position = best_position(values, first.direction != "min", first.target)
-        best = feasible.iloc[position]
+        rewards = ranking_rewards(
+            feasible, first.name, first.direction != "min", first.target, outcomes
+        )
+        best = feasible.iloc[best_position(rewards, True)]
         shown = ", ".join(f"{name} {best[name]:.6g}" for name in outcomes.outputs)
         lines["best feasible"] = f"{shown} (candidate {best['candidate_id']})"
     return lines

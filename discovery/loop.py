@@ -23,6 +23,7 @@ from discovery.config import CampaignConfig
 from discovery.diagnostics import surrogate_cv_score
 from discovery.dispatch import Dispatcher, RetryPolicy
 from discovery.exceptions import ConfigurationError
+from discovery.history import ranks_by_desirability
 from discovery.outcome_models import (
     botorch_acquisition,
     choose_from_pool,
@@ -278,7 +279,8 @@ class CampaignRun:
             if spec.is_pareto:
                 return f"{int(spec.pareto_mask(self.outcomes).sum())} measurements"
             feasible = spec.feasible(self.outcomes)
-            if spec.mode == "desirability":
+            by_desirability = ranks_by_desirability(spec)
+            if by_desirability:
                 values = spec.desirability(self.outcomes)
             else:
                 values = spec.utilities(self.outcomes)[:, 0]
@@ -286,7 +288,7 @@ class CampaignRun:
             if not np.isfinite(values).any():
                 return "none feasible yet"
             best = int(np.argmax(values))
-            shown = values[best] if spec.mode == "desirability" else self.outcomes[best, 0]
+            shown = values[best] if by_desirability else self.outcomes[best, 0]
             return f"{shown:.4g}"
         best = best_position(self.values, self.config.maximize, self.config.closest_to)
         return f"{self.values[best]:.4g}"
@@ -697,7 +699,7 @@ def _progress_label(config) -> str:
         return f"best {config.objective}"
     if spec.is_pareto:
         return "Pareto front"
-    return "best feasible " + ("desirability" if spec.mode == "desirability" else config.objective)
+    return "best feasible " + ("desirability" if ranks_by_desirability(spec) else config.objective)
 
 
 def _progress_bar(enabled: bool, config) -> Progress:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from discovery.diagnostics import coverage_curve
@@ -221,8 +222,14 @@ def _short(label: str, width: int = 32) -> str:
 def pareto_front(
     history: pd.DataFrame, objectives: Sequence[tuple[str, str]], reference: Sequence[float] | None
 ) -> Figure:
-    """The first two objectives of every feasible measurement, the front highlighted
-    (each objective's direction in its axis label)."""
+    """The first two objectives of every feasible measurement, the front highlighted and
+    bounded by the staircase of the region it dominates, and the reference point (each
+    objective's direction in its axis label).
+
+    A "match" objective is drawn by its values, while its front and its reference point
+    are distances from its target, which the values do not show: with one on either axis
+    neither the staircase nor the reference point is drawn, and the legend says so.
+    """
     figure, (axes,) = _figure((6.4, 4.6))
     (x, x_direction), (y, y_direction) = objectives[:2]
     feasible = history[history["feasible"]] if "feasible" in history else history
@@ -230,15 +237,33 @@ def pareto_front(
     front = feasible[feasible["pareto"]].sort_values(x)
     axes.scatter(others[x], others[y], s=18, color=BASELINE, marker="x", label="infeasible")
     axes.scatter(feasible[x], feasible[y], s=22, color=MEASURED, alpha=0.7, label="feasible")
-    axes.step(front[x], front[y], where="post" if y_direction == "max" else "pre", color=BEST)
+    has_match = "match" in (x_direction, y_direction)
+    if not has_match:
+        axes.step(front[x], front[y], where=_dominated_step(x_direction), color=BEST)
     axes.scatter(front[x], front[y], s=40, color=BEST, zorder=3, label="Pareto front")
     if reference is not None and len(reference) >= 2:
-        axes.scatter(
-            [reference[0]], [reference[1]], marker="*", s=80, color=FAULT, label="reference point"
-        )
+        _reference_point(axes, reference, has_match)
     axes.set(xlabel=f"{x} ({x_direction})", ylabel=f"{y} ({y_direction})", title="Pareto front")
     axes.legend(loc="best", fontsize="small")
     return figure
+
+
+def _dominated_step(x_direction: str) -> str:
+    """Matplotlib's ``where`` for a front's staircase over its points in increasing x, so
+    that each corner is one the front dominates: the worse x of two neighbours with the
+    y of the point better in x ("pre" takes the left x, "post" the right one)."""
+    return "pre" if x_direction == "max" else "post"
+
+
+def _reference_point(axes: Axes, reference: Sequence[float], has_match: bool) -> None:
+    """The reference point as a star, or, where an axis is a "match" objective (whose
+    reference is a distance from its target, not a value), a legend line saying why not."""
+    if has_match:
+        axes.plot([], [], " ", label="reference point: a distance from the target, not drawn")
+        return
+    axes.scatter(
+        [reference[0]], [reference[1]], marker="*", s=80, color=FAULT, label="reference point"
+    )
 
 
 def arm_rewards(arms: pd.DataFrame) -> Figure:

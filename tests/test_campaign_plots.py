@@ -15,7 +15,10 @@ from discovery import (
     ConfigurationError,
     FunctionOracle,
     LookupOracle,
+    Objective,
+    plots,
 )
+from discovery.report import load_campaign
 from discovery.report.health import NOT_YET, OK, WARNING, health_checks
 
 
@@ -186,3 +189,64 @@ def test_random_search_band_under_a_constraint_counts_feasible_designs_only():
     ]
     vertices = band[0].get_paths()[0].vertices[:, 1]
     assert np.nanmax(vertices) <= 0.5 and np.nanmax(vertices) > 0.4
+
+
+#: Fronts of three measurements, each beating the others on one objective, per direction pair.
+FRONTS = {
+    ("max", "max"): [(1.0, 3.0), (2.0, 2.0), (3.0, 1.0)],
+    ("min", "min"): [(1.0, 3.0), (2.0, 2.0), (3.0, 1.0)],
+    ("max", "min"): [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)],
+    ("min", "max"): [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)],
+}
+
+
+def _front_history(points: list[tuple[float, float]]) -> pd.DataFrame:
+    x, y = zip(*points, strict=True)
+    return pd.DataFrame({"x": x, "y": y, "state": "succeeded", "feasible": True, "pareto": True})
+
+
+def _is_dominated_by_one_of(corner: np.ndarray, front: np.ndarray, directions) -> bool:
+    """Whether some point of the front is at least as good as ``corner`` on both axes."""
+    sign = np.array([1.0 if d == "max" else -1.0 for d in directions])
+    return bool(((front * sign) >= (corner * sign)).all(axis=1).any())
+
+
+@pytest.mark.parametrize("directions", list(FRONTS), ids="/".join)
+def test_pareto_staircase_turns_only_at_corners_the_front_dominates(directions):
+    """With both objectives maximised (or both minimised), the staircase between the front's
+    points turned at (2, 3) (or (1, 2)), corners better than every measurement, drawn as
+    if the front reached them."""
+    front = np.array(FRONTS[directions])
+    objectives = list(zip(("x", "y"), directions, strict=True))
+    reference = [0.0 if d == "max" else 4.0 for d in directions]  # worse than every point
+    figure = plots.pareto_front(_front_history(FRONTS[directions]), objectives, reference)
+    [staircase] = figure.axes[0].lines
+    corners = staircase.get_path().vertices
+    assert len(corners) == 2 * len(front) - 1  # a turn between each pair of neighbours
+    for corner in corners:
+        assert _is_dominated_by_one_of(corner, front, directions), (directions, corner)
+    [star] = [c for c in figure.axes[0].collections if c.get_label() == "reference point"]
+    assert star.get_offsets()[0].tolist() == reference
+
+
+def test_pareto_figure_does_not_draw_a_match_objectives_reference_as_a_value(tmp_path):
+    """The reference of a "match" objective is a distance from its target (0.5 from 1.4:
+    a gap in [0.9, 1.9]), but the star was drawn at gap 0.5, a value no measurement in
+    the reference's region can have."""
+    pool = CandidatePool.from_frame(pd.DataFrame({"a": np.linspace(0, 1, 20)}))
+    store = tmp_path / "match.sqlite"
+    Campaign(
+        pool, None, objectives=[Objective("gap", "match", target=1.4), Objective("cost", "min")],
+        reference_point=[0.5, 10.0], store=store, budget=10, n_initial=3, surrogate="forest",
+    ).tell(
+        pd.DataFrame(
+            {"candidate_id": ["0", "1", "2"], "gap": [1.3, 1.6, 1.45], "cost": [3.0, 1.0, 5.0]}
+        )
+    )  # fmt: skip
+    axes = load_campaign(store).result.plot.pareto().axes[0]
+    assert not [c for c in axes.collections if c.get_label() == "reference point"]
+    assert not [line for line in axes.lines if len(line.get_xydata())]  # no staircase either
+    legend = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert "reference point: a distance from the target, not drawn" in legend
+    [front] = [c for c in axes.collections if c.get_label() == "Pareto front"]
+    assert len(front.get_offsets()) == 3  # the front is still shown, point by point

@@ -15,11 +15,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from discovery.campaign_plots import CampaignPlots
-from discovery.history import budget_spent, strategy_text
+from discovery.history import budget_spent, ranking_rewards, strategy_text
 from discovery.plots import failed_mask
 from discovery.report.health import Check
 from discovery.report.load import StoredCampaign
-from discovery.rewards import reward_of
 from discovery.search_space import Space
 
 #: Rows of the top-candidates table.
@@ -45,7 +44,9 @@ TITLES = {
                    "shuffled (ten repeats); for a GP, its inverse length scales beside. With few "
                    "measurements these ranks are shaky: read them as hints, not findings."),
     "pareto": ("Pareto front", "Every feasible measurement of the first two objectives; the "
-               "front in red."),
+               "front in red, its staircase bounding the region it dominates, and the star at "
+               "the reference point the hypervolume is measured from (neither is drawn for an "
+               "objective matched to a target, whose front is a distance from it)."),
     "arms": ("The portfolio's arms", "How often each arm was picked, the reward its "
              "experiments earned, and its final probability."),
     "failures": ("Faults and retries", "Failed experiments by error class, and experiments "
@@ -187,11 +188,10 @@ def _top_table(campaign: StoredCampaign) -> str:
     measured = result.measured
     if result.outcomes is not None:
         measured = measured[measured["feasible"]]
-    key = "desirability" if "desirability" in measured else result.objective
-    values = measured[key].to_numpy(float)
-    if key == result.objective:  # larger is better for a reward, as for a desirability
-        values = reward_of(values, result.maximize, result.closest_to)
-    order = np.argsort(-values, kind="stable")
+    rewards = ranking_rewards(
+        measured, result.objective, result.maximize, result.closest_to, result.outcomes
+    )
+    order = np.argsort(-rewards, kind="stable")
     top = measured.iloc[order[:TOP_ROWS]]
     columns = [
         "candidate_id",
