@@ -682,7 +682,7 @@ def _outcomes(
             f"{constraints!r}"
         )
     try:
-        outcomes = as_objectives(objectives, constraints or (), mode or "pareto", reference_point)
+        outcomes = as_objectives(objectives, constraints, mode, reference_point)
     except ConfigurationError as error:
         raise ConfigurationError(f"{prefix}: {error}") from None
     if objective is not None and objective != outcomes.names[0]:

@@ -187,7 +187,10 @@ class CampaignConfig:
                 f"{prefix}: closest_to must be a finite number, got {self.closest_to!r}"
             )
         if self.objectives is not None:
-            names = Objectives.from_dict(self.objectives).names
+            outcomes = Objectives.from_dict(self.objectives)
+            # as the objectives read it: a stored setting they leave out compares as absent
+            object.__setattr__(self, "objectives", outcomes.to_dict())
+            names = outcomes.names
             if self.objective != names[0]:
                 raise ConfigurationError(
                     f"{prefix}: objective '{self.objective}' is not the first of the "

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 from botorch.utils.multi_objective.box_decompositions.dominated import DominatedPartitioning
-from botorch.utils.multi_objective.hypervolume import infer_reference_point
+from botorch.utils.multi_objective.hypervolume import MIN_Y_RANGE, infer_reference_point
 from botorch.utils.multi_objective.pareto import is_non_dominated
 from botorch.utils.multi_objective.scalarization import get_chebyshev_scalarization
 
@@ -34,6 +34,9 @@ CONSTRAINT_OPERATORS = ("<=", ">=")
 #: From this many objectives on, a Pareto campaign scalarises (ParEGO) by default: the
 #: box decompositions behind hypervolume improvement grow too fast, as Ax also finds.
 PAREGO_FROM = 5
+#: How far an inferred reference point stands back from the front's worst corner, as a
+#: share of each objective's range: ``infer_reference_point``'s ``scale`` (Ishibuchi's).
+REFERENCE_SHARE = 0.1
 
 
 def measured_spread(values: np.ndarray) -> np.ndarray:
@@ -62,13 +65,39 @@ def spread_units(spread: np.ndarray) -> np.ndarray:
 def inferred_reference(front: np.ndarray, spread: np.ndarray) -> np.ndarray:
     """(m,) BoTorch's ``infer_reference_point`` for the utilities ``front: (p, m)``,
     inferred in :func:`spread_units` of each objective's ``spread: (m,)``
-    (:func:`measured_spread` of its measured utilities) and scaled back.
+    (:func:`measured_spread` of its measured utilities) and scaled back; where the
+    front gives an objective no range to stand back by, a share of its spread.
 
     BoTorch floors each objective's range at an absolute 1e-8: a front spanning 1e-12
-    got a reference point 1e-9 below it, and hypervolumes 1e8 times the front's own.
+    got a reference point 1e-9 below it, and hypervolumes 1e8 times the front's own;
+    and a front tied on one objective (replicates, a capped yield) a reference point
+    a hair below the tie, and a hypervolume near 0.
     """
     unit = spread_units(spread)
-    return infer_reference_point(torch.as_tensor(front / unit)).numpy() * unit
+    scaled = torch.as_tensor(front / unit)
+    reference = infer_reference_point(scaled, scale=REFERENCE_SHARE).numpy() * unit
+    rangeless = _inferred_range(front / unit) <= MIN_Y_RANGE
+    reference[rangeless] = front.min(axis=0)[rangeless] - REFERENCE_SHARE * spread[rangeless]
+    return reference
+
+
+def _inferred_range(front: np.ndarray) -> np.ndarray:
+    """(m,) what ``infer_reference_point`` stands back a share of from ``front: (p, m)``:
+    each objective's range over the front, or for a single point its magnitude."""
+    if front.shape[0] == 1:
+        return np.abs(front[0])
+    return front.max(axis=0) - front.min(axis=0)
+
+
+def _several_values(given: Any, problem: str) -> tuple[Any, ...]:
+    """``given`` as a tuple, for a setting that takes several values.
+
+    Raises:
+        ConfigurationError: ``problem``, with what was given, for a single value or text.
+    """
+    if isinstance(given, (str, bytes)) or not np.iterable(given):
+        raise ConfigurationError(f"{problem}, got {given!r}")
+    return tuple(given)
 
 
 @dataclass(frozen=True)
@@ -79,9 +108,10 @@ class Objective:
         name: the property, as the oracle's result names it.
         direction: "max", "min", or "match" (as close to ``target`` as possible).
         target: the value a "match" objective aims for (a band gap of 1.4 eV).
-        bounds: (low, high) in the property's units, for desirability: a value to
-            maximise has desirability 0 at ``low`` and 1 at ``high``, one to minimise
-            the reverse, one to match 1 at the target falling to 0 at either bound.
+        bounds: (low, high) in the property's units, for mode "desirability" only (a
+            Pareto front refuses them): a value to maximise has desirability 0 at
+            ``low`` and 1 at ``high``, one to minimise the reverse, one to match 1 at
+            the target falling to 0 at either bound.
         weight: its weight in the desirability's geometric mean.
 
     Raises:
@@ -112,11 +142,10 @@ class Objective:
                 f"{prefix}: a target value is for direction 'match', not '{self.direction}'"
             )
         if self.bounds is not None:
-            bounds = tuple(self.bounds)
+            problem = f"{prefix}: bounds must be (low, high), two finite numbers"
+            bounds = _several_values(self.bounds, problem)
             if len(bounds) != 2 or not all(is_finite_number(b) for b in bounds):
-                raise ConfigurationError(
-                    f"{prefix}: bounds must be (low, high), two finite numbers, got {self.bounds!r}"
-                )
+                raise ConfigurationError(f"{problem}, got {self.bounds!r}")
             if not bounds[0] < bounds[1]:
                 raise ConfigurationError(f"{prefix}: bounds {bounds} must have low < high")
             if self.direction == "match" and not bounds[0] < self.target < bounds[1]:
@@ -210,7 +239,7 @@ class Objectives:
         constraints: :class:`OutcomeConstraint` on properties that are not objectives.
         mode: "pareto" (the front of the objectives' trade-offs) or "desirability"
             (one number: the weighted geometric mean of the objectives'
-            desirabilities; every objective needs bounds).
+            desirabilities; every objective needs bounds, which only this mode takes).
         reference_point: the worst value of each objective that still counts, in the
             objectives' units and order (for "match", the largest distance from the
             target); hypervolumes are measured from it. None: inferred as BoTorch's
@@ -244,49 +273,83 @@ class Objectives:
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise ConfigurationError(f"objectives: duplicated objective names {duplicated}")
-        both = sorted({c.name for c in constraints} & set(names))
-        if both:
-            raise ConfigurationError(
-                f"objectives: {both} are objectives and outcome constraints at once; "
-                f"constrain a property that is not optimised, or set the objective's bounds"
-            )
         if self.mode not in MODES:
             raise ConfigurationError(
                 f"objectives: mode must be one of {list(MODES)}, got {self.mode!r}"
             )
+        both = sorted({c.name for c in constraints} & set(names))
+        if both:
+            raise ConfigurationError(
+                f"objectives: {both} are objectives and outcome constraints at once; "
+                f"constrain a property that is not optimised{self._limit_advice()}"
+            )
+        self._check_bounds_and_weights()
+        if self.reference_point is not None:
+            object.__setattr__(self, "reference_point", self._checked_reference_point())
+        extra = [c.name for c in constraints if c.name not in names]
+        object.__setattr__(self, "outputs", tuple(names + list(dict.fromkeys(extra))))
+
+    def _limit_advice(self) -> str:
+        """How this mode lets a user set the worst value of an objective that counts
+        (empty where it has no way)."""
         if self.mode == "desirability":
-            unbounded = [o.name for o in objectives if o.bounds is None]
+            return ", or set the objective's bounds (desirability 0 past them)"
+        if len(self.objectives) > 1:
+            return ", or set reference_point (the worst value of each objective that counts)"
+        return ""
+
+    def _check_bounds_and_weights(self) -> None:
+        """Refuse bounds and weights that this mode would ignore, and an objective that
+        mode 'desirability' cannot map onto [0, 1]."""
+        if self.mode == "desirability":
+            unbounded = [o.name for o in self.objectives if o.bounds is None]
             if unbounded:
                 raise ConfigurationError(
                     f"objectives: mode 'desirability' needs bounds=(low, high) on every "
                     f"objective; {unbounded} have none"
                 )
-        if self.mode == "pareto":
-            weighted = [o.name for o in objectives if o.weight != 1.0]
-            if weighted and len(objectives) > 1:
-                raise ConfigurationError(
-                    f"objectives: weights on {weighted} are for mode 'desirability'; a Pareto "
-                    f"front weighs no objective against another"
-                )
-        if self.reference_point is not None:
-            if self.mode != "pareto" or len(objectives) < 2:
-                raise ConfigurationError(
-                    "objectives: a reference point measures the hypervolume of a Pareto "
-                    "front of two or more objectives; this campaign seeks none"
-                )
-            point = tuple(self.reference_point)
-            if len(point) != len(objectives):
-                raise ConfigurationError(
-                    f"objectives: the reference point has {len(point)} values for "
-                    f"{len(objectives)} objectives {names}"
-                )
-            if not all(is_finite_number(v) for v in point):
-                raise ConfigurationError(
-                    f"objectives: the reference point must be finite numbers, got {point}"
-                )
-            object.__setattr__(self, "reference_point", tuple(float(v) for v in point))
-        extra = [c.name for c in constraints if c.name not in names]
-        object.__setattr__(self, "outputs", tuple(names + list(dict.fromkeys(extra))))
+            return
+        bounded = [o.name for o in self.objectives if o.bounds is not None]
+        if bounded:
+            raise ConfigurationError(
+                f"objectives: bounds on {bounded} act only in mode 'desirability' (mapping "
+                f"each objective onto [0, 1]); mode 'pareto' ignores them"
+            )
+        weighted = [o.name for o in self.objectives if o.weight != 1.0]
+        if weighted and len(self.objectives) > 1:
+            raise ConfigurationError(
+                f"objectives: weights on {weighted} are for mode 'desirability'; a Pareto "
+                f"front weighs no objective against another"
+            )
+
+    def _checked_reference_point(self) -> tuple[float, ...]:
+        """The reference point as floats, one per objective.
+
+        Raises:
+            ConfigurationError: the campaign seeks no Pareto front, or the point is not
+                one finite number per objective.
+        """
+        if not self.is_pareto:
+            raise ConfigurationError(
+                "objectives: a reference point measures the hypervolume of a Pareto "
+                "front of two or more objectives; this campaign seeks none"
+            )
+        count = len(self.objectives)
+        point = _several_values(
+            self.reference_point,
+            f"objectives: the reference point must be {count} numbers, one per objective "
+            f"{self.names}",
+        )
+        if len(point) != count:
+            raise ConfigurationError(
+                f"objectives: the reference point has {len(point)} values for "
+                f"{count} objectives {self.names}"
+            )
+        if not all(is_finite_number(v) for v in point):
+            raise ConfigurationError(
+                f"objectives: the reference point must be finite numbers, got {point}"
+            )
+        return tuple(float(v) for v in point)
 
     @property
     def names(self) -> list[str]:
@@ -324,6 +387,8 @@ class Objectives:
             raw = result[name]
             if raw is None:
                 continue
+            if isinstance(raw, (bool, np.bool_)):  # float() would read True as 1.0
+                return row, f"result '{name}' is {raw}, a boolean, not a number"
             try:
                 value = float(raw)
             except (TypeError, ValueError):
@@ -473,9 +538,12 @@ class Objectives:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Objectives:
+        """The objectives :meth:`to_dict` wrote. Bounds a Pareto front was stored with
+        are left out: they never acted there, and a store written before they were
+        refused still opens."""
         objectives = []
         for o in data["objectives"]:
-            bounds = o.get("bounds")
+            bounds = o.get("bounds") if data.get("mode", "pareto") == "desirability" else None
             objectives.append(
                 Objective(**{**o, "bounds": None if bounds is None else tuple(bounds)})
             )
@@ -489,16 +557,30 @@ class Objectives:
 
 def as_objectives(
     objectives: Sequence[Objective] | Objectives,
-    constraints: Sequence[OutcomeConstraint] = (),
-    mode: str = "pareto",
+    constraints: Sequence[OutcomeConstraint] | None = None,
+    mode: str | None = None,
     reference_point: Sequence[float] | None = None,
 ) -> Objectives:
-    """An :class:`Objectives` from a campaign's arguments."""
-    if isinstance(objectives, Objectives):
-        return objectives
-    return Objectives(
-        tuple(objectives),
-        tuple(constraints),
-        mode,
-        None if reference_point is None else tuple(reference_point),
-    )
+    """An :class:`Objectives` from a campaign's arguments.
+
+    Raises:
+        ConfigurationError: as :class:`Objectives` does; or, beside an
+            :class:`Objectives`, outcome constraints, a reference point or a mode, all
+            of which belong inside it.
+    """
+    if not isinstance(objectives, Objectives):
+        return Objectives(
+            tuple(objectives), tuple(constraints or ()), mode or "pareto", reference_point
+        )
+    is_given = {
+        "outcome_constraints": bool(constraints),
+        "mode": mode is not None,
+        "reference_point": reference_point is not None,
+    }
+    beside = [name for name, given in is_given.items() if given]
+    if beside:
+        raise ConfigurationError(
+            f"objectives: {beside} given beside an Objectives would be ignored; give them "
+            f"inside it: Objectives(objectives, constraints, mode, reference_point)"
+        )
+    return objectives

@@ -482,7 +482,8 @@ def test_a_gp_chooses_when_the_only_feasible_measurement_lacks_an_objective(mode
     pool = CandidatePool.from_frame(
         pd.DataFrame({"a": np.linspace(0, 1, 20), "b": np.linspace(0, 1, 20) ** 2})
     )
-    objectives = [Objective("y1", "max", bounds=(0, 10)), Objective("y2", "min", bounds=(0, 10))]
+    bounds = {"bounds": (0, 10)} if mode == "desirability" else {}
+    objectives = [Objective("y1", "max", **bounds), Objective("y2", "min", **bounds)]
     options = {"mode": "desirability"} if mode == "desirability" else {"acquisition": "parego"}
     impurity = [OutcomeConstraint("imp", "<=", 1)]
     campaign = Campaign(pool, None, objectives=objectives, outcome_constraints=impurity,
@@ -556,3 +557,25 @@ def test_a_gp_under_an_outcome_constraint_chooses_alike_in_small_units():
     assert list(small["candidate_id"]) == list(one["candidate_id"])
     scores = small["score"].to_numpy(float)
     np.testing.assert_allclose(scores, one["score"].to_numpy(float) + np.log(1e-9), rtol=1e-6)
+
+
+def test_a_pareto_store_written_with_bounds_still_opens(tmp_path):
+    """Bounds on a Pareto front's objectives are refused now (they never acted there);
+    a store begun with them before must still open, resume and take the same campaign."""
+    import json
+    import sqlite3
+
+    pool = CandidatePool.from_frame(pd.DataFrame({"a": np.linspace(0, 1, 20)}))
+    path = tmp_path / "front.sqlite"
+    objectives = [Objective("y1", "max"), Objective("y2", "min")]
+    Campaign(pool, None, objectives=objectives, surrogate="forest", budget=10, store=path).ask(1)
+    with sqlite3.connect(path) as db:  # as an earlier version wrote it
+        (text,) = db.execute("SELECT config_json FROM campaign").fetchone()
+        config = json.loads(text)
+        for objective in config["objectives"]["objectives"]:
+            objective["bounds"] = [0.0, 10.0]
+        db.execute("UPDATE campaign SET config_json = ?", (json.dumps(config),))
+    db.close()
+    assert len(Campaign.resume(path).ask(1)) == 2
+    again = Campaign(pool, None, objectives=objectives, surrogate="forest", budget=10, store=path)
+    assert list(again.ask(1)["status"]) == ["pending", "pending", "new"]

@@ -4,10 +4,13 @@ outputs (utilities, desirability, feasibility, Pareto fronts, hypervolumes)."""
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from discovery import ConfigurationError, Objective, OutcomeConstraint
+from discovery import Campaign, CandidatePool, ConfigurationError, Objective, OutcomeConstraint
 from discovery.objectives import Objectives
+
+TRADE_OFF = (Objective("sty"), Objective("e_factor", "min"))
 
 
 @pytest.mark.parametrize(
@@ -118,11 +121,110 @@ def test_reading_a_result_keeps_a_missing_value_and_refuses_a_missing_key():
 
 
 def test_objectives_round_trip_through_json():
-    objectives = (Objective("y", "max", bounds=(0, 1)), Objective("gap", "match", 1.4, (0, 3)))
+    bounded = (Objective("y", "max", bounds=(0, 1)), Objective("gap", "match", 1.4, (0, 3), 2))
+    unbounded = (Objective("y", "max"), Objective("gap", "match", 1.4))
     constraints = (OutcomeConstraint("impurity", "<=", 0.05),)
-    weighted = (objectives[0], Objective("gap", "match", 1.4, (0, 3), weight=2))
     for spec in (
-        Objectives(weighted, constraints, mode="desirability"),
-        Objectives(objectives, constraints, mode="pareto", reference_point=(0.0, 1.0)),
+        Objectives(bounded, constraints, mode="desirability"),
+        Objectives(unbounded, constraints, mode="pareto", reference_point=(0.0, 1.0)),
     ):
         assert Objectives.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+def test_a_front_tied_on_one_objective_reports_a_hypervolume_that_never_falls():
+    """Two measurements of the same yield, the second cheaper: the reported hypervolume
+    fell from 16 to 5.6e-06, the reference point inferred 1e-8 below the tied yield."""
+    spec = Objectives((Objective("yield"), Objective("cost", "min")))
+    Y = np.array([[80.0, 20.0], [80.0, 12.0], [60.0, 30.0]])
+    reported = [spec.hypervolume_history(Y[: n + 1])[-1] for n in range(len(Y))]
+    # the tied yield stands back a tenth of its spread (80, its magnitude), to 72:
+    # (80 - 72) x (20.8 - 12), the cost a tenth of its range of 8 past 20
+    np.testing.assert_allclose(reported, [16.0, 70.4, 435.6])
+
+
+def test_one_measurement_on_its_target_is_measured_from_a_point_a_spread_away():
+    """A first measurement exactly on a 'match' target (utility 0) was measured from a
+    reference point 1e-8 away from it: a hypervolume of about 1e-7."""
+    spec = Objectives((Objective("yield"), Objective("gap", "match", target=1.4)))
+    Y = np.array([[80.0, 1.4]])
+    np.testing.assert_allclose(spec.reference_utilities(Y), [72.0, -0.1])
+    assert spec.hypervolume_history(Y)[-1] == pytest.approx(8.0 * 0.1)
+
+
+def campaign_over_a_small_pool(**options) -> Campaign:
+    pool = CandidatePool.from_frame(pd.DataFrame({"a": np.linspace(0, 1, 20)}))
+    return Campaign(pool, None, surrogate="forest", budget=10, n_initial=3, **options)
+
+
+@pytest.mark.parametrize(
+    ("beside", "named"),
+    [
+        ({"outcome_constraints": [OutcomeConstraint("impurity", "<=", 0.05)]}, "outcome_con"),
+        ({"mode": "desirability"}, "mode"),
+        ({"reference_point": [0, 10]}, "reference_point"),
+    ],
+)
+def test_settings_given_beside_an_objectives_are_refused_not_dropped(beside, named):
+    """Campaign(objectives=Objectives(...), outcome_constraints=[...]) dropped the
+    constraints silently: an impurity of 3.0 counted as feasible and on the front."""
+    with pytest.raises(ConfigurationError, match=rf"\['{named}.*beside an Objectives"):
+        campaign_over_a_small_pool(objectives=Objectives(TRADE_OFF), **beside)
+
+
+def test_an_objectives_keeps_its_own_mode_when_the_campaign_names_none():
+    bounded = tuple(Objective(o.name, o.direction, bounds=(0, 1)) for o in TRADE_OFF)
+    spec = Objectives(bounded, mode="desirability")
+    assert campaign_over_a_small_pool(objectives=spec).outcomes == spec
+
+
+@pytest.mark.parametrize(
+    ("mode", "advice"),
+    [("pareto", "or set reference_point"), ("desirability", "or set the objective's bounds")],
+)
+def test_a_constrained_objective_is_refused_with_the_limit_its_mode_takes(mode, advice):
+    """Constraining an objective of a Pareto front was refused with the advice to set
+    its bounds, which a Pareto front ignores."""
+    bounded = tuple(Objective(o.name, o.direction, bounds=(0, 10)) for o in TRADE_OFF)
+    objectives = bounded if mode == "desirability" else TRADE_OFF
+    impurity = (OutcomeConstraint("sty", ">=", 5),)
+    with pytest.raises(ConfigurationError, match=f"at once; .*{advice}"):
+        Objectives(objectives, impurity, mode)
+
+
+@pytest.mark.parametrize("objectives", [TRADE_OFF[:1], TRADE_OFF])
+def test_bounds_on_a_pareto_objective_are_refused_saying_where_they_act(objectives):
+    """Bounds on an objective of a Pareto front were accepted and ignored: a yield
+    below them stayed feasible, on the front, and counted in the hypervolume."""
+    bounded = (Objective("sty", bounds=(5, 10)), *objectives[1:])
+    with pytest.raises(ConfigurationError, match=r"\['sty'\] act only in mode 'desirability'"):
+        Objectives(bounded)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Objective("y", bounds=1.0), r"bounds must be \(low, high\).*got 1.0"),
+        (
+            lambda: Objectives(TRADE_OFF, reference_point=5.0),
+            r"reference point must be 2 numbers, one per objective .*got 5.0",
+        ),
+        (
+            lambda: Objectives(TRADE_OFF, reference_point="ab"),
+            r"reference point must be 2 numbers.*got 'ab'",
+        ),
+    ],
+)
+def test_a_single_value_where_several_are_due_is_refused_naming_the_setting(make, message):
+    """bounds=1.0 or reference_point=5.0 raised a bare TypeError: 'float' object is not
+    iterable."""
+    with pytest.raises(ConfigurationError, match=message):
+        make()
+
+
+@pytest.mark.parametrize("passed", [True, np.bool_(False)])
+def test_a_boolean_result_is_not_read_as_a_number(passed):
+    """An oracle's {"passed": True} was recorded as 1.0 and met a constraint passed >= 1,
+    where telling the same result was refused."""
+    spec = Objectives(TRADE_OFF, (OutcomeConstraint("passed", ">=", 1),))
+    error = spec.read({"sty": 1.0, "e_factor": 2.0, "passed": passed})[1]
+    assert error == f"result 'passed' is {passed}, a boolean, not a number"
