@@ -288,6 +288,7 @@ def propose_with_botorch(
             warped scale, which no map turns into the objective's.
     """
     import torch
+    from botorch.acquisition.analytic import LogProbabilityOfImprovement
 
     name = acquisition.name
     if name == "random":
@@ -302,6 +303,10 @@ def propose_with_botorch(
     features, values = _optimize(space, function, size, rng)
     points = space.decode(features)
     points, values = _repair(space, points, values, taken, rng, function)
+    if name == "pi" and not isinstance(function, LogProbabilityOfImprovement):
+        # a batch's (or, with experiments running, a point's) Monte Carlo PI is a
+        # probability: reported as its log, as one point's analytic log-PI is
+        values = np.log(np.clip(values, np.finfo(np.float64).tiny, None))
     return points, _in_objective_units(name, values, model, maximize, warping)
 
 

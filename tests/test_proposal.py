@@ -531,3 +531,15 @@ def test_a_rank_warped_gp_chooses_the_same_points_whatever_the_objectives_offset
     if acquisition == "ucb":  # the bound maps back to the objective's units
         scores = {offset: h["score"].to_numpy(dtype=float)[5:] for offset, h in histories.items()}
         np.testing.assert_allclose(scores[1000.0], scores[0.0] + 1000.0, rtol=1e-6)
+
+
+def test_probability_of_improvement_is_scored_in_log_units_whatever_the_batch():
+    """One point's PI was scored as log-PI (-0.61) and a batch's as a probability (0.82),
+    so one asynchronous campaign's score column mixed the two."""
+    space = Space([Real("a", 0, 1), Real("b", 0, 1)])
+    oracle = FunctionOracle(lambda c: -((c.parameters["a"] - 0.4) ** 2), output="y")
+    for batch_size in (1, 2):
+        campaign = Campaign(space, oracle, "y", acquisition="pi", budget=6, n_initial=4,
+                            batch_size=batch_size)  # fmt: skip
+        scores = campaign.run(progress=False).history["score"].to_numpy(float)[4:]
+        assert np.all(scores <= 0.0), (batch_size, scores)
