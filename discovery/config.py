@@ -137,9 +137,10 @@ class CampaignConfig:
             raise ConfigurationError(f"{prefix}: batch_size must be >= 1, got {self.batch_size}")
         if self.max_retries < 0:
             raise ConfigurationError(f"{prefix}: max_retries must be >= 0, got {self.max_retries}")
-        if not self.retry_backoff >= 0:
+        if not (self.retry_backoff >= 0 and math.isfinite(self.retry_backoff)):
             raise ConfigurationError(
-                f"{prefix}: retry_backoff must be >= 0 seconds, got {self.retry_backoff}"
+                f"{prefix}: retry_backoff must be a finite number >= 0 of seconds, "
+                f"got {self.retry_backoff}"
             )
         if self.deadline is not None and not self.deadline > 0:
             raise ConfigurationError(f"{prefix}: deadline must be > 0 seconds, got {self.deadline}")

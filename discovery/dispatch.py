@@ -16,6 +16,8 @@ from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from discovery.objectives import Objectives
 from discovery.oracles.base import (
     FAILED,
@@ -295,10 +297,12 @@ def objective_value(result: dict[str, Any], objective: str) -> tuple[float | Non
         raw = next(iter(result.values()))
     else:
         return None, f"result has no '{objective}' (keys: {sorted(result)})"
+    if isinstance(raw, (bool, np.bool_)):  # float() would read True as 1.0
+        return None, f"result '{objective}' is {raw}, a boolean, not a number"
     try:
         value = float(raw)
-    except (TypeError, ValueError):
-        return None, f"result '{objective}' is not a number: {raw!r}"
+    except (TypeError, ValueError, OverflowError):  # 10**400 overflows a float
+        return None, f"result '{objective}' is not a number: {raw!r:.200}"
     if not math.isfinite(value):
         return None, f"result '{objective}' is not finite: {value}"
     return value, None

@@ -391,8 +391,8 @@ class Objectives:
                 return row, f"result '{name}' is {raw}, a boolean, not a number"
             try:
                 value = float(raw)
-            except (TypeError, ValueError):
-                return row, f"result '{name}' is not a number: {raw!r}"
+            except (TypeError, ValueError, OverflowError):  # 10**400 overflows a float
+                return row, f"result '{name}' is not a number: {raw!r:.200}"
             if math.isinf(value):
                 return row, f"result '{name}' is not finite: {value}"
             row[j] = value

@@ -33,6 +33,7 @@ def test_config_round_trips_through_json(config):
         ({"closest_to": "1.4"}, "closest_to must be a finite number"),
         ({"closest_to": 1.4, "target": -0.1}, "target is a tolerance"),
         ({"seed": -1}, "seed must be >= 0, got -1"),
+        ({"retry_backoff": float("inf")}, "retry_backoff must be a finite number"),
     ],
 )
 def test_a_bad_target_objective_is_refused(changes, message):

@@ -135,7 +135,8 @@ class AnswersGarbageOnce:
 @pytest.mark.parametrize(
     "garbage",
     [None, {"state": "succeeded"}, "done", Status(SUCCEEDED, result=None),
-     Status(SUCCEEDED, result=5.0), Status(SUCCEEDED, result=[1.0])],
+     Status(SUCCEEDED, result=5.0), Status(SUCCEEDED, result=[1.0]),
+     Status(SUCCEEDED, result={"y": 10**400}), Status(SUCCEEDED, result={"y": True})],
 )  # fmt: skip
 def test_an_oracle_answering_garbage_fails_that_experiment_only(garbage):
     campaign = Campaign(POOL, AnswersGarbageOnce(garbage), "y", surrogate="forest", budget=5,

@@ -228,3 +228,11 @@ def test_a_boolean_result_is_not_read_as_a_number(passed):
     spec = Objectives(TRADE_OFF, (OutcomeConstraint("passed", ">=", 1),))
     error = spec.read({"sty": 1.0, "e_factor": 2.0, "passed": passed})[1]
     assert error == f"result 'passed' is {passed}, a boolean, not a number"
+
+
+def test_a_result_too_large_for_a_float_fails_that_experiment():
+    """A lab answered {"y1": 10**400}: float() raised OverflowError, which crashed the
+    campaign, and every resume polled the same answer and crashed again."""
+    objectives = Objectives((Objective("y1"), Objective("y2")))
+    _, error = objectives.read({"y1": 10**400, "y2": 1.0})
+    assert error is not None and "y1" in error and "not a number" in error
