@@ -18,10 +18,14 @@ from discovery.exceptions import ConfigurationError
 
 LINEAR_OPERATORS = ("<=", ">=", "==")
 COMPARISONS = ("<", "<=", ">", ">=")
-#: A linear constraint holds when its sides differ by at most this share of its scale at
-#: the point (the larger of |bound| and the sum of the terms' magnitudes): 1e-6 for a
-#: mixture's fractions summing to 1, and as strict for fractions of 1e-6.
+#: A linear constraint holds when its sides differ by at most this share of its scale: in
+#: a space, the largest span of a term over its parameter's range (the scale its feature
+#: rows are divided by): 1e-6 for a mixture's fractions summing to 1, as strict for
+#: fractions of 1e-6, and for values near 1e6 that range over 1.
 EQUALITY_TOLERANCE = 1e-6
+#: Relative precision of a float64 term: a sum of values far from zero cannot be told from
+#: its bound more finely than their rounding, however narrow their ranges.
+FLOAT_PRECISION = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,13 +75,37 @@ class LinearConstraint:
     def left_side(self, point: Mapping[str, Any]) -> float:
         return sum(c * float(point[name]) for name, c in self.coefficients.items())
 
-    def is_satisfied_by(self, point: Mapping[str, Any], tolerance: float = EQUALITY_TOLERANCE):
+    def span_over(self, ranges: Mapping[str, tuple[float, float]]) -> float:
+        """The largest span of a term, |coefficient| * (high - low), over its parameter's
+        range ``ranges[name] = (low, high)``: the constraint's scale in a space."""
+        return max(
+            abs(c) * (ranges[name][1] - ranges[name][0]) for name, c in self.coefficients.items()
+        )
+
+    def is_satisfied_by(
+        self,
+        point: Mapping[str, Any],
+        tolerance: float = EQUALITY_TOLERANCE,
+        scale: float | None = None,
+    ) -> bool:
         """Whether a point (parameter name -> value) meets the constraint, within
-        ``tolerance`` of its scale there (an absolute 1e-6 let a sum of fractions of 1e-6
-        pass at twice its limit)."""
+        ``tolerance`` of its scale (and of the rounding of its terms).
+
+        Args:
+            point: parameter name -> value.
+            tolerance: the share of the scale the sides may differ by.
+            scale: the constraint's size; a space passes :meth:`span_over` its ranges
+                (a scale of the values themselves let a - b >= 0 with a, b in
+                [1e6, 1e6 + 1] pass at a - b = -0.7). By default the larger of |bound|
+                and the terms' sizes at the point (an absolute 1e-6 let a sum of
+                fractions of 1e-6 pass at twice its limit).
+        """
         terms = [c * float(point[name]) for name, c in self.coefficients.items()]
         left = sum(terms)
-        slack = tolerance * max(abs(self.bound), sum(abs(t) for t in terms))
+        size = sum(abs(t) for t in terms)
+        if scale is None:
+            scale = max(abs(self.bound), size)
+        slack = tolerance * scale + len(terms) * FLOAT_PRECISION * size
         if self.operator == "==":
             return abs(left - self.bound) <= slack
         if self.operator == "<=":
@@ -149,6 +177,15 @@ class Exclusion:
             _holds(condition, point[name]) for name, condition in self.conditions.items()
         )
 
+    def holds_for(self, values: Mapping[str, Any]) -> bool:
+        """Whether every condition on a parameter that ``values`` (name -> value) gives
+        holds: the exclusion bites there, whatever the other parameters are."""
+        return all(
+            _holds(condition, values[name])
+            for name, condition in self.conditions.items()
+            if name in values
+        )
+
     def excluded_rows(self, frame: Any) -> np.ndarray:
         """(n,) bool: the rows of a DataFrame that the exclusion removes."""
         mask = np.ones(len(frame), dtype=bool)
@@ -209,12 +246,28 @@ def _checked_condition(name: str, condition: Any) -> tuple[str, float] | list[An
                 f"{list(COMPARISONS)}, got {condition!r}"
             )
         return (condition[0], float(condition[1]))
-    if isinstance(condition, (list, set, frozenset)) and condition:
-        return [v.item() if isinstance(v, np.generic) else v for v in condition]
+    if isinstance(condition, (set, frozenset)) and condition:
+        # a set's order changes with each process's hash seed: sorted, the exclusion is
+        # the same space (JSON, fingerprint, store) in every run
+        return sorted((_plain(v) for v in condition), key=_listing_order)
+    if isinstance(condition, list) and condition:
+        return [_plain(v) for v in condition]
     raise ConfigurationError(
         f"Exclusion: condition on '{name}' must be a non-empty list of excluded values or "
         f"an (op, number) comparison, got {condition!r}"
     )
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _listing_order(value: Any) -> tuple[int, float, str, str]:
+    """A sort key for values of any types: numbers by value first, then the others by
+    their type and text."""
+    if is_finite_number(value):
+        return (0, float(value), "", repr(value))
+    return (1, 0.0, type(value).__name__, str(value))
 
 
 def _holds(condition: tuple[str, float] | list[Any], value: Any) -> bool:

@@ -19,6 +19,9 @@ import pandas as pd
 from discovery.checks import is_finite_number
 from discovery.exceptions import ConfigurationError
 
+#: The largest integer size a float64 feature holds exactly (and every integer below it).
+MAX_EXACT_INTEGER = 2**53
+
 
 def _check_name(name: Any, kind: str) -> None:
     if not isinstance(name, str) or not name:
@@ -111,8 +114,9 @@ class Integer:
     every proposed value is integral.
 
     Raises:
-        ConfigurationError: bounds that are not integers, ``low >= high``, or
-            ``log=True`` with ``low <= 0``.
+        ConfigurationError: bounds that are not integers, beyond +-2**53 (where
+            float64 features, and so the model, cannot tell neighbours apart),
+            ``low >= high``, or ``log=True`` with ``low <= 0``.
     """
 
     name: str
@@ -126,6 +130,12 @@ class Integer:
             if not is_finite_number(value) or not float(value).is_integer():
                 raise ConfigurationError(
                     f"parameter '{self.name}': {label} must be an integer, got {value!r}"
+                )
+            if abs(int(value)) > MAX_EXACT_INTEGER:
+                raise ConfigurationError(
+                    f"parameter '{self.name}': {label} must lie within +-2**53 "
+                    f"({MAX_EXACT_INTEGER}), the integers float64 features hold exactly, "
+                    f"got {int(value)}"
                 )
         _check_bounds(self.name, self.low, self.high, self.log)
         object.__setattr__(self, "low", int(self.low))

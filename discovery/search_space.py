@@ -53,6 +53,9 @@ ACCEPTANCE_TRIALS = 1024
 #: Most combinations a space of integers and categories is listed in full: such a space
 #: can run out of new points, and its last ones are found in the list, not by sampling.
 MAX_LISTED_POINTS = 100_000
+#: Most combinations of the discrete values its exclusions name that a space tries, when it
+#: is built, for one they leave open; beyond them an empty space is found when sampled.
+MAX_CHECKED_COMBINATIONS = MAX_LISTED_POINTS
 
 
 @dataclass(frozen=True)
@@ -76,15 +79,18 @@ class Space:
             parameters on a linear scale, and ``Exclusion`` of value combinations.
 
     Raises:
-        ConfigurationError: no parameters, a duplicated name, a constraint that
-            names an unknown parameter or one it cannot apply to, or linear
-            constraints that no point within the bounds satisfies.
+        ConfigurationError: parameters or constraints not given as lists, no
+            parameters, a duplicated name, a constraint that names an unknown
+            parameter or one it cannot apply to, or constraints that no point of
+            the space meets (where that can be decided: linear constraints always,
+            exclusions over few enough discrete values).
     """
 
     def __init__(
         self, parameters: Sequence[Parameter], constraints: Sequence[Constraint] = ()
     ) -> None:
-        parameters = list(parameters)
+        parameters = _as_list(parameters, "parameters", "Real, Integer or Categorical")
+        constraints = _as_list(constraints, "constraints", "LinearConstraint or Exclusion")
         if not parameters:
             raise ConfigurationError("space: needs at least one parameter")
         for parameter in parameters:
@@ -98,7 +104,7 @@ class Space:
         if duplicated:
             raise ConfigurationError(f"space: duplicated parameter names {duplicated}")
         self.parameters: list[Parameter] = parameters
-        self.constraints: list[Constraint] = list(constraints)
+        self.constraints: list[Constraint] = constraints
         self._by_name = {p.name: p for p in parameters}
         self._box: tuple | None = None  # the null-space sampling box, made when first needed
         self._listed: tuple[list[dict[str, Any]], np.ndarray] | None = None
@@ -132,6 +138,8 @@ class Space:
                 self._check_exclusion(constraint)
         if self.linear_constraints:
             self._check_feasible()
+        if self.exclusions:
+            self._check_some_point_left()
 
     def _check_linear(self, constraint: LinearConstraint) -> None:
         for name in constraint.names:
@@ -171,6 +179,17 @@ class Space:
 
     def _check_feasible(self) -> None:
         """Linear constraints must leave some point within the bounds (a linear program)."""
+        bounds = {n: (self._by_name[n].low, self._by_name[n].high) for n in self.constrained_reals}
+        if not self._meets_linear_constraints_within(bounds):
+            described = "; ".join(str(c) for c in self.linear_constraints)
+            raise ConfigurationError(
+                f"space: the linear constraints are infeasible: no point within the bounds "
+                f"satisfies {described}"
+            )
+
+    def _meets_linear_constraints_within(self, bounds: Mapping[str, tuple[float, float]]) -> bool:
+        """Whether some values of the constrained reals within ``bounds`` (name -> (low,
+        high)) meet every linear constraint (a linear program)."""
         reals = self.constrained_reals
         index = {name: i for i, name in enumerate(reals)}
         rows_ub, rhs_ub, rows_eq, rhs_eq = [], [], [], []
@@ -185,22 +204,79 @@ class Space:
                 sign = 1.0 if constraint.operator == "<=" else -1.0
                 rows_ub.append(sign * row)
                 rhs_ub.append(sign * constraint.bound)
-        bounds = [(self._by_name[n].low, self._by_name[n].high) for n in reals]
         result = linprog(
             np.zeros(len(reals)),
             A_ub=np.array(rows_ub) if rows_ub else None,
             b_ub=np.array(rhs_ub) if rhs_ub else None,
             A_eq=np.array(rows_eq) if rows_eq else None,
             b_eq=np.array(rhs_eq) if rhs_eq else None,
-            bounds=bounds,
+            bounds=[bounds[n] for n in reals],
             method="highs",
         )
-        if result.status == 2:
-            described = "; ".join(str(c) for c in self.linear_constraints)
-            raise ConfigurationError(
-                f"space: the linear constraints are infeasible: no point within the bounds "
-                f"satisfies {described}"
-            )
+        return result.status != 2
+
+    def _check_some_point_left(self) -> None:
+        """Exclusions (with the linear constraints) must leave some point: each combination
+        of the discrete values they name is tried until one is left open, where there
+        are at most :data:`MAX_CHECKED_COMBINATIONS` of them."""
+        named = {n for exclusion in self.exclusions for n in exclusion.names}
+        discrete = [p for p in self.parameters if p.name in named and not isinstance(p, Real)]
+        if math.prod(_count(p) for p in discrete) > MAX_CHECKED_COMBINATIONS:
+            return
+        names = [p.name for p in discrete]
+        solved: dict[tuple, bool] = {}  # linear programs by the reals' ranges
+        for values in itertools.product(*(p.values for p in discrete)):
+            ranges = self._real_ranges_left(dict(zip(names, values, strict=True)))
+            if ranges is not None and self._meets_linear_constraints_given(ranges, solved):
+                return
+        involved = self.constraints if self.linear_constraints else self.exclusions
+        kinds = "constraints" if self.linear_constraints else "exclusions"
+        raise ConfigurationError(
+            f"space: no point of the space meets its {kinds}: "
+            + "; ".join(str(c) for c in involved)
+        )
+
+    def _real_ranges_left(self, fixed: Mapping[str, Any]) -> dict[str, tuple[float, float]] | None:
+        """The range (low, high) of each real parameter, in its own units, that the
+        exclusions leave once the discrete values ``fixed`` are set; None when they leave
+        nothing (a range closed at an excluded value, ``x >= 1`` on [0, 1], is empty)."""
+        lowest = {p.name: (p.low, False) for p in self.parameters if isinstance(p, Real)}
+        highest = {name: (self._by_name[name].high, False) for name in lowest}
+        for exclusion in self.exclusions:
+            if not exclusion.holds_for(fixed):
+                continue  # some discrete condition fails: the exclusion does not bite here
+            reals = {n: c for n, c in exclusion.comparisons().items() if n not in fixed}
+            if not reals:
+                return None
+            ((name, (op, threshold)),) = reals.items()
+            # "excluded when x > t" leaves x <= t, "when x >= t" leaves x < t (open);
+            # of two ends at one value, the open one is the tighter
+            if op in (">", ">="):
+                end = (threshold, op == ">=")
+                highest[name] = min(highest[name], end, key=lambda e: (e[0], not e[1]))
+            else:
+                end = (threshold, op == "<=")
+                lowest[name] = max(lowest[name], end)
+        ranges = {}
+        for name, (low, is_low_open) in lowest.items():
+            high, is_high_open = highest[name]
+            if low > high or (low == high and (is_low_open or is_high_open)):
+                return None
+            ranges[name] = (low, high)
+        return ranges
+
+    def _meets_linear_constraints_given(
+        self, ranges: Mapping[str, tuple[float, float]], solved: dict[tuple, bool]
+    ) -> bool:
+        """Whether the linear constraints hold somewhere in the reals' ``ranges`` (their
+        closures), each distinct set of ranges solved once and kept in ``solved``."""
+        if not self.linear_constraints:
+            return True
+        bounds = {n: ranges[n] for n in self.constrained_reals}
+        key = tuple(bounds.values())
+        if key not in solved:
+            solved[key] = self._meets_linear_constraints_within(bounds)
+        return solved[key]
 
     # -- description --------------------------------------------------------------------
 
@@ -306,9 +382,17 @@ class Space:
                 )
                 return f"'{p.name}' = {point[p.name]!r} is not {allowed}"
         for constraint in self.constraints:
-            if not constraint.is_satisfied_by(point):
+            if not self._meets(constraint, point):
                 return f"the point violates the constraint {constraint}"
         return None
+
+    def _meets(self, constraint: Constraint, point: Mapping[str, Any]) -> bool:
+        """Whether a point meets a constraint; a linear one within the tolerance of its
+        terms' spans over their parameters' ranges."""
+        if isinstance(constraint, Exclusion):
+            return constraint.is_satisfied_by(point)
+        ranges = {n: (self._by_name[n].low, self._by_name[n].high) for n in constraint.names}
+        return constraint.is_satisfied_by(point, scale=constraint.span_over(ranges))
 
     def contains(self, point: Mapping[str, Any]) -> bool:
         """Whether a point lies in the space and meets every constraint."""
@@ -320,9 +404,7 @@ class Space:
         only, at most :data:`MAX_LISTED_POINTS` combinations."""
         if any(isinstance(p, Real) for p in self.parameters):
             return False
-        sizes = [p.high - p.low + 1 if isinstance(p, Integer) else len(p.values)
-                 for p in self.parameters]  # fmt: skip
-        return math.prod(sizes) <= MAX_LISTED_POINTS
+        return math.prod(_count(p) for p in self.parameters) <= MAX_LISTED_POINTS
 
     def listed(self) -> tuple[list[dict[str, Any]], np.ndarray]:
         """Every feasible point of a listed space (:attr:`is_listed`) and its features.
@@ -350,7 +432,7 @@ class Space:
         for p in self.parameters:
             value = point[p.name]
             if isinstance(p, Real):
-                values[p.name] = float(value)
+                values[p.name] = float(value) + 0.0  # -0.0 is 0.0: one point, one id
             elif isinstance(p, Integer):
                 values[p.name] = int(value)
             else:
@@ -620,7 +702,7 @@ class Space:
         discrete = [p for p in self.parameters if not isinstance(p, Real)]
         if not discrete:
             return None
-        if math.prod(len(p.values) for p in discrete) > limit:
+        if math.prod(_count(p) for p in discrete) > limit:
             return None
         names = [p.name for p in discrete]
         return [
@@ -720,6 +802,24 @@ class Space:
 
     def __hash__(self) -> int:
         return hash(self.fingerprint())
+
+
+def _as_list(items: Any, what: str, kinds: str) -> list[Any]:
+    """``items`` as a list; a single item or a mapping is refused (``Space([...],
+    LinearConstraint(...))`` would fail to iterate it)."""
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        raise ConfigurationError(
+            f"space: {what} must be a list of {kinds}, got {type(items).__name__} "
+            f"(wrap a single one in a list)"
+        )
+    return list(items)
+
+
+def _count(parameter: Parameter) -> int:
+    """How many values a discrete parameter takes (counted, not listed)."""
+    if isinstance(parameter, Integer):
+        return parameter.high - parameter.low + 1
+    return len(parameter.values)
 
 
 def _unit_sample(d: int, n: int, method: str, rng: np.random.Generator) -> np.ndarray:

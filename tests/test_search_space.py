@@ -1,6 +1,9 @@
 """Declared spaces: validation, encoding, JSON, and feasible sampling under constraints."""
 
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -69,6 +72,14 @@ def reaction_space(**extra):
             "not a real parameter on a linear scale",
         ),
         (lambda: LinearConstraint({"a": 1}, "<", 1), "operator must be one of"),
+        (  # a single constraint, not in a list: a raw TypeError (not iterable) before
+            lambda: Space([Real("a", 0, 1)], LinearConstraint({"a": 1}, "<=", 0.5)),
+            "constraints must be a list of LinearConstraint or Exclusion, got LinearConstraint",
+        ),
+        (
+            lambda: Space(Real("a", 0, 1)),
+            "parameters must be a list of Real, Integer or Categorical, got Real",
+        ),
         (
             lambda: Space(
                 [Categorical("s", ["x", "y"]), Real("t", 0, 1)],
@@ -167,6 +178,48 @@ def test_space_round_trips_through_json_with_descriptors_and_constraints():
     assert again.encode([point]).tolist() == space.encode([point]).tolist()
 
 
+def test_an_exclusion_given_as_a_set_is_the_same_space_in_every_process():
+    """{"water", "DMF", "THF"} was stored in the set's order, which changes with each
+    process's hash seed: the same script, run again, could not reopen its store ("holds
+    a campaign on another space")."""
+    script = (
+        "from discovery import Categorical, Exclusion, Real, Space\n"
+        "space = Space([Real('t', 0, 1), Categorical('s', ['water', 'DMF', 'THF', 'MeCN'])],\n"
+        "              [Exclusion({'s': {'water', 'DMF', 'THF'}, 't': ('>', 0.5)})])\n"
+        "print(space.fingerprint())\n"
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for seed in ("1", "2")
+    ]
+    fingerprints = [run.communicate(timeout=60)[0].strip() for run in runs]
+    assert len(fingerprints[0]) == 64 and fingerprints[1] == fingerprints[0]
+
+
+def test_an_exclusion_lists_a_set_in_order_and_a_list_as_given():
+    """Numbers by value, then text; a list keeps the order stores written before hold."""
+    mixed = Exclusion({"s": {"b", 2, "a", 1.5}})
+    assert mixed.conditions["s"] == [1.5, 2, "a", "b"]
+    assert Exclusion({"s": ["b", "a"]}).to_dict()["conditions"]["s"] == {"in": ["b", "a"]}
+
+
+def test_minus_zero_is_the_point_zero():
+    """-0.0 got another id than 0.0: the same experiment could be told twice."""
+    space = Space([Real("a", -1, 1), Real("b", 0, 1)])
+    zero, minus_zero = {"a": 0.0, "b": 0.5}, {"a": -0.0, "b": 0.5}
+    assert space.candidate_id(minus_zero) == space.candidate_id(zero)
+    assert math.copysign(1.0, space.canonical(minus_zero)["a"]) == 1.0
+    campaign = Campaign(space, None, "y", surrogate="forest", budget=4, n_initial=2)
+    campaign.tell(zero, 1.0)
+    with pytest.raises(ConfigurationError, match="already has a measurement"):
+        campaign.tell(minus_zero, 7.0)
+
+
 def test_candidate_ids_are_derived_from_values():
     space = reaction_space()
     point = {"temperature": 50, "time": 3.0, "equivalents": 2, "solvent": "MeCN"}
@@ -214,10 +267,60 @@ def test_sampling_is_reproducible_by_seed():
     assert space.sample(10, seed=5) != space.sample(10, seed=6)
 
 
-def test_constraints_that_leave_nothing_are_reported():
-    space = Space([Categorical("s", ["x"]), Real("t", 0, 1)], [Exclusion({"s": ["x"]})])
+def test_constraints_that_leave_too_little_to_sample_are_reported():
+    """t > 0 excluded leaves the single point t = 0: a space, but none a sampler draws."""
+    space = Space([Categorical("s", ["x"]), Real("t", 0, 1)], [Exclusion({"t": (">", 0)})])
     with pytest.raises(ConfigurationError, match="leave too little of the space"):
         space.sample(4)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "constraints", "named"),
+    [
+        ([Real("a", 0, 1)], [Exclusion({"a": (">=", 0)})], "exclusions: not (a >= 0)"),
+        (
+            [Categorical("s", ["x", "y"]), Integer("n", 1, 2)],
+            [Exclusion({"s": ["x", "y"]})],
+            "exclusions: not (s in ['x', 'y'])",
+        ),
+        (
+            [Categorical("s", ["x", "y"]), Real("t", 0, 1)],
+            [
+                Exclusion({"s": ["x"], "t": (">", 0.5)}),
+                Exclusion({"s": ["x"], "t": ("<=", 0.5)}),
+                Exclusion({"s": ["y"]}),
+            ],
+            "not (s in ['x'] and t > 0.5); not (s in ['x'] and t <= 0.5); not (s in ['y'])",
+        ),
+        (
+            [Integer("n", 1, 3), Real("t", 0, 1)],
+            [Exclusion({"n": ("<", 2)}), Exclusion({"n": [2, 3], "t": ("<", 2)})],
+            "exclusions: not (n < 2); not (n in [2, 3] and t < 2)",
+        ),
+        (  # the exclusion leaves a <= 0.4, too little for a + b >= 1.5
+            [Real("a", 0, 1), Real("b", 0, 1)],
+            [LinearConstraint({"a": 1, "b": 1}, ">=", 1.5), Exclusion({"a": (">", 0.4)})],
+            "constraints: 1*a + 1*b >= 1.5; not (a > 0.4)",
+        ),
+    ],
+)
+def test_exclusions_that_leave_no_point_are_refused_when_the_space_is_built(
+    parameters, constraints, named
+):
+    """A space with every point excluded was accepted: a campaign on it failed in run()
+    ("0 feasible points in 130 draws") or, over integers and categories, stopped at once
+    as "space exhausted" with no experiment."""
+    with pytest.raises(ConfigurationError) as error:
+        Space(parameters, constraints)
+    assert "no point of the space meets its" in str(error.value)
+    assert named in str(error.value)
+
+
+def test_exclusions_that_leave_a_single_value_or_category_are_accepted():
+    edge = Space([Real("a", 0, 1)], [Exclusion({"a": (">", 0.5)}), Exclusion({"a": ("<", 0.5)})])
+    assert edge.contains({"a": 0.5})
+    one = Space([Categorical("s", ["x", "y"]), Integer("n", 1, 2)], [Exclusion({"s": ["x"]})])
+    assert [p["s"] for p in one.listed()[0]] == ["y", "y"]
 
 
 @st.composite
@@ -411,6 +514,25 @@ def test_a_wide_integer_range_is_sampled_and_narrowed_without_listing_its_values
     assert space.discrete_combinations(10**6) is None
 
 
+@pytest.mark.parametrize(("low", "high"), [(0, 10**20), (0, 2**53 + 1), (-(2**53) - 1, 0)])
+def test_an_integer_beyond_what_a_float64_holds_exactly_is_refused(low, high):
+    """Integer("n", 0, 10**20) was accepted, then a GP campaign failed in run() with a raw
+    OverflowError (Python int too large to convert to C ssize_t), as did a forest's."""
+    with pytest.raises(ConfigurationError, match=r"'n': \w+ must lie within \+-2\*\*53"):
+        Integer("n", low, high)
+
+
+@pytest.mark.parametrize("high", [10**12, 2**53])
+def test_an_integer_up_to_what_a_float64_holds_exactly_is_sampled_and_narrowed(high):
+    space = Space([Integer("n", -high, high), Real("x", 0, 1)])
+    values = [p["n"] for p in space.sample(16, seed=0)]
+    assert all(isinstance(v, int) and -high <= v <= high for v in values)
+    narrowed = space.around({"n": 0, "x": 0.5}, 0.1).parameter("n")
+    assert narrowed.high == pytest.approx(high / 10, rel=1e-12)
+    assert narrowed.low == pytest.approx(-high / 10, rel=1e-12)
+    assert space.discrete_combinations(10**6) is None
+
+
 def test_a_log_integer_is_sampled_evenly_on_its_log_scale():
     """As its model sees it, and as a log Real over the same range is sampled: half the
     points of 1..10^4 lie below 100."""
@@ -421,6 +543,28 @@ def test_a_log_integer_is_sampled_evenly_on_its_log_scale():
     assert 0.4 <= np.mean(values < 100) <= 0.6
     counts = np.histogram(space.encode(points)[:, 0], bins=4, range=(0, 1))[0]
     assert counts.min() >= 12  # each decade gets its share of the 64
+
+
+def test_a_constraint_over_values_far_from_zero_holds_to_their_range_not_their_size():
+    """a >= b with a, b in [1e6, 1e6 + 1]: the tolerance was a share of the values' size
+    (2), wider than their range, so sampled points had a - b = -0.67 and a < b by a whole
+    range was inside the space."""
+    space = Space(
+        [Real("a", 1e6, 1e6 + 1), Real("b", 1e6, 1e6 + 1)],
+        [LinearConstraint({"a": 1, "b": -1}, ">=", 0)],
+    )
+    points = space.sample(32, seed=0)
+    assert min(p["a"] - p["b"] for p in points) >= -EQUALITY_TOLERANCE
+    assert not space.contains({"a": 1e6, "b": 1e6 + 1})
+    assert not space.contains({"a": 1e6, "b": 1e6 + 1e-5})
+    assert space.contains({"a": 1e6, "b": 1e6 + 1e-7})
+    # values near 1e12 are floats 1.2e-4 apart: a sum is met as closely as they allow
+    rounded = Space(
+        [Real("a", 1e12, 1e12 + 1), Real("b", 0, 1)],
+        [LinearConstraint({"a": 0.7, "b": 0.3}, "==", 0.7e12 + 0.5)],
+    )
+    a, b = 1e12 + 0.6, (0.5 - 0.7 * 0.6) / 0.3
+    assert 0.7 * a + 0.3 * b != 0.7e12 + 0.5 and rounded.contains({"a": a, "b": b})
 
 
 @pytest.mark.parametrize(
