@@ -4,8 +4,11 @@ Failures are classified: ``transient`` ones (a dropped connection, a dead
 worker, the oracle's own :class:`~discovery.exceptions.TransientError`) are
 sent again under the same idempotency key after an exponential backoff, up to
 a limit; ``instrument`` and ``configuration`` failures are recorded at once; a
-job past its deadline is cancelled where the oracle can and recorded as a
-``timeout``. Every failed attempt is written to the store.
+job that runs past its deadline is cancelled where the oracle can and recorded as a
+``timeout``. The deadline counts from when a poll first finds the job running: time
+spent queued (waiting for a worker, for a free station at the lab) does not count, so a
+job that is only ever reported queued waits for its turn however long that is. Every
+failed attempt is written to the store.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from discovery.objectives import Objectives
 from discovery.oracles.base import (
     FAILED,
     LOST,
+    RUNNING,
     SUCCEEDED,
     Oracle,
     Status,
@@ -46,8 +50,9 @@ class RetryPolicy:
     Attributes:
         max_retries: transient failures retried per job before it is recorded failed.
         backoff: seconds before the first retry; doubled for each further one.
-        deadline: seconds a job may run before it is cancelled and recorded as
-            ``timeout``; None waits for ever.
+        deadline: seconds a job may run, counted from the first poll that finds it
+            running (time queued does not count), before it is cancelled and recorded
+            as ``timeout``; None waits for ever.
     """
 
     max_retries: int = 3
@@ -73,7 +78,7 @@ class Dispatcher:
         self.capacity = capacity  # jobs on the oracle at once; None: no limit
         self._queued: deque[Job] = deque()  # taken, not yet submitted: waiting for a slot
         self._waiting: dict[int, Job] = {}
-        self._started: dict[int, float] = {}
+        self._started: dict[int, float] = {}  # when a poll first found the job running
         self._retry_at: dict[int, tuple[float, Job]] = {}
         self._losses: dict[int, int] = {}
         self._transient_failures: dict[int, int] = {}
@@ -105,8 +110,9 @@ class Dispatcher:
         """Take a job: poll it if it already has a handle, otherwise submit it as soon as
         fewer than ``capacity`` jobs occupy the oracle."""
         if job.state == SUBMITTED and job.handle:
+            # Start times are not stored: the deadline of a job resumed after a restart
+            # counts from when this process first finds it running.
             self._waiting[job.job_id] = job
-            self._started[job.job_id] = time.monotonic()
         else:
             self._queued.append(job)
             self._submit_queued()
@@ -166,6 +172,8 @@ class Dispatcher:
         finished = 0
         for job_id, job in list(self._waiting.items()):
             status = self._poll(job)
+            if status.state == RUNNING:
+                self._started.setdefault(job_id, now)
             if status.state == LOST and self._may_dispatch_again(job_id):
                 del self._waiting[job_id]
                 self.store.record_attempt(job_id, LOST, status.error, reopen=True)
@@ -205,7 +213,7 @@ class Dispatcher:
             return
         self.store.record_submission(job.job_id, handle)
         self._waiting[job.job_id] = replace(job, handle=handle, state=SUBMITTED)
-        self._started[job.job_id] = time.monotonic()
+        self._started.pop(job.job_id, None)  # a job sent again has not run yet
         if getattr(self.oracle, "finishes_at_submit", False):
             # The experiment ran inside submit: record its result now, before the next one
             # runs, so that a stop in the middle of a batch loses none of those before.
@@ -243,11 +251,13 @@ class Dispatcher:
         return self._losses[job_id] <= MAX_LOSSES_PER_PROCESS
 
     def _is_overdue(self, job_id: int, now: float) -> bool:
-        deadline = self.policy.deadline
-        return deadline is not None and now - self._started.get(job_id, now) > deadline
+        """Whether the job has run past the deadline; one never found running has not."""
+        deadline, started = self.policy.deadline, self._started.get(job_id)
+        return deadline is not None and started is not None and now - started > deadline
 
     def _finish(self, job: Job, status: Status) -> int:
         """Record the outcome, or schedule a retry of a transient failure; 1 if recorded."""
+        self._started.pop(job.job_id, None)
         if status.state == FAILED and status.error_class == TRANSIENT:
             failures = self._transient_failures.get(job.job_id, 0) + 1
             self._transient_failures[job.job_id] = failures

@@ -25,6 +25,7 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 from simulators.lab import (
     DEFAULT_HOST,
@@ -151,7 +152,7 @@ def _handler(lab: Lab, token: str) -> type[BaseHTTPRequestHandler]:
                     self._send(200, {"runs": lab.log, "submissions": lab.submissions})
                 return
             job = (
-                lab.jobs.get(self.path.removeprefix("/jobs/"))
+                lab.jobs.get(unquote(self.path.removeprefix("/jobs/")))
                 if self.path.startswith("/jobs/")
                 else None
             )
@@ -180,7 +181,7 @@ def _handler(lab: Lab, token: str) -> type[BaseHTTPRequestHandler]:
         def do_DELETE(self) -> None:
             if not self._admitted():
                 return
-            job = lab.cancel(self.path.removeprefix("/jobs/"))
+            job = lab.cancel(unquote(self.path.removeprefix("/jobs/")))
             if job is None:
                 self._send(404, {"error": f"no job at {self.path}"})
             else:

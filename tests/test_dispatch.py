@@ -1,6 +1,7 @@
 """Failures are classified, transient ones retried with backoff, overdue jobs timed out."""
 
 import sys
+import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -8,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from discovery import Campaign, ConfigurationError, FunctionOracle, Status
+from discovery import Campaign, Candidate, ConfigurationError, FunctionOracle, Status
 from discovery.exceptions import InstrumentError, TransientError
-from discovery.oracles.base import SUCCEEDED
+from discovery.oracles.base import QUEUED, RUNNING, SUCCEEDED
 from tests.test_resume import FRAME, POOL
 
 
@@ -107,6 +108,80 @@ def test_flaky_and_hanging_oracle_never_stops_the_campaign():
     assert failed["error_class"].isin(["timeout", "transient"]).all()
     assert set(store.attempts()["error_class"]) <= {"transient"}
     assert np.isfinite(history.loc[history["state"] == "succeeded", "y"]).all()
+
+
+def test_time_a_job_waits_for_a_worker_does_not_count_towards_its_deadline():
+    """Before: with one worker and three jobs in flight, the jobs waiting behind the
+    running one timed out though each ran well within the deadline."""
+
+    def steady(candidate):
+        time.sleep(0.3)
+        return value(candidate)
+
+    with ThreadPoolExecutor(1) as executor:
+        result, _ = run(
+            steady, executor=executor, budget=5, n_initial=5, max_in_flight=3, deadline=0.5
+        )
+    assert list(result.history["state"]) == ["succeeded"] * 5
+
+
+class QueuedAtTheLab:
+    """A lab with one station: each job waits its turn (``queued``), then runs
+    ``run_seconds``; the clock starts at the first poll."""
+
+    def __init__(self, run_seconds):
+        self.run_seconds, self.order, self.first_poll = run_seconds, [], None
+
+    def submit(self, candidate):
+        self.order.append(candidate.id)
+        return {"id": candidate.id}
+
+    def poll(self, handle):
+        self.first_poll = self.first_poll or time.monotonic()
+        elapsed = (time.monotonic() - self.first_poll) / self.run_seconds
+        turn, position = divmod(elapsed, 1.0)
+        place = self.order.index(handle["id"])
+        if place > turn:
+            return Status(QUEUED)
+        if place == turn:
+            return Status(RUNNING, progress=position)
+        return Status(SUCCEEDED, result={"y": value(Candidate(handle["id"], {}))})
+
+    def cancel(self, handle):
+        pass
+
+
+def test_a_job_queued_at_the_lab_is_not_timed_out():
+    """Before: with a one-station lab, max_in_flight=3 and a deadline longer than one run,
+    jobs timed out while still waiting in the lab's queue."""
+    campaign = Campaign(POOL, QueuedAtTheLab(run_seconds=0.3), "y", surrogate="forest",
+                        budget=4, n_initial=4, max_in_flight=3, deadline=0.5,
+                        poll_interval=0.01)  # fmt: skip
+    result = campaign.run(progress=False)
+    assert list(result.history["state"]) == ["succeeded"] * 4
+
+
+@pytest.mark.parametrize("in_flight", [1, 3])
+def test_a_hanging_experiment_on_a_single_thread_times_out_alone(in_flight):
+    """Before: the timed-out experiment kept the only worker, so every later job timed
+    out too, though none of them ever started."""
+    release, started = threading.Event(), []
+
+    def first_hangs(candidate):
+        started.append(candidate.id)
+        if len(started) == 1:
+            release.wait(30)  # a hung instrument driver
+        return value(candidate)
+
+    executor = ThreadPoolExecutor(1)
+    try:
+        result, _ = run(first_hangs, executor=executor, budget=5, n_initial=5,
+                        max_in_flight=in_flight, deadline=0.5, poll_interval=0.01)  # fmt: skip
+    finally:
+        release.set()
+        executor.shutdown()
+    assert list(result.history["error_class"].fillna("")) == ["timeout"] + [""] * 4
+    assert len(started) == 5
 
 
 class AnswersGarbageOnce:

@@ -9,7 +9,13 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
 from typing import Any
 
 import numpy as np
@@ -18,6 +24,7 @@ from discovery.exceptions import ConfigurationError
 from discovery.oracles.base import (
     FAILED,
     LOST,
+    QUEUED,
     RUNNING,
     SUCCEEDED,
     Handle,
@@ -55,6 +62,22 @@ def _is_process_pool(executor: Executor | None) -> bool:
     )
 
 
+def _is_local_pool(executor: Executor | None) -> bool:
+    """Whether the executor is a thread or process pool of this machine: one that marks a
+    call running when a worker takes it, and that this oracle knows how to make again.
+    (Dask's futures stay pending until done, and Dask cancels its own running tasks.)"""
+    return type(executor) in (ThreadPoolExecutor, ProcessPoolExecutor) or (
+        type(executor).__name__ == "RecoveringProcessPool"
+    )
+
+
+def _fresh_pool(executor: Executor) -> Executor:
+    """An idle pool of the same kind and size as ``executor``, a local pool."""
+    if type(executor).__name__ == "RecoveringProcessPool":
+        return type(executor)(executor.max_workers)
+    return type(executor)(executor._max_workers)  # the standard pools keep their size here
+
+
 def _check_picklable(function: Callable[[Candidate], Any]) -> None:
     """Refuse a function that a process pool could not send to its workers: every job
     would fail, spending the whole budget.
@@ -86,6 +109,14 @@ class FunctionOracle:
     measured properties. An exception it raises fails that job with the
     traceback recorded; the campaign goes on.
 
+    On a thread or process pool a call is reported queued until a worker takes it (a
+    process pool hands one call more than it has workers to them ahead of time; Dask's
+    calls are reported running from submission). Python cannot stop a call that has
+    started: cancelling one (a job past its deadline) leaves it running in its worker
+    until the function returns, so the oracle leaves that pool to it and sends the calls
+    still waiting there, and all later ones, to a fresh pool of the same kind and size.
+    The interpreter still waits at exit for the abandoned call to return.
+
     Args:
         function: ``function(candidate) -> float | dict``.
         output: the property name a plain number is reported as.
@@ -107,6 +138,7 @@ class FunctionOracle:
         self.output = output
         self.executor = executor
         self._jobs: dict[str, Future | Status] = {}
+        self._waiting_calls: dict[str, Candidate] = {}  # calls on a pool, not yet done
 
     @property
     def executor(self) -> Executor | None:
@@ -143,6 +175,7 @@ class FunctionOracle:
         job_id = uuid.uuid4().hex
         if self.executor is not None:
             self._jobs[job_id] = self.executor.submit(_call, self.function, self.output, candidate)
+            self._waiting_calls[job_id] = candidate
             return {"job_id": job_id}
         try:
             self._jobs[job_id] = Status(
@@ -160,7 +193,9 @@ class FunctionOracle:
         if isinstance(job, Status):
             return job
         if not job.done():  # concurrent.futures and Dask futures answer alike
-            return Status(RUNNING)
+            waits = _is_local_pool(self.executor) and not job.running()
+            return Status(QUEUED if waits else RUNNING)
+        self._waiting_calls.pop(str(handle.get("job_id")), None)
         if job.cancelled():
             return Status(LOST, error="the executor cancelled the call")
         error = job.exception()
@@ -184,11 +219,28 @@ class FunctionOracle:
             time.sleep(min(timeout, SHORT_WAIT_SECONDS))
 
     def cancel(self, handle: Handle) -> None:
-        """Cancel the call if it has not started; a job this process never started (one
-        from before a restart) has nothing here to cancel."""
-        job = self._jobs.get(str(handle.get("job_id")))
-        if job is not None and not isinstance(job, Status):  # a concurrent or a Dask future
-            job.cancel()
+        """Cancel the call; one already running on a thread or process pool cannot be
+        stopped, so its pool is left to it (see :meth:`_leave_pool`). A job this process
+        never started (one from before a restart) has nothing here to cancel."""
+        job_id = str(handle.get("job_id"))
+        job = self._jobs.get(job_id)
+        if job is None or isinstance(job, Status):
+            return
+        self._waiting_calls.pop(job_id, None)
+        if not job.cancel() and not job.done() and _is_local_pool(self.executor):
+            self._leave_pool()
+
+    def _leave_pool(self) -> None:
+        """Send later calls, and those still waiting for a worker, to a fresh pool: the
+        old one keeps a worker busy with a call nobody waits for, perhaps for ever."""
+        old, self._executor = self.executor, _fresh_pool(self.executor)
+        for job_id, candidate in list(self._waiting_calls.items()):
+            future = self._jobs[job_id]
+            if isinstance(future, Future) and future.cancel():  # never started: move it
+                self._jobs[job_id] = self._executor.submit(
+                    _call, self.function, self.output, candidate
+                )
+        old.shutdown(wait=False)  # its running calls finish; its idle workers leave
 
 
 def _recorded(column: str, values: Mapping[str, Any]) -> dict[str, float]:

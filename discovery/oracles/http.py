@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -91,7 +92,9 @@ class HttpOracle:
         token: bearer token sent with every request (None: no auth header).
         schema: the API's paths and field names.
         verify: verify TLS certificates (a path: a CA bundle).
-        timeout: seconds per request, and to reach the server at construction.
+        timeout: seconds per request, its whole answer read (a server that trickles
+            its answer is cut off like one that does not answer), and to reach the
+            server at construction.
         retries: attempts per request on connection errors and 5xx, with backoff.
         backoff: seconds before the first retry, doubled each time.
         check: ask ``schema.health_path`` at construction.
@@ -119,7 +122,7 @@ class HttpOracle:
             )
         self.base_url = base_url.rstrip("/")
         self.schema = schema or JobSchema()
-        self.retries, self.backoff = retries, backoff
+        self.retries, self.backoff, self.timeout = retries, backoff, timeout
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.client = httpx.Client(
             base_url=self.base_url, headers=headers, verify=verify, timeout=timeout
@@ -148,7 +151,7 @@ class HttpOracle:
             if attempt:
                 time.sleep(max(wait, self.backoff * 2 ** (attempt - 1)))
             try:
-                response = self.client.request(method, path, **options)
+                response = self._send(method, path, **options)
             except httpx.TransportError as error:
                 last, wait = f"{type(error).__name__}: {error}", 0.0
                 continue
@@ -179,6 +182,37 @@ class HttpOracle:
             f"{method} {self.base_url}{path} failed {self.retries + 1} times: {last}"
         )
 
+    def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One request whose answer is read whole within ``timeout`` seconds.
+
+        httpx's timeout bounds each read, not the request: a server that sends a byte
+        now and then would hold a poll, and the campaign, for as long as it likes.
+
+        Raises:
+            httpx.TimeoutException: the answer took longer than ``timeout`` in all
+                (retried as a request that timed out).
+        """
+        deadline = time.monotonic() + self.timeout
+        with self.client.stream(method, path, **options) as response:
+            body = bytearray()
+            for chunk in response.iter_raw():
+                body += chunk
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(
+                        f"no whole answer within {self.timeout} s", request=response.request
+                    )
+        # As received (still encoded), so that the new response decodes it as httpx would.
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=bytes(body),
+            request=response.request,
+        )
+
+    def _job_path(self, job_id: str) -> str:
+        """The job's address, its id escaped: an id may hold '/', '?' or '#'."""
+        return f"{self.schema.jobs_path}/{quote(str(job_id), safe='')}"
+
     def submit(self, candidate: Candidate) -> Handle:
         """POST the candidate's parameters under its idempotency key; the server's job id."""
         schema = self.schema
@@ -205,7 +239,7 @@ class HttpOracle:
         with the raw payload.
         """
         schema, job_id = self.schema, handle["job_id"]
-        response = self._request("GET", f"{schema.jobs_path}/{job_id}")
+        response = self._request("GET", self._job_path(job_id))
         if response.status_code == 404:
             self._unreadable.pop(job_id, None)
             return Status(LOST, error=f"the server no longer knows job {job_id}")
@@ -240,7 +274,7 @@ class HttpOracle:
 
     def cancel(self, handle: Handle) -> None:
         """DELETE the job."""
-        self._request("DELETE", f"{self.schema.jobs_path}/{handle['job_id']}")
+        self._request("DELETE", self._job_path(handle["job_id"]))
 
     def close(self) -> None:
         """Close the connection pool."""

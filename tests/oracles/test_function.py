@@ -1,3 +1,6 @@
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pandas as pd
@@ -41,6 +44,73 @@ def test_a_job_from_another_process_is_lost_and_cancelling_it_does_nothing():
     assert oracle.poll({"job_id": "not-mine"}).state == "lost"
     oracle.cancel({"job_id": "not-mine"})  # a campaign cancels what it left running
     assert oracle.poll({"job_id": "not-mine"}).state == "lost"
+
+
+def wait_until_running(oracle, handle, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while oracle.poll(handle).state != "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_call_waiting_for_a_worker_is_queued_until_a_worker_takes_it():
+    """Before: a call waiting behind a busy worker was reported running."""
+    release = threading.Event()
+    oracle = FunctionOracle(lambda c: release.wait(10) and 1.0, executor=ThreadPoolExecutor(1))
+    busy, waiting = oracle.submit(CANDIDATE), oracle.submit(Candidate("c2", {"x": 3.0}))
+    wait_until_running(oracle, busy)
+    assert oracle.poll(waiting).state == "queued"
+    release.set()
+    assert wait_for(oracle, waiting).state == "succeeded"
+
+
+def test_cancelling_a_hung_call_lets_the_calls_waiting_behind_it_run():
+    """Before: cancelling a running call did nothing; the calls queued behind it on the
+    only worker never ran while it hung."""
+    release = threading.Event()
+
+    def first_hangs(candidate):
+        if candidate.id == "hangs":
+            release.wait(30)
+        return square(candidate)
+
+    oracle = FunctionOracle(first_hangs, output="y", executor=ThreadPoolExecutor(1))
+    hung = oracle.submit(Candidate("hangs", {"x": 1.0}))
+    waiting = oracle.submit(CANDIDATE)
+    wait_until_running(oracle, hung)
+    oracle.cancel(hung)
+    later = oracle.submit(Candidate("c3", {"x": 3.0}))
+    try:
+        assert wait_for(oracle, waiting, timeout=5).result == {"y": 4.0}
+        assert wait_for(oracle, later, timeout=5).result == {"y": 9.0}
+    finally:
+        release.set()
+
+
+def hangs_until_released(candidate):
+    """Module level, for a process pool: the candidate "hangs" waits for its release file."""
+    release = candidate.parameters.get("release")
+    deadline = time.monotonic() + 30
+    while release and not os.path.exists(release) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return square(candidate)
+
+
+def test_cancelling_a_hung_call_on_the_process_pool_lets_the_later_calls_run(tmp_path):
+    """Before: the calls after a cancelled hung one waited for it to end."""
+    from discovery.executors import resolve_executor
+
+    release = tmp_path / "release"
+    pool = resolve_executor("process", workers=1)
+    oracle = FunctionOracle(hangs_until_released, output="y", executor=pool)
+    hung = oracle.submit(Candidate("hangs", {"x": 1.0, "release": str(release)}))
+    wait_until_running(oracle, hung)
+    oracle.cancel(hung)
+    try:
+        assert wait_for(oracle, oracle.submit(CANDIDATE), timeout=20).result == {"y": 4.0}
+        assert oracle.poll(hung).state == "running"  # it hangs yet, in the pool left to it
+        assert type(oracle.executor) is type(pool) and oracle.executor.max_workers == 1
+    finally:
+        release.touch()
 
 
 def test_function_oracle_needs_a_callable():

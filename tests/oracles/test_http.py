@@ -206,3 +206,69 @@ def test_a_garbled_status_answer_is_asked_again_and_the_result_kept():
         status = oracle.poll(handle)
     assert garbled == ["running", "running"]
     assert status.state == "succeeded" and status.result == {"y": 2}
+
+
+class TricklingServer(ScriptedServer):
+    """A server that sends its status answer one byte every ``pause`` seconds."""
+
+    def __init__(self, pause: float) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                return
+
+            def do_GET(self) -> None:
+                data = json.dumps({"status": "running", "padding": " " * 40}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                try:
+                    for byte in data:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(pause)
+                except OSError:  # the client gave up, as it should
+                    return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def test_a_server_that_trickles_its_answer_is_cut_off_after_the_timeout():
+    """Before: with timeout=0.5 a poll of a server sending a byte every 0.1 s took the
+    whole answer's 6 s: the timeout bounded each read, not the request."""
+    with TricklingServer(pause=0.1) as server:
+        oracle = HttpOracle(server.url, "t", timeout=0.5, retries=1, backoff=0.01, check=False)
+        started = time.monotonic()
+        with pytest.raises(TransientError, match=r"failed 2 times: ReadTimeout: .*within 0\.5 s"):
+            oracle.poll({"job_id": "a", "idempotency_key": "k"})
+    assert time.monotonic() - started < 3.0
+
+
+def test_a_job_id_with_characters_reserved_in_addresses_is_escaped():
+    """Before: the job 'run#1/a' was asked for at /jobs/run (the rest read as a fragment)
+    and came back lost."""
+    done = (200, {"status": "succeeded", "result": {"y": 2}}, {})
+    refused = (501, {"error": "no cancelling here"}, {})
+    script = {("GET", "/jobs/run%231%2Fa"): [done], ("DELETE", "/jobs/run%231%2Fa"): [refused]}
+    with ScriptedServer(script) as server:
+        oracle = HttpOracle(server.url, "t", retries=0, check=False)
+        handle = {"job_id": "run#1/a", "idempotency_key": "k"}
+        assert oracle.poll(handle).result == {"y": 2}
+        with pytest.raises(ConfigurationError, match="DELETE /jobs/run%231%2Fa answered HTTP 501"):
+            oracle.cancel(handle)  # the script answers only the escaped address
+
+
+def test_a_lab_queue_does_not_count_towards_the_deadline():
+    """Before: with one station (0.3 s a run), three jobs at the lab and deadline=0.5 s,
+    the jobs waiting in the lab's queue timed out."""
+    pool = load("crossed_barrel").load_pool()
+    lab = Lab(crossed_barrel_measure(), stations=1, run_seconds=0.3)
+    with LabServer(lab, "t") as server:
+        campaign = Campaign(pool, HttpOracle(server.url, "t"), "toughness", surrogate="forest",
+                            budget=4, n_initial=4, max_in_flight=3, deadline=0.5,
+                            poll_interval=0.02)  # fmt: skip
+        result = campaign.run(progress=False)
+    assert list(result.history["state"]) == ["succeeded"] * 4

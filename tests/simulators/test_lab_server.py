@@ -77,3 +77,15 @@ def test_a_refused_submission_leaves_the_connection_clean_for_the_next_request(h
         after = client.get("/openapi.json")  # the same kept-alive connection
     assert refused.status_code in (503, 403)
     assert after.status_code == 200
+
+
+def test_the_lab_decodes_a_percent_escaped_job_id():
+    """A job id with '#' arrives escaped (run%231), as a client must send it; the lab
+    looked up the escaped text and answered 404, a lost job."""
+    lab = constant_lab(run_seconds=0.0)
+    with LabServer(lab, "t") as server:
+        client = httpx.Client(base_url=server.url, headers={"Authorization": "Bearer t"})
+        job = client.post("/jobs", json={"parameters": {"x": 2}, "idempotency_key": "k"}).json()
+        lab.jobs["run#1"] = dict(lab.jobs[job["id"]], id="run#1")
+        assert client.get("/jobs/run%231").status_code == 200
+        assert client.delete("/jobs/run%231").status_code != 404
