@@ -209,8 +209,15 @@ class Campaign:
                 f"campaign '{name}': parameters named {reserved} would hide the columns "
                 f"{list(ASK_COLUMNS)} that ask() reports beside them; rename them"
             )
-        # A space's points are columns of the history (a pool's candidates are ids).
         measured = {objective} if outcomes is None else set(outcomes.outputs)
+        clashing = sorted(measured & HISTORY_COLUMNS)
+        if clashing:
+            raise ConfigurationError(
+                f"campaign '{name}': measured properties named {clashing} share their names "
+                f"with columns of the campaign's history, which they would overwrite; rename "
+                f"them (the oracle's output or the data's column)"
+            )
+        # A space's points are columns of the history (a pool's candidates are ids).
         hidden = sorted((measured | HISTORY_COLUMNS) & set(pool.parameter_columns))
         if is_space and hidden:
             problem = (

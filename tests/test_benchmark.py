@@ -389,3 +389,20 @@ def test_a_csv_written_with_its_row_index_does_not_hand_the_order_to_the_models(
     with pytest.warns(UserWarning, match="'Unnamed: 0' has no header"):
         dataset = load_dataset(str(tmp_path / "sorted.csv"), "y", "max")
     assert dataset.features == ("x",)
+
+
+def test_an_objective_named_as_a_history_column_is_refused_before_any_run(tmp_path):
+    """A CSV whose objective column is "score" (the history's acquisition score) ran into
+    "Cannot set a DataFrame with multiple columns to the single column best_so_far"
+    in the middle of the first run."""
+    table = tmp_path / "designs.csv"
+    x = np.linspace(0, 1, 30)
+    pd.DataFrame({"x": x, "score": np.sin(3 * x)}).to_csv(table, index=False)
+    result = CliRunner().invoke(
+        app, ["benchmark", str(table), "--objective", "score", "--direction", "max",
+              "--runs", "1", "--cycles", "5", "--at", "5", "--out", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "['score'] share their names with columns of the campaign's history" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out" / "results.jsonl").exists()
