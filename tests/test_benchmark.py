@@ -406,3 +406,27 @@ def test_an_objective_named_as_a_history_column_is_refused_before_any_run(tmp_pa
     assert "['score'] share their names with columns of the campaign's history" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+def test_an_interrupted_benchmark_with_workers_stops_at_once(tmp_path):
+    """Ctrl-C on `discovery benchmark --workers 2` left the command silent for half a
+    minute or more, once for ever: the workers went on with their runs, recording
+    nothing, and the interpreter waited for them at exit."""
+    command = [
+        sys.executable, "-m", "discovery", "benchmark", "perovskite",
+        "--strategies", "gp-ei,random", "--runs", "8", "--cycles", "40", "--at", "10",
+        "--no-progress", "--workers", "2", "--out", str(tmp_path),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = tmp_path / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (results.exists() and results.read_text()):
+        time.sleep(0.05)
+    workers = psutil.Process(process.pid).children()
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    finally:
+        process.kill()
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive

@@ -219,10 +219,14 @@ def execute(
     if on_planned is not None:
         on_planned(len(todo), len(tasks) - len(todo))
     results.drop_partial_line()
-    for row in _finished_rows(todo, workers, scheduler):
-        results.append(row)
-        if on_finished is not None:
-            on_finished(row)
+    rows = _finished_rows(todo, workers, scheduler)
+    try:
+        for row in rows:
+            results.append(row)
+            if on_finished is not None:
+                on_finished(row)
+    finally:  # a stop (Ctrl-C) while a row is recorded still ends the workers
+        rows.close()
     return finished_rows(tasks, out)
 
 
@@ -245,12 +249,25 @@ def _finished_rows(todo: list[Task], workers: int, scheduler: str | None) -> Ite
             workers, mp_context=get_context("spawn"), initializer=_start_worker,
             initargs=(threads, os.getpid()),
         )  # fmt: skip
+        finished = False
         try:
             futures = [pool.submit(run_task, task) for task in todo]
             for future in as_completed(futures):
                 yield future.result()
-        finally:  # on an error (or a stop), drop the runs not started: do not wait for them
-            pool.shutdown(wait=False, cancel_futures=True)
+            finished = True
+        finally:
+            if not finished:  # an error or a stop: end the runs under way, do not wait
+                _end_workers(pool)
+            pool.shutdown(wait=finished, cancel_futures=True)
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate a pool's worker processes. Shutting the pool down cancels only the runs
+    not yet handed to a worker; the interpreter then waits at exit for the workers, which
+    finish their runs and those queued for them (minutes, with nothing recorded), or for
+    ever when one waits for work that never comes."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def _start_worker(threads: int, parent: int) -> None:
