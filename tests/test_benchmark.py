@@ -271,6 +271,7 @@ def test_a_killed_benchmark_resumes_without_redoing_runs_and_ends_as_an_uninterr
         (["nope"], "unknown dataset 'nope'"),
         (["perovskite", "--strategies", "gp-magic"], "unknown strategy 'gp-magic'"),
         (["perovskite", "--runs", "0"], "--runs must be at least 1"),
+        (["perovskite", "--cycles", "-5"], "--cycles must be at least 1, got -5"),
         (["perovskite", "--protocol", "batch60"], "needs 60 initial designs"),
         (["perovskite", "--protocol", "sprint"], "unknown protocol 'sprint'"),
         (["perovskite", "--strategies", "gp-ei:output_warping=cubic"], "output_warping"),
@@ -430,3 +431,9 @@ def test_an_interrupted_benchmark_with_workers_stops_at_once(tmp_path):
         process.kill()
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive
+
+
+def test_a_benchmark_shorter_than_50_cycles_reports_top_at_its_last_cycle(tmp_path):
+    """--cycles 20 alone was refused: "--at (50) must be between 1 and --cycles (20)"."""
+    result = run_benchmark(["perovskite"], ["random"], runs=1, cycles=20, out=tmp_path)
+    assert "top@20" in result.table.columns

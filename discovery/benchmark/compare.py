@@ -13,6 +13,10 @@ from discovery.benchmark.report import learning_curves, markdown, per_run, summa
 from discovery.benchmark.runner import _dataset, execute, finished_rows, plan
 from discovery.exceptions import ConfigurationError
 
+#: The cycle Top% is reported at when none is named (or the last, in shorter runs): the
+#: Liang et al. (2021) protocol's.
+DEFAULT_AT = 50
+
 
 @dataclass(frozen=True)
 class BenchmarkResult:
@@ -38,7 +42,7 @@ def run_benchmark(
     runs: int = 50,
     cycles: int = 100,
     protocol: str = "liang2021",
-    at: int = 50,
+    at: int | None = None,
     fraction: float = 0.8,
     baselines: Sequence[str] | None = None,
     workers: int = 1,
@@ -59,7 +63,7 @@ def run_benchmark(
         runs: runs per strategy and dataset.
         cycles: experiments per run, the initial designs included.
         protocol: "liang2021" or "batchK".
-        at: the cycle at which Top% is reported.
+        at: the cycle at which Top% is reported (None: 50, or ``cycles`` if fewer).
         fraction: the share of the good designs whose cycle count is reported.
         baselines: strategies the others are compared with, run by run, each among
             ``strategies`` (None: "random" where it is run).
@@ -80,6 +84,9 @@ def run_benchmark(
     out = Path(out)
     if not 0 < fraction <= 1:
         raise ConfigurationError(f"benchmark: --fraction must be in (0, 1], got {fraction}")
+    if cycles < 1:
+        raise ConfigurationError(f"benchmark: --cycles must be at least 1, got {cycles}")
+    at = min(DEFAULT_AT, cycles) if at is None else at
     if not 1 <= at <= cycles:
         raise ConfigurationError(
             f"benchmark: --at ({at}) must be between 1 and --cycles ({cycles})"

@@ -33,7 +33,10 @@ def benchmark(
     protocol: Annotated[
         str, typer.Option(help="liang2021 (2 random initial designs, 1 per cycle) or batchK.")
     ] = "liang2021",
-    at: Annotated[int, typer.Option(help="Report Top% at this cycle.")] = 50,
+    at: Annotated[
+        int | None,
+        typer.Option(help="Report Top% at this cycle [default: 50, or --cycles if fewer]."),
+    ] = None,
     fraction: Annotated[
         float, typer.Option(help="Report the cycles to find this share of the good designs.")
     ] = 0.8,
