@@ -437,3 +437,17 @@ def test_a_benchmark_shorter_than_50_cycles_reports_top_at_its_last_cycle(tmp_pa
     """--cycles 20 alone was refused: "--at (50) must be between 1 and --cycles (20)"."""
     result = run_benchmark(["perovskite"], ["random"], runs=1, cycles=20, out=tmp_path)
     assert "top@20" in result.table.columns
+
+
+@pytest.mark.parametrize("content", [b"", b"x,y\n1,2\n3,4,5,6\n", b"\xff\xfe\x00\x81binary\x00\n"])
+def test_an_unreadable_csv_is_refused_in_one_line_naming_the_file(content, tmp_path):
+    """An empty, ragged or binary file failed with pandas' EmptyDataError, ParserError or
+    UnicodeDecodeError, naming no file."""
+    table = tmp_path / "broken.csv"
+    table.write_bytes(content)
+    result = CliRunner().invoke(
+        app, ["benchmark", str(table), "--objective", "y", "--direction", "max", "--out",
+              str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert f"dataset {table}: not a readable CSV table" in result.output

@@ -121,7 +121,11 @@ def load_dataset(
         raise ConfigurationError(
             f"dataset {path}: a CSV needs --objective COLUMN and --direction max|min"
         )
-    frame = pd.read_csv(path)
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        problem = str(error).strip().splitlines()[0] if str(error).strip() else "no columns"
+        raise ConfigurationError(f"dataset {path}: not a readable CSV table ({problem})") from None
     if objective not in frame.columns:
         raise ConfigurationError(
             f"dataset {path}: objective column '{objective}' not in its columns "
