@@ -270,6 +270,7 @@ def test_a_killed_benchmark_resumes_without_redoing_runs_and_ends_as_an_uninterr
     [
         (["nope"], "unknown dataset 'nope'"),
         (["perovskite", "--strategies", "gp-magic"], "unknown strategy 'gp-magic'"),
+        (["perovskite", "--strategies", "gp-ehvi"], "a strategy for several objectives"),
         (["perovskite", "--runs", "0"], "--runs must be at least 1"),
         (["perovskite", "--cycles", "-5"], "--cycles must be at least 1, got -5"),
         (["perovskite", "--protocol", "batch60"], "needs 60 initial designs"),

@@ -36,6 +36,7 @@ from discovery.benchmark.references import REFERENCES
 from discovery.campaign import Campaign
 from discovery.exceptions import ConfigurationError
 from discovery.oracles import LookupOracle
+from discovery.outcome_models import PARETO_STRATEGIES
 from discovery.policy import ARMS, Arm, Portfolio
 from discovery.surrogates import (
     GaussianProcessSurrogate,
@@ -166,6 +167,12 @@ def _check_campaign_trace(spec: str, trace: list[int], initial: list[int]) -> No
         raise StrategyError(f"strategy '{spec}' measured a design twice")
 
 
+#: The portfolio's arms a benchmark of one objective can run (not "gp-ehvi", "forest-parego").
+SINGLE_OBJECTIVE_ARMS = {
+    name: arm for name, arm in ARMS.items() if arm.acquisition not in PARETO_STRATEGIES
+}
+
+
 def resolve_strategy(spec: str) -> Strategy:
     """Parse a strategy spec (see the module's docstring).
 
@@ -173,10 +180,11 @@ def resolve_strategy(spec: str) -> Strategy:
         ConfigurationError: an unknown name or option, or an option without ``=``.
     """
     name, _, text = spec.strip().partition(":")
-    if name not in NAMED and name not in ARMS:
+    if name not in NAMED and name not in SINGLE_OBJECTIVE_ARMS:
+        several = " (a strategy for several objectives; the datasets have one)" * (name in ARMS)
         raise ConfigurationError(
-            f"unknown strategy '{name}': expected one of {sorted({*NAMED, *ARMS})}, "
-            f"optionally with :key=value options"
+            f"unknown strategy '{name}'{several}: expected one of "
+            f"{sorted({*NAMED, *SINGLE_OBJECTIVE_ARMS})}, optionally with :key=value options"
         )
     options = _parse_options(spec, text)
     if name in REFERENCES:
