@@ -8,7 +8,10 @@ of its own, so that only the job that kills its process keeps failing).
 
 from __future__ import annotations
 
+import importlib.machinery
+import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +22,72 @@ from discovery.exceptions import ConfigurationError
 EXECUTOR_NAMES = ("inline", "thread", "process", "dask")
 #: Seconds to wait for a Dask scheduler before calling it unreachable.
 SCHEDULER_TIMEOUT_SECONDS = 5.0
+#: Modules a fork server imports once, before it forks workers (importing runs no OpenMP):
+#: each worker would otherwise import torch and the oracles anew, seconds each.
+FORKSERVER_PRELOAD = ("discovery.oracles",)
+
+
+def _importable_by_name(component: Any) -> bool:
+    """Whether a process started afresh can import ``component`` (a function, a class, or
+    an instance of one) by its module's name: not one of the main script's, nor of a file
+    loaded under a name of its own (``discovery run`` loads a campaign file so)."""
+    if not hasattr(component, "__qualname__"):
+        component = type(component)
+    module = getattr(component, "__module__", None)
+    loaded = sys.modules.get(module) if module else None
+    if (
+        loaded is None
+        or module in ("__main__", "__mp_main__")
+        or "<locals>" in str(getattr(component, "__qualname__", ""))
+    ):
+        return False
+    spec = getattr(loaded, "__spec__", None)
+    if spec is None:
+        return False
+    if spec.origin in (None, "built-in", "frozen"):
+        return True
+    # where import would find the module by its name, not the module loaded by that name
+    parent = module.rpartition(".")[0]
+    search = getattr(sys.modules.get(parent), "__path__", None) if parent else None
+    if parent and search is None:
+        return False
+    found = importlib.machinery.PathFinder.find_spec(module, search)
+    return found is not None and found.origin == spec.origin
+
+
+def _starts_afresh(fn: Any, args: tuple, kwargs: dict) -> bool:
+    """Whether a job's function and the callables it is given can run in a worker started
+    afresh (see :func:`_process_pool`)."""
+    given = [fn, *(a for a in (*args, *kwargs.values()) if callable(a))]
+    held = [  # an instance's own callables: an ASE calculation's structure builder
+        value
+        for component in given
+        if not hasattr(component, "__qualname__")
+        for value in getattr(component, "__dict__", {}).values()
+        if callable(value)
+    ]
+    return all(_importable_by_name(c) for c in (*given, *held))
+
+
+def _process_pool(max_workers: int | None, afresh: bool) -> ProcessPoolExecutor:
+    """A process pool whose workers start afresh (from a fork server; spawned where there
+    is none) or, where the job's function lives in the main script or a file loaded by
+    path, which such a worker could not import, are forked from this process.
+
+    A forked worker inherits this process's OpenMP runtime, and GNU libgomp is not
+    fork-safe: once this process has run OpenMP code (torch does, in every GP fit), an
+    OpenMP region in the worker (tblite through ASE, a torch potential) deadlocks for
+    ever. The oracles' own functions (:class:`~discovery.oracles.ase.AseOracle`'s
+    calculation) and any function of an importable module therefore run in fresh workers.
+    """
+    if not afresh:
+        return ProcessPoolExecutor(max_workers=max_workers)
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(FORKSERVER_PRELOAD))
+    else:
+        context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=max_workers, mp_context=context)
 
 
 class RecoveringProcessPool(Executor):
@@ -30,31 +99,38 @@ class RecoveringProcessPool(Executor):
     broke, then run each in a process of its own, so the retried jobs cannot take each
     other down again and only the one that kills its process keeps failing; the next
     submission after that starts a fresh shared pool.
+
+    Jobs whose functions a fresh process can import run in workers started from a fork
+    server, the others (functions of the main script) in forked ones (see
+    :func:`_process_pool`); each kind of pool is made at its first submission.
     """
 
     def __init__(self, max_workers: int | None = None) -> None:
         self.max_workers = max_workers
         self.rebuilds = 0
-        self._pool = ProcessPoolExecutor(max_workers=max_workers)
+        self._pools: dict[bool, ProcessPoolExecutor] = {}  # by whether workers start afresh
         self._lock = threading.Lock()
         self._to_isolate = 0  # submissions still to run alone, one per broken future
 
     def submit(self, fn, /, *args: Any, **kwargs: Any) -> Future:
+        afresh = _starts_afresh(fn, args, kwargs)
         with self._lock:
             isolate = self._to_isolate > 0
             self._to_isolate -= isolate
+            if not isolate and afresh not in self._pools:
+                self._pools[afresh] = _process_pool(self.max_workers, afresh)
         if isolate:
-            alone = ProcessPoolExecutor(max_workers=1)
+            alone = _process_pool(1, afresh)
             future = alone.submit(fn, *args, **kwargs)
             future.add_done_callback(lambda _: alone.shutdown(wait=False))
         else:
             try:
-                future = self._pool.submit(fn, *args, **kwargs)
+                future = self._pools[afresh].submit(fn, *args, **kwargs)
             except BrokenProcessPool:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = ProcessPoolExecutor(max_workers=self.max_workers)
+                self._pools[afresh].shutdown(wait=False, cancel_futures=True)
+                self._pools[afresh] = _process_pool(self.max_workers, afresh)
                 self.rebuilds += 1
-                future = self._pool.submit(fn, *args, **kwargs)
+                future = self._pools[afresh].submit(fn, *args, **kwargs)
         future.add_done_callback(self._count_broken)
         return future
 
@@ -64,7 +140,8 @@ class RecoveringProcessPool(Executor):
                 self._to_isolate += 1
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+        for pool in list(self._pools.values()):
+            pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def dask_executor(scheduler: Any) -> Executor:
