@@ -29,7 +29,7 @@ from discovery.array_pool import ArrayPool
 from discovery.config import CampaignConfig
 from discovery.defaults import AUTO, auto_strategy
 from discovery.exceptions import ConfigurationError, StoreError
-from discovery.history import HISTORY_COLUMNS, CampaignResult, history_frame
+from discovery.history import HISTORY_COLUMNS, OUTCOME_COLUMNS, CampaignResult, history_frame
 from discovery.loop import CampaignRun, component_name
 from discovery.objectives import (
     PAREGO_FROM,
@@ -210,7 +210,9 @@ class Campaign:
                 f"{list(ASK_COLUMNS)} that ask() reports beside them; rename them"
             )
         measured = {objective} if outcomes is None else set(outcomes.outputs)
-        clashing = sorted(measured & HISTORY_COLUMNS)
+        # the columns of several outcomes (feasible, desirability, ...) are not there for one
+        columns = HISTORY_COLUMNS if outcomes is not None else HISTORY_COLUMNS - OUTCOME_COLUMNS
+        clashing = sorted(measured & columns)
         if clashing:
             raise ConfigurationError(
                 f"campaign '{name}': measured properties named {clashing} share their names "

@@ -26,6 +26,8 @@ HISTORY_COLUMNS = frozenset(
         "feasible", "pareto", "hypervolume", "desirability",
     }
 )  # fmt: skip
+#: The columns a campaign of several outcomes (or outcome constraints) adds.
+OUTCOME_COLUMNS = frozenset({"feasible", "pareto", "hypervolume", "desirability"})
 
 
 def history_columns(objective: str) -> list[str]:
