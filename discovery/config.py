@@ -18,6 +18,11 @@ PENDING_STRATEGIES = ("believer", "ignore")
 GOALS = ("best", "cumulative")
 
 
+#: The stored options of a surrogate, selector or initial design that no settings rebuild
+#: (a class of the user's own): ``{NOT_STORED: description}``.
+NOT_STORED = "not stored"
+
+
 @dataclass(frozen=True)
 class CampaignConfig:
     """Everything that decides a campaign's choices, apart from the pool and the oracle.

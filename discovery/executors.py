@@ -8,6 +8,7 @@ of its own, so that only the job that kills its process keeps failing).
 
 from __future__ import annotations
 
+import functools
 import importlib.machinery
 import multiprocessing
 import os
@@ -42,17 +43,21 @@ def _importable_by_name(component: Any) -> bool:
     ):
         return False
     spec = getattr(loaded, "__spec__", None)
-    if spec is None:
-        return False
-    if spec.origin in (None, "built-in", "frozen"):
+    return spec is not None and _found_by_name(module, spec.origin)
+
+
+@functools.cache
+def _found_by_name(module: str, origin: str | None) -> bool:
+    """Whether import finds the module of this name at ``origin`` (its loaded file), not
+    elsewhere or nowhere; asked once per module, not at every submission."""
+    if origin in (None, "built-in", "frozen"):
         return True
-    # where import would find the module by its name, not the module loaded by that name
     parent = module.rpartition(".")[0]
     search = getattr(sys.modules.get(parent), "__path__", None) if parent else None
     if parent and search is None:
         return False
     found = importlib.machinery.PathFinder.find_spec(module, search)
-    return found is not None and found.origin == spec.origin
+    return found is not None and found.origin == origin
 
 
 def _starts_afresh(fn: Any, args: tuple, kwargs: dict) -> bool:

@@ -14,6 +14,8 @@ from discovery.objectives import Objectives
 from discovery.rewards import best_position, reward_of
 from discovery.store import OPEN_STATES
 
+#: The columns a campaign of several outcomes (or outcome constraints) adds.
+OUTCOME_COLUMNS = frozenset({"feasible", "pareto", "hypervolume", "desirability"})
 #: Every column a history may hold besides the parameters and the measured properties: a
 #: declared space's parameter of one of these names would be hidden behind it.
 HISTORY_COLUMNS = frozenset(
@@ -23,11 +25,8 @@ HISTORY_COLUMNS = frozenset(
         "error_message", "attempts", "idempotency_key", "handle_json", "created_at",
         "updated_at", "result_json", "measured_at", "parameters_json", "error",
         "best_so_far", "reward", "cumulative_reward", "simple_regret", "cumulative_regret",
-        "feasible", "pareto", "hypervolume", "desirability",
     }
-)  # fmt: skip
-#: The columns a campaign of several outcomes (or outcome constraints) adds.
-OUTCOME_COLUMNS = frozenset({"feasible", "pareto", "hypervolume", "desirability"})
+) | OUTCOME_COLUMNS  # fmt: skip
 
 
 def history_columns(objective: str) -> list[str]:

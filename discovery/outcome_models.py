@@ -387,7 +387,7 @@ class LogFeasibilityWeighted(AcquisitionFunction):
             (:meth:`OutcomeTargets.slack_spreads`), the unit its predicted std is
             floored in.
         bounds: each constraint's bound, a slack of 0, on its model's scale (not 0
-            where the model learns warped slacks); None: all 0.
+            where the model learns warped slacks).
     """
 
     def __init__(
@@ -395,13 +395,13 @@ class LogFeasibilityWeighted(AcquisitionFunction):
         inner: AcquisitionFunction,
         constraint_models: list[Any],
         spreads: list[float],
-        bounds: list[float] | None = None,
+        bounds: list[float],
     ) -> None:
         super().__init__(model=inner.model)
         self.inner = inner
         self.constraint_models = constraint_models
         self.spreads = spreads
-        self.bounds = [0.0] * len(spreads) if bounds is None else bounds
+        self.bounds = bounds
         self.X_pending = inner.X_pending
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:

@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin_min
 
+from discovery.config import NOT_STORED
 from discovery.exceptions import ConfigurationError
 
 
@@ -215,10 +216,6 @@ def resolve_selector(spec: str | Selector) -> Selector:
 def resolve_initial_design(spec: str | Selector) -> Selector:
     """An initial design from "kmeans", "random", "farthest" or an object with ``pick``."""
     return _resolve(spec, INITIAL_DESIGNS, "initial_design")
-
-
-#: The stored options of a selector or design that no settings rebuild.
-NOT_STORED = "not stored"
 
 
 def selector_options(selector: Any, registry: dict[str, type]) -> dict[str, Any] | None:

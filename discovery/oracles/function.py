@@ -54,26 +54,29 @@ def _call(function: Callable[[Candidate], Any], output: str, candidate: Candidat
     return _as_result(function(candidate), output)
 
 
-def _is_process_pool(executor: Executor | None) -> bool:
+def _is_recovering_pool(executor: Executor | None) -> bool:
     # By name for discovery.executors' pool: the layers contract keeps oracles from
-    # importing executors. Dask pickles with cloudpickle, which takes lambdas.
-    return isinstance(executor, ProcessPoolExecutor) or (
-        type(executor).__name__ == "RecoveringProcessPool"
-    )
+    # importing executors.
+    return type(executor).__name__ == "RecoveringProcessPool"
+
+
+def _is_process_pool(executor: Executor | None) -> bool:
+    # Dask pickles with cloudpickle, which takes lambdas.
+    return isinstance(executor, ProcessPoolExecutor) or _is_recovering_pool(executor)
 
 
 def _is_local_pool(executor: Executor | None) -> bool:
     """Whether the executor is a thread or process pool of this machine: one that marks a
     call running when a worker takes it, and that this oracle knows how to make again.
     (Dask's futures stay pending until done, and Dask cancels its own running tasks.)"""
-    return type(executor) in (ThreadPoolExecutor, ProcessPoolExecutor) or (
-        type(executor).__name__ == "RecoveringProcessPool"
+    return type(executor) in (ThreadPoolExecutor, ProcessPoolExecutor) or _is_recovering_pool(
+        executor
     )
 
 
 def _fresh_pool(executor: Executor) -> Executor:
     """An idle pool of the same kind and size as ``executor``, a local pool."""
-    if type(executor).__name__ == "RecoveringProcessPool":
+    if _is_recovering_pool(executor):
         return type(executor)(executor.max_workers)
     return type(executor)(executor._max_workers)  # the standard pools keep their size here
 

@@ -7,6 +7,7 @@ import inspect
 import json
 from typing import Any
 
+from discovery.config import NOT_STORED
 from discovery.exceptions import ConfigurationError
 from discovery.surrogates.base import Surrogate, predict_rows
 from discovery.surrogates.forest import RandomForestSurrogate
@@ -45,8 +46,6 @@ def resolve_surrogate(spec: str | Surrogate, seed: int = 0, device: str = "auto"
 
 #: Settings a campaign passes to every surrogate it names, not the user's choice.
 CAMPAIGN_SETTINGS = ("seed", "device")
-#: The key of :func:`surrogate_options` for a surrogate that settings cannot rebuild.
-NOT_STORED = "not stored"
 
 
 def _settings(surrogate: Any) -> dict[str, Any]:
