@@ -452,3 +452,32 @@ def test_an_unreadable_csv_is_refused_in_one_line_naming_the_file(content, tmp_p
     )  # fmt: skip
     assert result.exit_code == 2, result.output
     assert f"dataset {table}: not a readable CSV table" in result.output
+
+
+def test_the_table_shows_half_cycles_and_compares_baselines_in_the_order_named():
+    """A median of 9.5 cycles read "10" beside an AF computed from 9.5; and with the first
+    strategy a baseline, its W/T/L columns came after those of baselines named later."""
+    runs = pd.DataFrame(
+        [
+            {"dataset": "toy", "strategy": strategy, "run": run, "pool": 40, "good": 2,
+             "top": top, "cycles": cycles, "seconds": 1.0}
+            for strategy, tops, cycle_list in (
+                ("baybe", (0.5, 1.0), (12, 13)),
+                ("auto", (1.0, 1.0), (9, 10)),
+                ("botorch", (0.5, 0.5), (20, np.inf)),
+            )
+            for run, (top, cycles) in enumerate(zip(tops, cycle_list, strict=True))
+        ]
+    )  # fmt: skip
+    from discovery.benchmark.report import markdown, summary_table
+
+    table = summary_table(runs, at=10, fraction=0.8, baselines=["baybe", "botorch"])
+    compared = [c for c in table.columns if "W/T/L" in c]
+    assert compared == [
+        "top W/T/L vs baybe", "cycles W/T/L vs baybe",
+        "top W/T/L vs botorch", "cycles W/T/L vs botorch",
+    ]  # fmt: skip
+    auto = markdown(table, at=10, fraction=0.8, cycles=30).splitlines()[3]
+    assert "| auto | 2 |" in auto
+    assert "| 9.5 [9-10] (32) |" in auto
+    assert f"| {32 / 9.5:.2f} |" in auto

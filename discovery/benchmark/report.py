@@ -95,7 +95,14 @@ def summary_table(
             record = paired_record(paired["cycles"], paired["cycles_b"], higher_is_better=False)
             line[f"cycles W/T/L vs {baseline}"] = "/".join(map(str, record))
         lines.append(line)
-    return pd.DataFrame(lines)
+    table = pd.DataFrame(lines)
+    compared = [
+        f"{measure} W/T/L vs {baseline}"
+        for baseline in baselines
+        for measure in ("top", "cycles")
+        if f"{measure} W/T/L vs {baseline}" in table.columns
+    ]  # in the order the baselines were named, whichever strategy came first
+    return table[[c for c in table.columns if c not in compared] + compared]
 
 
 def markdown(table: pd.DataFrame, at: int, fraction: float, cycles: int) -> str:
@@ -132,7 +139,8 @@ def _factor(line: pd.Series, fraction: float, cycles: int) -> str:
 
 
 def _cycles(value: float, cycles: int) -> str:
-    return f">{cycles}" if math.isinf(value) else f"{value:.0f}"
+    """A median count of cycles: whole, or half way between two (an even number of runs)."""
+    return f">{cycles}" if math.isinf(value) else f"{value:g}"
 
 
 def learning_curves(
