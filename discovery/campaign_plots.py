@@ -180,12 +180,7 @@ class CampaignPlots:
         result = self.result
         if result.outcomes is not None and result.outcomes.is_pareto:
             return plots.best_so_far(result.history, "hypervolume", label="hypervolume")
-        outcomes = result.outcomes
-        if (
-            outcomes is not None
-            and outcomes.mode == "desirability"
-            and len(outcomes.objectives) > 1
-        ):
+        if result.outcomes is not None and result.outcomes.ranks_by_desirability:
             return plots.best_so_far(result.history, "best_so_far", label="best desirability")
         return plots.best_so_far(
             result.history,

@@ -92,11 +92,9 @@ def _running_best(measured: pd.Series, maximize: bool, closest_to: float | None)
 
 
 def ranks_by_desirability(outcomes: Objectives | None) -> bool:
-    """Whether a campaign's best measurement is its most desirable one: only where several
-    objectives are combined into one desirability. One objective's desirability is its
-    value clipped to its bounds, which ties every value past a bound, so one objective is
-    ranked by its value, in its direction."""
-    return outcomes is not None and outcomes.mode == "desirability" and len(outcomes.objectives) > 1
+    """Whether a campaign's best measurement is its most desirable one
+    (:attr:`Objectives.ranks_by_desirability`); never with one plain objective (None)."""
+    return outcomes is not None and outcomes.ranks_by_desirability
 
 
 def ranking_rewards(

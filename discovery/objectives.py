@@ -361,6 +361,14 @@ class Objectives:
         """Whether the campaign seeks a front of several objectives."""
         return self.mode == "pareto" and len(self.objectives) > 1
 
+    @property
+    def ranks_by_desirability(self) -> bool:
+        """Whether the best measurement is the most desirable one: only where several
+        objectives are combined into one desirability. One objective's desirability is its
+        value clipped to its bounds, which ties every value past a bound, so one objective
+        is ranked by its value, in its direction."""
+        return self.mode == "desirability" and len(self.objectives) > 1
+
     def describe(self) -> str:
         """The objectives and constraints in words, for tables and messages."""
         parts = [
