@@ -322,9 +322,7 @@ class PortfolioRun:
                 waiting.append(pick)
                 continue
             measured = [i for i in pick["ids"] if i in gains]
-            if not measured:
-                record["failed_rewards"].append({"arm": name, "ids": pick["ids"]})
-                continue
+            # a pick whose experiments all failed added nothing to the front
             credit = float(np.clip(sum(gains[i] for i in measured), 0.0, 1.0))
             self.bandit.update(pick["arm"], credit, pick["probability"])
             record["credits"][name] = credit
@@ -390,21 +388,24 @@ class PortfolioRun:
                 waiting.append(pick)
                 continue
             name = self.portfolio.names[pick["arm"]]
-            raw = self._raw_reward(run, [measured[i] for i in pick["ids"] if i in measured], pick)
+            if isinstance(self.bandit, Hedge):
+                continue  # hedge is credited through the model, below
+            values = [measured[i] for i in pick["ids"] if i in measured]
+            if not values:  # its experiments all failed: they earn nothing, the scale's foot
+                self.bandit.update(pick["arm"], 0.0, pick["probability"])
+                record["credits"][name] = 0.0
+                continue
+            raw = self._raw_reward(run, values, pick)
             if raw is None:
                 record["failed_rewards"].append({"arm": name, "ids": pick["ids"]})
                 continue
-            if isinstance(self.bandit, Hedge):
-                continue  # hedge is credited through the model, below
             scaled = self._scale(raw, low, high)
             self.bandit.update(pick["arm"], scaled, pick["probability"])
             record["credits"][name] = scaled
         self.awaiting = waiting
 
     def _raw_reward(self, run: CampaignRun, values: list[float], pick: dict) -> float | None:
-        """The pick's reward, or None when nothing was measured or it is not finite."""
-        if not values:
-            return None
+        """The reward of a pick's measured ``values``, or None when it is not finite."""
         reward = self.portfolio.reward
         config = run.config
         earned = reward_of(values, config.maximize, config.closest_to)

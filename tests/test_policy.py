@@ -183,3 +183,30 @@ def test_an_arm_set_up_otherwise_under_a_library_name_must_be_passed_again(tmp_p
     assert len(Campaign.resume(path, policy=policy).ask(1)) == 2
     plain = Portfolio(["forest-ucb", "random"], algorithm="exp3")
     assert "custom_arms" not in plain.describe()  # stores of library arms are as before
+
+
+def test_an_arm_whose_experiments_fail_is_credited_nothing_and_loses_its_lead(tmp_path):
+    """A pick whose experiments all failed was never credited: an arm that had not yet
+    succeeded kept UCB1's infinite index and was played until one of its picks happened
+    to succeed (20 of 24 experiments failed in one campaign)."""
+    from discovery import FunctionOracle
+
+    measured = []
+
+    def measure(candidate):
+        if len(measured) == 4:  # the initial design succeeds, then the reactor clogs
+            raise RuntimeError("reactor clogged")
+        measured.append(candidate.id)
+        return ORACLE.values[candidate.id]
+
+    store = tmp_path / "f.sqlite"
+    policy = Portfolio(["forest-greedy", "random"], algorithm="ucb1")
+    Campaign(
+        POOL, FunctionOracle(measure, output="y"), "y", budget=12, n_initial=4,
+        policy=policy, store=store,
+    ).run(progress=False)  # fmt: skip
+    steps = records(store)
+    pulls = steps[-1]["state"]["pulls"]
+    assert sum(pulls) == len(steps) - 1  # every finished pick was credited
+    assert min(pulls) >= 3  # both arms tried, neither kept for ever
+    assert all(credit == 0.0 for step in steps for credit in step["credits"].values())
