@@ -113,7 +113,7 @@ class CampaignRun:
             if state and self.outcome_spec is not None:
                 self._outcome_states = json.loads(state)["outputs"]
                 self._outcome_models = restore_models(campaign.surrogate, self._outcome_states)
-            elif state and callable(loader):
+            elif state and campaign.policy is None and callable(loader):
                 loader(json.loads(state))
         config = self.config
         self._believed: dict[int, float] = {}  # predicted mean of each candidate when chosen
@@ -130,8 +130,13 @@ class CampaignRun:
         self.policy = None
         if campaign.policy is not None:
             records = store.policy_records()
+            stored = None if last is None else last["surrogate_state_json"]
             self.policy = PortfolioRun(
-                campaign.policy, config.seed, campaign.device, records[-1] if records else None
+                campaign.policy,
+                config.seed,
+                campaign.device,
+                records[-1] if records else None,
+                json.loads(stored).get("arms") if stored else None,
             )
         prepare = getattr(campaign.oracle, "prepare", None)
         if callable(prepare):  # what every job needs, computed once and kept in the store
@@ -309,7 +314,6 @@ class CampaignRun:
         )
         if policy is not None:
             surrogate, acquisition = self.policy.arm_names(policy["arm"])
-        state = getattr(self.campaign.surrogate, "warm_state", None)
         jobs = self.store.record_iteration(
             self.iteration,
             "model" if modelled else "initial",
@@ -322,13 +326,23 @@ class CampaignRun:
             surrogate=surrogate if modelled else None,
             acquisition=acquisition if modelled else config.initial_design,
             timing=timing,
-            surrogate_state=state() if fitted and callable(state) else self._outputs_state(),
+            surrogate_state=self._surrogate_state(fitted),
             diagnostics=self._diagnostics() if fitted else None,
             policy=policy,
             parameters=None if self.space is None else [self.pool.point(int(i)) for i in chosen],
         )
         self.iteration += 1
         return jobs
+
+    def _surrogate_state(self, fitted: bool) -> dict | None:
+        """What the next fit continues from, kept with the iteration: the campaign's own
+        surrogate's, a portfolio's surrogates' (``arms``), or the per-output models'."""
+        if self.outcome_spec is None and self.policy is not None:
+            return {"arms": self.policy.warm_states()}
+        state = getattr(self.campaign.surrogate, "warm_state", None)
+        if fitted and callable(state):
+            return state()
+        return self._outputs_state()
 
     def _outputs_state(self) -> dict | None:
         """The per-output models' warm states, kept with every iteration once they exist."""

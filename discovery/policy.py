@@ -31,7 +31,7 @@ import numpy as np
 
 from discovery.acquisition import Acquisition, resolve_acquisition
 from discovery.bandits import BANDITS, Hedge, make_bandit
-from discovery.exceptions import ConfigurationError
+from discovery.exceptions import ConfigurationError, NotFittedError
 from discovery.rewards import reward_of
 from discovery.selection import Selector, resolve_selector
 from discovery.store import OPEN_STATES
@@ -218,7 +218,12 @@ class PortfolioRun:
     """The portfolio inside one run of a campaign: its components and its bandit."""
 
     def __init__(
-        self, portfolio: Portfolio, seed: int, device: str, last: dict[str, Any] | None
+        self,
+        portfolio: Portfolio,
+        seed: int,
+        device: str,
+        last: dict[str, Any] | None,
+        warm_states: list[dict | None] | None = None,
     ) -> None:
         self.portfolio = portfolio
         shared: dict[Any, Surrogate] = {}  # arms naming one surrogate share its fit
@@ -231,6 +236,11 @@ class PortfolioRun:
             if key not in shared:
                 shared[key] = resolve_surrogate(arm.surrogate, seed=seed, device=device)
             self.surrogates.append(shared[key])
+        self._shared = list(shared.values())  # each distinct surrogate once, in arm order
+        for surrogate, state in zip(self._shared, warm_states or [], strict=False):
+            load = getattr(surrogate, "load_warm_state", None)
+            if state is not None and callable(load):
+                load(state)
         self.strategies = [  # "ehvi" / "parego" for Pareto arms, else None
             arm.acquisition if arm.acquisition in PARETO_ARMS else None for arm in portfolio.arms
         ]
@@ -346,6 +356,20 @@ class PortfolioRun:
         )
         timing = timing or {"fit_seconds": 0.0, "selection_seconds": time.perf_counter() - started}
         return chosen, scores, timing, record
+
+    def warm_states(self) -> list[dict | None]:
+        """What each distinct surrogate's next fit continues from (a GP's hyper-parameters,
+        kept between refits), in arm order, for the store: a resumed campaign passes them
+        back (``warm_states``) and fits as an uninterrupted one would; None for one never
+        fitted or with nothing to keep."""
+        states: list[dict | None] = []
+        for surrogate in self._shared:
+            save = getattr(surrogate, "warm_state", None)
+            try:
+                states.append(save() if callable(save) else None)
+            except NotFittedError:
+                states.append(None)
+        return states
 
     def _predictions(self, run: CampaignRun, arms: Sequence[int]) -> dict[int, Any]:
         """One prediction per surrogate shared by proposing arms (with posterior samples

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from discovery import Campaign, CampaignStore, CandidatePool, ConfigurationError, LookupOracle
@@ -210,3 +211,27 @@ def test_an_arm_whose_experiments_fail_is_credited_nothing_and_loses_its_lead(tm
     assert sum(pulls) == len(steps) - 1  # every finished pick was credited
     assert min(pulls) >= 3  # both arms tried, neither kept for ever
     assert all(credit == 0.0 for step in steps for credit in step["credits"].values())
+
+
+def test_a_resumed_portfolio_of_gp_arms_keeps_the_hyper_parameters_between_refits(tmp_path):
+    """From 100 measurements on a GP keeps its hyper-parameters between refits; a portfolio
+    stored none of them, so a resumed one refitted afresh and chose otherwise."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.random((300, 3)), columns=["a", "b", "c"])
+    frame["y"] = np.sin(9 * frame.a) * np.cos(7 * frame.b) + 0.3 * np.sin(13 * frame.c)
+    pool = CandidatePool.from_frame(frame, objective="y")
+
+    def campaign(store, budget):
+        return Campaign(
+            pool, LookupOracle.from_pool(pool, "y"), "y", budget=budget, n_initial=100,
+            initial_design="random", policy=Portfolio(["gp-ei", "gp-ucb"], algorithm="exp3"),
+            store=store,
+        )  # fmt: skip
+
+    whole = campaign(tmp_path / "a.sqlite", 110).run(progress=False).history
+    campaign(tmp_path / "b.sqlite", 103).run(progress=False)
+    resumed = campaign(tmp_path / "b.sqlite", 110).run(progress=False).history
+    assert resumed["candidate_id"].tolist() == whole["candidate_id"].tolist()
+    assert np.allclose(
+        resumed["score"].to_numpy(float), whole["score"].to_numpy(float), equal_nan=True
+    )
