@@ -37,9 +37,11 @@ class Bandit(ABC):
     name = "bandit"
 
     def __init__(self, n_arms: int) -> None:
-        if n_arms < 1:
-            raise ConfigurationError(f"{self.name}: needs at least one arm, got {n_arms}")
-        self.n_arms = n_arms
+        if not _is_whole_number(n_arms) or n_arms < 1:
+            raise ConfigurationError(
+                f"{self.name}: n_arms must be a whole number, at least one arm, got {n_arms!r}"
+            )
+        self.n_arms = int(n_arms)
         self.pulls = np.zeros(n_arms, dtype=int)
         self.reward_sums = np.zeros(n_arms)
 
@@ -53,8 +55,22 @@ class Bandit(ABC):
 
     def update(self, arm: int, reward: float, probability: float | None = None) -> None:
         """Credit ``arm`` with the reward of its own pull; ``probability`` is the chance
-        it had of being pulled (defaults to the current one)."""
+        it had of being pulled (defaults to the current one).
+
+        Raises:
+            ConfigurationError: an arm that is no index in [0, n_arms), a reward outside
+                [0, 1] or a probability outside (0, 1], before any state changes.
+        """
+        if not _is_whole_number(arm) or not 0 <= arm < self.n_arms:
+            raise ConfigurationError(
+                f"{self.name}: arm must be an index in [0, {self.n_arms}), got {arm!r}"
+            )
         _check_reward(self.name, reward)
+        if probability is not None and not (is_finite_number(probability) and 0 < probability <= 1):
+            raise ConfigurationError(
+                f"{self.name}: probability (the chance the arm had of being pulled) must be a "
+                f"number in (0, 1], got {probability!r}"
+            )
         self.pulls[arm] += 1
         self.reward_sums[arm] += reward
 
@@ -155,7 +171,7 @@ class Exp3(Bandit):
         return (1 - self.gamma) * weights / weights.sum() + self.gamma / self.n_arms
 
     def update(self, arm: int, reward: float, probability: float | None = None) -> None:
-        super().update(arm, reward)
+        super().update(arm, reward, probability)
         chance = self.probabilities()[arm] if probability is None else probability
         self.log_weights[arm] += self.gamma * (reward / chance) / self.n_arms
 
@@ -209,7 +225,7 @@ class ThompsonBandit(Bandit):
         return int(self._draw(rng).argmax())
 
     def update(self, arm: int, reward: float, probability: float | None = None) -> None:
-        super().update(arm, reward)
+        super().update(arm, reward, probability)
         # a reward in [0, 1] becomes a success with that probability; deterministic
         # here (expected counts), so a resumed run needs no random state for it
         self.successes[arm] += reward
@@ -251,5 +267,10 @@ def make_bandit(name: str, n_arms: int, **options: Any) -> Bandit:
 
 
 def _check_reward(name: str, reward: float) -> None:
-    if not (0.0 <= reward <= 1.0):
+    if not (is_finite_number(reward) and 0.0 <= reward <= 1.0):
         raise ConfigurationError(f"{name}: rewards must be in [0, 1], got {reward}")
+
+
+def _is_whole_number(value: Any) -> bool:
+    """An int, numpy's included; not a bool (True would be arm 1)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))

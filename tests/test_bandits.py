@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from discovery.bandits import make_bandit
+from discovery.bandits import UCB1, make_bandit
 from discovery.exceptions import ConfigurationError
 
 MEANS = np.array([0.2, 0.4, 0.5, 0.7])  # arm 3 is best
@@ -87,3 +87,35 @@ def test_bad_bandit_input_is_named():
         make_bandit("exp3", 2, horizon=-5)
     with pytest.raises(ConfigurationError, match=r"credit every arm at once with update_all"):
         make_bandit("hedge", 2).update(0, 1.0)  # one arm's reward would teach it nothing
+
+
+@pytest.mark.parametrize(
+    ("name", "arm", "probability", "message"),
+    [
+        ("exp3", 0, -0.5, r"probability .* must be a number in \(0, 1\], got -0.5"),
+        ("exp3", 0, 50.0, r"probability .* must be a number in \(0, 1\], got 50.0"),
+        ("exp3", 1, 0.0, r"probability .* must be a number in \(0, 1\], got 0.0"),
+        ("exp3", 1, float("nan"), r"probability .* must be a number in \(0, 1\], got nan"),
+        ("ucb1", -1, None, r"arm must be an index in \[0, 3\), got -1"),
+        ("ucb1", 3, None, r"arm must be an index in \[0, 3\), got 3"),
+        ("thompson", True, None, r"arm must be an index in \[0, 3\), got True"),
+        ("exp3", "1", 0.5, r"arm must be an index in \[0, 3\), got '1'"),
+    ],
+)
+def test_a_bad_arm_or_probability_is_named_and_the_bandit_learns_nothing(
+    name, arm, probability, message
+):
+    """A probability of -0.5 or 50 was taken and taught exp3 the wrong lesson; 0 raised
+    ZeroDivisionError after the pull was counted; arm -1 credited the last arm."""
+    bandit = make_bandit(name, 3)
+    before = json.dumps(bandit.state())
+    with pytest.raises(ConfigurationError, match=f"{name}: {message}"):
+        bandit.update(arm, 0.9, probability)
+    assert json.dumps(bandit.state()) == before
+
+
+@pytest.mark.parametrize("n_arms", [True, "3", 2.0])
+def test_a_number_of_arms_that_is_no_whole_number_is_named(n_arms):
+    """UCB1(True) and UCB1("3") failed with numpy TypeErrors that named no bandit."""
+    with pytest.raises(ConfigurationError, match=rf"ucb1: n_arms must be .*, got {n_arms!r}"):
+        UCB1(n_arms)
