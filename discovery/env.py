@@ -12,7 +12,8 @@
   The candidates' features do not change; they are ``env.features`` (n x d).
 - reward: the measured objective as a reward (the value when maximising, its negative
   when minimising, -|value - target| for a target); a failed experiment earns 0 and
-  says why in ``info["error"]``.
+  says why in ``info["error"]``, as does a result that is not a finite number (NaN,
+  inf), which a campaign records as failed too.
 - an episode lasts ``budget`` experiments (then ``truncated``); measuring a candidate
   again is allowed unless ``repeats=False`` (then it ends the episode as ``terminated``
   with reward 0), and the episode is ``terminated`` once every candidate was measured.
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from discovery.dispatch import read_result
 from discovery.exceptions import ConfigurationError
 from discovery.oracles.base import SUCCEEDED, Oracle
 from discovery.rewards import reward_of
@@ -152,7 +154,8 @@ class DiscoveryEnv(gym.Env):
         return self._observation(), reward, terminated, truncated, info
 
     def _measure(self, index: int) -> tuple[float | None, str | None]:
-        """Run one experiment to the end: (value, None) or (None, why it failed)."""
+        """Run one experiment to the end: (value, None) or (None, why it failed), the
+        result read as a campaign reads it (a value that is not finite is a failure)."""
         candidate = replace(self.pool.candidate(index), idempotency_key=uuid.uuid4().hex)
         handle = self.oracle.submit(candidate)
         deadline = time.monotonic() + self.timeout
@@ -166,7 +169,4 @@ class DiscoveryEnv(gym.Env):
             time.sleep(self.poll_interval)
         if status.state != SUCCEEDED:
             return None, status.error or status.state
-        try:
-            return float(status.result[self.objective]), None
-        except (KeyError, TypeError, ValueError):
-            return None, f"result has no number for '{self.objective}': {status.result}"
+        return read_result(status.result, self.objective)

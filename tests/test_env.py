@@ -67,3 +67,23 @@ def test_a_failed_experiment_earns_nothing_and_says_why():
     env.reset()
     _, reward, _, _, info = env.step(0)
     assert reward == 0.0 and "detector saturated" in info["error"]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_a_result_that_is_not_finite_earns_what_a_failed_experiment_earns(value):
+    # a campaign records such a result as failed; the agent's reward and regret stay numbers
+    best = int(np.argmax(POOL.frame["y"].to_numpy()))
+    best_id = POOL.ids[best]
+
+    def measure(candidate):
+        return BEST_Y if candidate.id == best_id else value
+
+    env = DiscoveryEnv(POOL, FunctionOracle(measure, output="y"), "y", budget=5, optimum=BEST_Y)
+    env.reset(seed=0)
+    observation, reward, _, _, info = env.step(0)
+    assert reward == 0.0 and info["error"] == f"result 'y' is not finite: {value}"
+    assert observation["measured"][0] == 0 and "regret" not in info
+    env.step(best)
+    _, reward, _, _, info = env.step(1)
+    assert reward == 0.0 and info["error"] == f"result 'y' is not finite: {value}"
+    assert info["regret"] == pytest.approx(0.0)
