@@ -58,7 +58,8 @@ def _reward_columns(
     outside the pool shows its reward, but the sums and the regret are the campaign's
     own). A failed or infeasible experiment earns nothing and adds the regret of the best
     so far, for it came no nearer the optimum; before anything was measured, the regret
-    of the first measurement (none is known while nothing was)."""
+    of the first measurement (none is known while nothing was). An experiment still open
+    (asked, not yet told) adds nothing until it finishes, as it earns nothing until then."""
     reward = pd.Series(reward_of(measured, maximize, closest_to), index=frame.index)
     frame["reward"] = reward
     spent = spent_rows(frame)
@@ -75,7 +76,8 @@ def _reward_columns(
         frame["cumulative_regret"] = np.nan
         return
     step = (best_reward - earned).where(earned.notna(), simple.bfill())
-    frame["cumulative_regret"] = step.where(spent, 0.0).cumsum()
+    finished = ~frame["state"].isin(OPEN_STATES)
+    frame["cumulative_regret"] = step.where(spent & finished, 0.0).cumsum()
 
 
 def _running_best(measured: pd.Series, maximize: bool, closest_to: float | None) -> pd.Series:

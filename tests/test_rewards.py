@@ -1,5 +1,7 @@
 """Every campaign reports the reinforcement-learning view: reward, cumulative reward, regret."""
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,6 +110,35 @@ def test_failed_and_infeasible_experiments_add_the_regret_of_the_best_so_far():
     assert list(history["feasible"]) == [False, True, False]
     np.testing.assert_allclose(history["cumulative_regret"], [1 / 3, 2 / 3, 1.0])
     assert history["simple_regret"].iloc[0] != history["simple_regret"].iloc[0]  # unknown
+
+
+def test_experiments_still_open_add_no_regret_until_they_are_told(tmp_path):
+    """Two experiments asked and not yet told added the regret of the best so far to the
+    cumulative regret, as failed ones do, and their rows changed again once told."""
+    store = tmp_path / "c.sqlite"
+    run = campaign(budget=8, n_initial=2, store=store, optimum=BEST_Y)
+
+    def value(candidate_id):
+        return float(POOL.frame["y"].iloc[POOL.index_of(candidate_id)])
+
+    def exported():
+        text = CliRunner().invoke(app, ["export", str(store)]).output
+        return pd.read_csv(io.StringIO(text), dtype={"candidate_id": str})
+
+    told = list(run.ask(2)["candidate_id"])
+    for candidate_id in told:
+        run.tell(candidate_id, value(candidate_id))
+    still_open = list(run.ask(2)["candidate_id"])
+    regret = sum(BEST_Y - value(candidate_id) for candidate_id in told)
+    history = exported()
+    assert list(history["state"]) == ["succeeded", "succeeded", "asked", "asked"]
+    np.testing.assert_allclose(history["cumulative_regret"].iloc[1:], regret)
+    status = CliRunner().invoke(app, ["status", str(store)]).output
+    assert f"/ {regret:.4g} (optimum" in status and "over 2 measurements" in status
+
+    run.tell(still_open[0], value(still_open[0]))
+    regret += BEST_Y - value(still_open[0])
+    np.testing.assert_allclose(exported()["cumulative_regret"].iloc[2:], regret)
 
 
 def test_nothing_measured_has_no_regret_to_report():
