@@ -40,7 +40,7 @@ from discovery.objectives import (
 )
 from discovery.oracles.base import Oracle
 from discovery.outcome_models import FEASIBILITY_WEIGHTED, PARETO_STRATEGIES
-from discovery.policy import Portfolio
+from discovery.policy import PARETO_ARMS, Portfolio
 from discovery.search_space import Space
 from discovery.selection import (
     BATCH_SELECTORS,
@@ -261,11 +261,8 @@ class Campaign:
             )
         if is_space:
             _check_space_acquisitions(name, self.acquisition, policy)
-        if policy is not None and outcomes is None and policy.reward == "hypervolume":
-            raise ConfigurationError(
-                f"campaign '{name}': reward 'hypervolume' is for several objectives; with one, "
-                f"use 'objective' or 'improvement'"
-            )
+        if policy is not None and outcomes is None:
+            _check_one_objective_portfolio(f"campaign '{name}'", policy)
         self.policy = policy
         self.device = device
         self.surrogate = resolve_surrogate(surrogate, seed=seed, device=device)
@@ -747,6 +744,23 @@ def _check_space_acquisitions(
                 f"finite pool with each other; in a declared space choose one of 'ei', "
                 f"'ucb', 'pi', 'thompson', 'greedy' or 'uncertainty'"
             )
+
+
+def _check_one_objective_portfolio(prefix: str, policy: Portfolio) -> None:
+    """A portfolio over one objective: no reward or arm that is for a Pareto front (an
+    ehvi or parego arm would run plain EI under its Pareto name, a copy of another arm)."""
+    if policy.reward == "hypervolume":
+        raise ConfigurationError(
+            f"{prefix}: reward 'hypervolume' is for several objectives; with one, "
+            f"use 'objective' or 'improvement'"
+        )
+    wrong = [a.name for a in policy.arms if a.acquisition in PARETO_ARMS]
+    if wrong:
+        raise ConfigurationError(
+            f"{prefix}: arms {wrong} seek a Pareto front ({list(PARETO_ARMS)}), and a "
+            f"campaign of one objective has none; choose arms for one objective (e.g. "
+            f"'gp-ei', 'forest-ei'), or give the objectives of a front: objectives=[...]"
+        )
 
 
 def _check_front_portfolio(prefix: str, outcomes: Objectives, policy: Any) -> None:

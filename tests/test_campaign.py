@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from discovery import (
     FunctionOracle,
     LookupOracle,
 )
+from discovery.policy import Portfolio
 from discovery.surrogates import GaussianProcessSurrogate, RandomForestSurrogate
 
 
@@ -164,6 +167,19 @@ def test_bad_configuration_is_refused_before_any_experiment(options, message):
     settings = dict(surrogate="forest", budget=20, n_initial=4) | options
     with pytest.raises(ConfigurationError, match=message):
         Campaign(POOL, oracle, "y", **settings)
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "arms", [["forest-ehvi", "forest-parego"], ["gp-ei", "forest-ehvi", "random"]]
+)
+def test_a_one_objective_portfolio_refuses_arms_that_seek_a_pareto_front(arms):
+    # over one objective an ehvi or parego arm would run plain EI under a Pareto name
+    calls = []
+    oracle = FunctionOracle(lambda c: calls.append(c) or 1.0, output="y")
+    pareto = [arm for arm in arms if "ehvi" in arm or "parego" in arm]
+    with pytest.raises(ConfigurationError, match=re.escape(f"arms {pareto} seek a Pareto front")):
+        Campaign(POOL, oracle, "y", budget=10, n_initial=4, policy=Portfolio(arms, "exp3"))
     assert calls == []
 
 
