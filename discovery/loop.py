@@ -614,7 +614,7 @@ class CampaignRun:
         if uses_botorch(surrogate, acquisition):
             points, scores = propose_with_botorch(
                 space,
-                getattr(surrogate, "model_", None),
+                surrogate.botorch_model(),
                 acquisition,
                 size,
                 train_X=self.train_features,

@@ -299,7 +299,7 @@ def botorch_acquisition(
     torch.manual_seed(int(rng.integers(2**31)))  # the Monte Carlo draws, for exact resumes
     k = targets.n_objectives
     warpings = [getattr(m, "warping_", None) for m in models]
-    objectives = [m.model_ for m in models[:k]]
+    objectives = [m.botorch_model() for m in models[:k]]
     model = ModelListGP(*objectives) if k > 1 else objectives[0]
     options = tensor_options(model)
     baseline = torch.as_tensor(X_baseline[targets.baseline()], **options)
@@ -332,7 +332,10 @@ def botorch_acquisition(
     slacks = on_model_scales(targets.values[:, k:], warpings[k:])
     bounds = on_model_scales(np.zeros((1, targets.n_constraints)), warpings[k:])[0]
     return LogFeasibilityWeighted(
-        inner, [m.model_ for m in models[k:]], measured_spread(slacks).tolist(), bounds.tolist()
+        inner,
+        [m.botorch_model() for m in models[k:]],
+        measured_spread(slacks).tolist(),
+        bounds.tolist(),
     )
 
 

@@ -48,8 +48,8 @@ class Prediction:
             raise ConfigurationError(
                 f"prediction: mean has shape {mean.shape} but std has shape {std.shape}"
             )
-        if np.any(std < 0):
-            raise ConfigurationError("prediction: std must be non-negative")
+        if not np.all(std >= 0):  # NaN fails this too
+            raise ConfigurationError("prediction: std must be non-negative numbers (no NaN)")
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "std", std)
         if self.samples is not None:

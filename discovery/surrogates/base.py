@@ -47,6 +47,12 @@ def check_prediction_input(X: Any, n_features: int, name: str) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != n_features:
         raise ConfigurationError(f"{name}: expected X of shape (m, {n_features}), got {X.shape}")
+    if not np.all(np.isfinite(X)):
+        rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
+        raise ConfigurationError(
+            f"{name}: candidates contain NaN or infinite values (rows {rows[:5].tolist()}"
+            f"{', ...' if rows.size > 5 else ''}); fill or drop them before predicting"
+        )
     return X
 
 

@@ -16,6 +16,7 @@ would build the m x m joint covariance).
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -290,13 +291,14 @@ class GaussianProcessSurrogate(BaseEstimator):
                 )
         if self.chunk_size < 1:
             raise ConfigurationError(f"gp: chunk_size must be >= 1, got {self.chunk_size}")
-        if not (isinstance(self.hyperparameter_draws, int) and self.hyperparameter_draws >= 0):
+        if not (_is_integer(self.hyperparameter_draws) and self.hyperparameter_draws >= 0):
             raise ConfigurationError(
-                f"gp: hyperparameter_draws must be an integer >= 0, got {self.hyperparameter_draws}"
+                f"gp: hyperparameter_draws must be an integer >= 0, "
+                f"got {self.hyperparameter_draws!r}"
             )
-        if not (isinstance(self.refit_every, int) and self.refit_every >= 1):
+        if not (_is_integer(self.refit_every) and self.refit_every >= 1):
             raise ConfigurationError(
-                f"gp: refit_every must be an integer >= 1, got {self.refit_every}"
+                f"gp: refit_every must be an integer >= 1, got {self.refit_every!r}"
             )
 
     def _keeps_hyperparameters(self, X: np.ndarray, y: np.ndarray) -> bool:
@@ -503,6 +505,27 @@ class GaussianProcessSurrogate(BaseEstimator):
             means = variances = [torch.empty(0, dtype=torch.float64)]
         return self._prediction(X, torch.cat(means), torch.cat(variances), n_samples)
 
+    def botorch_model(self) -> SingleTaskGP:
+        """The fitted BoTorch model, taking the features :meth:`fit` was given: with
+        ``input_bounds="data"`` a copy that scales them to the data's bounds itself, as
+        the model was fitted on (BoTorch's acquisitions and optimisers hand it their
+        candidates unscaled). The model answers on the warped scale under output warping."""
+        require_fitted(self, "model_")
+        if self.input_bounds == "unit":
+            return self.model_
+        import copy
+
+        from botorch.models.transforms.input import AffineInputTransform
+
+        model = copy.deepcopy(self.model_)
+        model.input_transform = AffineInputTransform(
+            self.n_features_in_,
+            coefficient=self._range,
+            offset=self._lower,
+            transform_on_train=False,  # its training inputs are scaled already
+        )
+        return model.eval()
+
     def predict_rows(
         self, features: np.ndarray, rows: np.ndarray, n_samples: int = 0
     ) -> Prediction:
@@ -535,7 +558,10 @@ class GaussianProcessSurrogate(BaseEstimator):
         pool.lower, pool.scale = self._lower, self._range
         with torch.no_grad():
             pool.update(self._factors)
-        index = torch.as_tensor(np.asarray(rows, dtype=np.int64), device=pool.mean.device)
+        rows = np.asarray(rows)
+        if rows.dtype == bool:  # a mask, as ``features[rows]`` reads it
+            rows = np.flatnonzero(rows)
+        index = torch.as_tensor(rows.astype(np.int64), device=pool.mean.device)
         X = features[rows] if n_samples > 0 else None  # only the samples need the rows
         return self._prediction(X, pool.mean[index], pool.variance[index], n_samples)
 
@@ -600,3 +626,8 @@ def _gamma_prior_matern(d: int) -> MaternKernel:
             MIN_LENGTHSCALE, transform=None, initial_value=prior.mode
         ),
     )
+
+
+def _is_integer(value: object) -> bool:
+    """A whole number, Python's or numpy's; not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

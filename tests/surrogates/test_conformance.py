@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from discovery.surrogates import (
@@ -25,3 +26,15 @@ SURROGATES = {
 @pytest.mark.parametrize("name", SURROGATES)
 def test_surrogate_conformance(name, check):
     check(SURROGATES[name])
+
+
+@pytest.mark.parametrize("name", SURROGATES)
+def test_candidates_with_nan_or_inf_are_named_not_predicted_as_nan(name):
+    """The GP and the neural ensemble predicted NaN means and NaN std for them; the forest
+    raised scikit-learn's error about float32."""
+    from discovery import ConfigurationError
+
+    X = np.random.default_rng(0).random((12, 2))
+    model = SURROGATES[name]().fit(X, X.sum(axis=1))
+    with pytest.raises(ConfigurationError, match=r"NaN or infinite values \(rows \[0, 2\]\)"):
+        model.predict(np.array([[np.nan, 0.5], [0.5, 0.5], [0.2, np.inf]]))

@@ -167,3 +167,55 @@ def test_a_feature_the_data_hold_constant_does_not_cut_off_a_candidate_a_hair_aw
     here, nudged = X[:5].copy(), X[:5].copy()
     nudged[:, 2] = 1.000001
     np.testing.assert_allclose(model.predict(nudged).mean, model.predict(here).mean, atol=1e-4)
+
+
+def test_a_space_campaign_with_data_bounds_proposes_where_its_model_is_best():
+    """With input_bounds="data" BoTorch was handed the fitted model on unscaled features:
+    a greedy campaign proposed x = 0.50, scored -0.009 where the surrogate predicts -1.03,
+    instead of the surrogate's best x = 0.55."""
+    from discovery import Campaign, Real, Space
+
+    space = Space([Real("x", 0.0, 1.0)])
+    campaign = Campaign(
+        space, None, "y", surrogate=GaussianProcessSurrogate(input_bounds="data"),
+        acquisition="greedy", budget=20, n_initial=1,
+    )  # fmt: skip
+    for x in (0.45, 0.5, 0.52, 0.55, 0.58, 0.6, 0.65):  # earlier measurements, told
+        campaign.tell({"x": x}, -(((x - 0.55) / 0.05) ** 2))
+    suggestion = campaign.ask(1)
+    x = float(suggestion.x.iloc[0])
+    grid = np.linspace(0, 1, 1001)[:, None]
+    means = campaign.surrogate.predict(grid).mean
+    assert x == pytest.approx(grid[means.argmax(), 0], abs=0.01)
+    assert float(suggestion.score.iloc[0]) == pytest.approx(
+        campaign.surrogate.predict([[x]]).mean[0], abs=1e-3
+    )
+
+
+def test_rows_given_as_a_mask_predict_those_rows():
+    """A boolean mask was read as the indices 0 and 1."""
+    from discovery.surrogates import predict_rows
+
+    pool = np.random.default_rng(0).random((10, 2))
+    model = GaussianProcessSurrogate().fit(pool[[0, 3, 6, 8]], pool[[0, 3, 6, 8]].sum(axis=1))
+    mask = np.zeros(10, dtype=bool)
+    mask[[2, 5, 7]] = True
+    prediction = predict_rows(model, pool, mask)
+    np.testing.assert_allclose(prediction.mean, model.predict(pool[mask]).mean, rtol=1e-9)
+
+
+def test_whole_numbers_from_numpy_are_settings_a_resumed_campaign_rebuilds(tmp_path):
+    """np.int64(4) from an array or a search grid was refused ("must be an integer >= 0,
+    got 4"), and True was taken and failed inside torch."""
+    from discovery import Campaign
+    from tests.test_campaign import ORACLE, POOL
+
+    surrogate = GaussianProcessSurrogate(refit_every=np.int64(3), hyperparameter_draws=np.int64(4))
+    store = tmp_path / "c.sqlite"
+    Campaign(POOL, ORACLE, "y", surrogate=surrogate, budget=8, n_initial=4, store=store).run(
+        progress=False
+    )
+    resumed = Campaign.resume(store, ORACLE, budget=9)
+    assert resumed.surrogate.get_params()["refit_every"] == 3
+    with pytest.raises(ConfigurationError, match="hyperparameter_draws must be an integer"):
+        GaussianProcessSurrogate(hyperparameter_draws=True).fit(X, Y)
