@@ -41,6 +41,7 @@ from discovery.objectives import (
 from discovery.oracles.base import Oracle
 from discovery.outcome_models import FEASIBILITY_WEIGHTED, PARETO_STRATEGIES
 from discovery.policy import PARETO_ARMS, Portfolio
+from discovery.proposal import uses_botorch
 from discovery.search_space import Space
 from discovery.selection import (
     BATCH_SELECTORS,
@@ -272,6 +273,7 @@ class Campaign:
                 check_settings()
             except ConfigurationError as error:
                 raise ConfigurationError(f"campaign '{name}': {error}") from None
+        _check_botorch_paths(name, self.surrogate, self.acquisition, outcomes, is_space, policy)
         self.selector = resolve_selector(selector)
         if initial_design is None:
             initial_design = "sobol" if is_space else "kmeans"
@@ -725,6 +727,40 @@ def _outcome_acquisition(name: str, outcomes: Objectives, acquisition: Any, poli
             f"got {acquisition!r}"
         )
     return acquisition
+
+
+def _check_botorch_paths(
+    name: str,
+    surrogate: Any,
+    acquisition: Acquisition,
+    outcomes: Objectives | None,
+    is_space: bool,
+    policy: Portfolio | None,
+) -> None:
+    """Where BoTorch proposes for a GP (over a declared space; with several outcomes or
+    outcome constraints, through its noisy expected improvement), settings it cannot
+    honour are refused rather than dropped: another acquisition with outcomes, and the
+    hyper-parameter draws, which average only the GP's own predictions."""
+    if policy is not None or getattr(surrogate, "name", None) != "gp":
+        return
+    prefix = f"campaign '{name}'"
+    several = outcomes is not None and not outcomes.is_pareto
+    if several and acquisition.name != "ei":
+        raise ConfigurationError(
+            f"{prefix}: with a GP, a campaign of several outcomes or outcome constraints "
+            f"chooses by BoTorch's noisy expected improvement (acquisition 'ei'), not "
+            f"{acquisition.name!r}; for {acquisition.name!r} use surrogate='forest' or 'neural'"
+        )
+    draws = getattr(surrogate, "hyperparameter_draws", 0)
+    through_botorch = outcomes is not None or (is_space and uses_botorch(surrogate, acquisition))
+    if draws and through_botorch:
+        where = "over several outcomes" if outcomes is not None else "over a declared space"
+        raise ConfigurationError(
+            f"{prefix}: hyperparameter_draws={draws} average the GP's predictions over a "
+            f"pool of one objective; {where} BoTorch proposes from the fitted "
+            f"hyper-parameters, so the draws would cost time and change nothing; leave "
+            f"hyperparameter_draws at 0"
+        )
 
 
 def _check_space_acquisitions(

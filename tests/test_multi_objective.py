@@ -579,3 +579,40 @@ def test_a_pareto_store_written_with_bounds_still_opens(tmp_path):
     assert len(Campaign.resume(path).ask(1)) == 2
     again = Campaign(pool, None, objectives=objectives, surrogate="forest", budget=10, store=path)
     assert list(again.ask(1)["status"]) == ["pending", "pending", "new"]
+
+
+@pytest.mark.parametrize("acquisition", ["ucb", "greedy", "uncertainty", "pi"])
+def test_a_gp_over_several_outcomes_refuses_an_acquisition_it_would_not_use(acquisition):
+    """A GP chooses by BoTorch's noisy EI there: acquisition 'uncertainty' (pure
+    exploration) chose the very candidates 'ei' did, silently."""
+    desirable = {
+        "objectives": [
+            Objective("near_left", "max", bounds=(-0.5, 0.0)),
+            Objective("near_right", "max", bounds=(-0.5, 0.0)),
+        ],
+        "mode": "desirability",
+    }
+    bounded = {
+        "objective": "near_left",
+        "outcome_constraints": [OutcomeConstraint("load", "<=", 1)],
+    }
+    refused = rf"noisy expected improvement .*not '{acquisition}'"
+    with pytest.raises(ConfigurationError, match=refused):
+        Campaign(POOL, ORACLE, surrogate="gp", acquisition=acquisition, **desirable)
+    if acquisition == "pi":  # the one beside 'ei' that outcome constraints can weight
+        with pytest.raises(ConfigurationError, match=refused):
+            Campaign(POOL, ORACLE, surrogate="gp", acquisition=acquisition, **bounded)
+    Campaign(POOL, ORACLE, surrogate="forest", acquisition=acquisition, **desirable)  # honoured
+
+
+def test_hyperparameter_draws_are_refused_where_botorch_would_ignore_them():
+    """The draws average a GP's pool predictions; BoTorch proposed from the fitted
+    hyper-parameters alone over a space or several outcomes, bit for bit as without them."""
+    from discovery.surrogates import GaussianProcessSurrogate
+
+    drawn = GaussianProcessSurrogate(hyperparameter_draws=8)
+    with pytest.raises(ConfigurationError, match="over a declared space BoTorch proposes"):
+        Campaign(SPACE, None, "near_left", surrogate=drawn, acquisition="ucb")
+    with pytest.raises(ConfigurationError, match="over several outcomes BoTorch proposes"):
+        Campaign(POOL, ORACLE, objectives=TWO, surrogate=drawn)
+    Campaign(POOL, ORACLE, "near_left", surrogate=drawn, acquisition="ucb")  # a pool: used
