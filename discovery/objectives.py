@@ -532,7 +532,17 @@ class Objectives:
             reference = self._measured_reference(Y)
         if reference is None:
             return np.zeros(Y.shape[0])
-        return np.array([self.hypervolume(Y[: i + 1], reference) for i in range(Y.shape[0])])
+        U = self.utilities(Y)
+        usable = self.feasible(Y) & ~np.isnan(U).any(axis=1)
+        values, volume, front = np.zeros(Y.shape[0]), 0.0, np.zeros(0, dtype=int)
+        for i in np.flatnonzero(usable):
+            if (U[front] >= U[i]).all(axis=1).any():
+                values[i:] = volume  # weakly dominated: the front and its volume stay
+                continue
+            front = np.append(front[~(U[i] >= U[front]).all(axis=1)], i)
+            volume = self.hypervolume(Y[front], reference)
+            values[i:] = volume
+        return values
 
     # -- storage ----------------------------------------------------------------------
 

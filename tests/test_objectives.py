@@ -236,3 +236,19 @@ def test_a_result_too_large_for_a_float_fails_that_experiment():
     objectives = Objectives((Objective("y1"), Objective("y2")))
     _, error = objectives.read({"y1": 10**400, "y2": 1.0})
     assert error is not None and "y1" in error and "not a number" in error
+
+
+def test_the_hypervolume_history_is_each_prefix_hypervolume():
+    """Carried forward past measurements that leave the front as it was (infeasible,
+    unmeasured, dominated or repeated), recomputed only when the front changes."""
+    rng = np.random.default_rng(0)
+    spec = Objectives(
+        [Objective("a"), Objective("b", "min"), Objective("c", "match", target=0.5)],
+        constraints=[OutcomeConstraint("d", "<=", 0.8)],
+    )
+    Y = rng.random((120, 4))
+    Y[rng.random(120) < 0.1, 1] = np.nan
+    Y[60] = Y[40]
+    reference = spec._measured_reference(Y)
+    expected = [spec.hypervolume(Y[: i + 1], reference) for i in range(Y.shape[0])]
+    np.testing.assert_allclose(spec.hypervolume_history(Y), expected, rtol=1e-12, atol=0)
