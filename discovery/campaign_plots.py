@@ -205,27 +205,37 @@ class CampaignPlots:
         )
 
     def space_map(self) -> Figure:
-        """The measured designs, numbered, over the model's predicted landscape: the
-        features' first two principal components (the features themselves in 2-d)."""
-        X, _, names, _ = self._require_model_data()
+        """The measured designs, each numbered by its experiment, and the failed ones as
+        crosses, over the model's predicted landscape: the features' first two principal
+        components (the features themselves in 2-d). Designs asked for and not yet
+        measured are left out, as are designs the pool cannot place."""
+        measured, _, names, numbers = self._require_model_data()
         features, _ = self.design_features()
-        measured = features[np.isfinite(features).all(axis=1)]
-        background = self._background(X)
+        failed = features[plots.failed_mask(self.result.history)]
+        failed = failed[np.isfinite(failed).all(axis=1)]
+        background = self._background(measured)
         predicted = self.fitted_model().predict(background).mean
         if background.shape[1] <= 2:
-            padded = [np.pad(a, ((0, 0), (0, 2 - a.shape[1]))) for a in (measured, background)]
-            axes_names = (names[0], names[1] if len(names) > 1 else "")
-            return plots.space_map(
-                *padded, predicted, axes_names=axes_names, value_name=self.result.objective
+            measured, background, failed = (
+                np.pad(a, ((0, 0), (0, 2 - a.shape[1]))) for a in (measured, background, failed)
             )
-        projection = PCA(n_components=2, random_state=self.seed).fit(background)
-        share = projection.explained_variance_ratio_
+            axes_names = (names[0], names[1] if len(names) > 1 else "")
+        else:
+            projection = PCA(n_components=2, random_state=self.seed).fit(background)
+            measured, background, failed = (
+                projection.transform(a) if len(a) else np.empty((0, 2))
+                for a in (measured, background, failed)
+            )
+            share = projection.explained_variance_ratio_
+            axes_names = (f"PC 1 ({share[0]:.0%})", f"PC 2 ({share[1]:.0%})")
         return plots.space_map(
-            projection.transform(measured),
-            projection.transform(background),
+            measured,
+            background,
             predicted,
-            axes_names=(f"PC 1 ({share[0]:.0%})", f"PC 2 ({share[1]:.0%})"),
+            axes_names=axes_names,
             value_name=self.result.objective,
+            numbers=numbers,
+            failed=failed,
         )
 
     def importance(self) -> Figure:

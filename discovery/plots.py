@@ -154,15 +154,21 @@ def space_map(
     *,
     axes_names: tuple[str, str],
     value_name: str,
+    numbers: Sequence[int] | None = None,
+    failed: np.ndarray | None = None,
 ) -> Figure:
-    """Where the search went: the measured designs numbered in order over the model's
-    predicted landscape, both in the same two coordinates.
+    """Where the search went: the measured designs, each numbered by its experiment and
+    joined in order, over the model's predicted landscape, all in the same two
+    coordinates; failed designs, which gave no measurement, as unnumbered crosses.
 
     Args:
         measured: (n, 2) coordinates of the measured designs, in order.
         background: (m, 2) coordinates of designs spread over the space.
         predicted: (m,) the model's mean at ``background``.
+        numbers: (n,) the experiment number of each measured design (1..n when None).
+        failed: (k, 2) coordinates of the designs whose experiments failed, or None.
     """
+    numbers = np.arange(1, len(measured) + 1) if numbers is None else np.asarray(numbers)
     figure, (axes,) = _figure((6.4, 5.0))
     # Cells of the best predicted value: designs that project onto one point (a grid
     # seen edge-on) still show their best, where a scatter would hide all but the last.
@@ -173,18 +179,18 @@ def space_map(
     figure.colorbar(landscape, ax=axes, label=f"predicted {value_name} (best in cell)")
     # A small fixed offset per experiment keeps repeated coordinates' numbers apart.
     span = np.ptp(background, axis=0) + 1e-12
-    offsets = (
-        0.012
-        * span
-        * np.column_stack(
-            [np.cos(np.arange(len(measured)) * 2.4), np.sin(np.arange(len(measured)) * 2.4)]
-        )
-    )
+    offsets = 0.012 * span * np.column_stack([np.cos(numbers * 2.4), np.sin(numbers * 2.4)])
     shown = measured + offsets
     axes.plot(shown[:, 0], shown[:, 1], color="white", linewidth=0.6, alpha=0.7)
     axes.scatter(shown[:, 0], shown[:, 1], s=30, color=BEST, edgecolors="white", zorder=3)
-    for number, (x, y) in enumerate(shown, start=1):
+    for number, (x, y) in zip(numbers, shown, strict=True):
         axes.annotate(str(number), (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    if failed is not None and len(failed):
+        axes.scatter(
+            failed[:, 0], failed[:, 1], s=40, marker="X", color=FAULT, edgecolors="white",
+            linewidths=0.6, zorder=3, label="failed (no measurement)",
+        )  # fmt: skip
+        axes.legend(loc="upper right", fontsize="small")
     axes.set(xlabel=axes_names[0], ylabel=axes_names[1], title="Where the search went")
     return figure
 

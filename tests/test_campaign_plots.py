@@ -121,6 +121,41 @@ def test_failures_in_one_corner_are_drawn_and_called_a_cluster():
     assert check.verdict == WARNING and "bunch in one region" in check.detail
 
 
+def test_the_map_numbers_each_measured_design_by_its_experiment(tmp_path):
+    """A measurement told first for a design outside the pool, a failed experiment and two
+    asked and not yet measured: the map drew the failed and pending designs as measured
+    and numbered every point 1, 2, ... in order, so experiment 3 read as 1 and the last
+    number was a design never measured."""
+    pool = CandidatePool.from_frame(
+        pd.DataFrame({"a": np.linspace(0, 1, 30), "b": np.linspace(0, 1, 30) ** 2})
+    )
+
+    def experiment(candidate):
+        if candidate.parameters["a"] > 0.75:
+            raise ValueError("the furnace tripped")
+        return np.sin(5 * candidate.parameters["a"])
+
+    store = tmp_path / "map.sqlite"
+    campaign = Campaign(
+        pool, FunctionOracle(experiment, output="y"), "y", surrogate="forest", budget=12,
+        n_initial=4, seed=0, store=store,
+    )  # fmt: skip
+    campaign.tell("lab-notebook-1", 0.5, parameters={"a": 0.5, "b": 5.0})  # b outside the pool
+    campaign.run(progress=False)
+    campaign.ask(2)
+    history = load_campaign(store).result.history
+    in_pool = history["candidate_id"] != "lab-notebook-1"
+    # Experiments numbered as the report's table of top candidates numbers them.
+    measured = (history.index[(history["state"] == "succeeded") & in_pool] + 1).tolist()
+    failed = (history["state"] == "failed").sum()
+    assert failed >= 1 and (history["state"] == "asked").sum() == 2
+
+    axes = load_campaign(store).result.plot.space_map().axes[0]
+    assert [t.get_text() for t in axes.texts] == [str(n) for n in measured]
+    [crosses] = [c for c in axes.collections if c.get_label() == "failed (no measurement)"]
+    assert len(crosses.get_offsets()) == failed  # drawn apart, unnumbered
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_failures_scattered_at_random_are_not_called_a_cluster(seed):
     rng = np.random.default_rng(4)

@@ -292,3 +292,52 @@ def test_a_pool_feature_named_like_the_measured_property_is_shown_beside_it(tmp_
     )
     page = write_report(store, tmp_path / "alloys.html").path.read_text()
     assert "density (parameter)" in page
+
+
+def _best_result_of(page: str) -> str:
+    return page.split("<th>best result</th><td>", 1)[1].split("</td>", 1)[0]
+
+
+def _told_campaign(tmp_path, values: dict[str, list[float]], **options) -> str:
+    """The report page of a campaign told three measurements of candidates 0, 1, 2."""
+    from discovery import CandidatePool
+
+    pool = CandidatePool.from_frame(pd.DataFrame({"a": np.linspace(0, 1, 20)}))
+    store = tmp_path / "told.sqlite"
+    campaign = Campaign(
+        pool, None, budget=10, n_initial=3, surrogate="forest", store=store, **options
+    )
+    campaign.tell(pd.DataFrame({"candidate_id": ["0", "1", "2"], **values}))
+    return write_report(store, tmp_path / "told.html").path.read_text()
+
+
+def test_the_best_result_of_one_objective_is_its_value(tmp_path):
+    page = _told_campaign(tmp_path, {"y": [0.2, 0.9, 0.5]}, objective="y")
+    assert _best_result_of(page) == "0.9 (1, experiment 2)"
+
+
+def test_the_best_result_of_several_objectives_names_each_of_them(tmp_path):
+    """Yield 90 at cost 9.5, 60 at 2, 30 at 1: the most desirable is the second, and the
+    page said "best result: 60", which read as the best yield though 90 was measured."""
+    from discovery import Objective
+
+    objectives = [
+        Objective("yield", "max", bounds=(0, 100)),
+        Objective("cost", "min", bounds=(0, 10)),
+    ]
+    values = {"yield": [90.0, 60.0, 30.0], "cost": [9.5, 2.0, 1.0]}
+    page = _told_campaign(tmp_path, values, objectives=objectives, mode="desirability")
+    # desirability: the geometric mean of 0.6 and 0.8
+    assert _best_result_of(page) == "yield 60, cost 2, desirability 0.693 (1, experiment 2)"
+
+
+def test_the_best_result_of_a_pareto_front_is_its_size_and_hypervolume(tmp_path):
+    """No one design is best on a front: the page showed the first objective's best value
+    as if it were the campaign's result."""
+    from discovery import Objective
+
+    objectives = [Objective("yield", "max"), Objective("cost", "min")]
+    values = {"yield": [90.0, 60.0, 30.0], "cost": [9.5, 2.0, 1.0]}  # each on the front
+    page = _told_campaign(tmp_path, values, objectives=objectives, reference_point=(0, 10))
+    # The region dominated above yield 0 and below cost 10: 90 x 0.5 + 60 x 7.5 + 30 x 1.
+    assert _best_result_of(page) == "Pareto front of 3 designs, hypervolume 525"

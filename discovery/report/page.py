@@ -37,9 +37,10 @@ TITLES = {
                "error bars: one standard deviation), against the mean baseline's error. "
                "Right: the share of measurements inside each central interval against the "
                "share expected."),
-    "space_map": ("Where the search went", "The measured designs, numbered in order, over the "
-                  "model's predicted landscape, in the first two principal components of the "
-                  "features (the features themselves in two dimensions)."),
+    "space_map": ("Where the search went", "The measured designs, each numbered by its "
+                  "experiment and joined in order, and crosses where experiments failed, over "
+                  "the model's predicted landscape, in the first two principal components of "
+                  "the features (the features themselves in two dimensions)."),
     "importance": ("Which inputs matter", "How much the model's error grows when one input is "
                    "shuffled (ten repeats); for a GP, its inverse length scales beside. With few "
                    "measurements these ranks are shaky: read them as hints, not findings."),
@@ -145,25 +146,45 @@ def _summary(campaign: StoredCampaign) -> str:
         aims += "".join(f"; {c}" for c in config.outcomes.constraints)
     else:
         aims = f"{config.objective} ({config.direction})"
-    best = result.best
     rows = {
         "objective": aims,
         "space": _space_words(result.pool),
         "strategy": f"{strategy_text(config)}, seed {config.seed}",
         "budget used": f"{budget_spent(history)} of {config.budget} experiments",
-        "best result": "none yet"
-        if best is None
-        else f"{best[config.objective]:.6g} ({best['candidate_id']}, experiment {int(best.name) + 1})",
+        "best result": _best_words(result),
         "wall time": f"{result.wall_seconds:.0f} s",
         "failures": str(int(failed_mask(history).sum())),
     }
-    if result.outcomes is not None and result.outcomes.is_pareto:
-        rows["Pareto front"] = f"{int(history['pareto'].sum())} designs"
     return (
         "<table>"
         + "".join(f"<tr><th>{k}</th><td>{_e(v)}</td></tr>" for k, v in rows.items())
         + "</table>"
     )
+
+
+def _best_words(result: Any) -> str:
+    """The best result in words: its value, or with several measured properties each of
+    them by name (and its desirability where that ranks it), with its candidate and
+    experiment; for a Pareto front, the front's size and hypervolume, as no one design
+    is best."""
+    outcomes, history = result.outcomes, result.history
+    if outcomes is not None and outcomes.is_pareto:
+        size = int(history["pareto"].sum())
+        if not size:
+            return "none yet"
+        hypervolume = float(history["hypervolume"].iloc[-1])
+        designs = "design" if size == 1 else "designs"
+        return f"Pareto front of {size} {designs}, hypervolume {hypervolume:.6g}"
+    best = result.best
+    if best is None:
+        return "none yet"
+    found = f"({best['candidate_id']}, experiment {int(best.name) + 1})"
+    if outcomes is None or list(outcomes.outputs) == [result.objective]:
+        return f"{best[result.objective]:.6g} {found}"
+    shown = [f"{name} {best[name]:.6g}" for name in outcomes.outputs]
+    if outcomes.ranks_by_desirability:
+        shown.append(f"desirability {best['desirability']:.3g}")
+    return f"{', '.join(shown)} {found}"
 
 
 def _space_words(pool: Any) -> str:
