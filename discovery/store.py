@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import io
 import json
 import os
@@ -136,6 +137,19 @@ def _header(row: dict[str, Any]) -> list[str]:
     return list(pd.read_csv(io.StringIO(row["pool_csv"]), nrows=0).columns)
 
 
+@functools.cache
+def _current_columns() -> dict[str, list[str]]:
+    """Each table of the current schema with its columns, in order."""
+    db = sqlite3.connect(":memory:")
+    for version in range(SCHEMA_VERSION):
+        db.executescript(MIGRATIONS[version])
+    query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    tables = [row[0] for row in db.execute(query)]
+    columns = {t: [row[1] for row in db.execute(f"PRAGMA table_info({t})")] for t in tables}
+    db.close()
+    return columns
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
@@ -164,7 +178,7 @@ class CampaignStore:
             process runs the campaign).
 
     Raises:
-        StoreError: not an SQLite file, corrupt, or written by a newer schema.
+        StoreError: a folder, not an SQLite file, corrupt, or written by a newer schema.
     """
 
     def __init__(self, path: str | Path | None, read_only: bool = False) -> None:
@@ -172,6 +186,8 @@ class CampaignStore:
         self.read_only = read_only
         self._lock_file = None
         where = str(self.path) if self.path else "memory"
+        if self.path is not None and self.path.is_dir():
+            raise StoreError(f"store {where} is a folder, not a store file")
         if self.path is not None and read_only and not self.path.is_file():
             raise StoreError(f"store {where}: no such file")
         try:
@@ -201,6 +217,8 @@ class CampaignStore:
             )
         if not read_only:
             self._configure_and_migrate(version)
+        elif 0 < version < SCHEMA_VERSION:
+            self._read_as_current_schema()
 
     def _configure_and_migrate(self, version: int) -> None:
         if self.path is not None:
@@ -215,6 +233,19 @@ class CampaignStore:
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version = {version + 1}")
             version += 1
+
+    def _read_as_current_schema(self) -> None:
+        """Read an older store, which a read-only open cannot migrate, as the current
+        schema: each table that lacks columns added since (or is missing) is shadowed by a
+        temporary view that gives them as NULL. The file is left as it is; the next
+        campaign that writes it migrates it."""
+        for table, columns in _current_columns().items():
+            present = {row[1] for row in self._db.execute(f"PRAGMA main.table_info({table})")}
+            if present.issuperset(columns):
+                continue
+            select = ", ".join(c if c in present else f"NULL AS {c}" for c in columns)
+            source = f"FROM main.{table}" if present else "WHERE 0"
+            self._db.execute(f"CREATE TEMP VIEW {table} AS SELECT {select} {source}")
 
     def _execute_pragma(self, pragma: str) -> None:
         try:
@@ -250,7 +281,8 @@ class CampaignStore:
         try:
             yield self._db
         finally:
-            self._db.execute("COMMIT")
+            if self._db.in_transaction:  # a failed read may have ended it (pandas rolls back)
+                self._db.execute("COMMIT")
 
     def acquire_lock(self) -> None:
         """Take the campaign's run lock, or refuse if another process holds it."""

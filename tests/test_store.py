@@ -173,18 +173,65 @@ def test_a_store_of_schema_1_gains_the_oracle_cache_when_opened(tmp_path):
     assert reopened.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
+def back_to_schema(path, version):
+    """Take a store's file back to schema 2 or 3, as an older version of discovery wrote it."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute("ALTER TABLE campaign DROP COLUMN space_json")
+    db.execute("ALTER TABLE jobs DROP COLUMN parameters_json")
+    if version < 3:
+        db.execute("ALTER TABLE iterations DROP COLUMN policy_json")
+    db.execute(f"PRAGMA user_version = {version}")
+    db.commit()
+    db.close()
+
+
+def schema_of(path):
+    return sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
+
+
 def test_a_pool_store_of_schema_3_opens_and_resumes(tmp_path):
     path = tmp_path / "v3.sqlite"
     campaign(path, budget=6).run(progress=False)
-    db = sqlite3.connect(path)  # take the file back to schema 3, as an older version wrote it
-    db.execute("ALTER TABLE campaign DROP COLUMN space_json")
-    db.execute("ALTER TABLE jobs DROP COLUMN parameters_json")
-    db.execute("PRAGMA user_version = 3")
-    db.commit()
-    db.close()
+    back_to_schema(path, 3)
     result = campaign(path, budget=10).run(progress=False)
     assert len(result.history) == 10 and result.history["candidate_id"].is_unique
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert schema_of(path) == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_a_store_of_an_older_schema_is_read_read_only_and_left_as_it_was(tmp_path, version):
+    """status, export and report read a store read-only, which cannot migrate it: a store
+    of schema 3 failed with "cannot commit - no transaction is active"."""
+    from discovery.cli.store import read_snapshot
+
+    path = tmp_path / "old.sqlite"
+    campaign(path, budget=6).run(progress=False)
+    back_to_schema(path, version)
+    _, history = read_snapshot(path)
+    assert len(history) == 6 and (history["state"] == "succeeded").all()
+    reader = CampaignStore(path, read_only=True)
+    assert [job.parameters for job in reader.jobs()] == [None] * 6
+    assert reader.policy_records() == []
+    reader.close()
+    assert schema_of(path) == version
+
+
+def test_a_failed_read_in_a_snapshot_raises_its_own_error(tmp_path):
+    """The snapshot's end committed a transaction the failed read had already ended (pandas
+    rolls back), and "cannot commit - no transaction is active" hid what went wrong."""
+    store = CampaignStore(tmp_path / "c.sqlite")
+    store.initialize("c", CampaignConfig(objective="y").to_dict(), POOL)
+    with pytest.raises(pd.errors.DatabaseError, match="no such column: colour"):
+        with store.snapshot() as db:
+            pd.read_sql_query("SELECT colour FROM jobs", db)
+    assert store.jobs() == [] and store.campaign_row()["name"] == "c"
+
+
+def test_a_folder_is_refused_as_a_store_by_name(tmp_path):
+    for read_only in (True, False):
+        with pytest.raises(StoreError, match="is a folder, not a store file"):
+            CampaignStore(tmp_path, read_only=read_only)
 
 
 def test_a_space_campaign_is_stored_with_its_space_and_points(tmp_path):
