@@ -717,12 +717,15 @@ def _progress_label(config) -> str:
 
 
 def _progress_bar(enabled: bool, config) -> Progress:
+    # names are shown as written: not read as Rich markup ("rate [/s]") nor as format
+    # fields ("y{1}")
+    label = _progress_label(config).replace("{", "{{").replace("}", "}}")
     return Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn(f"{_progress_label(config)}: {{task.fields[best]}}"),
-        TextColumn("{task.fields[flight]}"),
+        TextColumn(f"{label}: {{task.fields[best]}}", markup=False),
+        TextColumn("{task.fields[flight]}", markup=False),
         TimeElapsedColumn(),
         disable=not enabled,
         transient=False,

@@ -274,3 +274,17 @@ def test_results_told_before_a_run_count_towards_its_initial_design():
     history = run.run(progress=False).history
     chosen = history.dropna(subset=["iteration"])
     assert list(chosen["acquisition"]) == ["kmeans"] * 3 + ["ei"] * 3
+
+
+def test_the_progress_bar_shows_names_as_written(capsys):
+    """A campaign named "n [/x]" failed in Rich's markup parser at its first step, and an
+    objective "y{1}" would have been read as a format field."""
+    frame = pd.DataFrame({"a": np.linspace(0, 1, 20)})
+    frame["y{1} [/s]"] = frame["a"] ** 2
+    pool = CandidatePool.from_frame(frame, objective="y{1} [/s]")
+    oracle = LookupOracle.from_pool(pool, "y{1} [/s]")
+    Campaign(
+        pool, oracle, "y{1} [/s]", surrogate="forest", budget=5, n_initial=3, name="n [/x]"
+    ).run(progress=True)
+    shown = capsys.readouterr().out
+    assert "n [/x]" in shown and "best y{1} [/s]: 1" in shown

@@ -337,3 +337,122 @@ def test_a_budget_below_what_was_spent_is_refused_and_the_stored_one_kept(tmp_pa
     assert run(campaign_file, "--store", store).exit_code == 0  # the file's budget is 15
     stored = json.loads(CampaignStore(store, read_only=True).campaign_row()["config_json"])
     assert stored["budget"] == 17
+
+
+def test_status_export_report_and_a_larger_budget_read_a_store_of_an_older_schema(tmp_path):
+    """A store written by an older discovery (schema 3): status, export and report failed
+    with "cannot commit - no transaction is active", and a run with --budget with
+    "IndexError: No item with that key"; only a run without --budget migrated it."""
+    from tests.test_store import back_to_schema, schema_of
+
+    campaign_file, store = ROOT / "campaigns" / "lennard_jones.py", tmp_path / "lj.sqlite"
+    assert run(campaign_file, "--budget", 4, "--store", store).exit_code == 0
+    back_to_schema(store, 3)
+    status = runner.invoke(app, ["status", str(store)])
+    assert status.exit_code == 0, status.output
+    assert "4 of 4 experiments" in status.output
+    exported = runner.invoke(app, ["export", str(store), "-o", str(tmp_path / "lj.csv")])
+    assert exported.exit_code == 0, exported.output
+    assert len(pd.read_csv(tmp_path / "lj.csv")) == 4
+    report = runner.invoke(app, ["report", str(store), "-o", str(tmp_path / "lj.html")])
+    assert report.exit_code == 0, report.output
+    assert schema_of(store) == 3  # only read
+    more = run(campaign_file, "--budget", 6, "--store", store, "--out", tmp_path / "more.csv")
+    assert more.exit_code == 0, more.output
+    assert len(pd.read_csv(tmp_path / "more.csv")) == 6
+
+
+def test_a_budget_on_an_empty_store_file_starts_the_campaign(tmp_path):
+    """An empty file (made with touch, or by a run killed before its first write) given
+    with --budget failed with "no such table: jobs"; without --budget it ran."""
+    campaign_file, store = ROOT / "campaigns" / "lennard_jones.py", tmp_path / "lj.sqlite"
+    store.touch()
+    result = run(campaign_file, "--budget", 4, "--store", store, "--out", tmp_path / "lj.csv")
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(tmp_path / "lj.csv")) == 4
+
+
+MARKUP_CAMPAIGN = """
+import pandas as pd
+from discovery import Campaign, CandidatePool, FunctionOracle
+frame = pd.DataFrame({{"x": [i / 11 for i in range(12)], "buffer": ["PBS [/1x]", "Tris"] * 6}})
+oracle = FunctionOracle(lambda c: -(c.parameters["x"] - 0.3) ** 2, output={objective!r})
+campaign = Campaign(CandidatePool.from_frame(frame), oracle, objective={objective!r},
+                    surrogate="forest", budget=4, n_initial=3, seed=0, name="run [b]1[/b]")
+"""
+
+
+@pytest.mark.parametrize("objective", ["rate [/s]", "conc [mol/L]"])
+def test_names_and_values_in_brackets_are_printed_as_written(tmp_path, objective):
+    """Printed as Rich markup, an objective "rate [/s]" failed run's summary and status
+    with a MarkupError, and "conc [mol/L]" was shown as "conc "."""
+    campaign_file, store = tmp_path / "units.py", tmp_path / "units[1].sqlite"
+    campaign_file.write_text(MARKUP_CAMPAIGN.format(objective=objective))
+    result = run(campaign_file, "--store", store, "--out", tmp_path / "units.csv")
+    assert result.exit_code == 0, result.output
+    for command in (result, runner.invoke(app, ["status", str(store)])):
+        assert command.exit_code == 0, command.output
+        assert f"run [b]1[/b]: {objective} (max)" in command.output
+        assert f"best {objective}" in command.output
+    assert "buffer=PBS [/1x]" in result.output or "buffer=Tris" in result.output
+    assert f"campaign stored in {store}" in " ".join(result.output.split())
+
+
+def test_ask_shows_a_value_in_brackets_as_written(tmp_path):
+    """A pool value "PBS [/1x]": ask recorded its suggestions, then failed to show them."""
+    from discovery import Campaign, CandidatePool
+
+    frame = pd.DataFrame({"temperature": range(300, 310), "buffer": ["PBS [/1x]", "Tris"] * 5})
+    store = tmp_path / "ask.sqlite"
+    pool = CandidatePool.from_frame(frame)
+    Campaign(pool, None, "y", n_initial=4, budget=6, store=store).ask(1)
+    asked = runner.invoke(app, ["ask", str(store), "-k", "3"])
+    assert asked.exit_code == 0, asked.output
+    assert "PBS [/1x]" in asked.output
+
+
+@pytest.mark.parametrize("name", ["data[old].sqlite", "missing[/1].sqlite"])
+def test_an_error_naming_a_file_in_brackets_shows_its_name(tmp_path, name):
+    """A missing "data[old].sqlite" was reported as "data.sqlite"; "missing[/1].sqlite"
+    made the error printer itself fail."""
+    result = runner.invoke(app, ["status", name])
+    assert result.exit_code == 2
+    assert one_line_error(result) == f"error: store {name}: no such file"
+
+
+def test_a_folder_given_as_the_store_is_said_to_be_a_folder(tmp_path):
+    """status and report on a folder said "no such file"."""
+    for command in ("status", "report"):
+        line = one_line_error(runner.invoke(app, [command, str(tmp_path)]))
+        assert line == f"error: store {tmp_path} is a folder, not a store file"
+
+
+def test_an_output_that_cannot_be_written_is_one_line_naming_it(tmp_path):
+    """export -o into a missing folder or onto a folder, and report -o into a missing
+    folder, ended in a raw FileNotFoundError or IsADirectoryError (exit 1); report's named
+    a hidden ".x.html.partial" file the user never gave."""
+    campaign_file, store = ROOT / "campaigns" / "lennard_jones.py", tmp_path / "lj.sqlite"
+    assert run(campaign_file, "--budget", 3, "--store", store).exit_code == 0
+    missing = tmp_path / "no_such_folder"
+    cases = {
+        ("export", missing / "x.csv"): f"folder {missing} does not exist",
+        ("export", tmp_path): "is a folder; name a CSV file",
+        ("report", missing / "x.html"): f"folder {missing} does not exist",
+        ("report", tmp_path): "is a folder; name an HTML file",
+    }
+    for (command, output), message in cases.items():
+        result = runner.invoke(app, [command, str(store), "-o", str(output)])
+        assert result.exit_code == 2, result.output
+        line = one_line_error(result)
+        assert line.startswith(f"error: {command}: -o {output}") and message in line, line
+    assert not missing.exists()
+
+
+def test_a_written_file_in_brackets_is_named_as_written(tmp_path):
+    """export and report named the file they wrote "rows.csv" and "page.html"."""
+    campaign_file, store = ROOT / "campaigns" / "lennard_jones.py", tmp_path / "lj.sqlite"
+    assert run(campaign_file, "--budget", 3, "--store", store).exit_code == 0
+    for command, output in (("export", "rows[b].csv"), ("report", "page[b].html")):
+        result = runner.invoke(app, [command, str(store), "-o", str(tmp_path / output)])
+        assert result.exit_code == 0, result.output
+        assert output in " ".join(result.output.split())

@@ -131,3 +131,23 @@ def test_a_trailing_comma_in_every_row_is_a_column_left_out_not_an_empty_feature
     result = diagnose(tmp_path / "export.csv", "--target", "y", "--surrogates", "forest")
     assert result.exit_code == 0, result.output
     assert "'Unnamed: 2' has no header" in " ".join(result.output.split())
+
+
+def test_an_empty_data_file_is_one_line_naming_it(tmp_path):
+    """An empty CSV ended in pandas' "EmptyDataError: No columns to parse from file"."""
+    path = tmp_path / "empty.csv"
+    path.touch()
+    result = diagnose(path, "--target", "y")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: data file {path} is empty"), result.output
+
+
+def test_a_target_and_a_warning_in_brackets_are_printed_as_written(table):
+    """A column "rate [/s]" made the table's title fail as Rich markup, and a warning
+    naming a column "dose [/mg]" made the warning itself fail."""
+    frame = pd.read_csv(table).rename(columns={"y": "rate [/s]", "label": "dose [/mg]"})
+    frame.assign(**{"dose [/mg]": ["1,5", "2,5"] * 6}).to_csv(table, index=False)
+    result = diagnose(table, "--target", "rate [/s]", "--folds", "3", "--surrogates", "forest")
+    assert result.exit_code == 0, result.output
+    assert "table.csv: rate [/s], 12 rows" in result.output
+    assert "warning: pool: text column 'dose [/mg]' holds numbers" in result.output

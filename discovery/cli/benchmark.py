@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from discovery.benchmark.catalogue import DEFAULT_OUT, dataset_names, shipped_name
 from discovery.cli.app import app, command_boundary, console
@@ -79,9 +80,9 @@ def benchmark(
             shipped_name(name)
     from discovery.benchmark import run_benchmark  # here: `--help` starts at once
 
-    bar = Progress(
-        "{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, disable=not progress,
+    bar = Progress(  # a dataset's file name is shown as written, not read as markup
+        TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, disable=not progress,
     )  # fmt: skip
     task = bar.add_task("runs", total=None)
 
@@ -116,13 +117,14 @@ def benchmark(
             )
         finally:
             bar.stop()
-    console.print((out / "summary.md").read_text(), highlight=False, soft_wrap=True)
+    console.print(Text((out / "summary.md").read_text()), soft_wrap=True)
     if report_only:
         paired = result.runs.groupby("dataset")["run"].nunique()
         console.print(
-            "runs every strategy finished: "
-            + ", ".join(f"{name} {count}" for name, count in paired.items()),
-            highlight=False,
+            Text(
+                "runs every strategy finished: "
+                + ", ".join(f"{name} {count}" for name, count in paired.items())
+            ),
             soft_wrap=True,
         )
-    console.print(f"results, table and figures in {out}: {len(result.files)} files")
+    console.print(Text(f"results, table and figures in {out}: {len(result.files)} files"))

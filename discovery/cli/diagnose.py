@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from discovery.checks import data_row, unusable_feature
 from discovery.cli.app import app, command_boundary, console, errors
@@ -50,7 +51,10 @@ def load_dataset(
 
     if not path.is_file():
         raise ConfigurationError(f"data file not found: {path}")
-    frame = pd.read_csv(path)
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ConfigurationError(f"data file {path} is empty: no header, no rows") from None
     columns = list(frame.columns)
     if target not in columns:
         raise ConfigurationError(f"target '{target}' not in the columns {columns}")
@@ -105,11 +109,11 @@ def diagnosis_table(diagnosis: Diagnosis, title: str) -> Table:
     handful of models fit an 80-column terminal (or a log) where eleven metrics did not."""
     import pandas as pd
 
-    table = Table(title=title)
+    table = Table(title=Text(title))  # a file's, a column's and a model's names as written
     table.add_column("metric", style="bold", no_wrap=True)
     models = [str(model) for model in diagnosis.table.index]
     for model in models:
-        table.add_column(model, justify="right", overflow="fold")
+        table.add_column(Text(model), justify="right", overflow="fold")
     for column in (c for c in COLUMNS if c in diagnosis.table.columns):
         values = diagnosis.table[column]
         table.add_row(COLUMNS[column], *("-" if pd.isna(v) else f"{v:.3g}" for v in values))
@@ -185,13 +189,13 @@ def diagnose(
                 groups=groups,
                 seed=seed,
                 feature_names=pool.feature_names,
-                progress=lambda model: status.update(f"cross-validating {model}"),
+                progress=lambda model: status.update(Text(f"cross-validating {model}")),
             )
         if plot is not None:
             write_plot(diagnosis, plot)
     title = f"{data.name}: {target}, {len(y)} rows, {cv.value} CV with {folds} folds"
     console.print(diagnosis_table(diagnosis, title))
     for note in notes + diagnosis.warnings:
-        errors.print(f"[yellow]warning:[/] {note}", highlight=False, soft_wrap=True)
+        errors.print(Text.assemble(("warning:", "yellow"), f" {note}"), soft_wrap=True)
     if plot is not None:
-        console.print(f"plots written to {plot}")
+        console.print(Text(f"plots written to {plot}"))

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
-from discovery.cli.app import app, command_boundary, console
+from discovery.cli.app import app, check_output_file, command_boundary, console
 from discovery.exceptions import ConfigurationError
 
 if TYPE_CHECKING:  # the library is imported where used: `discovery --help` starts at once
@@ -35,6 +36,8 @@ def report(
     with command_boundary(debug):
         if every <= 0:
             raise ConfigurationError(f"--every must be positive, got {every}")
+        if output is not None:
+            check_output_file("report", output, "an HTML file")
         info = write_report(store, output, every if watch else None)
         _said(info)
         try:
@@ -50,8 +53,9 @@ def report(
 def _said(info: ReportInfo) -> None:
     state = info.state if info.state != "stopped" else "stopped before its end (run it to resume)"
     console.print(
-        f"wrote {info.path} ({info.bytes / 1e3:.0f} kB, {len(info.figures)} figures, "
-        f"{info.seconds:.1f} s; campaign {state})",
-        highlight=False,
+        Text(
+            f"wrote {info.path} ({info.bytes / 1e3:.0f} kB, {len(info.figures)} figures, "
+            f"{info.seconds:.1f} s; campaign {state})"
+        ),
         soft_wrap=True,  # one line per report, however narrow the terminal
     )

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from discovery.cli.app import app, command_boundary, console, errors
+from discovery.cli.app import app, command_boundary, console, errors, key_value_table
 from discovery.exceptions import CampaignFileError, ConfigurationError
 
 if TYPE_CHECKING:  # the library is imported where used: `discovery --help` starts at once
@@ -86,11 +87,6 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
     config = campaign.config
     if config.outcomes is not None:
         return _outcomes_table(campaign, result, summary, extra)
-    table = Table(
-        title=f"{config.name}: {config.objective} ({config.direction})", show_header=False
-    )
-    table.add_column("", style="bold")
-    table.add_column("")
     best = summary["best_value"]
     rewards = reward_lines(result.history, config.optimum)
     rows = {
@@ -120,9 +116,7 @@ def summary_table(campaign: Campaign, result: CampaignResult, extra: dict[str, A
     if result.policy:
         rows[f"arms ({config.acquisition})"] = arm_lines(result.arms())
     rows.update({str(k): str(v) for k, v in extra.items()})
-    for key, value in rows.items():
-        table.add_row(key, value)
-    return table
+    return key_value_table(f"{config.name}: {config.objective} ({config.direction})", rows)
 
 
 def experiments_text(summary: dict[str, Any]) -> str:
@@ -143,9 +137,6 @@ def _outcomes_table(
     from discovery.history import outcome_lines, strategy_text
 
     config = campaign.config
-    table = Table(title=f"{config.name}: {', '.join(config.outcomes.names)}", show_header=False)
-    table.add_column("", style="bold")
-    table.add_column("")
     rows = {
         "strategy": f"{strategy_text(config)}, batch {config.batch_size}, seed {config.seed}",
         "experiments": experiments_text(summary),
@@ -155,9 +146,7 @@ def _outcomes_table(
         "stopped because": summary["stopped_because"],
         **{str(k): str(v) for k, v in extra.items()},
     }
-    for key, value in rows.items():
-        table.add_row(key, value)
-    return table
+    return key_value_table(f"{config.name}: {', '.join(config.outcomes.names)}", rows)
 
 
 def best_design(campaign: Campaign, result: CampaignResult, candidate_id: str) -> dict[str, Any]:
@@ -241,8 +230,8 @@ def check_budget_not_spent(budget: int, store: Path) -> None:
         reader = CampaignStore(store, read_only=True)
     except StoreError:
         return  # not a store: the campaign itself says what is wrong
-    try:
-        spent = len(reader.jobs())
+    try:  # a file with no campaign yet (made empty, or a run killed at once) spent none
+        spent = 0 if reader.campaign_row() is None else len(reader.jobs())
     finally:
         reader.close()
     if budget < spent:
@@ -315,12 +304,14 @@ def run(
             result = campaign.run(progress=progress, new=new)
         except KeyboardInterrupt:
             errors.print(
-                f"interrupted: every result so far is stored in {store}; the same command "
-                "again resumes the campaign (`discovery export` writes its history now)"
+                Text(
+                    f"interrupted: every result so far is stored in {store}; the same command "
+                    "again resumes the campaign (`discovery export` writes its history now)"
+                )
             )
             raise typer.Exit(code=130) from None
         summarize = getattr(module, "summarize", None)
         extra = summarize(result) if callable(summarize) else {}
         result.history.to_csv(out, index=False)
     console.print(summary_table(campaign, result, extra))
-    console.print(f"history written to {out}; campaign stored in {store}")
+    console.print(Text(f"history written to {out}; campaign stored in {store}"))

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from discovery.cli.app import app, command_boundary, console
+from discovery.cli.app import app, check_output_file, command_boundary, console, key_value_table
 from discovery.exceptions import ConfigurationError
 
 if TYPE_CHECKING:  # the library is imported where used: `discovery --help` starts at once
@@ -66,43 +67,34 @@ def status(store: StoreArgument, debug: DebugOption = False) -> None:
         if config.outcomes is None
         else ", ".join(config.outcomes.names)
     )
-    table = Table(title=f"{config.name}: {aim}", show_header=False)
-    table.add_column("", style="bold")
-    table.add_column("")
-    table.add_row("strategy", f"{strategy_text(config)}, seed {config.seed}")
+    rows = {"strategy": f"{strategy_text(config)}, seed {config.seed}"}
     if config.policy and "arm" in history:
         experiments = history["arm"].dropna().value_counts()  # one row per experiment
-        table.add_row(
-            "experiments by arm", ", ".join(f"{arm}: {n}" for arm, n in experiments.items())
-        )
-    table.add_row("budget used", f"{budget_spent(history)} of {config.budget} experiments")
-    table.add_row("measurements", str(len(measured)))
+        rows["experiments by arm"] = ", ".join(f"{arm}: {n}" for arm, n in experiments.items())
+    rows["budget used"] = f"{budget_spent(history)} of {config.budget} experiments"
+    rows["measurements"] = str(len(measured))
     if config.outcomes is not None:
-        for key, value in outcome_lines(history, config.outcomes).items():
-            table.add_row(key, value)
+        rows.update(outcome_lines(history, config.outcomes))
     elif len(measured):
         values = measured[objective]
         best = measured.iloc[best_position(values, config.maximize, config.closest_to)]
-        table.add_row(
-            f"best {objective}",
-            f"{best[objective]:.6g} (candidate {best['candidate_id']}, "
-            + ("told)" if pd.isna(best["iteration"]) else f"iteration {best['iteration']})"),
+        found = "told" if pd.isna(best["iteration"]) else f"iteration {best['iteration']}"
+        rows[f"best {objective}"] = (
+            f"{best[objective]:.6g} (candidate {best['candidate_id']}, {found})"
         )
     if config.outcomes is None:
-        for key, value in reward_lines(history, config.optimum).items():
-            table.add_row(key, value)
+        rows.update(reward_lines(history, config.optimum))
     in_flight = history[history["state"].isin(OPEN_STATES)]
-    table.add_row(
-        "in flight",
+    rows["in flight"] = (
         ", ".join(
             f"{r.candidate_id} ({r.state}, {_age(r.created_at)})" for r in in_flight.itertuples()
         )
-        or "none",
+        or "none"
     )
     failures = history[~history["state"].isin([*OPEN_STATES, "succeeded"])]
     by_class = failures["error_class"].fillna(failures["state"]).value_counts()
-    table.add_row("failures", ", ".join(f"{k}: {v}" for k, v in by_class.items()) or "none")
-    console.print(table)
+    rows["failures"] = ", ".join(f"{k}: {v}" for k, v in by_class.items()) or "none"
+    console.print(key_value_table(f"{config.name}: {aim}", rows))
 
 
 def _json_records(history: pd.DataFrame) -> list[dict[str, Any]]:
@@ -137,6 +129,7 @@ def export(
             from discovery.store import check_not_the_store
 
             check_not_the_store(output, store)
+            check_output_file("export", output, f"a {format.value.upper()} file")
         _, history = read_snapshot(store)
         if format is ExportFormat.csv:
             text = history.to_csv(index=False)
@@ -146,7 +139,7 @@ def export(
             sys.stdout.write(text)
         else:
             output.write_text(text)
-            console.print(f"{len(history)} rows written to {output}")
+            console.print(Text(f"{len(history)} rows written to {output}"))
 
 
 @app.command()
@@ -164,26 +157,22 @@ def ask(
             from discovery.store import check_not_the_store
 
             check_not_the_store(output, store)
-            if output.is_dir() or not output.parent.is_dir():
-                raise ConfigurationError(
-                    f"ask: -o {output} is a folder; name a CSV file"
-                    if output.is_dir()
-                    else f"ask: -o {output}: folder {output.parent} does not exist"
-                )
+            check_output_file("ask", output, "a CSV file")
         suggestions = Campaign.resume(store).ask(k)
         if output is not None:
             suggestions.to_csv(output, index=False)
     shown = _columns_that_fit(suggestions, len(ASK_COLUMNS), console.width)
     hidden = len(suggestions.columns) - len(shown)
-    table = Table(title=f"suggestions from {store}")
+    table = Table(title=Text(f"suggestions from {store}"))  # names and values as written
     if hidden:  # a descriptor pool's hundreds of columns squeezed to a letter each
-        table.caption = f"and {hidden} more parameter columns" + (
-            f", all in {output}" if output is not None else "; -o FILE writes every column"
+        table.caption = Text(
+            f"and {hidden} more parameter columns"
+            + (f", all in {output}" if output is not None else "; -o FILE writes every column")
         )
     for column in shown:
-        table.add_column(str(column))
+        table.add_column(Text(str(column)))
     for row in suggestions[shown].itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
+        table.add_row(*(Text(_cell(v)) for v in row))
     console.print(table)
 
 
@@ -225,4 +214,4 @@ def tell(
             raise ConfigurationError(
                 f"{error}; nothing in {results.name} was recorded: correct it and tell it again"
             ) from None
-    console.print(f"{len(frame)} results recorded in {store}")
+    console.print(Text(f"{len(frame)} results recorded in {store}"))
