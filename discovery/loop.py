@@ -267,14 +267,20 @@ class CampaignRun:
             )
 
     def ask(self, k: int) -> tuple[list[Job], list[Job]]:
-        """The jobs still waiting for a told result, and ``k`` new suggestions."""
+        """The jobs still waiting for a told result, and ``k`` new suggestions: those the
+        initial design still owes, then the model's (with nothing measured yet, there is
+        no model to ask: all ``k`` come from the initial design)."""
         if k < 1:
             raise ConfigurationError(f"ask: k must be >= 1, got {k}")
         pending = [j for j in self.store.jobs() if j.state == ASKED]
-        remaining = self._remaining()
-        if remaining == 0:
+        size = min(k, self._remaining())
+        if size == 0:
             return pending, []
-        return pending, self._choose_and_record(min(k, remaining), ASKED)
+        owed = self._initial_owed()
+        if self.values and 0 < owed < size:  # the rest, as run() does, from the model
+            initial = self._choose_and_record(owed, ASKED)
+            return pending, initial + self._choose_and_record(size - owed, ASKED)
+        return pending, self._choose_and_record(size, ASKED)
 
     def _best_text(self) -> str:
         if not self.values:

@@ -596,3 +596,18 @@ def test_a_selector_of_the_users_own_must_be_passed_again_on_resume(tmp_path):
     with pytest.raises(ConfigurationError, match=r"selector \(Shuffled\) cannot be rebuilt"):
         Campaign.resume(path)
     assert isinstance(Campaign.resume(path, selector=Shuffled()).selector, Shuffled)
+
+
+def test_a_batch_asked_past_the_initial_design_is_completed_by_the_model():
+    """ask(2) three times with n_initial=5 drew six designs from the initial design: a
+    batch it owed only part of was drawn from it whole."""
+    from tests.test_campaign import POOL
+
+    manual = Campaign(POOL, None, "y", surrogate="forest", acquisition="ei", n_initial=5, seed=0)
+    for _ in range(3):
+        for asked in manual.ask(2).query("status == 'new'")["candidate_id"]:
+            manual.tell(asked, float(POOL.frame.loc[asked, "y"]))
+    chosen = manual._memory_store.history("y")
+    assert list(chosen["acquisition"]) == ["kmeans"] * 5 + ["ei"]
+    fresh = Campaign(POOL, None, "y", surrogate="forest", n_initial=3, seed=0)
+    assert len(fresh.ask(5)) == 5  # nothing measured, no model: the initial design goes on

@@ -36,7 +36,7 @@ def benchmark(
     ] = "liang2021",
     at: Annotated[
         int | None,
-        typer.Option(help="Report Top% at this cycle [default: 50, or --cycles if fewer]."),
+        typer.Option(help="Report Top% at this cycle (default: 50, or --cycles if fewer)."),
     ] = None,
     fraction: Annotated[
         float, typer.Option(help="Report the cycles to find this share of the good designs.")
