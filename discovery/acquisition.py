@@ -8,11 +8,12 @@ the same function serves a GP, a forest or a neural ensemble.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -380,12 +381,24 @@ def acquisition_parameters(name: str) -> tuple[str, ...]:
 def resolve_acquisition(spec: str | Acquisition | ScoreFunction, **params: Any) -> Acquisition:
     """An :class:`Acquisition` from a registry name, an Acquisition, or a callable.
 
+    ``params`` are checked as the acquisition will be called with them; for an
+    Acquisition they are laid over its own (``params`` win).
+
     Raises:
         ConfigurationError: unknown name, a parameter the named acquisition does
-            not take, or neither a name nor a callable.
+            not take, a callable that cannot be called as
+            ``f(prediction, incumbent, maximize, *, rng, **params)``, or neither a name
+            nor a callable.
     """
     if isinstance(spec, Acquisition):
-        return spec
+        params = {**spec.params, **params}
+        # a library function takes any keyword (**_): its own list says which it uses
+        accepted = [taken for function, taken, _ in _REGISTRY.values() if function is spec.function]
+        if accepted:
+            _check_parameters(spec.name, accepted[0], params)
+        else:
+            _check_signature(spec.name, spec.function, params)
+        return replace(spec, params=params)
     if isinstance(spec, str):
         name = canonical_name(spec)
         if name not in _REGISTRY:
@@ -394,26 +407,13 @@ def resolve_acquisition(spec: str | Acquisition | ScoreFunction, **params: Any) 
                 "or pass a callable"
             )
         function, accepted, needs = _REGISTRY[name]
-        unknown = sorted(set(params) - set(accepted))
-        if unknown:
-            raise ConfigurationError(
-                f"acquisition '{name}': unknown parameters {unknown}; it takes {list(accepted)}"
-            )
-        for key in ("beta", "xi"):
-            value = params.get(key, 0.0)
-            if not is_finite_number(value) or value < 0:
-                raise ConfigurationError(
-                    f"acquisition '{name}': {key} must be a finite number >= 0, got {value!r}"
-                )
-        count = params.get("n_max_values", 1)
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ConfigurationError(
-                f"acquisition '{name}': n_max_values must be an integer >= 1, got {count!r}"
-            )
+        _check_parameters(name, accepted, params)
         return Acquisition(name=name, function=function, params=params, **needs)
     if callable(spec):
+        name = getattr(spec, "__name__", type(spec).__name__)
+        _check_signature(name, spec, params)
         return Acquisition(
-            name=getattr(spec, "__name__", type(spec).__name__),
+            name=name,
             function=spec,
             params=params,
             needs_samples=bool(getattr(spec, "needs_samples", False)),
@@ -421,3 +421,43 @@ def resolve_acquisition(spec: str | Acquisition | ScoreFunction, **params: Any) 
     raise ConfigurationError(
         f"acquisition: expected a name or a callable, got {type(spec).__name__}"
     )
+
+
+def _check_parameters(name: str, accepted: tuple[str, ...], params: dict[str, Any]) -> None:
+    """A named acquisition's parameters: none it does not take, each in its range."""
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ConfigurationError(
+            f"acquisition '{name}': unknown parameters {unknown}; it takes {list(accepted)}"
+        )
+    for key in ("beta", "xi"):
+        value = params.get(key, 0.0)
+        if not is_finite_number(value) or value < 0:
+            raise ConfigurationError(
+                f"acquisition '{name}': {key} must be a finite number >= 0, got {value!r}"
+            )
+    count = params.get("n_max_values", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ConfigurationError(
+            f"acquisition '{name}': n_max_values must be an integer >= 1, got {count!r}"
+        )
+
+
+def _check_signature(name: str, function: ScoreFunction, params: dict[str, Any]) -> None:
+    """A callable acquisition takes the arguments every score passes it (see
+    :meth:`Acquisition.score`), so a wrong signature is named now, not after the
+    initial design has been measured."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return  # a built-in that does not describe itself: nothing to check against
+    try:
+        signature.bind(None, None, True, rng=None, **params)
+    except TypeError as error:
+        given = "".join(f", {key}=..." for key in params)
+        called = name if name.isidentifier() else "f"  # a lambda
+        raise ConfigurationError(
+            f"acquisition '{name}': it is called as {called}(prediction, incumbent, maximize, "
+            f"rng=...{given}), which {called}{signature} cannot take ({error}); define it as "
+            f"def {called}(prediction, incumbent, maximize, *, rng=None, **params)"
+        ) from None

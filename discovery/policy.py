@@ -166,6 +166,7 @@ class Portfolio:
                 raise ConfigurationError(
                     f"portfolio: an arm is a name or an Arm, got {type(arm).__name__}"
                 )
+            _check_arm(arm)
             resolved.append(arm)
         names = [arm.name for arm in resolved]
         if len(set(names)) != len(names):
@@ -476,6 +477,23 @@ class PortfolioRun:
             gains.append(0.5 if high <= low else float(np.clip((mean - low) / (high - low), 0, 1)))
         self.bandit.update_all(np.array(gains))
         record["credits"] = dict(zip(self.portfolio.names, gains, strict=True))
+
+
+def _check_arm(arm: Arm) -> None:
+    """An arm's components resolve now, so that a misspelt acquisition or a function of
+    the wrong signature is named before any experiment, not when the arm is first drawn.
+
+    Raises:
+        ConfigurationError: naming the arm and its component.
+    """
+    try:
+        if arm.acquisition not in PARETO_ARMS:
+            resolve_acquisition(arm.acquisition, **arm.acquisition_params)
+        if arm.surrogate is not None:
+            resolve_surrogate(arm.surrogate)
+        resolve_selector(arm.selector)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"portfolio: arm '{arm.name}': {error}") from None
 
 
 def front_gains(run: CampaignRun) -> dict[str, float]:

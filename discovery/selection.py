@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -103,8 +104,15 @@ class KMeansDiversified:
     name: str = "kmeans"
 
     def __post_init__(self) -> None:
-        if self.oversample < 1:
-            raise ConfigurationError(f"selector: oversample must be >= 1, got {self.oversample}")
+        # oversample x batch_size counts candidates: a fraction would fail only at the
+        # first batch, after the initial design had been measured
+        count = self.oversample
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
+            raise ConfigurationError(
+                f"selector: oversample must be a whole number >= 1 (oversample x batch_size "
+                f"of the best candidates are clustered), got {count!r}"
+            )
+        object.__setattr__(self, "oversample", int(count))  # numpy's too, for the store
 
     def pick(self, scores, k, excluded, features, rng) -> np.ndarray:
         available = _available(excluded, k)

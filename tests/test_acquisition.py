@@ -127,6 +127,38 @@ def test_a_misspelt_acquisition_parameter_is_refused():
         resolve_acquisition("ucb", betta=2.0)
 
 
+def test_parameters_given_with_an_acquisition_object_are_laid_over_its_own():
+    """They were dropped without a word: an object of "ucb" given beta=50 scored with 2."""
+    wide = resolve_acquisition(resolve_acquisition("ucb", beta=1.0), beta=50.0)
+    assert wide.params == {"beta": 50.0}
+    np.testing.assert_allclose(wide.score(PREDICTION, 0.0, True), MEAN + 50.0 * STD)
+    with pytest.raises(
+        ConfigurationError, match=r"acquisition 'ucb': unknown parameters \['betta'\]"
+    ):
+        resolve_acquisition(resolve_acquisition("ucb"), betta=2.0)
+    with pytest.raises(ConfigurationError, match="beta must be a finite number >= 0"):
+        resolve_acquisition(resolve_acquisition("ucb"), beta=-1.0)
+
+
+def test_an_acquisition_function_is_checked_against_the_call_it_will_get():
+    def mean_and_spread(prediction, incumbent):
+        return prediction.mean + prediction.std
+
+    with pytest.raises(
+        ConfigurationError,
+        match=r"called as mean_and_spread\(prediction, incumbent, maximize, rng=\.\.\.\), "
+        r"which mean_and_spread\(prediction, incumbent\) cannot take",
+    ):
+        resolve_acquisition(mean_and_spread)
+
+    def spread(prediction, incumbent, maximize, *, rng=None, weight=1.0):
+        return weight * prediction.std
+
+    assert resolve_acquisition(spread, weight=2.0).params == {"weight": 2.0}
+    with pytest.raises(ConfigurationError, match=r"rng=\.\.\., wieght=\.\.\."):
+        resolve_acquisition(spread, wieght=2.0)
+
+
 def test_max_value_entropy_is_the_entropy_a_measurement_would_remove():
     # for each draw y* of the best value, measuring a candidate tells that its value lies
     # below y*: the score is H[N(mean, std)] - H[N(mean, std) truncated above at y*]

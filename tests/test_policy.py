@@ -235,3 +235,14 @@ def test_a_resumed_portfolio_of_gp_arms_keeps_the_hyper_parameters_between_refit
     assert np.allclose(
         resumed["score"].to_numpy(float), whole["score"].to_numpy(float), equal_nan=True
     )
+
+
+def test_an_arm_with_a_misspelt_or_unusable_component_is_named_when_built():
+    """Arm("x", "forest", "bogus") was accepted and failed only when first drawn, after
+    the initial design had been measured."""
+    with pytest.raises(ConfigurationError, match=r"arm 'x': acquisition: unknown name 'bogus'"):
+        Portfolio([Arm("x", "forest", "bogus"), "random"])
+    with pytest.raises(ConfigurationError, match=r"arm 'y': .*unknown parameters \['bta'\]"):
+        Portfolio([Arm("y", "forest", "ucb", acquisition_params={"bta": 2}), "random"])
+    with pytest.raises(ConfigurationError, match=r"arm 'z': .*called as"):
+        Portfolio([Arm("z", "forest", lambda prediction: prediction.mean), "random"])

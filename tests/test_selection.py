@@ -12,7 +12,12 @@ from discovery import (
     RandomDesign,
     TopK,
 )
-from discovery.selection import resolve_initial_design, resolve_selector
+from discovery.selection import (
+    BATCH_SELECTORS,
+    resolve_initial_design,
+    resolve_selector,
+    selector_options,
+)
 
 RNG = np.random.default_rng(0)
 CENTRES = np.array([[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]])
@@ -103,6 +108,20 @@ def test_kmeans_diversified_batch_spreads_over_peaks():
     assert set((top // 20).tolist()) == {0}
     assert len(set((diverse // 20).tolist())) > 1
     assert scores.argmax() in diverse  # the best candidate is always kept
+
+
+@pytest.mark.parametrize("oversample", [2.5, 0, True, "3"])
+def test_kmeans_diversified_takes_a_whole_number_of_candidates_per_pick(oversample):
+    """oversample=2.5 was accepted and failed after the initial design was measured, with
+    "Partition index must be integer"."""
+    with pytest.raises(ConfigurationError, match="oversample must be a whole number >= 1"):
+        KMeansDiversified(oversample=oversample)
+
+
+def test_kmeans_diversified_of_a_numpy_integer_is_stored_to_be_rebuilt():
+    """np.int64(3), as a search grid gives it, could not be written to the store as JSON."""
+    selector = KMeansDiversified(oversample=np.int64(3))
+    assert selector_options(selector, BATCH_SELECTORS) == {"oversample": 3}
 
 
 @pytest.mark.parametrize("design", [RandomDesign(), FarthestPointDesign(), KMeansDesign()])
