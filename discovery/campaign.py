@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
 from discovery.acquisition import (
     POOL_ONLY,
@@ -59,6 +61,7 @@ from discovery.store import CampaignStore
 from discovery.store_session import StoreSession, move_aside, record_told, same_told_value
 from discovery.surrogates import (
     Surrogate,
+    draws_samples,
     rebuild_surrogate,
     resolve_surrogate,
     surrogate_options,
@@ -274,6 +277,14 @@ class Campaign:
             except ConfigurationError as error:
                 raise ConfigurationError(f"campaign '{name}': {error}") from None
         _check_botorch_paths(name, self.surrogate, self.acquisition, outcomes, is_space, policy)
+        if policy is None and self.acquisition.needs_samples and not draws_samples(self.surrogate):
+            raise ConfigurationError(
+                f"campaign '{name}': acquisition '{self.acquisition.name}' scores one posterior "
+                f"draw, predict(X, n_samples=...), and {type(self.surrogate).__name__} draws "
+                f"none ({_why_no_samples(self.surrogate)}); give its predict an n_samples "
+                f"argument returning Prediction(mean, std, samples) with samples of shape "
+                f"(n_samples, len(X)), or choose an acquisition without samples ('ei', 'ucb')"
+            )
         self.selector = resolve_selector(selector)
         if initial_design is None:
             initial_design = "sobol" if is_space else "kmeans"
@@ -357,6 +368,15 @@ class Campaign:
                     f"(e.g. {unknown[:3]})"
                 )
         self._check_oracle_objective(oracle)
+        measured = [config.objective] if self.outcomes is None else self.outcomes.outputs
+        leaked = _features_that_are_answers(pool, oracle, measured)
+        if leaked:
+            raise ConfigurationError(
+                f"{prefix}: the pool's features {leaked} hold the very values the oracle "
+                f"reports for the measured properties of those names, so the model would "
+                f"read the answers it is to predict (and the campaign look better than it "
+                f"is); {_without_features(pool, leaked, config.objective)}"
+            )
 
     def _check_oracle_objective(self, oracle: Oracle | None) -> None:
         config, prefix = self.config, f"campaign '{self.config.name}'"
@@ -601,6 +621,53 @@ class Campaign:
         return StoreSession(self.config, self.pool, CampaignStore(self.store_path), owned=True)
 
 
+def _features_that_are_answers(
+    pool: CandidatePool | ArrayPool, oracle: Oracle | None, measured: Sequence[str]
+) -> list[str]:
+    """The measured properties among the pool's features whose values there are those an
+    emulator oracle reports (a table's measured column kept as a feature).
+
+    A feature merely named like a measured property is left alone: a structure's
+    unrelaxed density beside its measured relaxed density is known before the experiment.
+    """
+    shared = [name for name in measured if name in pool.parameter_columns]
+    recorded = getattr(oracle, "recorded_outputs", None)
+    if not shared or not callable(recorded):
+        return []
+    truth = recorded(pool.ids, shared)
+    leaked = []
+    for j, name in enumerate(shared):
+        if isinstance(pool, ArrayPool):
+            column = pool.raw_features[:, pool.feature_names.index(name)]
+        elif is_numeric_dtype(pool.frame[name]):
+            column = pool.frame[name].to_numpy()
+        else:
+            continue  # text, one-hot encoded: no measured number
+        column, known = np.asarray(column, dtype=np.float64), ~np.isnan(truth[:, j])
+        # to float32 precision, in which an ArrayPool holds its columns
+        if known.any() and np.allclose(column[known], truth[known, j], rtol=1e-6, atol=0):
+            leaked.append(name)
+    return leaked
+
+
+def _without_features(pool: CandidatePool | ArrayPool, names: list[str], objective: str) -> str:
+    """How to build ``pool`` again without the features ``names``."""
+    if isinstance(pool, ArrayPool):
+        kept = [c for c in pool.feature_names if c not in names]
+        return (
+            f"name the design columns only: ArrayPool.from_parquet(path, features={kept}) "
+            f"(from_npy, from_array: an array without {names})"
+        )
+    first = pool.options.get("objective") or (objective if objective in names else None)
+    others = [n for n in names if n != first]
+    arguments = ["frame"] + [f"objective={first!r}"] * (first is not None)
+    arguments += [f"exclude={others}"] * bool(others)
+    return (
+        f"leave them out of the features: CandidatePool.from_frame({', '.join(arguments)}) "
+        f"(or features=[...] without them)"
+    )
+
+
 def _holds_a_campaign(store: str | Path | None) -> bool:
     """Whether ``store`` is a file that holds a campaign already."""
     if store is None or not Path(store).is_file():
@@ -761,6 +828,13 @@ def _check_botorch_paths(
             f"hyper-parameters, so the draws would cost time and change nothing; leave "
             f"hyperparameter_draws at 0"
         )
+
+
+def _why_no_samples(surrogate: Any) -> str:
+    """Why :func:`~discovery.surrogates.draws_samples` is False for ``surrogate``."""
+    if getattr(surrogate, "supports_samples", True) is False:
+        return "supports_samples is False"
+    return "its predict takes no n_samples"
 
 
 def _check_space_acquisitions(

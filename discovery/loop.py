@@ -51,7 +51,7 @@ from discovery.space_design import resolve_space_design, space_initial_design
 from discovery.space_points import SpacePoints
 from discovery.store import ASKED, CREATED, OPEN_STATES, SUBMITTED, CampaignStore, Job
 from discovery.store_cache import OracleCache
-from discovery.surrogates import predict_rows
+from discovery.surrogates import predict_rows, predict_with_samples
 from discovery.trust_region import seeks_optimum, trust_region_length
 
 #: Posterior samples requested from the surrogate when the acquisition needs them.
@@ -636,7 +636,7 @@ class CampaignRun:
 
             def score(X: np.ndarray) -> np.ndarray:
                 if acquisition.needs_model:
-                    prediction = surrogate.predict(X, n_samples=n_samples)
+                    prediction = predict_with_samples(surrogate, X, n_samples)
                 else:
                     prediction = Prediction(mean=np.zeros(len(X)), std=np.zeros(len(X)))
                 return acquisition.score(prediction, self.incumbent, maximize, self.rng)

@@ -48,6 +48,7 @@ from scipy.special import log_ndtr
 from discovery.acquisition import Acquisition
 from discovery.objectives import Objectives, inferred_reference, measured_spread, spread_units
 from discovery.proposal import tensor_options
+from discovery.surrogates import draws_samples, predict_with_samples
 
 PARETO_STRATEGIES = ("ehvi", "parego")
 #: Acquisitions on a log scale, to which the log-probability of feasibility is added.
@@ -215,7 +216,7 @@ def score_candidates(
         log_improvement[positive] = np.log(improvement[positive])
         return log_improvement + log_feasible
     n_samples = 16 if acquisition.needs_samples else 0
-    prediction = models[0].predict(X, n_samples=n_samples)
+    prediction = predict_with_samples(models[0], X, n_samples)
     incumbent = -np.inf if targets.incumbent is None else targets.incumbent
     scores = acquisition.score(prediction, incumbent, True, rng)
     return scores + log_feasible if targets.n_constraints else scores
@@ -235,7 +236,8 @@ def _draws(
     draws from the trees' spread (SMAC's reading of a random forest, Hutter et al.
     2011) can; once the front beats the reference point, the members' own draws
     exploit it better."""
-    prediction = model.predict(X, n_samples=0 if beyond_measured else HYPERVOLUME_SAMPLES)
+    wanted = 0 if beyond_measured or not draws_samples(model) else HYPERVOLUME_SAMPLES
+    prediction = predict_with_samples(model, X, wanted)
     samples = prediction.samples
     if not beyond_measured and samples is not None and not np.isnan(samples).any():
         return samples[rng.integers(0, samples.shape[0], HYPERVOLUME_SAMPLES)]

@@ -288,3 +288,79 @@ def test_the_progress_bar_shows_names_as_written(capsys):
     ).run(progress=True)
     shown = capsys.readouterr().out
     assert "n [/x]" in shown and "best y{1} [/s]: 1" in shown
+
+
+def test_a_pool_that_keeps_the_measured_column_as_a_feature_is_refused():
+    """A table holding the measured 'y', made a pool without objective='y': the emulator's
+    answer was a feature, the model read it, and the benchmark looked nearly perfect."""
+    table = POOL.frame.reset_index(drop=True)
+    leaky = CandidatePool.from_frame(table)
+    with pytest.raises(
+        ConfigurationError,
+        match=r"features \['y'\] hold the very values the oracle reports.*"
+        r"CandidatePool\.from_frame\(frame, objective='y'\)",
+    ):
+        Campaign(leaky, LookupOracle.from_pool(leaky, "y"), "y", surrogate="forest")
+
+
+def test_a_second_measured_column_left_among_the_features_is_refused():
+    from discovery import Objective
+
+    table = POOL.frame.reset_index(drop=True).assign(cost=lambda t: t["a"] + t["b"])
+    pool = CandidatePool.from_frame(table, objective="y")
+    oracle = LookupOracle.from_pool(pool, "y", others=["cost"])
+    with pytest.raises(
+        ConfigurationError, match=r"from_frame\(frame, objective='y', exclude=\['cost'\]\)"
+    ):
+        Campaign(pool, oracle, objectives=[Objective("y"), Objective("cost", "min")])
+
+
+def test_an_array_pool_read_with_the_measured_column_is_refused(tmp_path):
+    from discovery import ArrayPool
+
+    POOL.frame.to_parquet(tmp_path / "designs.parquet", index=False)
+    oracle = LookupOracle(dict(zip(POOL.ids, POOL.frame["y"], strict=True)), "y")
+    every_column = ArrayPool.from_parquet(tmp_path / "designs.parquet")
+    with pytest.raises(ConfigurationError, match=r"from_parquet\(path, features=\['a', 'b'\]\)"):
+        Campaign(every_column, oracle, "y", surrogate="forest")
+    designs = ArrayPool.from_parquet(tmp_path / "designs.parquet", features=["a", "b"])
+    assert Campaign(designs, oracle, "y", surrogate="forest").pool is designs
+
+
+def test_a_feature_named_like_the_measured_property_with_other_values_is_kept():
+    """A structure's unrelaxed density is known before the experiment that measures the
+    relaxed one: a feature of the same name, not the answer."""
+    frame = pd.DataFrame({"density": np.linspace(7.0, 9.0, 12), "x": np.linspace(0, 1, 12)})
+    pool = CandidatePool.from_frame(frame)
+    relaxed = LookupOracle(dict(zip(pool.ids, 1.02 * frame["density"], strict=True)), "density")
+    assert Campaign(pool, relaxed, "density", surrogate="forest", budget=8).pool is pool
+
+
+def test_acquisition_params_apply_to_an_acquisition_object():
+    """resolve_acquisition("ucb") with acquisition_params={"beta": 50} ran with beta 2."""
+    from discovery.acquisition import resolve_acquisition
+
+    ucb = resolve_acquisition("ucb")
+    wide = campaign(acquisition=ucb, acquisition_params={"beta": 50.0}, budget=10)
+    assert wide.config.acquisition_params == {"beta": 50.0}
+    by_name = campaign(acquisition="ucb", acquisition_params={"beta": 50.0}, budget=10)
+    chosen = wide.run(progress=False).history["candidate_id"].tolist()
+    assert chosen == by_name.run(progress=False).history["candidate_id"].tolist()
+    with pytest.raises(ConfigurationError, match=r"unknown parameters \['betta'\]"):
+        campaign(acquisition=ucb, acquisition_params={"betta": 50.0})
+
+
+def test_an_acquisition_function_of_the_wrong_signature_is_refused_before_any_experiment():
+    """It was called with rng= only after the initial design had been measured."""
+    measured = []
+    oracle = FunctionOracle(lambda c: measured.append(c.id) or c.parameters["a"], output="y")
+
+    def mean_only(prediction, incumbent, maximize):
+        return prediction.mean
+
+    with pytest.raises(
+        ConfigurationError,
+        match=re.escape("define it as def mean_only(prediction, incumbent, maximize, *, rng=None"),
+    ):
+        Campaign(POOL, oracle, "y", surrogate="forest", acquisition=mean_only).run(progress=False)
+    assert measured == []

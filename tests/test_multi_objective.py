@@ -264,7 +264,8 @@ def test_bounds_weights_and_points_taken_off_a_table_are_numbers_enough():
 
 def test_an_emulator_without_a_named_property_is_refused_at_construction():
     frame = POOL.frame.assign(**properties(POOL.frame["a"], POOL.frame["b"]))
-    pool = CandidatePool.from_frame(frame[["a", "b", "near_left", "near_right", "load"]])
+    columns = ["a", "b", "near_left", "near_right", "load"]
+    pool = CandidatePool.from_frame(frame[columns], features=["a", "b"])
     emulator = LookupOracle.from_pool(pool, "near_left", others=["near_right", "load"])
     for options in (
         {"objectives": [Objective("near_left"), Objective("near_rihgt")]},

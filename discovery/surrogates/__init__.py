@@ -11,12 +11,22 @@ import numpy as np
 
 from discovery.config import NOT_STORED
 from discovery.exceptions import ConfigurationError
-from discovery.surrogates.base import Surrogate, predict_rows
+from discovery.surrogates.base import (
+    Surrogate,
+    draws_samples,
+    predict_rows,
+    predict_with_samples,
+)
 from discovery.surrogates.forest import RandomForestSurrogate
 from discovery.surrogates.gp import GaussianProcessSurrogate
 from discovery.surrogates.neural import NeuralEnsembleSurrogate
 
 SURROGATE_NAMES = ("gp", "forest", "extra_trees", "neural")
+#: The methods a surrogate of the user's own has, as errors name them.
+SURROGATE_METHODS = (
+    "fit(X, y) -> self and predict(X) -> Prediction(mean, std) (for Thompson sampling, "
+    "predict(X, n_samples=0) giving samples when n_samples > 0)"
+)
 
 
 def resolve_surrogate(spec: str | Surrogate, seed: int = 0, device: str = "auto") -> Surrogate:
@@ -37,11 +47,12 @@ def resolve_surrogate(spec: str | Surrogate, seed: int = 0, device: str = "auto"
             return NeuralEnsembleSurrogate(seed=seed, device=device)
         raise ConfigurationError(
             f"surrogate: unknown name '{spec}'; choose one of {list(SURROGATE_NAMES)} "
-            "or pass an object with fit(X, y) and predict(X)"
+            f"or pass an object with {SURROGATE_METHODS}"
         )
     if not (callable(getattr(spec, "fit", None)) and callable(getattr(spec, "predict", None))):
         raise ConfigurationError(
-            f"surrogate: {type(spec).__name__} has no fit(X, y) and predict(X) methods"
+            f"surrogate: {type(spec).__name__} lacks fit or predict; a surrogate has "
+            f"{SURROGATE_METHODS}"
         )
     return spec
 
@@ -112,7 +123,9 @@ __all__ = [
     "NeuralEnsembleSurrogate",
     "RandomForestSurrogate",
     "Surrogate",
+    "draws_samples",
     "predict_rows",
+    "predict_with_samples",
     "rebuild_surrogate",
     "resolve_surrogate",
     "surrogate_options",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -17,7 +18,8 @@ class Surrogate(Protocol):
     The constructor stores configuration only; ``fit`` learns and returns self;
     ``predict`` on an unfitted model raises :class:`NotFittedError`.
     ``supports_samples`` declares whether ``predict(X, n_samples=s)`` draws
-    posterior samples (needed by Thompson sampling).
+    posterior samples (needed by Thompson sampling). A surrogate that draws none
+    may define ``predict(X)`` alone: it is called so whenever no samples are wanted.
     """
 
     supports_samples: bool
@@ -88,4 +90,29 @@ def predict_rows(
     method = getattr(surrogate, "predict_rows", None)
     if callable(method):
         return method(features, rows, n_samples=n_samples)
-    return surrogate.predict(features[rows], n_samples=n_samples)
+    return predict_with_samples(surrogate, features[rows], n_samples)
+
+
+def predict_with_samples(surrogate: Surrogate, X: np.ndarray, n_samples: int = 0) -> Prediction:
+    """``surrogate.predict(X, n_samples=n_samples)``, or ``predict(X)`` when no samples
+    are wanted, so that a surrogate of ``predict(X)`` alone (as the README writes one)
+    serves every acquisition but Thompson sampling."""
+    if n_samples:
+        return surrogate.predict(X, n_samples=n_samples)
+    return surrogate.predict(X)
+
+
+def draws_samples(surrogate: Any) -> bool:
+    """Whether ``surrogate.predict`` can be asked for posterior samples: it takes
+    ``n_samples`` and does not declare ``supports_samples = False``."""
+    if getattr(surrogate, "supports_samples", True) is False:
+        return False
+    try:
+        signature = inspect.signature(surrogate.predict)
+    except (TypeError, ValueError):  # a callable that does not describe itself
+        return True
+    try:
+        signature.bind(np.zeros((1, 1)), n_samples=1)
+    except TypeError:
+        return False
+    return True
