@@ -337,6 +337,13 @@ class Acquisition:
             )
         return scores
 
+    @property
+    def is_builtin(self) -> bool:
+        """Whether this is the library's acquisition of its name, not a function of the
+        user's own that happens to share the name (``def ucb(...)``): only the library's
+        may be replaced by BoTorch's equivalent, or be known to explore."""
+        return _REGISTRY.get(self.name, (None,))[0] is self.function
+
     def to_dict(self) -> dict:
         """The acquisition's configuration as plain JSON-able values."""
         return {"name": self.name, "params": dict(self.params)}

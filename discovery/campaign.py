@@ -812,7 +812,7 @@ def _check_botorch_paths(
         return
     prefix = f"campaign '{name}'"
     several = outcomes is not None and not outcomes.is_pareto
-    if several and acquisition.name != "ei":
+    if several and not (acquisition.name == "ei" and acquisition.is_builtin):
         raise ConfigurationError(
             f"{prefix}: with a GP, a campaign of several outcomes or outcome constraints "
             f"chooses by BoTorch's noisy expected improvement (acquisition 'ei'), not "
@@ -843,9 +843,10 @@ def _check_space_acquisitions(
     """A declared space is searched by sampling: no acquisition, the campaign's or an
     arm's, may need a whole pool scored at once."""
     arms = policy.arms if policy is not None else []
-    names = [acquisition.name] + [
+    names = [acquisition.name] * acquisition.is_builtin + [
         canonical_name(a.acquisition) if isinstance(a.acquisition, str) else a.acquisition.name
         for a in arms
+        if isinstance(a.acquisition, str) or a.acquisition.is_builtin
     ]
     for chosen in names:
         if chosen in POOL_ONLY:

@@ -642,7 +642,13 @@ class CampaignRun:
                 return acquisition.score(prediction, self.incumbent, maximize, self.rng)
 
             points, scores = propose_by_sampling(
-                space, score, selector, size, taken, self.rng, self._trust_region(acquisition)
+                space,
+                score,
+                selector,
+                size,
+                taken,
+                self.rng,
+                self._trust_region(surrogate, acquisition),
             )
         if acquisition.needs_model:
             means = surrogate.predict(space.encode(points)).mean
@@ -650,10 +656,12 @@ class CampaignRun:
             means = np.zeros(len(points))
         return points, scores, means
 
-    def _trust_region(self, acquisition: Acquisition) -> Space | None:
+    def _trust_region(self, surrogate: Any, acquisition: Acquisition) -> Space | None:
         """The box around the best measurement that a proposal without gradients
-        searches in (see :mod:`discovery.trust_region`); None for the whole space."""
-        if not self.config.trust_region or not seeks_optimum(acquisition):
+        searches in (see :mod:`discovery.trust_region`); None for the whole space, and
+        for a GP, which searches it whole (as it does through BoTorch) whatever scores."""
+        gp = getattr(surrogate, "name", None) == "gp"
+        if not self.config.trust_region or gp or not seeks_optimum(acquisition):
             return None
         utilities = self.config.utility(self.values)
         maximize = self.config.model_maximizes

@@ -71,7 +71,11 @@ BOTORCH_ACQUISITIONS = ("ei", "ucb", "pi", "greedy", "uncertainty", "thompson", 
 
 def uses_botorch(surrogate: Any, acquisition: Acquisition) -> bool:
     """Whether a proposal goes through BoTorch: a fitted GP and a known acquisition."""
-    return getattr(surrogate, "name", None) == "gp" and acquisition.name in BOTORCH_ACQUISITIONS
+    return (
+        getattr(surrogate, "name", None) == "gp"
+        and acquisition.name in BOTORCH_ACQUISITIONS
+        and acquisition.is_builtin
+    )
 
 
 def is_new(points: np.ndarray, taken: np.ndarray) -> np.ndarray:

@@ -761,8 +761,8 @@ class Space:
             value = int(point[p.name])
             first = min(inside[0], value) if inside else value
             last = max(inside[-1], value) if inside else value
-            if first == last:  # a single value: add the neighbour on the inner side
-                first, last = (value, value + 1) if value < p.high else (value - 1, value)
+            if first == last:  # a single value: add its neighbours, on both sides
+                first, last = max(p.low, value - 1), min(p.high, value + 1)
             narrowed.append(Integer(p.name, first, last, p.log))
         by_name = {p.name: p for p in narrowed}
         kept = [

@@ -39,8 +39,11 @@ EXPLORING = ("uncertainty", "random")
 
 
 def seeks_optimum(acquisition: Any) -> bool:
-    """Whether an acquisition looks for the best point (so a trust region serves it)."""
-    return bool(acquisition.needs_model) and acquisition.name not in EXPLORING
+    """Whether an acquisition looks for the best point (so a trust region serves it): the
+    library's exploring ones do not; a function of the user's own is taken to seek it,
+    whatever its name."""
+    exploring = acquisition.name in EXPLORING and getattr(acquisition, "is_builtin", True)
+    return bool(acquisition.needs_model) and not exploring
 
 
 def failure_tolerance(dimension: int) -> int:

@@ -114,3 +114,39 @@ def test_only_the_campaigns_own_trials_move_the_box():
     assert trust_region_length(told_rising, 0, 2, trials=[False] * 6) == LENGTH_INITIAL
     # A value missing from the initial design does not make every later trial a success.
     assert trust_region_length([np.nan, 1.0] + [0.0] * 8, 2, 2) == LENGTH_INITIAL / 4
+
+
+def test_the_smallest_box_around_an_inner_integer_reaches_both_neighbours():
+    """Around n = 50 of 0..100 the box held 50 and 51 only: 49 was out of reach, and the
+    mirrored parameter (100 - n) was searched otherwise."""
+    from discovery import Integer, Real, Space
+
+    space = Space([Integer("n", 0, 100), Real("x", 0, 1)])
+    for value, (low, high) in ((50, (49, 51)), (0, (0, 1)), (100, (99, 100))):
+        (n, _) = space.around({"n": value, "x": 0.5}, 0.0125).parameters
+        assert (n.low, n.high) == (low, high)
+
+
+def test_an_acquisition_of_the_users_own_is_used_whatever_its_name():
+    """A GP over a space ran BoTorch's UCB in place of a user's function named 'ucb'
+    (called 0 times); and scored by sampling, a GP's proposals were kept in the trust
+    region, which the documentation says never confines a GP."""
+    from discovery import Campaign, FunctionOracle, Real, Space
+
+    calls = []
+
+    def ucb(prediction, incumbent, maximize, *, rng=None, **params):
+        calls.append(len(prediction))
+        return np.asarray(prediction.std)  # the user's own rule: pure exploration
+
+    space = Space([Real("x", 0, 1), Real("y", 0, 1)])
+
+    def picks(trust_region):
+        oracle = FunctionOracle(lambda c: c.parameters["x"] + c.parameters["y"], output="v")
+        result = Campaign(
+            space, oracle, "v", surrogate="gp", acquisition=ucb, budget=10, n_initial=4,
+            trust_region=trust_region,
+        ).run(progress=False)  # fmt: skip
+        return result.history[["x", "y"]].to_numpy(float)[4:]
+
+    assert np.allclose(picks(True), picks(False)) and calls
