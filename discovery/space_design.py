@@ -15,7 +15,7 @@ import numpy as np
 
 from discovery.proposal import distinct_new, new_samples
 from discovery.search_space import Space
-from discovery.selection import INITIAL_DESIGNS, Selector
+from discovery.selection import INITIAL_DESIGNS, FarthestPointDesign, Selector
 
 #: Feasible Sobol points a selector-based design chooses from.
 DESIGN_SAMPLE_SIZE = 2**12
@@ -56,12 +56,15 @@ def space_initial_design(
     """
     seed = int(rng.integers(2**31 - 1))
     method = getattr(design, "method", None)
-    if method is not None:
-        points = space.sample(size + taken.shape[0], method, seed=seed)
+    if method is not None and taken.shape[0] == 0:
+        points = space.sample(size, method, seed=seed)
         features = space.encode(points)
         fresh = np.flatnonzero(distinct_new(features, taken))[:size]
     else:
-        selector: Selector = design
+        # A Sobol or Latin-hypercube design goes on from the points already taken (asked
+        # one at a time, or told before) as the farthest from them: each call's fresh
+        # scramble would otherwise start anew, and one point at a time be a random one.
+        selector: Selector = design if method is None else FarthestPointDesign()
         points = space.sample(max(DESIGN_SAMPLE_SIZE, 8 * size), "sobol", seed=seed)
         features = space.encode(points)
         excluded = ~distinct_new(features, taken)
