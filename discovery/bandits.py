@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from discovery.checks import is_finite_number
+from discovery.checks import is_finite_number, is_whole_number
 from discovery.exceptions import ConfigurationError
 
 #: Draws used to estimate a Thompson bandit's probability of pulling each arm.
@@ -37,7 +37,7 @@ class Bandit(ABC):
     name = "bandit"
 
     def __init__(self, n_arms: int) -> None:
-        if not _is_whole_number(n_arms) or n_arms < 1:
+        if not is_whole_number(n_arms) or n_arms < 1:
             raise ConfigurationError(
                 f"{self.name}: n_arms must be a whole number, at least one arm, got {n_arms!r}"
             )
@@ -61,7 +61,7 @@ class Bandit(ABC):
             ConfigurationError: an arm that is no index in [0, n_arms), a reward outside
                 [0, 1] or a probability outside (0, 1], before any state changes.
         """
-        if not _is_whole_number(arm) or not 0 <= arm < self.n_arms:
+        if not is_whole_number(arm) or not 0 <= arm < self.n_arms:
             raise ConfigurationError(
                 f"{self.name}: arm must be an index in [0, {self.n_arms}), got {arm!r}"
             )
@@ -269,8 +269,3 @@ def make_bandit(name: str, n_arms: int, **options: Any) -> Bandit:
 def _check_reward(name: str, reward: float) -> None:
     if not (is_finite_number(reward) and 0.0 <= reward <= 1.0):
         raise ConfigurationError(f"{name}: rewards must be in [0, 1], got {reward}")
-
-
-def _is_whole_number(value: Any) -> bool:
-    """An int, numpy's included; not a bool (True would be arm 1)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))

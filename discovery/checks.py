@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,12 @@ def is_finite_number(value: Any) -> bool:
         and isinstance(value, (int, float, np.integer, np.floating))
         and math.isfinite(float(value))
     )
+
+
+def is_whole_number(value: Any) -> bool:
+    """A whole number, Python's or numpy's (a count read off an array or a search grid);
+    not a bool, which would count as 0 or 1."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def data_row(position: int) -> str:

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import numbers
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -13,6 +12,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin_min
 
+from discovery.checks import is_whole_number
 from discovery.config import NOT_STORED
 from discovery.exceptions import ConfigurationError
 
@@ -107,7 +107,7 @@ class KMeansDiversified:
         # oversample x batch_size counts candidates: a fraction would fail only at the
         # first batch, after the initial design had been measured
         count = self.oversample
-        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
+        if not is_whole_number(count) or count < 1:
             raise ConfigurationError(
                 f"selector: oversample must be a whole number >= 1 (oversample x batch_size "
                 f"of the best candidates are clustered), got {count!r}"

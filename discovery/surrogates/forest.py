@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from sklearn.utils.parallel import Parallel, delayed
 
+from discovery.checks import is_whole_number
 from discovery.exceptions import ConfigurationError
 from discovery.prediction import Prediction
 from discovery.surrogates.base import (
@@ -71,7 +71,7 @@ class RandomForestSurrogate(BaseEstimator):
         """
         for key in ("n_estimators", "min_samples_leaf"):
             value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            if not is_whole_number(value) or value < 1:
                 raise ConfigurationError(
                     f"{self.name}: {key} must be an integer >= 1, got {value!r}"
                 )

@@ -16,7 +16,6 @@ would build the m x m joint covariance).
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 
 import numpy as np
@@ -33,6 +32,7 @@ from gpytorch.priors import GammaPrior
 from linear_operator.utils.cholesky import psd_safe_cholesky
 from sklearn.base import BaseEstimator
 
+from discovery.checks import is_whole_number
 from discovery.exceptions import ConfigurationError
 from discovery.prediction import Prediction
 from discovery.surrogates.base import (
@@ -291,12 +291,12 @@ class GaussianProcessSurrogate(BaseEstimator):
                 )
         if self.chunk_size < 1:
             raise ConfigurationError(f"gp: chunk_size must be >= 1, got {self.chunk_size}")
-        if not (_is_integer(self.hyperparameter_draws) and self.hyperparameter_draws >= 0):
+        if not (is_whole_number(self.hyperparameter_draws) and self.hyperparameter_draws >= 0):
             raise ConfigurationError(
                 f"gp: hyperparameter_draws must be an integer >= 0, "
                 f"got {self.hyperparameter_draws!r}"
             )
-        if not (_is_integer(self.refit_every) and self.refit_every >= 1):
+        if not (is_whole_number(self.refit_every) and self.refit_every >= 1):
             raise ConfigurationError(
                 f"gp: refit_every must be an integer >= 1, got {self.refit_every!r}"
             )
@@ -626,8 +626,3 @@ def _gamma_prior_matern(d: int) -> MaternKernel:
             MIN_LENGTHSCALE, transform=None, initial_value=prior.mode
         ),
     )
-
-
-def _is_integer(value: object) -> bool:
-    """A whole number, Python's or numpy's; not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
