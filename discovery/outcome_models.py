@@ -46,6 +46,7 @@ from botorch.utils.multi_objective.box_decompositions.non_dominated import (
 from scipy.special import log_ndtr
 
 from discovery.acquisition import Acquisition
+from discovery.exceptions import NotFittedError
 from discovery.objectives import Objectives, inferred_reference, measured_spread, spread_units
 from discovery.proposal import tensor_options
 from discovery.surrogates import draws_samples, predict_with_samples
@@ -168,9 +169,18 @@ def fit_outcome_models(
 
 def warm_states(models: list[Any]) -> list[Any] | None:
     """What each model's next warm-started fit starts from (None for a model that has
-    none), for the store: a resumed campaign then fits as an uninterrupted one."""
-    states = [m.warm_state() if callable(getattr(m, "warm_state", None)) else None for m in models]
+    none, or is not fitted yet), for the store: a resumed campaign then fits as an
+    uninterrupted one; None when no model has any."""
+    states = [_warm_state(m) for m in models]
     return states if any(state is not None for state in states) else None
+
+
+def _warm_state(model: Any) -> Any:
+    save = getattr(model, "warm_state", None)
+    try:
+        return save() if callable(save) else None
+    except NotFittedError:  # a portfolio arm's surrogate, never drawn yet
+        return None
 
 
 def restore_models(template: Any, states: list[Any]) -> list[Any]:

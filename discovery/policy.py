@@ -31,7 +31,8 @@ import numpy as np
 
 from discovery.acquisition import Acquisition, resolve_acquisition
 from discovery.bandits import BANDITS, Hedge, make_bandit
-from discovery.exceptions import ConfigurationError, NotFittedError
+from discovery.exceptions import ConfigurationError
+from discovery.outcome_models import warm_states
 from discovery.rewards import reward_of
 from discovery.selection import Selector, resolve_selector
 from discovery.store import OPEN_STATES
@@ -358,19 +359,12 @@ class PortfolioRun:
         timing = timing or {"fit_seconds": 0.0, "selection_seconds": time.perf_counter() - started}
         return chosen, scores, timing, record
 
-    def warm_states(self) -> list[dict | None]:
+    def warm_states(self) -> list[dict | None] | None:
         """What each distinct surrogate's next fit continues from (a GP's hyper-parameters,
         kept between refits), in arm order, for the store: a resumed campaign passes them
-        back (``warm_states``) and fits as an uninterrupted one would; None for one never
-        fitted or with nothing to keep."""
-        states: list[dict | None] = []
-        for surrogate in self._shared:
-            save = getattr(surrogate, "warm_state", None)
-            try:
-                states.append(save() if callable(save) else None)
-            except NotFittedError:
-                states.append(None)
-        return states
+        back (``warm_states``) and fits as an uninterrupted one would; None where none
+        was fitted or has anything to keep."""
+        return warm_states(self._shared)
 
     def _predictions(self, run: CampaignRun, arms: Sequence[int]) -> dict[int, Any]:
         """One prediction per surrogate shared by proposing arms (with posterior samples
