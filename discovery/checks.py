@@ -25,6 +25,18 @@ def is_whole_number(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
+def plain_number(value: Any) -> Any:
+    """A numpy number (``np.int64(4)`` from an array or a search grid) as Python's: the
+    ``default`` of ``json.dumps`` for settings that may hold one."""
+    if isinstance(value, np.generic) and np.ndim(value) == 0:
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+#: The largest seed numpy's and scikit-learn's generators all take (2**32 - 1).
+MAX_SEED = 2**32 - 1
+
+
 def data_row(position: int) -> str:
     """Row ``position`` (0-based, as pandas numbers them) of a table read from a CSV file
     with a header line, as its reader finds it in an editor."""

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from discovery.checks import MAX_SEED, is_finite_number, is_whole_number, plain_number
 from discovery.exceptions import ConfigurationError
 from discovery.objectives import Objectives
 
@@ -128,12 +129,12 @@ class CampaignConfig:
         prefix = f"campaign '{self.name}'"
         if not isinstance(self.objective, str) or not self.objective:
             raise ConfigurationError(f"{prefix}: objective must be a non-empty column name")
-        for key in ("budget", "n_initial", "batch_size", "seed", "diagnose_every", "max_retries"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigurationError(f"{prefix}: {key} must be an integer, got {value!r}")
-        if self.seed < 0:
-            raise ConfigurationError(f"{prefix}: seed must be >= 0, got {self.seed}")
+        self._plain_numbers(prefix)
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigurationError(
+                f"{prefix}: seed must lie in [0, 2**32 - 1] (scikit-learn's and numpy's "
+                f"range), got {self.seed}"
+            )
         if self.budget < 1:
             raise ConfigurationError(f"{prefix}: budget must be >= 1, got {self.budget}")
         if self.n_initial < 1:
@@ -142,21 +143,13 @@ class CampaignConfig:
             raise ConfigurationError(f"{prefix}: batch_size must be >= 1, got {self.batch_size}")
         if self.max_retries < 0:
             raise ConfigurationError(f"{prefix}: max_retries must be >= 0, got {self.max_retries}")
-        if not (self.retry_backoff >= 0 and math.isfinite(self.retry_backoff)):
+        if not self.retry_backoff >= 0:
             raise ConfigurationError(
                 f"{prefix}: retry_backoff must be a finite number >= 0 of seconds, "
                 f"got {self.retry_backoff}"
             )
         if self.deadline is not None and not self.deadline > 0:
             raise ConfigurationError(f"{prefix}: deadline must be > 0 seconds, got {self.deadline}")
-        if self.max_in_flight is not None and (
-            isinstance(self.max_in_flight, bool)
-            or not isinstance(self.max_in_flight, int)
-            or self.max_in_flight < 1
-        ):
-            raise ConfigurationError(
-                f"{prefix}: max_in_flight (K) must be an integer >= 1, got {self.max_in_flight!r}"
-            )
         if not isinstance(self.trust_region, bool):
             raise ConfigurationError(
                 f"{prefix}: trust_region must be True or False, got {self.trust_region!r}"
@@ -169,12 +162,6 @@ class CampaignConfig:
             raise ConfigurationError(
                 f"{prefix}: goal must be one of {list(GOALS)}, got '{self.goal}'"
             )
-        if self.optimum is not None and not (
-            isinstance(self.optimum, (int, float)) and math.isfinite(self.optimum)
-        ):
-            raise ConfigurationError(
-                f"{prefix}: optimum must be a finite number, got {self.optimum!r}"
-            )
         if self.diagnose_every < 0:
             raise ConfigurationError(
                 f"{prefix}: diagnose_every must be >= 0, got {self.diagnose_every}"
@@ -183,14 +170,6 @@ class CampaignConfig:
             raise ConfigurationError(
                 f"{prefix}: budget ({self.budget}) is smaller than the initial design "
                 f"(n_initial={self.n_initial})"
-            )
-        if self.target is not None and not math.isfinite(self.target):
-            raise ConfigurationError(f"{prefix}: target must be a finite number")
-        if self.closest_to is not None and not (
-            isinstance(self.closest_to, (int, float)) and math.isfinite(self.closest_to)
-        ):
-            raise ConfigurationError(
-                f"{prefix}: closest_to must be a finite number, got {self.closest_to!r}"
             )
         if self.objectives is not None:
             outcomes = Objectives.from_dict(self.objectives)
@@ -206,6 +185,39 @@ class CampaignConfig:
             raise ConfigurationError(
                 f"{prefix}: with closest_to, target is a tolerance and must be >= 0"
             )
+
+    def _plain_numbers(self, prefix: str) -> None:
+        """Check the numeric settings' types and keep them as Python's numbers: numpy's
+        (a target read off a table, ``df.y.min()``) are taken, and stored as JSON takes
+        them."""
+        for key in ("budget", "n_initial", "batch_size", "seed", "diagnose_every", "max_retries"):
+            value = getattr(self, key)
+            if not is_whole_number(value):
+                raise ConfigurationError(f"{prefix}: {key} must be an integer, got {value!r}")
+            object.__setattr__(self, key, int(value))
+        if self.max_in_flight is not None:
+            if not is_whole_number(self.max_in_flight) or self.max_in_flight < 1:
+                raise ConfigurationError(
+                    f"{prefix}: max_in_flight (K) must be an integer >= 1, "
+                    f"got {self.max_in_flight!r}"
+                )
+            object.__setattr__(self, "max_in_flight", int(self.max_in_flight))
+        for key in ("closest_to", "target", "retry_backoff", "deadline", "optimum"):
+            value = getattr(self, key)
+            if value is None and key != "retry_backoff":
+                continue
+            if not is_finite_number(value):
+                raise ConfigurationError(f"{prefix}: {key} must be a finite number, got {value!r}")
+            object.__setattr__(self, key, float(value))
+        if isinstance(self.maximize, np.bool_):
+            object.__setattr__(self, "maximize", bool(self.maximize))
+        try:
+            params = json.loads(json.dumps(self.acquisition_params, default=plain_number))
+        except (TypeError, ValueError) as error:
+            raise ConfigurationError(
+                f"{prefix}: acquisition_params must be numbers, strings or lists of them ({error})"
+            ) from None
+        object.__setattr__(self, "acquisition_params", params)
 
     @property
     def outcomes(self) -> Objectives | None:

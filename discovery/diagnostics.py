@@ -26,6 +26,7 @@ from sklearn.model_selection import GroupKFold, KFold, RandomizedSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from discovery.checks import MAX_SEED, is_whole_number
 from discovery.exceptions import ConfigurationError
 from discovery.prediction import Prediction, floored_std
 from discovery.surrogates import Surrogate, resolve_surrogate
@@ -118,6 +119,8 @@ def make_folds(
         raise ConfigurationError(f"cv: unknown scheme '{cv}'; choose one of {list(CV_SCHEMES)}")
     if folds < 2:
         raise ConfigurationError(f"folds: need at least 2, got {folds}")
+    if not (is_whole_number(seed) and 0 <= seed <= MAX_SEED):
+        raise ConfigurationError(f"seed: must be a whole number in [0, 2**32 - 1], got {seed!r}")
     if n < folds:
         raise ConfigurationError(f"folds: {folds} folds need at least {folds} rows, got {n}")
     if cv == "kfold":
@@ -215,7 +218,12 @@ def cross_validate(
     if leaked:
         warnings.append(
             f"leakage: {leaked} test rows have identical features in their training fold "
-            "(replicates?); use --cv group so the same design never straddles folds"
+            + (
+                "(replicates?); use --cv group so the same design never straddles folds"
+                if cv != "group" or groups is None
+                else "(replicates in different groups?); give replicates one group, or leave "
+                "the groups out so that identical designs form one"
+            )
         )
     models: dict[str, Any] = {
         name: resolve_surrogate(model, seed=seed) for name, model in surrogates.items()
@@ -286,10 +294,17 @@ def learning_curve(
     X, y = np.asarray(X, float), np.asarray(y, float)
     model = resolve_surrogate(surrogate, seed=seed)
     rng = np.random.default_rng(seed)
+    split = make_folds(X, cv, folds, groups, seed)
+    smallest = min(len(train) for train, _ in split)
+    if smallest < 2:
+        raise ConfigurationError(
+            f"learning curve: a training fold of {cv} CV with {folds} folds holds "
+            f"{smallest} row; a model needs at least 2 (use fewer folds or more rows)"
+        )
     rows = []
     for fraction in sizes:
         errors, n_train = [], []
-        for train, test in make_folds(X, cv, folds, groups, seed):
+        for train, test in split:
             count = max(2, round(fraction * len(train)))
             subset = rng.choice(train, size=count, replace=False)
             fitted = copy_surrogate(model).fit(X[subset], y[subset])

@@ -11,12 +11,14 @@
   were measured in this episode and the reward each earned (0 where not measured).
   The candidates' features do not change; they are ``env.features`` (n x d).
 - reward: the measured objective as a reward (the value when maximising, its negative
-  when minimising, -|value - target| for a target); a failed experiment earns 0 and
-  says why in ``info["error"]``, as does a result that is not a finite number (NaN,
-  inf), which a campaign records as failed too.
+  when minimising, -|value - target| for a target); a failed experiment earns
+  ``failure_reward`` and says why in ``info["error"]``, as does a result that is not a
+  finite number (NaN, inf), which a campaign records as failed too. By default that is
+  the worst reward earned so far in the episode (0 before the first), so that a failure
+  never pays better than a measurement; pass a number for a fixed penalty.
 - an episode lasts ``budget`` experiments (then ``truncated``); measuring a candidate
   again is allowed unless ``repeats=False`` (then it ends the episode as ``terminated``
-  with reward 0), and the episode is ``terminated`` once every candidate was measured.
+  with the failure reward), and the episode is ``terminated`` once every candidate was measured.
 
 Needs the ``[rl]`` extra (gymnasium).
 """
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from discovery.checks import is_finite_number
 from discovery.dispatch import read_result
 from discovery.exceptions import ConfigurationError
 from discovery.oracles.base import SUCCEEDED, Oracle
@@ -57,6 +60,8 @@ class DiscoveryEnv(gym.Env):
         budget: experiments per episode.
         repeats: whether a candidate may be measured again within an episode.
         optimum: the best objective value the pool holds, for ``info["regret"]``.
+        failure_reward: the reward of a failed experiment or a refused repeat (None: the
+            worst reward earned so far in the episode, 0 before the first).
         timeout: seconds to wait for one experiment.
         poll_interval: seconds between polls of a running experiment.
     """
@@ -74,6 +79,7 @@ class DiscoveryEnv(gym.Env):
         budget: int = 50,
         repeats: bool = True,
         optimum: float | None = None,
+        failure_reward: float | None = None,
         timeout: float = 600.0,
         poll_interval: float = 0.01,
     ) -> None:
@@ -83,6 +89,12 @@ class DiscoveryEnv(gym.Env):
         self.maximize, self.closest_to = maximize, closest_to
         self.budget, self.repeats = budget, repeats
         self.optimum = optimum
+        if failure_reward is not None and not is_finite_number(failure_reward):
+            raise ConfigurationError(
+                f"environment: failure_reward must be a finite number or None, "
+                f"got {failure_reward!r}"
+            )
+        self.failure_reward = failure_reward
         self.timeout, self.poll_interval = timeout, poll_interval
         self.features = pool.features
         size = len(pool)
@@ -97,11 +109,23 @@ class DiscoveryEnv(gym.Env):
         self._values = np.zeros(size, dtype=np.float32)
         self._steps = 0
         self._best: float | None = None
+        self._worst: float | None = None
 
     @classmethod
     def from_campaign(cls, campaign: Campaign, **options: Any) -> DiscoveryEnv:
         """The environment of a campaign: its pool, oracle, objective, direction,
-        budget and known optimum."""
+        budget and known optimum.
+
+        Raises:
+            ConfigurationError: the campaign searches a declared space, whose candidates
+                cannot be numbered as actions.
+        """
+        if not isinstance(campaign.pool, CandidatePool):
+            raise ConfigurationError(
+                f"environment: campaign '{campaign.config.name}' searches a declared space; "
+                "an environment's actions number the candidates of a pool "
+                "(CandidatePool), e.g. CandidatePool.from_frame(pd.DataFrame(space.sample(n)))"
+            )
         config = campaign.config
         settings = {
             "maximize": config.maximize,
@@ -121,7 +145,7 @@ class DiscoveryEnv(gym.Env):
         super().reset(seed=seed)
         self._measured[:] = 0
         self._values[:] = 0.0
-        self._steps, self._best = 0, None
+        self._steps, self._best, self._worst = 0, None, None
         return self._observation(), {}
 
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict]:
@@ -135,14 +159,15 @@ class DiscoveryEnv(gym.Env):
         info: dict[str, Any] = {"candidate_id": str(self.pool.ids[index])}
         if self._measured[index] and not self.repeats:
             info["error"] = "measured already in this episode"
-            return self._observation(), 0.0, True, False, info
+            return self._observation(), self._failure_reward(), True, False, info
         value, error = self._measure(index)
-        reward = 0.0
+        reward = self._failure_reward()
         if error is None:
             reward = float(reward_of([value], self.maximize, self.closest_to)[0])
             self._measured[index] = 1
             self._values[index] = reward
             self._best = reward if self._best is None else max(self._best, reward)
+            self._worst = reward if self._worst is None else min(self._worst, reward)
             info["value"] = value
         else:
             info["error"] = error
@@ -152,6 +177,11 @@ class DiscoveryEnv(gym.Env):
         terminated = bool(self._measured.all())
         truncated = self._steps >= self.budget and not terminated
         return self._observation(), reward, terminated, truncated, info
+
+    def _failure_reward(self) -> float:
+        if self.failure_reward is not None:
+            return float(self.failure_reward)
+        return 0.0 if self._worst is None else self._worst
 
     def _measure(self, index: int) -> tuple[float | None, str | None]:
         """Run one experiment to the end: (value, None) or (None, why it failed), the

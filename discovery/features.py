@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 from ase.neighborlist import neighbor_list
-from pymatgen.core import Composition, Element, Molecule, Structure
+from pymatgen.core import Composition, Element, IMolecule, IStructure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from discovery.exceptions import PoolError
@@ -159,7 +159,7 @@ def as_atoms(structure: Any) -> Atoms:
     """
     if isinstance(structure, Atoms):
         return structure.copy()
-    if isinstance(structure, (Structure, Molecule)):
+    if isinstance(structure, (IStructure, IMolecule)):  # their mutable kinds included
         return AseAtomsAdaptor.get_atoms(structure)
     raise PoolError(
         f"features: expected ase Atoms or a pymatgen Structure/Molecule, "

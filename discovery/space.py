@@ -292,6 +292,13 @@ class CandidatePool:
             missing = [n for n in exclusion.names if n not in self.frame.columns]
             if missing:
                 raise PoolError(f"pool: exclusion '{exclusion}' names unknown columns {missing}")
+            for name in exclusion.comparisons():
+                if not pd.api.types.is_numeric_dtype(self.frame[name]):
+                    raise PoolError(
+                        f"pool: exclusion '{exclusion}' compares '{name}' with a number, but "
+                        f"the column holds text (such as {self.frame[name].iloc[0]!r}); "
+                        f"list the excluded values instead, e.g. {{'{name}': [...]}}"
+                    )
             mask |= exclusion.excluded_rows(self.frame)
         if mask.all():
             raise PoolError("pool: the exclusions remove every candidate")

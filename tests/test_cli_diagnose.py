@@ -47,6 +47,7 @@ def table(tmp_path):
         (["--target", "y", "--folds", "20"], "error: folds: 20 folds need at least 20 rows"),
         (["--target", "y", "--group", "plate"], "error: group 'plate' not in the columns"),
         (["--target", "y", "--plot", "no-such-folder/p.png"], "error: --plot: folder"),
+        (["--target", "y", "--seed", str(2**32)], "error: seed: must be a whole number in"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field(table, args, message):

@@ -1,3 +1,6 @@
+import json
+
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -32,7 +35,13 @@ def test_config_round_trips_through_json(config):
         ({"closest_to": float("nan")}, "closest_to must be a finite number"),
         ({"closest_to": "1.4"}, "closest_to must be a finite number"),
         ({"closest_to": 1.4, "target": -0.1}, "target is a tolerance"),
-        ({"seed": -1}, "seed must be >= 0, got -1"),
+        ({"seed": -1}, r"seed must lie in \[0, 2\*\*32 - 1\].*got -1"),
+        ({"seed": 2**32}, r"seed must lie in \[0, 2\*\*32 - 1\].*got 4294967296"),
+        ({"target": "3"}, "target must be a finite number, got '3'"),
+        ({"deadline": "10"}, "deadline must be a finite number, got '10'"),
+        ({"retry_backoff": "1"}, "retry_backoff must be a finite number, got '1'"),
+        ({"budget": np.float64(8)}, "budget must be an integer"),
+        ({"acquisition_params": {"beta": object()}}, "acquisition_params must be numbers"),
         ({"retry_backoff": float("inf")}, "retry_backoff must be a finite number"),
     ],
 )
@@ -47,3 +56,20 @@ def test_a_target_objective_is_learned_as_the_distance_to_its_value():
     assert config.model_maximizes and config.direction == "closest to 1.4"
     plain = CampaignConfig(objective="gap", maximize=False)
     assert list(plain.utility([3.0])) == [3.0] and not plain.model_maximizes
+
+
+def test_numbers_read_off_a_table_are_taken_and_stored_as_json_takes_them():
+    # a target read off a DataFrame (df.y.min()) is numpy's; the store writes the config as JSON
+    config = CampaignConfig(
+        objective="y",
+        target=np.int64(3),
+        closest_to=np.float32(2.5),
+        optimum=np.int64(0),
+        budget=np.int64(8),
+        seed=np.uint32(7),
+        acquisition_params={"beta": np.int64(2)},
+    )
+    stored = json.loads(config.to_json())
+    assert (stored["target"], stored["closest_to"], stored["budget"]) == (3.0, 2.5, 8)
+    assert stored["acquisition_params"] == {"beta": 2}
+    assert CampaignConfig.from_json(config.to_json()) == config

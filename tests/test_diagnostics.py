@@ -119,6 +119,21 @@ def test_learning_curve_improves_with_data():
     assert curve["mae"].iloc[1] < curve["mae"].iloc[0]
 
 
+def test_a_learning_curve_with_a_training_fold_too_small_to_fit_is_refused():
+    X, y = np.array([[0.0], [0.0], [1.0]]), np.array([1.0, 1.1, 2.0])
+    with pytest.raises(ConfigurationError, match=r"training fold .* holds 1 row"):
+        learning_curve(X, y, "forest", cv="group", folds=2)
+
+
+def test_the_leakage_warning_with_groups_given_does_not_ask_for_groups():
+    X = np.repeat(np.arange(10.0), 3)[:, None]  # three replicates of ten designs
+    y = X[:, 0] + RNG.normal(0, 0.1, 30)
+    batches = np.tile([0, 1, 2], 10)  # each batch holds one replicate of every design
+    diagnosis = cross_validate(X, y, {}, cv="group", folds=3, groups=batches)
+    (warning,) = [w for w in diagnosis.warnings if "leakage" in w]
+    assert "give replicates one group" in warning and "--cv group" not in warning
+
+
 def test_hyperparameter_search_uses_scikit_learn_with_surrogate_names():
     X, y = noisy_function(n=80)
     search = search_hyperparameters(

@@ -7,7 +7,7 @@ pytest.importorskip("gymnasium")
 
 from gymnasium.utils.env_checker import check_env
 
-from discovery import Campaign, ConfigurationError, FunctionOracle
+from discovery import Campaign, ConfigurationError, FunctionOracle, Real, Space
 from discovery.env import DiscoveryEnv
 from tests.test_campaign import ORACLE, POOL
 
@@ -54,7 +54,8 @@ def test_repeats_can_be_forbidden_and_bad_actions_are_named():
     env.reset()
     env.step(3)
     _, reward, terminated, _, info = env.step(3)
-    assert terminated and reward == 0.0 and "measured already" in info["error"]
+    assert terminated and "measured already" in info["error"]
+    assert reward == pytest.approx(POOL.frame["y"].iloc[3])  # the worst earned, no better
     with pytest.raises(ConfigurationError, match=r"candidate index in \[0, 150\)"):
         env.step(150)
 
@@ -85,5 +86,35 @@ def test_a_result_that_is_not_finite_earns_what_a_failed_experiment_earns(value)
     assert observation["measured"][0] == 0 and "regret" not in info
     env.step(best)
     _, reward, _, _, info = env.step(1)
-    assert reward == 0.0 and info["error"] == f"result 'y' is not finite: {value}"
+    assert reward == BEST_Y and info["error"] == f"result 'y' is not finite: {value}"
     assert info["regret"] == pytest.approx(0.0)
+
+
+def test_a_failure_never_pays_better_than_a_measurement():
+    # every y in this pool is < 0: a failure earning 0 would be the best move
+    best = int(np.argmax(POOL.frame["y"].to_numpy()))
+    best_id = POOL.ids[best]
+
+    def furnace(candidate):
+        if candidate.id != best_id:
+            raise RuntimeError("furnace tripped")
+        return float(POOL.frame["y"].iloc[best])
+
+    env = DiscoveryEnv(POOL, FunctionOracle(furnace, output="y"), "y", budget=5)
+    env.reset()
+    _, measured, _, _, _ = env.step(best)
+    _, failed, _, _, info = env.step(0)
+    assert "furnace tripped" in info["error"] and failed == measured < 0
+    fixed = DiscoveryEnv(POOL, FunctionOracle(furnace, output="y"), "y", failure_reward=-1e3)
+    fixed.reset()
+    assert fixed.step(0)[1] == -1e3
+    with pytest.raises(ConfigurationError, match="failure_reward must be a finite number"):
+        DiscoveryEnv(POOL, ORACLE, "y", failure_reward=float("nan"))
+
+
+def test_a_campaign_over_a_declared_space_is_refused_by_name():
+    space = Space([Real("x", 0.0, 1.0)])
+    oracle = FunctionOracle(lambda candidate: candidate.parameters["x"], output="y")
+    campaign = Campaign(space, oracle, "y", budget=5, n_initial=2, name="furnace")
+    with pytest.raises(ConfigurationError, match="campaign 'furnace' searches a declared space"):
+        DiscoveryEnv.from_campaign(campaign)

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from ase.build import bulk, molecule
-from pymatgen.core import Lattice, Structure
+from pymatgen.core import IMolecule, IStructure, Lattice, Structure
 
 from discovery.exceptions import PoolError
 from discovery.features import (
@@ -70,6 +70,16 @@ def test_a_structure_pool_is_built_from_a_mapping_of_structures():
     assert pool.frame.loc["nacl", "formula"] == "ClNa"
     with pytest.raises(PoolError, match="expected ase Atoms or a pymatgen"):
         pool_from_structures({"x": "not a structure"})
+
+
+def test_immutable_pymatgen_structures_and_molecules_are_structures_too():
+    salt = IStructure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+    water = IMolecule(["O", "H", "H"], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    table = structure_features([salt, water])
+    assert table.loc[0, "density"] == pytest.approx(2.16, rel=0.01)
+    assert table["atoms"].tolist() == [8, 3]
 
 
 def test_a_structure_pool_names_a_frame_that_does_not_fit_its_structures():

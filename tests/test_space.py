@@ -241,3 +241,14 @@ def test_a_feature_wider_than_a_float_holds_is_refused(gap):
     frame = pd.DataFrame({"x": [-1e308, gap, 1e308, 5.0], "t": [1.0, 2.0, 3.0, 4.0]})
     with pytest.raises(PoolError, match=r"\['x'\] span a range wider than a float holds"):
         CandidatePool.from_frame(frame, impute="mean")
+
+
+def test_a_comparison_on_a_text_column_is_refused_by_name():
+    from discovery.constraints import Exclusion
+
+    pool = CandidatePool.from_frame(
+        pd.DataFrame({"solvent": ["water", "THF", "DMF"], "T": [50, 120, 80]})
+    )
+    with pytest.raises(PoolError, match=r"compares 'solvent' with a number.*holds text"):
+        pool.without(Exclusion({"solvent": (">", 100)}))
+    assert len(pool.without(Exclusion({"solvent": ["water"], "T": ("<", 60)}))) == 2

@@ -7,8 +7,7 @@ import inspect
 import json
 from typing import Any
 
-import numpy as np
-
+from discovery.checks import plain_number
 from discovery.config import NOT_STORED
 from discovery.exceptions import ConfigurationError
 from discovery.surrogates.base import (
@@ -66,14 +65,7 @@ def _settings(surrogate: Any) -> dict[str, Any]:
     them in (the scikit-learn contract), as JSON would give them back."""
     names = inspect.signature(type(surrogate).__init__).parameters
     values = {n: getattr(surrogate, n) for n in names if n != "self" and n not in CAMPAIGN_SETTINGS}
-    return json.loads(json.dumps(values, default=_plain_number))
-
-
-def _plain_number(value: Any) -> Any:
-    """A numpy number (``np.int64(4)`` from an array or a search grid) as Python's."""
-    if isinstance(value, np.generic) and np.ndim(value) == 0:
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    return json.loads(json.dumps(values, default=plain_number))
 
 
 def surrogate_options(surrogate: Any, name: str) -> dict[str, Any] | None:
