@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from discovery.array_pool import ArrayPool
@@ -148,6 +149,24 @@ def _current_columns() -> dict[str, list[str]]:
     columns = {t: [row[1] for row in db.execute(f"PRAGMA table_info({t})")] for t in tables}
     db.close()
     return columns
+
+
+def _json_value(value: Any) -> Any:
+    """What JSON keeps of a value an oracle returned: a number of numpy's or torch's (0-d
+    arrays and tensors) as a number, an array as a list, anything else as its text. A
+    number kept as text ("tensor(0.33)") would be read back as no measurement."""
+    if isinstance(value, np.generic) or getattr(value, "ndim", None) == 0:
+        try:
+            return value.item()
+        except (AttributeError, TypeError, ValueError):
+            return str(value)
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        try:
+            return tolist()
+        except (TypeError, ValueError):
+            pass
+    return str(value)
 
 
 def _now() -> str:
@@ -490,7 +509,7 @@ class CampaignStore:
             db.execute(
                 "UPDATE jobs SET handle_json = ?, state = ?, attempts = attempts + 1, "
                 "updated_at = ? WHERE job_id = ?",
-                (json.dumps(handle), SUBMITTED, _now(), job_id),
+                (json.dumps(handle, default=_json_value), SUBMITTED, _now(), job_id),
             )
 
     def record_attempt(
@@ -560,7 +579,7 @@ class CampaignStore:
                         job_id,
                         candidate_id,
                         value,
-                        json.dumps(result or {}, default=str),
+                        json.dumps(result or {}, default=_json_value),
                         source,
                         now,
                     ),

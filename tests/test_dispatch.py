@@ -244,3 +244,30 @@ def test_an_experiment_that_calls_sys_exit_fails_alone():
 def test_a_bad_poll_interval_is_refused_before_any_experiment(interval):
     with pytest.raises(ConfigurationError, match="poll_interval"):
         Campaign(POOL, FunctionOracle(value, output="y"), "y", poll_interval=interval)
+
+
+def test_properties_returned_as_torch_tensors_are_kept_as_numbers():
+    # an oracle built on a torch model returns 0-d tensors; kept as their text
+    # ("tensor(0.33)") they were read back as no measurement, and every objective was NaN
+    import torch
+
+    from discovery import Objective
+
+    def measure(candidate):
+        y = torch.tensor(value(candidate), dtype=torch.float64)
+        return {"y": y, "cost": y * 2 + np.float32(1), "n": np.int64(3)}
+
+    campaign = Campaign(
+        POOL,
+        FunctionOracle(measure),
+        objectives=[Objective("y", "max"), Objective("cost", "min")],
+        surrogate="forest",
+        budget=6,
+        n_initial=3,
+    )
+    history = campaign.run(progress=False).history
+    assert history["state"].eq("succeeded").all()
+    expected = FRAME.loc[history["candidate_id"].astype(int), "y"].to_numpy()
+    np.testing.assert_allclose(history["y"], expected)
+    np.testing.assert_allclose(history["cost"], expected * 2 + 1, rtol=1e-6)
+    assert (history["kind"] == "model").sum() == 3  # it went on past its initial design
