@@ -81,7 +81,8 @@ class Dispatcher:
         self._started: dict[int, float] = {}  # when a poll first found the job running
         self._retry_at: dict[int, tuple[float, Job]] = {}
         self._losses: dict[int, int] = {}
-        self._transient_failures: dict[int, int] = {}
+        # counted over every run: a resumed campaign does not retry a job afresh
+        self._transient_failures = store.failed_attempts(TRANSIENT)
         self._recorded_early = 0  # finished at submit, recorded, not yet counted as finished
 
     @property
@@ -202,7 +203,8 @@ class Dispatcher:
         try:
             handle = check_handle(self.oracle.submit(candidate), type(self.oracle).__name__)
         except Exception as error:  # a failed submission is a failed attempt, not a crash
-            self._finish(
+            # counted as finished, as a result recorded at submit is: its slot is free
+            self._recorded_early += self._finish(
                 job,
                 Status(
                     FAILED,

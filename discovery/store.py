@@ -542,6 +542,15 @@ class CampaignStore:
         """Every failed attempt, in order."""
         return pd.read_sql_query("SELECT * FROM attempts ORDER BY attempt_id", self._db)
 
+    def failed_attempts(self, error_class: str) -> dict[int, int]:
+        """How many attempts of each job failed with ``error_class`` (over every run of
+        the campaign: a resume does not grant a job its retries again)."""
+        rows = self._db.execute(
+            "SELECT job_id, COUNT(*) FROM attempts WHERE error_class = ? GROUP BY job_id",
+            (error_class,),
+        )
+        return {int(job_id): int(count) for job_id, count in rows}
+
     def record_outcome(
         self,
         job_id: int,

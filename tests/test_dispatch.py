@@ -12,6 +12,7 @@ import pytest
 from discovery import Campaign, Candidate, ConfigurationError, FunctionOracle, Status
 from discovery.exceptions import InstrumentError, TransientError
 from discovery.oracles.base import QUEUED, RUNNING, SUCCEEDED
+from discovery.store import CampaignStore
 from tests.test_resume import FRAME, POOL
 
 
@@ -271,3 +272,72 @@ def test_properties_returned_as_torch_tensors_are_kept_as_numbers():
     np.testing.assert_allclose(history["y"], expected)
     np.testing.assert_allclose(history["cost"], expected * 2 + 1, rtol=1e-6)
     assert (history["kind"] == "model").sum() == 3  # it went on past its initial design
+
+
+class DownLink:
+    """Every submission fails with a dropped link; call ``stop_at`` is a stop (Ctrl-C)."""
+
+    def __init__(self, stop_at=None):
+        self.calls, self.stop_at = 0, stop_at
+
+    def submit(self, candidate):
+        self.calls += 1
+        if self.calls == self.stop_at:
+            raise KeyboardInterrupt("stopped")
+        raise TransientError("link down")
+
+    def poll(self, handle):
+        raise AssertionError("nothing was submitted")
+
+    def cancel(self, handle):
+        pass
+
+
+def test_a_resume_does_not_grant_a_job_its_retries_again(tmp_path):
+    settings = dict(surrogate="forest", budget=1, n_initial=1, max_retries=2, retry_backoff=0.0)
+    store = tmp_path / "s.sqlite"
+    for _ in range(2):  # one failed attempt, then a stop, twice
+        with pytest.raises(KeyboardInterrupt):
+            Campaign(POOL, DownLink(stop_at=2), "y", store=store, **settings).run(progress=False)
+    campaign = Campaign(POOL, DownLink(), "y", store=store, **settings)
+    history = campaign.run(progress=False).history
+    attempts = CampaignStore(store, read_only=True).attempts()
+    assert (attempts["error_class"] == "transient").sum() == 3  # max_retries + 1 in all
+    assert history["state"].tolist() == ["failed"]
+
+
+class SlowAndFlaky:
+    """Two slots: the first job runs until a third candidate is submitted (or 5 s pass);
+    the second drops its link once, and the station refuses to take it again."""
+
+    def __init__(self):
+        self.submitted, self.third_before_first_ended = [], False
+
+    def submit(self, candidate):
+        if candidate.id in self.submitted:
+            raise RuntimeError("the station refuses a second try")
+        self.submitted.append(candidate.id)
+        return {"id": candidate.id, "at": time.monotonic()}
+
+    def poll(self, handle):
+        first, second = self.submitted[:2]
+        if handle["id"] == second:
+            return Status("failed", error="link dropped", error_class="transient")
+        if handle["id"] == first:
+            if len(self.submitted) >= 3:
+                self.third_before_first_ended = True
+            elif time.monotonic() - handle["at"] < 5:
+                return Status(RUNNING)
+        return Status(SUCCEEDED, result={"y": value(Candidate(handle["id"], {}))})
+
+    def cancel(self, handle):
+        pass
+
+
+def test_a_slot_freed_by_a_refused_retry_is_filled_at_once():
+    station = SlowAndFlaky()
+    settings = dict(surrogate="forest", budget=4, n_initial=2, max_in_flight=2)
+    campaign = Campaign(POOL, station, "y", retry_backoff=0.0, poll_interval=0.01, **settings)
+    history = campaign.run(progress=False).history
+    assert station.third_before_first_ended  # not after a wait for the slow job
+    assert history["state"].value_counts().to_dict() == {"succeeded": 3, "failed": 1}
