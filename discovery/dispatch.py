@@ -129,9 +129,9 @@ class Dispatcher:
     def run_until(self, enough: int | None = None) -> int:
         """Poll until ``enough`` jobs have finished (None: all of them) or none is left in
         flight; how many did."""
-        finished, pause = self._take_recorded_early(), self.poll_interval
+        finished, pause = self.take_recorded_at_submit(), self.poll_interval
         while self.in_flight and (enough is None or finished < enough):
-            done = self.step() + self._take_recorded_early()  # retries sent by the step
+            done = self.step() + self.take_recorded_at_submit()  # retries sent by the step
             finished += done
             if not done and self.in_flight:
                 self._wait(pause)
@@ -139,11 +139,12 @@ class Dispatcher:
             elif done:
                 pause = self.poll_interval
             self._submit_queued()
-            finished += self._take_recorded_early()
+            finished += self.take_recorded_at_submit()
         return finished
 
-    def _take_recorded_early(self) -> int:
-        """Jobs recorded at submit since last asked, now counted as finished."""
+    def take_recorded_at_submit(self) -> int:
+        """Jobs recorded at submit since last asked (an oracle that runs each call inside
+        submit, a submission refused for good), now counted as finished."""
         taken, self._recorded_early = self._recorded_early, 0
         return taken
 

@@ -253,18 +253,23 @@ class CampaignRun:
                 size = min(size, config.budget - spent, self._remaining())
                 for job in self._choose_and_record(size, CREATED):
                     dispatcher.add(job)
+                if dispatcher.take_recorded_at_submit():  # ran inside submit (no executor):
+                    self._learn_from_finished(bar, task)  # the next choice knows its result
                 reason = self._stop_reason()
             if not dispatcher.in_flight:
                 return reason or "budget"
             dispatcher.run_until(1)
-            self._reload_measurements()
-            spent = len(self.store.jobs())
-            bar.update(
-                task,
-                completed=min(spent, config.budget),
-                best=self._best_text(),
-                flight=dispatcher.describe_in_flight(),
-            )
+            self._learn_from_finished(bar, task)
+
+    def _learn_from_finished(self, bar, task) -> None:
+        """Read the results recorded so far, and show them."""
+        self._reload_measurements()
+        bar.update(
+            task,
+            completed=min(len(self.store.jobs()), self.config.budget),
+            best=self._best_text(),
+            flight=self.dispatcher.describe_in_flight(),
+        )
 
     def ask(self, k: int) -> tuple[list[Job], list[Job]]:
         """The jobs still waiting for a told result, and ``k`` new suggestions: those the

@@ -157,3 +157,22 @@ def test_unknown_executor_and_bad_worker_counts_are_refused():
         resolve_executor("gpu")
     with pytest.raises(ConfigurationError, match="workers: must be >= 1, got 0"):
         resolve_executor("thread", workers=0)
+
+
+def test_an_oracle_without_an_executor_under_k_learns_from_each_result_before_the_next():
+    # each call runs inside submit: nothing is ever in flight, so every choice may know
+    # every result before it (as a synchronous campaign's does)
+    def y(candidate):
+        return float(FRAME.loc[int(candidate.id), "y"])
+
+    target = 1.7  # 1.73 at best; found in the teens
+    settings = dict(surrogate="forest", budget=30, n_initial=2, seed=0, target=target)
+    history = {
+        k: Campaign(POOL, FunctionOracle(y, output="y"), "y", max_in_flight=k, **settings)
+        .run(progress=False)
+        .history
+        for k in (None, 4)
+    }
+    assert (history[4]["kind"] == "initial").sum() == 2  # not four, one per slot
+    assert history[4]["candidate_id"].tolist() == history[None]["candidate_id"].tolist()
+    assert history[4]["y"].iloc[-1] >= target  # stopped at the target, not past it
