@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import sys
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -60,16 +61,29 @@ def _found_by_name(module: str, origin: str | None) -> bool:
     return found is not None and found.origin == origin
 
 
+def _callables_sent(values: Iterable[Any]) -> list[Any]:
+    """The callables among ``values`` that a worker must import to receive them; a
+    ``functools.partial`` has no module of its own to judge it by, so it stands for its
+    type, the function it wraps and the callables it is given (nested partials too)."""
+    sent = []
+    for value in values:
+        if isinstance(value, functools.partial):
+            parts = (value.func, *value.args, *value.keywords.values())
+            sent += [type(value), *_callables_sent(parts)]
+        elif callable(value):
+            sent.append(value)
+    return sent
+
+
 def _starts_afresh(fn: Any, args: tuple, kwargs: dict) -> bool:
     """Whether a job's function and the callables it is given can run in a worker started
     afresh (see :func:`_process_pool`)."""
-    given = [fn, *(a for a in (*args, *kwargs.values()) if callable(a))]
+    given = _callables_sent((fn, *args, *kwargs.values()))
     held = [  # an instance's own callables: an ASE calculation's structure builder
         value
         for component in given
         if not hasattr(component, "__qualname__")
-        for value in getattr(component, "__dict__", {}).values()
-        if callable(value)
+        for value in _callables_sent(getattr(component, "__dict__", {}).values())
     ]
     return all(_importable_by_name(c) for c in (*given, *held))
 

@@ -1,14 +1,17 @@
 """Process pools: workers that start afresh where they can, so that an OpenMP experiment
 does not deadlock in a worker forked from a campaign that has fitted a GP."""
 
+import functools
 import subprocess
 import sys
 
 import pytest
 
+from discovery import Candidate, FunctionOracle
 from discovery.cli.run import load_campaign_module
 from discovery.executors import RecoveringProcessPool, _starts_afresh
 from tests.openmp_experiment import MATRIX_SIZE, matrix_product_sum
+from tests.oracles.conformance import wait_for
 
 #: Seconds a job may take, worker start-up included, before it is called hung.
 RESULT_TIMEOUT_SECONDS = 60
@@ -77,6 +80,29 @@ def test_a_job_holding_a_function_only_a_fork_can_find_runs_forked():
     assert _starts_afresh(Holder(matrix_product_sum), (), {})
     assert not _starts_afresh(Holder(local), (), {})
     assert not _starts_afresh(matrix_product_sum, (local,), {})
+
+
+def test_a_partial_of_a_function_defined_in_a_campaign_file_runs_in_a_worker(
+    pool, tmp_path, monkeypatch
+):
+    """Before: a partial was judged by its own type, importable anywhere, so its calls
+    went to workers started afresh that could not import the campaign file: every
+    experiment failed with BrokenProcessPool."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    campaign_file = tmp_path / "melting.py"
+    campaign_file.write_text("def melting_point(candidate, scale):\n    return 1234.5 * scale\n")
+    module = load_campaign_module(campaign_file)
+    try:
+        measure = functools.partial(module.melting_point, scale=2.0)
+        oracle = FunctionOracle(measure, output="y", executor=pool)
+        status = wait_for(oracle, oracle.submit(Candidate("c1", {})), RESULT_TIMEOUT_SECONDS)
+        assert (status.state, status.result) == ("succeeded", {"y": 2469.0}), status.error
+        given = functools.partial(matrix_product_sum, functools.partial(module.melting_point))
+        assert not _starts_afresh(given, (), {})  # a partial given to a partial
+        assert not _starts_afresh(Holder(measure), (), {})  # a partial an instance holds
+        assert _starts_afresh(functools.partial(matrix_product_sum), (), {})
+    finally:
+        del sys.modules[module.__name__]
 
 
 SCRIPT = """

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
+    BrokenExecutor,
     Executor,
     Future,
     ProcessPoolExecutor,
@@ -36,6 +37,21 @@ from discovery.space import Candidate, CandidatePool
 
 #: Longest sleep while waiting on futures that cannot be waited on directly (Dask).
 SHORT_WAIT_SECONDS = 0.05
+#: The settings a standard pool is made with, by the attribute CPython keeps each in, so
+#: that a fresh pool gets them too (its workers need the initializer a job relies on).
+POOL_SETTINGS = {
+    ProcessPoolExecutor: {
+        "mp_context": "_mp_context",
+        "initializer": "_initializer",
+        "initargs": "_initargs",
+        "max_tasks_per_child": "_max_tasks_per_child",
+    },
+    ThreadPoolExecutor: {
+        "initializer": "_initializer",
+        "initargs": "_initargs",
+        "thread_name_prefix": "_thread_name_prefix",
+    },
+}
 
 
 def _as_result(value: Any, output: str) -> dict[str, Any]:
@@ -74,11 +90,23 @@ def _is_local_pool(executor: Executor | None) -> bool:
     )
 
 
+def _pool_settings(executor: Executor) -> dict[str, Any]:
+    """The settings a standard pool was made with, as keyword arguments; one this Python
+    does not keep where CPython does is left to its default."""
+    attributes = POOL_SETTINGS.get(type(executor), {})
+    return {
+        setting: getattr(executor, attribute)
+        for setting, attribute in attributes.items()
+        if hasattr(executor, attribute)
+    }
+
+
 def _fresh_pool(executor: Executor) -> Executor:
-    """An idle pool of the same kind and size as ``executor``, a local pool."""
+    """An idle pool of the same kind, size and settings as ``executor``, a local pool."""
     if _is_recovering_pool(executor):
         return type(executor)(executor.max_workers)
-    return type(executor)(executor._max_workers)  # the standard pools keep their size here
+    # The standard pools keep their size and settings in private attributes.
+    return type(executor)(executor._max_workers, **_pool_settings(executor))
 
 
 def _check_picklable(function: Callable[[Candidate], Any]) -> None:
@@ -117,8 +145,14 @@ class FunctionOracle:
     calls are reported running from submission). Python cannot stop a call that has
     started: cancelling one (a job past its deadline) leaves it running in its worker
     until the function returns, so the oracle leaves that pool to it and sends the calls
-    still waiting there, and all later ones, to a fresh pool of the same kind and size.
-    The interpreter still waits at exit for the abandoned call to return.
+    still waiting there, and all later ones, to a fresh pool of the same kind, size and
+    settings. The interpreter still waits at exit for the abandoned call to return.
+
+    A worker process that dies (a segfault, the OOM killer) breaks a standard
+    ``ProcessPoolExecutor``: the calls it ran fail (as transient, so the campaign retries
+    them) and the oracle sends later calls to a fresh pool. A pool the oracle leaves is
+    shut down only if the oracle made it; the executor passed in is the caller's, perhaps
+    shared with another campaign, and is left running.
 
     Args:
         function: ``function(candidate) -> float | dict``.
@@ -140,6 +174,7 @@ class FunctionOracle:
         self.function = function
         self.output = output
         self.executor = executor
+        self._made_pools: list[Executor] = []  # fresh pools made here, so ours to shut down
         self._jobs: dict[str, Future | Status] = {}
         self._waiting_calls: dict[str, Candidate] = {}  # calls on a pool, not yet done
 
@@ -177,7 +212,7 @@ class FunctionOracle:
         """Start the call and return ``{"job_id": ...}``."""
         job_id = uuid.uuid4().hex
         if self.executor is not None:
-            self._jobs[job_id] = self.executor.submit(_call, self.function, self.output, candidate)
+            self._jobs[job_id] = self._submit_to_pool(candidate)
             self._waiting_calls[job_id] = candidate
             return {"job_id": job_id}
         try:
@@ -187,6 +222,17 @@ class FunctionOracle:
         except (Exception, SystemExit) as error:  # the experiment failed, not the campaign
             self._jobs[job_id] = _failed(error)
         return {"job_id": job_id}
+
+    def _submit_to_pool(self, candidate: Candidate) -> Future:
+        """Submit the call to the executor, or to a fresh pool if it is a standard process
+        pool that a dead worker broke: that one refuses every call from then on."""
+        try:
+            return self.executor.submit(_call, self.function, self.output, candidate)
+        except BrokenExecutor:
+            if type(self.executor) is not ProcessPoolExecutor:
+                raise
+            self._shut_down_if_made_here(self._move_to_fresh_pool())
+            return self.executor.submit(_call, self.function, self.output, candidate)
 
     def poll(self, handle: Handle) -> Status:
         """The job's status; a job this process never started (e.g. before a restart) is lost."""
@@ -236,14 +282,28 @@ class FunctionOracle:
     def _leave_pool(self) -> None:
         """Send later calls, and those still waiting for a worker, to a fresh pool: the
         old one keeps a worker busy with a call nobody waits for, perhaps for ever."""
-        old, self._executor = self.executor, _fresh_pool(self.executor)
+        old = self._move_to_fresh_pool()
         for job_id, candidate in list(self._waiting_calls.items()):
             future = self._jobs[job_id]
             if isinstance(future, Future) and future.cancel():  # never started: move it
                 self._jobs[job_id] = self._executor.submit(
                     _call, self.function, self.output, candidate
                 )
-        old.shutdown(wait=False)  # its running calls finish; its idle workers leave
+        self._shut_down_if_made_here(old)
+
+    def _move_to_fresh_pool(self) -> Executor:
+        """Send later calls to a fresh pool of the same kind, size and settings; return the
+        pool left."""
+        old, self._executor = self._executor, _fresh_pool(self._executor)
+        self._made_pools.append(self._executor)
+        return old
+
+    def _shut_down_if_made_here(self, pool: Executor) -> None:
+        """Shut down a pool this oracle made (its running calls finish, its idle workers
+        leave). The caller's own executor is left running: another campaign may share it."""
+        if pool in self._made_pools:
+            self._made_pools.remove(pool)
+            pool.shutdown(wait=False)
 
 
 def _recorded(column: str, values: Mapping[str, Any]) -> dict[str, float]:

@@ -1,3 +1,4 @@
+import functools
 import os
 import threading
 import time
@@ -111,6 +112,88 @@ def test_cancelling_a_hung_call_on_the_process_pool_lets_the_later_calls_run(tmp
         assert type(oracle.executor) is type(pool) and oracle.executor.max_workers == 1
     finally:
         release.touch()
+
+
+def dies_when_asked(candidate):
+    """Module level, for a process pool: the candidate "dies" ends its worker process, as
+    a segfault or the OOM killer would."""
+    if candidate.id == "dies":
+        os._exit(1)
+    return square(candidate)
+
+
+def test_a_worker_that_dies_fails_its_experiment_only():
+    """Before: the README's ProcessPoolExecutor broke with its worker, and every later
+    submission raised BrokenProcessPool, failing the rest of the campaign."""
+    with ProcessPoolExecutor(1) as pool:
+        oracle = FunctionOracle(dies_when_asked, output="y", executor=pool)
+        died = wait_for(oracle, oracle.submit(Candidate("dies", {"x": 1.0})))
+        assert (died.state, died.error_class) == ("failed", "transient")  # retried
+        later = wait_for(oracle, oracle.submit(CANDIDATE))
+        assert (later.state, later.result) == ("succeeded", {"y": 4.0}), later.error
+        assert type(oracle.executor) is ProcessPoolExecutor
+        oracle.executor.shutdown()
+
+
+def hangs(candidate, release):
+    if candidate.id == "hangs":
+        release.wait(30)
+    return square(candidate)
+
+
+def test_a_timed_out_call_leaves_the_callers_own_executor_running():
+    """Before: cancelling a running call shut down the executor passed in, so a second
+    campaign sharing it failed every experiment ('cannot schedule new futures after
+    shutdown')."""
+    release = threading.Event()
+    shared = ThreadPoolExecutor(2)
+    first = FunctionOracle(functools.partial(hangs, release=release), executor=shared)
+    hung = first.submit(Candidate("hangs", {"x": 1.0}))
+    wait_until_running(first, hung)
+    first.cancel(hung)
+    try:
+        assert first.executor is not shared  # the first campaign goes on elsewhere
+        second = FunctionOracle(square, output="y", executor=shared)
+        status = wait_for(second, second.submit(CANDIDATE))
+        assert (status.state, status.result) == ("succeeded", {"y": 4.0}), status.error
+    finally:
+        release.set()
+        shared.shutdown()
+        first.executor.shutdown()
+
+
+WORKER = threading.local()  # what a pool's initializer prepared in this worker
+
+
+def get_ready(label):
+    WORKER.label = label
+
+
+def needs_its_initializer(candidate):
+    """Module level, for a process pool: fails in a worker that its pool's initializer
+    did not prepare (one that loads a model, opens a connection)."""
+    if getattr(WORKER, "label", None) != "ready":
+        raise RuntimeError("worker not initialised")
+    return hangs_until_released(candidate)
+
+
+@pytest.mark.parametrize("kind", [ThreadPoolExecutor, ProcessPoolExecutor])
+def test_the_pool_after_a_timed_out_call_is_made_with_the_same_settings(kind, tmp_path):
+    """Before: the fresh pool had no initializer, so every later call failed."""
+    release = tmp_path / "release"
+    pool = kind(1, initializer=get_ready, initargs=("ready",))
+    oracle = FunctionOracle(needs_its_initializer, output="y", executor=pool)
+    hung = oracle.submit(Candidate("hangs", {"x": 1.0, "release": str(release)}))
+    wait_until_running(oracle, hung)
+    oracle.cancel(hung)
+    try:
+        later = wait_for(oracle, oracle.submit(CANDIDATE), timeout=20)
+        assert (later.state, later.result) == ("succeeded", {"y": 4.0}), later.error
+        assert oracle.executor is not pool
+    finally:
+        release.touch()
+        pool.shutdown()
+        oracle.executor.shutdown()
 
 
 def test_function_oracle_needs_a_callable():
