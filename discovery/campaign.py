@@ -607,7 +607,7 @@ class Campaign:
 
     def _open_store(self, new: bool) -> StoreSession:
         if self.store_path is None:
-            if self._memory_store is None:
+            if new or self._memory_store is None:  # the last run's result keeps its history
                 self._memory_store = CampaignStore(None)
             return StoreSession(self.config, self.pool, self._memory_store, owned=False)
         if new and self._hidden_names:

@@ -322,7 +322,8 @@ class CampaignResult:
         history = self.history
         best = self.best
         iterations = history.drop_duplicates("iteration")
-        modelled = iterations[iterations["iteration"] > 0]
+        # an initial design fits nothing (its iterations are numbered on under max_in_flight)
+        modelled = iterations[iterations["kind"] == "model"]
         per_iteration = (modelled["fit_seconds"] + modelled["selection_seconds"]).to_numpy()
         spent = spent_rows(history)
         is_open = history["state"].isin(OPEN_STATES)

@@ -19,6 +19,7 @@ import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from discovery.acquisition import Acquisition
+from discovery.checks import is_whole_number
 from discovery.config import CampaignConfig
 from discovery.diagnostics import surrogate_cv_score
 from discovery.dispatch import Dispatcher, RetryPolicy
@@ -275,8 +276,8 @@ class CampaignRun:
         """The jobs still waiting for a told result, and ``k`` new suggestions: those the
         initial design still owes, then the model's (with nothing measured yet, there is
         no model to ask: all ``k`` come from the initial design)."""
-        if k < 1:
-            raise ConfigurationError(f"ask: k must be >= 1, got {k}")
+        if not is_whole_number(k) or k < 1:
+            raise ConfigurationError(f"ask: k must be a whole number >= 1, got {k!r}")
         pending = [j for j in self.store.jobs() if j.state == ASKED]
         size = min(k, self._remaining())
         if size == 0:

@@ -25,7 +25,17 @@ from discovery.store import OPEN_STATES, CampaignStore, journal_files
 #: Configuration keys that may change between runs of one stored campaign.
 #: Settings a stored campaign takes from the code that reopens it. ``auto_strategy`` is
 #: among them because stores written before it was recorded lack it.
-CHANGEABLE_ON_RESUME = ("budget", "target", "optimum", "auto_strategy")
+# How jobs are seen through (deadline, retries) changes no choice: a campaign stuck on a
+# hung job, begun without a deadline, can be given one and resumed.
+CHANGEABLE_ON_RESUME = (
+    "budget",
+    "target",
+    "optimum",
+    "auto_strategy",
+    "deadline",
+    "max_retries",
+    "retry_backoff",
+)
 WAY_OUT = "use --store elsewhere (store=...) or --new to start afresh, keeping the old file"
 #: Stored settings that ``discovery run`` takes as options.
 COMMAND_LINE_OPTIONS = {

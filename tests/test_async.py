@@ -176,3 +176,20 @@ def test_an_oracle_without_an_executor_under_k_learns_from_each_result_before_th
     assert (history[4]["kind"] == "initial").sum() == 2  # not four, one per slot
     assert history[4]["candidate_id"].tolist() == history[None]["candidate_id"].tolist()
     assert history[4]["y"].iloc[-1] >= target  # stopped at the target, not past it
+
+
+def test_the_time_per_iteration_counts_the_model_choices_only():
+    # under K, the initial design's choices are iterations of their own, fitting nothing
+    def y(candidate):
+        return float(FRAME.loc[int(candidate.id), "y"])
+
+    with ThreadPoolExecutor(3) as pool:
+        oracle = FunctionOracle(y, output="y", executor=pool)
+        result = Campaign(
+            POOL, oracle, "y", surrogate="forest", budget=8, n_initial=1, max_in_flight=3
+        ).run(progress=False)
+    history = result.history.drop_duplicates("iteration")
+    modelled = history[history["kind"] == "model"]
+    assert (history["kind"] == "initial").sum() > 1 and len(modelled) > 1
+    expected = (modelled["fit_seconds"] + modelled["selection_seconds"]).mean()
+    assert result.summary()["seconds_per_iteration"] == pytest.approx(expected)

@@ -364,3 +364,25 @@ def test_an_acquisition_function_of_the_wrong_signature_is_refused_before_any_ex
     ):
         Campaign(POOL, oracle, "y", surrogate="forest", acquisition=mean_only).run(progress=False)
     assert measured == []
+
+
+@pytest.mark.parametrize("k", [2.0, 2.5, "3", True])
+def test_ask_refuses_a_count_that_is_not_a_whole_number(k):
+    manual = Campaign(POOL, None, "y", surrogate="forest", n_initial=1)
+    manual.tell("3", float(POOL.frame.loc["3", "y"]))
+    with pytest.raises(ConfigurationError, match="ask: k must be a whole number >= 1"):
+        manual.ask(k)
+
+
+def test_a_new_run_without_a_store_file_starts_afresh():
+    calls = []
+
+    def measure(candidate):
+        calls.append(candidate.id)
+        return float(POOL.frame.loc[candidate.id, "y"])
+
+    run = Campaign(POOL, FunctionOracle(measure, output="y"), "y", surrogate="forest", budget=5)
+    first = run.run(progress=False)
+    again = run.run(progress=False, new=True)
+    assert len(calls) == 10  # five experiments again, not the first run's result
+    assert again.history["candidate_id"].tolist() == first.history["candidate_id"].tolist()

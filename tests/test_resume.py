@@ -92,6 +92,11 @@ def test_raising_the_budget_continues_a_finished_campaign(tmp_path):
     again.oracle.function = experiment
     again.run(progress=False)
     assert experiment.calls == []  # nothing left to do, nothing measured twice
+    # how jobs are seen through changes no choice: a stuck campaign may be given a deadline
+    settings = [{"deadline": 60.0}, {"max_retries": 5}, {"retry_backoff": 0.1}]
+    for budget, setting in enumerate(settings, start=21):
+        resumed = campaign(path, RecordingExperiment(), budget=budget, **setting)
+        assert len(resumed.run(progress=False).history) == budget
 
 
 @pytest.mark.parametrize(
