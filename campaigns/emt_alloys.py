@@ -1,6 +1,6 @@
 """Find the most stable ordered fcc alloys, each candidate a real EMT relaxation.
 
-651 orderings of Cu, Ag, Au, Ni, Pd, Pt and Al on small fcc supercells (binaries
+588 orderings of Cu, Ag, Au, Ni, Pd, Pt and Al on small fcc supercells (binaries
 and ternaries, see simulators/emt_alloys.py). Measuring a candidate relaxes its
 positions and cell with ASE's effective-medium theory and returns its mixing
 energy per atom against the relaxed elements, which the campaign minimises. The

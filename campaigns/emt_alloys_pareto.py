@@ -1,6 +1,6 @@
 """Stable and light: the trade-off between mixing energy and density of fcc alloys.
 
-The 651 orderings of Cu, Ag, Au, Ni, Pd, Pt and Al of emt_alloys.py, each measured by
+The 588 orderings of Cu, Ag, Au, Ni, Pd, Pt and Al of emt_alloys.py, each measured by
 a real EMT relaxation of positions and cell with ASE. A structural alloy should be
 stable (a low mixing energy per atom against the relaxed elements) and light (a low
 density of the relaxed cell): aluminium makes alloys light, but its most stable

@@ -1,4 +1,7 @@
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 from ase.build import bulk
 
 from simulators.emt_alloys import (
@@ -31,3 +34,20 @@ def test_structures_start_from_vegards_law():
     alloy = enumerate_alloys()["AuCu-4a"]
     assert lattice_constant(["Cu", "Au"]) == np.mean([3.61, 4.08])  # ASE's reference states
     assert alloy.cell.lengths()[0] == lattice_constant(alloy.get_chemical_symbols())
+
+
+def test_no_ordering_of_the_double_cube_is_a_cube_ordering_again():
+    # a double-cube decoration that repeats a cube ordering is the same crystal: counted
+    # twice, it was measured twice and counted twice among the top-5 %
+    alloys = enumerate_alloys()
+    shells = _neighbour_shells(bulk("Cu", "fcc", a=4.0, cubic=True) * (2, 1, 1))
+    tiled = {
+        _bond_signature(shells, atoms.get_chemical_symbols() * 2)
+        for atoms in alloys.values()
+        if len(atoms) == 4
+    }
+    doubles = [a.get_chemical_symbols() for a in alloys.values() if len(a) == 8]
+    assert len(doubles) == 588 - 21 * 3 - 35 * 3
+    assert not [s for s in doubles if _bond_signature(shells, s) in tiled]
+    truth = pd.read_csv(Path(__file__).parents[2] / "campaigns/data/emt_alloys/energies.csv")
+    assert set(truth["candidate_id"]) == set(alloys)
