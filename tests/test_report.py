@@ -341,3 +341,25 @@ def test_the_best_result_of_a_pareto_front_is_its_size_and_hypervolume(tmp_path)
     page = _told_campaign(tmp_path, values, objectives=objectives, reference_point=(0, 10))
     # The region dominated above yield 0 and below cost 10: 90 x 0.5 + 60 x 7.5 + 30 x 1.
     assert _best_result_of(page) == "Pareto front of 3 designs, hypervolume 525"
+
+
+@pytest.mark.parametrize(
+    ("scale", "verdict", "words"),
+    [(1.0, "ok", "inside their 95 %"), (3.0, "warning", "under-confident"),
+     (0.3, "warning", "over-confident")],
+)  # fmt: skip
+def test_error_bars_too_wide_or_too_narrow_are_named(scale, verdict, words):
+    from types import SimpleNamespace
+
+    from discovery.diagnostics import calibration_metrics
+    from discovery.report.health import _calibration_check
+
+    errors = np.random.default_rng(0).normal(size=40)  # honest: std 1
+    check = {"y": errors, "metrics": calibration_metrics(errors, np.zeros(40), np.full(40, scale))}
+    plots = SimpleNamespace(
+        result=SimpleNamespace(pool=object()),
+        _enough_for_model=lambda: True,
+        cross_validation=lambda: check,
+    )
+    calibration = _calibration_check(plots)
+    assert calibration.verdict == verdict and words in calibration.detail
