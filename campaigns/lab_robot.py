@@ -56,13 +56,27 @@ def http_oracle() -> Any:
     return HttpOracle(_SIMULATED["address"], TOKEN)
 
 
+def sila_address(address: str) -> tuple[str, int]:
+    """``LAB_SILA``'s host and port.
+
+    Raises:
+        ConfigurationError: not ``host:port`` with a port number.
+    """
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigurationError(
+            f"LAB_SILA must be host:port, e.g. lab-pc.example.org:50052, got {address!r}"
+        )
+    return host, int(port)
+
+
 def sila_oracle() -> Any:
     from discovery.oracles.sila import SilaOracle
 
     if "LAB_SILA" in os.environ:
-        host, port = os.environ["LAB_SILA"].rsplit(":", 1)
+        host, port = sila_address(os.environ["LAB_SILA"])
         token, ca = os.environ.get("LAB_TOKEN"), os.environ.get("LAB_CA")
-        return SilaOracle(host, int(port), token, root_certs=ca)
+        return SilaOracle(host, port, token, root_certs=ca)
     if not _SIMULATED:
         from simulators.sila_server import SilaLabServer
 

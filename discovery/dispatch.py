@@ -9,6 +9,11 @@ job that runs past its deadline is cancelled where the oracle can and recorded a
 spent queued (waiting for a worker, for a free station at the lab) does not count, so a
 job that is only ever reported queued waits for its turn however long that is. Every
 failed attempt is written to the store.
+
+One error is no job's failure: :class:`~discovery.exceptions.AccessRefused` (the lab
+refused credentials it took before) goes up and stops the run, with nothing recorded,
+so that every job in flight keeps its handle in the store and a run with renewed
+credentials polls it again.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from discovery.exceptions import AccessRefused
 from discovery.objectives import Objectives
 from discovery.oracles.base import (
     FAILED,
@@ -197,12 +203,19 @@ class Dispatcher:
         return finished
 
     def _submit(self, job: Job) -> None:
+        """Send the job; record its handle, or its failure at submit.
+
+        Raises:
+            AccessRefused: the oracle refused the credentials; the job stays as stored.
+        """
         candidate = replace(
             self.pool.candidate(self.pool.index_of(job.candidate_id)),
             idempotency_key=job.idempotency_key,
         )
         try:
             handle = check_handle(self.oracle.submit(candidate), type(self.oracle).__name__)
+        except AccessRefused:
+            raise  # every job would be refused alike: stop, record nothing
         except Exception as error:  # a failed submission is a failed attempt, not a crash
             # counted as finished, as a result recorded at submit is: its slot is free
             self._recorded_early += self._finish(
@@ -226,8 +239,15 @@ class Dispatcher:
                 self._recorded_early += self._finish(job, status)
 
     def _poll(self, job: Job) -> Status:
+        """The job's status; a poll that raised, as the attempt's failure.
+
+        Raises:
+            AccessRefused: the oracle refused the credentials; the job keeps its handle.
+        """
         try:
             status = self.oracle.poll(job.handle)
+        except AccessRefused:
+            raise  # the lab may well finish the job: a resumed run polls it again
         except Exception as error:  # an unreadable poll fails the attempt, not the run
             return Status(
                 FAILED,

@@ -11,6 +11,16 @@ class ConfigurationError(DiscoveryError, ValueError):
     """A campaign, pool, surrogate or oracle was configured with invalid values."""
 
 
+class AccessRefused(ConfigurationError):
+    """An instrument's server refused the credentials it took before (an access token
+    that expired or was revoked mid-campaign).
+
+    It stops the campaign instead of failing one job: nothing is recorded as failed, and
+    the jobs in flight keep their handles in the store, so that running the campaign
+    again with a renewed token resumes it and polls them again.
+    """
+
+
 class PoolError(ConfigurationError):
     """The candidate pool cannot be built from the given data."""
 
@@ -37,6 +47,11 @@ class TransientError(ExperimentError):
     """A failure worth retrying: a dropped connection, a busy queue, a restarted worker."""
 
     failure_class = "transient"
+
+
+class ServerUnreachable(TransientError):
+    """An instrument's server did not answer at all (connection refused, dropped or timed
+    out): a job it already holds may well still be running."""
 
 
 class InstrumentError(ExperimentError):

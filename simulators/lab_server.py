@@ -2,7 +2,8 @@
 
 The lab (``simulators.lab``: a queue, S stations, a run log, idempotency keys)
 is served here over HTTP. The server needs a bearer token (401 without, 403
-wrong). Faults can be injected: transient 503s, dropped connections, instrument
+wrong); setting ``LabServer.token`` renews it, and the old one is refused from the next
+request on (a token that expires mid-campaign). Faults can be injected: transient 503s, dropped connections, instrument
 faults mid-run, malformed responses, and a restart that forgets the queue
 (queued and running jobs then answer 404; finished ones are kept).
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -92,7 +94,9 @@ OPENAPI = {
 }
 
 
-def _handler(lab: Lab, token: str) -> type[BaseHTTPRequestHandler]:
+def _handler(lab: Lab, token: Callable[[], str]) -> type[BaseHTTPRequestHandler]:
+    """Requests served from ``lab``; ``token()`` is the one token accepted now."""
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -124,7 +128,7 @@ def _handler(lab: Lab, token: str) -> type[BaseHTTPRequestHandler]:
             if not given.startswith("Bearer "):
                 self._send(401, {"error": "missing bearer token"})
                 return False
-            if given[len("Bearer ") :] != token:
+            if given[len("Bearer ") :] != token():
                 self._send(403, {"error": "wrong token"})
                 return False
             if self.path == "/log":  # the inspection route: faults belong to the instrument
@@ -195,13 +199,13 @@ class LabServer:
 
     Args:
         lab: the lab's state and behaviour.
-        token: the bearer token clients must present.
+        token: the bearer token clients must present; set ``token`` to renew it.
         host, port: where to listen (port 0: any free port).
     """
 
     def __init__(self, lab: Lab, token: str, host: str = DEFAULT_HOST, port: int = 0) -> None:
-        self.lab = lab
-        self.server = ThreadingHTTPServer((host, port), _handler(lab, token))
+        self.lab, self.token = lab, token
+        self.server = ThreadingHTTPServer((host, port), _handler(lab, lambda: self.token))
         self.server.daemon_threads = True
         self.url = f"http://{host}:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)

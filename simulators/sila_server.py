@@ -12,7 +12,8 @@ is served through the SiLA 2 feature ``ExperimentService``
     StationCount                                   (property)
 
 Every call to the feature needs the token as the SiLA ``AccessToken`` metadata
-(the standard AuthorizationService feature). The server speaks TLS with a
+(the standard AuthorizationService feature); setting ``SilaLabServer.token`` renews it,
+and the old one is refused from the next call on (a token that expires mid-campaign). The server speaks TLS with a
 self-signed certificate made once at start (``ca`` holds it for clients), or
 plain gRPC when asked for (``insecure=True``). Faults can be injected:
 ``unavailable`` (the execution is not accepted: CommandExecutionNotAccepted),
@@ -30,6 +31,7 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -176,12 +178,14 @@ class Authorization(AuthorizationServiceBase):
 
 
 class TokenCheck(MetadataInterceptor):
-    def __init__(self, token: str) -> None:
+    """Refuses a call whose AccessToken is not ``token()``, the one accepted now."""
+
+    def __init__(self, token: Callable[[], str]) -> None:
         super().__init__([ACCESS_TOKEN])
         self.token = token
 
     def intercept(self, parameters: Any, metadata: Any, target_call: Any) -> None:
-        if metadata[ACCESS_TOKEN] != self.token:
+        if metadata[ACCESS_TOKEN] != self.token():
             raise InvalidAccessToken("wrong access token")
 
 
@@ -190,7 +194,7 @@ class SilaLabServer:
 
     Args:
         lab: the lab's state and behaviour.
-        token: the access token clients must send.
+        token: the access token clients must send; set ``token`` to renew it.
         host, port: where to listen (port 0: a free port, kept across restarts).
         insecure: serve plain gRPC instead of TLS.
 
@@ -232,7 +236,7 @@ class SilaLabServer:
         )
         server.set_feature_implementation(FEATURE, ExperimentService(server, self.lab))
         server.set_feature_implementation(AuthorizationServiceFeature, Authorization(server))
-        server.add_metadata_interceptor(TokenCheck(self.token))
+        server.add_metadata_interceptor(TokenCheck(lambda: self.token))
         if self.insecure:
             server.start_insecure(self.host, self.port, enable_discovery=False)
         else:

@@ -10,8 +10,10 @@ import httpx
 import pytest
 
 from discovery import CampaignStore
+from discovery.exceptions import ConfigurationError
 from simulators.lab import Faults, Lab, crossed_barrel_measure, free_port
 from tests.lab_campaign import BUDGET
+from tests.test_campaigns import load
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,3 +114,15 @@ def test_a_killed_campaign_finds_its_executions_on_a_sila_instrument(tmp_path):
         in_flight = kill_and_resume(["sila", address, "secret", str(ca)], tmp_path / "lab.sqlite")
     log = {"submissions": lab.submissions, "runs": lab.log}
     check_nothing_ran_twice(log, in_flight, tmp_path / "lab.sqlite")
+
+
+@pytest.mark.parametrize("address", ["localhost", "localhost:port", ":50052"])
+def test_a_sila_lab_address_that_is_not_host_and_port_is_named(monkeypatch, address):
+    """Before: LAB_SILA=localhost stopped the campaign file with 'ValueError: not enough
+    values to unpack (expected 2, got 1)'."""
+    pytest.importorskip("sila2")
+    monkeypatch.setenv("LAB_PROTOCOL", "sila")
+    monkeypatch.setenv("LAB_SILA", address)
+    expected = rf"LAB_SILA must be host:port, e\.g\. .*, got '{address}'$"
+    with pytest.raises(ConfigurationError, match=expected):
+        load("lab_robot").make_campaign()

@@ -324,6 +324,14 @@ class AseOracle(FunctionOracle):
         self._prepared = False
 
     @property
+    def known_ids(self) -> set[str] | None:
+        """The candidate ids that have a structure, when the structures are a mapping
+        (None for a function): a campaign refuses a pool candidate without one before
+        any experiment, instead of spending one on it."""
+        structures = self.calculation.structures
+        return None if callable(structures) else set(structures)
+
+    @property
     def elements(self) -> list[str]:
         """The elements of every structure, when the structures are known up front."""
         structures = self.calculation.structures

@@ -18,13 +18,18 @@ finished) and then its responses. ``cancel`` calls the feature's cancel command
 when the feature offers one.
 
 Failures: a refused or missing access token, or a server that cannot be reached,
-is a one-line ConfigurationError at construction. An execution UUID the server
-does not know (it restarted) is ``lost``; an execution the server did not accept
-(CommandExecutionNotAccepted) is transient; a defined execution error is an
-instrument failure with its message; a result that cannot be read fails the job
-as an instrument failure with the raw responses. While the server cannot be
-reached, a job is taken as still running for ``patience`` seconds, then as a
-transient failure.
+is a one-line ConfigurationError at construction. A token refused after that (it
+expired) stops the campaign (:class:`~discovery.exceptions.AccessRefused`) with nothing
+recorded as failed; an execution the server refused for its token never ran, and once
+the server accepts the token again (asked through ``check``) it is ``lost``, to be sent
+again under its key. Every call gives up after ``timeout`` seconds, so an instrument
+that stops answering without closing the connection counts as unreachable instead of
+holding the campaign. An execution UUID the server does not know (it restarted) is
+``lost``; an execution the server did not accept (CommandExecutionNotAccepted) is
+transient; a defined execution error is an instrument failure with its message; a
+result that cannot be read fails the job as an instrument failure with the raw
+responses. While the server cannot be reached, a job is taken as still running for
+``patience`` seconds, then as a transient failure.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from typing import Any
 
 import grpc
 from sila2.client import SilaClient
-from sila2.client.utils import call_rpc_function, rpcerror_to_silaerror
+from sila2.client.utils import get_allowed_errors, pack_metadata_for_grpc, rpcerror_to_silaerror
 from sila2.framework import (
     CommandExecutionStatus,
     DefinedExecutionError,
@@ -47,12 +52,16 @@ from sila2.framework import (
     UndefinedExecutionError,
     ValidationError,
 )
+from sila2.framework.command.command_confirmation import CommandConfirmation
 from sila2.framework.command.execution_info import ExecutionInfo
 from sila2.framework.errors.framework_error import FrameworkErrorType
 
-from discovery.exceptions import ConfigurationError, TransientError
+from discovery.exceptions import AccessRefused, ConfigurationError, TransientError
 from discovery.oracles.base import CANCELLED, FAILED, LOST, QUEUED, RUNNING, Handle, Status
 from discovery.space import Candidate
+
+#: The defined execution error of SiLA's AuthorizationService for a refused token.
+INVALID_ACCESS_TOKEN = "InvalidAccessToken"
 
 
 def _plain(value: Any) -> Any:
@@ -113,13 +122,15 @@ class SilaOracle:
         root_certs: PEM certificate(s) to trust, as bytes or a file path (None:
             the system's trust store).
         insecure: plain gRPC without TLS (against SiLA's rules; for simulators).
-        timeout: seconds to reach the server at construction, and per request.
+        timeout: seconds to reach the server at construction, and per request (a
+            call unanswered by then counts as the server unreachable).
         patience: seconds a job waits for an unreachable server before its
             attempt counts as a transient failure.
 
     Raises:
         ConfigurationError: unreachable server, refused or missing token, or a
-            feature, command or property the server does not offer.
+            feature, command or property the server does not offer. Later, a token
+            the server refuses raises :class:`~discovery.exceptions.AccessRefused`.
     """
 
     def __init__(
@@ -191,7 +202,7 @@ class SilaOracle:
 
     def _check_token(self) -> None:
         try:
-            getattr(self.feature, self.schema.check).get(metadata=self.metadata)
+            self._read_check_property()
         except (DefinedExecutionError, FrameworkError) as error:
             reason = "needs an access token" if self.metadata is None else "refused the token"
             raise ConfigurationError(
@@ -202,28 +213,89 @@ class SilaOracle:
                 f"sila oracle: server {self.address} not reachable ({error})"
             ) from None
 
+    def _read_check_property(self) -> Any:
+        """Read the ``check`` property with the token: it answers only if the token is good.
+
+        Raises:
+            DefinedExecutionError, FrameworkError: the token is refused (or missing).
+            SilaConnectionError: no answer within ``timeout``.
+        """
+        check = getattr(self.feature, self.schema.check)._wrapped_property
+        message = self._call(f"Get_{check._identifier}", check.get_parameters_message(), check)
+        return check.to_native_type(message)
+
+    def _refused_token(self, error: Exception) -> AccessRefused:
+        """The error that stops the campaign, on one line for the command line."""
+        return AccessRefused(
+            f"sila oracle: {self.address} refused the token ({_describe(error)}); "
+            "renew the token and run again (a stored campaign resumes where it stopped)"
+        )
+
     def submit(self, candidate: Candidate) -> Handle:
-        """Start the command on the candidate; its execution UUID is the handle."""
+        """Start the command on the candidate; its execution UUID is the handle.
+
+        Raises:
+            TransientError: the server is unreachable (or silent past ``timeout``),
+                or did not accept the execution.
+            AccessRefused: the server refused the token.
+            ConfigurationError: the parameters or the call were refused.
+        """
         parameters = self.schema.request(candidate)
         try:
             try:
-                execution = self.command(**parameters, metadata=self.metadata)
+                execution = self._start(parameters)
             except SilaConnectionError:  # a restarting server: wait for it, once
                 self._wait_for_server()
-                execution = self.command(**parameters, metadata=self.metadata)
+                execution = self._start(parameters)
         except SilaConnectionError as error:
             raise TransientError(f"submit: {self.address} not reachable ({error})") from None
         except ValidationError as error:
             raise ConfigurationError(f"sila oracle: parameters refused: {error}") from None
+        except DefinedExecutionError as error:
+            if error.identifier == INVALID_ACCESS_TOKEN:
+                raise self._refused_token(error) from None
+            raise
         except FrameworkError as error:
             if error.error_type is FrameworkErrorType.COMMAND_EXECUTION_NOT_ACCEPTED:
                 raise TransientError(f"submit: not accepted ({error.message})") from None
             raise ConfigurationError(f"sila oracle: {_describe(error)}") from None
-        execution.cancel_execution_info_subscription()  # polling asks when it needs to
-        return {
-            "execution_uuid": str(execution.execution_uuid),
-            "idempotency_key": candidate.idempotency_key,
-        }
+        return {"execution_uuid": execution, "idempotency_key": candidate.idempotency_key}
+
+    def _start(self, parameters: dict[str, Any]) -> str:
+        """Call the observable command; the execution's UUID.
+
+        sila2's own command call would also follow the execution in a background
+        subscription; polling asks by UUID when it needs to.
+        """
+        command = self.command._wrapped_command
+        confirmation = self._call(
+            command._identifier, command.parameters.to_message(**parameters), command
+        )
+        execution, _ = CommandConfirmation(self._framework).to_native_type(confirmation)
+        return str(execution)
+
+    def _call(self, rpc: str, message: Any, origin: Any, with_token: bool = True) -> Any:
+        """One unary call of the feature, given up after ``timeout`` seconds; the token
+        goes along ``with_token`` (SiLA sends metadata with the calls that start things).
+
+        sila2's calls take no timeout: an instrument that stops answering without
+        closing the connection would hold the campaign for ever.
+
+        Raises:
+            SilaConnectionError: no answer within ``timeout``, or no connection.
+            DefinedExecutionError, FrameworkError, ValidationError: the server's
+                SiLA error, the token's own errors (InvalidAccessToken) included.
+        """
+        metadata = self.metadata if with_token else None
+        try:
+            return getattr(self.feature._grpc_stub, rpc)(
+                message, metadata=pack_metadata_for_grpc(metadata), timeout=self.timeout
+            )
+        except grpc.RpcError as error:
+            # the token's errors are expected from any call: an execution refused for
+            # its token reports it with its result
+            allowed = get_allowed_errors(origin, self.metadata)
+            raise rpcerror_to_silaerror(error, allowed, self.client) from None
 
     def _wait_for_server(self) -> None:
         """Until the connection is ready again, at most ``timeout`` seconds."""
@@ -261,6 +333,8 @@ class SilaOracle:
         except DefinedExecutionError as error:
             if error.identifier in self.schema.cancelled_errors:
                 return Status(CANCELLED, error=error.message)
+            if error.identifier == INVALID_ACCESS_TOKEN:
+                return self._refused_execution(execution, error)
             return Status(FAILED, error=_describe(error), error_class="instrument")
         except UndefinedExecutionError as error:
             return Status(FAILED, error=_describe(error), error_class="instrument")
@@ -274,6 +348,24 @@ class SilaOracle:
             )
         return Status("succeeded", result=result)
 
+    def _refused_execution(self, execution: str, error: DefinedExecutionError) -> Status:
+        """An execution the server refused for its token never ran: lost (sent again
+        under its key) if the server accepts the token now, which ``check`` tells
+        (without it, lost all the same); the campaign stops if it does not.
+
+        Raises:
+            AccessRefused: the server refuses the token now.
+            SilaConnectionError: the check went unanswered.
+        """
+        if self.schema.check is not None:
+            try:
+                self._read_check_property()
+            except (DefinedExecutionError, FrameworkError):
+                raise self._refused_token(error) from None
+        return Status(
+            LOST, error=f"execution {execution} was refused for its token ({_describe(error)})"
+        )
+
     def _unreachable(self, execution: str, error: Exception) -> Status:
         """Still running as far as anyone knows, until ``patience`` runs out."""
         since = self._unreachable_since.setdefault(execution, time.monotonic())
@@ -285,11 +377,20 @@ class SilaOracle:
         ) from None
 
     def cancel(self, handle: Handle) -> None:
-        """Call the feature's cancel command on the execution, if it offers one."""
-        if self.can_cancel:
-            getattr(self.feature, self.schema.cancel)(
-                handle["execution_uuid"], metadata=self.metadata
-            )
+        """Call the feature's cancel command on the execution, if it offers one.
+
+        Raises:
+            SilaConnectionError: no answer within ``timeout``, or no connection.
+        """
+        if not self.can_cancel:
+            return
+        command = getattr(self.feature, self.schema.cancel)._wrapped_command
+        message = command.parameters.to_message(
+            handle["execution_uuid"],
+            toplevel_named_data_node=command.parameters,
+            metadata=self.metadata,
+        )
+        self._call(command._identifier, message, command)
 
     @property
     def _framework(self) -> Any:
@@ -316,12 +417,11 @@ class SilaOracle:
 
     def _responses(self, execution: str) -> Any:
         wrapped = self.command._wrapped_command
-        message = call_rpc_function(
-            getattr(self.feature._grpc_stub, f"{self.schema.command}_Result"),
+        message = self._call(
+            f"{self.schema.command}_Result",
             self._uuid_message(execution),
-            metadata=None,
-            client=self.client,
-            origin=wrapped,
+            wrapped,
+            with_token=False,
         )
         return wrapped.responses.to_native_type(message)
 

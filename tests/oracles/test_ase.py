@@ -331,3 +331,16 @@ def test_a_missing_elemental_reference_stops_the_campaign_before_any_experiment(
     store = CampaignStore(tmp_path / "s.sqlite", read_only=True)
     assert store.jobs() == []
     store.close()
+
+
+def test_a_pool_candidate_without_a_structure_is_refused_before_any_experiment():
+    """Before: the campaign started and spent an experiment on 'cu-3.60' as a
+    configuration failure ('no structure for candidate')."""
+    structures = {f"cu-{a:.2f}": bulk("Cu", "fcc", a=a) for a in (3.4, 3.5, 3.6, 3.7)}
+    oracle = AseOracle("emt", {key: structures[key] for key in ("cu-3.40", "cu-3.50")})
+    with pytest.raises(ConfigurationError, match=r"no value for 2 pool candidates.*cu-3\.60"):
+        Campaign(pool_from_structures(structures), oracle, "energy_per_atom", maximize=False,
+                 surrogate="forest", n_initial=2, budget=4)  # fmt: skip
+    assert oracle.known_ids == {"cu-3.40", "cu-3.50"}
+    built = AseOracle("emt", lambda candidate: bulk("Cu", "fcc", a=3.6))
+    assert built.known_ids is None  # a function may build any candidate's structure

@@ -6,14 +6,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from discovery import Campaign
-from discovery.exceptions import ConfigurationError, TransientError
-from discovery.oracles.http import HttpOracle, JobSchema
+from discovery import Campaign, CampaignStore
+from discovery.exceptions import AccessRefused, ConfigurationError, TransientError
+from discovery.oracles.http import UNREADABLE_POLLS, HttpOracle, JobSchema
 from discovery.space import Candidate
 from simulators.lab import Faults, Lab, crossed_barrel_measure
 from simulators.lab_server import LabServer
 from tests.oracles.conformance import check_oracle, wait_for
 from tests.oracles.lab_checks import check_nothing_lost_or_run_twice, restart_when_busy
+from tests.oracles.network import Proxy
 from tests.test_campaigns import load
 
 
@@ -238,9 +239,12 @@ class TricklingServer(ScriptedServer):
 
 def test_a_server_that_trickles_its_answer_is_cut_off_after_the_timeout():
     """Before: with timeout=0.5 a poll of a server sending a byte every 0.1 s took the
-    whole answer's 6 s: the timeout bounded each read, not the request."""
+    whole answer's 6 s: the timeout bounded each read, not the request. (patience=0: a
+    timed-out poll is not taken as an outage to wait out.)"""
     with TricklingServer(pause=0.1) as server:
-        oracle = HttpOracle(server.url, "t", timeout=0.5, retries=1, backoff=0.01, check=False)
+        oracle = HttpOracle(
+            server.url, "t", timeout=0.5, retries=1, backoff=0.01, check=False, patience=0
+        )
         started = time.monotonic()
         with pytest.raises(TransientError, match=r"failed 2 times: ReadTimeout: .*within 0\.5 s"):
             oracle.poll({"job_id": "a", "idempotency_key": "k"})
@@ -272,3 +276,129 @@ def test_a_lab_queue_does_not_count_towards_the_deadline():
                             poll_interval=0.02)  # fmt: skip
         result = campaign.run(progress=False)
     assert list(result.history["state"]) == ["succeeded"] * 4
+
+
+def proxied(server: LabServer) -> Proxy:
+    """A network between the oracle and the lab that can be cut."""
+    return Proxy(server.server.server_address[1])
+
+
+def test_an_outage_shorter_than_patience_keeps_the_job_and_its_result():
+    """Before: every poll while the network was cut raised TransientError after the
+    request's retries (0.7 s by default), though the lab went on with the job."""
+    lab = doubling_lab(stations=1, run_seconds=0.2)
+    with LabServer(lab, "t") as server, proxied(server) as network:
+        url = f"http://127.0.0.1:{network.port}"
+        oracle = HttpOracle(url, "t", retries=1, backoff=0.01, patience=5.0)
+        handle = oracle.submit(Candidate("a", {"x": 1}, "k"))
+        network.cut()
+        during = [oracle.poll(handle).state for _ in range(3)]
+        time.sleep(0.3)  # the lab finishes the job meanwhile
+        network.restore()
+        status = oracle.poll(handle)
+    assert set(during) <= {"queued", "running"}
+    assert status.state == "succeeded" and status.result == {"y": 2}
+
+
+def test_an_outage_longer_than_patience_fails_the_attempt_naming_the_address():
+    lab = doubling_lab(stations=1, run_seconds=5.0)
+    with LabServer(lab, "t") as server, proxied(server) as network:
+        url = f"http://127.0.0.1:{network.port}"
+        oracle = HttpOracle(url, "t", retries=1, backoff=0.01, patience=0.3)
+        handle = oracle.submit(Candidate("a", {"x": 1}, "k"))
+        assert oracle.poll(handle).state == "running"
+        network.cut()
+        assert oracle.poll(handle).state == "running"  # as last answered
+        time.sleep(0.35)
+        with pytest.raises(TransientError, match=rf"{url} unreachable for 0\.[3-9] s"):
+            oracle.poll(handle)
+
+
+def test_a_campaign_keeps_the_results_a_lab_produced_during_an_outage():
+    """Before: a 2 s outage with four experiments running at the lab failed all four
+    (each poll and resubmission transient, three retries spent in 0.1 s)."""
+    pool = load("crossed_barrel").load_pool()
+    lab = Lab(crossed_barrel_measure(), stations=4, run_seconds=1.0)
+    with LabServer(lab, "t") as server, proxied(server) as network:
+        oracle = HttpOracle(f"http://127.0.0.1:{network.port}", "t", retries=1, backoff=0.01)
+        handles, submit = [], oracle.submit
+        oracle.submit = lambda candidate: handles.append(submit(candidate)) or handles[-1]
+
+        def outage() -> None:
+            while len(handles) < 4:  # the cut loses no submission's answer
+                time.sleep(0.005)
+            network.cut()
+            time.sleep(2.0)
+            network.restore()
+
+        cutter = threading.Thread(target=outage, daemon=True)
+        cutter.start()
+        campaign = Campaign(pool, oracle, "toughness", surrogate="forest", budget=4,
+                            n_initial=4, max_in_flight=4, retry_backoff=0.01)  # fmt: skip
+        result = campaign.run(progress=False)
+        cutter.join(timeout=5)
+    assert list(result.history["state"]) == ["succeeded"] * 4
+    measured = {run["idempotency_key"]: run["result"]["toughness"] for run in lab.log}
+    recorded = result.history.set_index("idempotency_key")["toughness"].to_dict()
+    assert recorded == measured
+
+
+def test_a_token_that_expires_stops_the_campaign_and_a_renewed_one_resumes_it(tmp_path):
+    """Before: every request after the expiry failed its job as a configuration failure
+    at once, the rest of the budget was spent in a second, and experiments the lab
+    finished were recorded failed."""
+    pool, store = load("crossed_barrel").load_pool(), tmp_path / "lab.sqlite"
+    lab = Lab(crossed_barrel_measure(), stations=4, run_seconds=0.1)
+
+    def campaign(token: str) -> Campaign:
+        return Campaign(pool, HttpOracle(server.url, token), "toughness", surrogate="forest",
+                        budget=12, max_in_flight=4, poll_interval=0.01, store=store)  # fmt: skip
+
+    with LabServer(lab, "old") as server:
+        renewal = restart_when_busy(lab, 4, lambda: setattr(server, "token", "new"))
+        with pytest.raises(AccessRefused, match=r"refused the token \(HTTP 403.*renew") as caught:
+            campaign("old").run(progress=False)
+        renewal.join(timeout=5)
+        stopped = CampaignStore(store, read_only=True)
+        jobs, attempts = stopped.jobs(), stopped.attempts()
+        stopped.close()
+        result = campaign("new").run(progress=False)
+    assert "\n" not in str(caught.value)
+    assert {job.state for job in jobs} <= {"created", "submitted", "succeeded"}
+    assert attempts.empty  # nothing recorded as a failure
+    in_flight = [job for job in jobs if job.state == "submitted"]
+    assert in_flight and all(job.handle for job in in_flight)
+    assert len(result.history) == 12 and set(result.history["state"]) == {"succeeded"}
+    measured = {run["idempotency_key"]: run["result"]["toughness"] for run in lab.log}
+    assert result.history.set_index("idempotency_key")["toughness"].to_dict() == measured
+    created = [s["idempotency_key"] for s in lab.submissions if s["created"]]
+    assert len(created) == len(set(created)) == 12  # the jobs in flight were polled again
+
+
+def test_a_status_answer_that_does_not_decompress_is_asked_again():
+    """Before: a body declared gzip that was not failed the job at once (DecodingError)."""
+    garbled = (200, {"status": "running"}, {"Content-Encoding": "gzip"})
+    done = (200, {"status": "succeeded", "result": {"y": 2}}, {})
+    script = {("GET", "/jobs/a"): [garbled, done], ("GET", "/jobs/b"): [garbled]}
+    with ScriptedServer(script) as server:
+        oracle = HttpOracle(server.url, "t", retries=0, check=False)
+        first, second = (oracle.poll({"job_id": "a", "idempotency_key": "k"}) for _ in range(2))
+        always = [oracle.poll({"job_id": "b", "idempotency_key": "k"}) for _ in range(5)]
+    assert first.state == "running"
+    assert second.state == "succeeded" and second.result == {"y": 2}
+    assert [s.state for s in always] == ["running"] * (UNREADABLE_POLLS - 1) + ["failed"]
+    assert always[-1].error_class == "instrument"
+    assert "declared gzip does not decompress" in always[-1].error
+
+
+def test_a_status_answer_about_another_job_is_not_taken_for_this_one():
+    """Before: the answer of job 999 to a poll of job 'a' was stored as a's result."""
+    other = (200, {"id": "999", "status": "succeeded", "result": {"y": 123}}, {})
+    own = (200, {"id": 7, "status": "succeeded", "result": {"y": 2}}, {})  # a number: same id
+    script = {("GET", "/jobs/a"): [other], ("GET", "/jobs/7"): [own]}
+    with ScriptedServer(script) as server:
+        oracle = HttpOracle(server.url, "t", retries=0, check=False)
+        answers = [oracle.poll({"job_id": "a", "idempotency_key": "k"}) for _ in range(5)]
+        assert oracle.poll({"job_id": "7", "idempotency_key": "k"}).result == {"y": 2}
+    assert [s.state for s in answers] == ["running"] * (UNREADABLE_POLLS - 1) + ["failed"]
+    assert "about job 999, not job a" in answers[-1].error

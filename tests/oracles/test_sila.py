@@ -1,17 +1,21 @@
+import threading
 import time
 
 import pytest
 
 pytest.importorskip("sila2")
 
+from sila2.framework import SilaConnectionError
+
 from discovery import Campaign
-from discovery.exceptions import ConfigurationError, TransientError
+from discovery.exceptions import AccessRefused, ConfigurationError, TransientError
 from discovery.oracles.sila import SilaOracle, SilaSchema
 from discovery.space import Candidate
 from simulators.lab import Faults, Lab, crossed_barrel_measure
 from simulators.sila_server import SilaLabServer
 from tests.oracles.conformance import check_oracle, wait_for
 from tests.oracles.lab_checks import check_nothing_lost_or_run_twice, restart_when_busy
+from tests.oracles.network import Proxy
 from tests.test_campaigns import load
 
 
@@ -170,3 +174,65 @@ def test_a_campaign_survives_a_restarting_sila_lab_with_nothing_lost_or_run_twic
     assert server.restarts == 1
     assert len(result.history) == 20
     check_nothing_lost_or_run_twice(tmp_path / "sila.sqlite", lab, "toughness")
+
+
+def within(seconds: float, call):
+    """``call()`` on a thread: its value, or its error, provided it ends within ``seconds``."""
+    outcome = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except Exception as error:  # handed to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting for the instrument after {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def test_an_instrument_that_stops_answering_holds_no_call_past_the_timeout(monkeypatch):
+    """Before: submit, cancel and the result of a finished execution waited for ever on
+    an instrument that kept the connection open and answered nothing."""
+    lab = doubling_lab(stations=1, run_seconds=0.0)
+    with SilaLabServer(lab, "t", insecure=True) as server, Proxy(server.port) as network:
+        oracle = SilaOracle("127.0.0.1", network.port, "t", insecure=True, timeout=0.5)
+        handle = oracle.submit(Candidate("a", {"x": 1}, "k"))
+        finished = wait_for(oracle, handle)
+        assert finished.state == "succeeded"
+        # the execution's state as last read, so that only the result call goes unanswered
+        info = oracle._execution_info(handle["execution_uuid"])
+        monkeypatch.setattr(oracle, "_execution_info", lambda execution: info)
+        network.freeze()
+        started = time.monotonic()
+        polled = within(5, lambda: oracle.poll(handle))
+        with pytest.raises(TransientError, match="not reachable"):
+            within(5, lambda: oracle.submit(Candidate("b", {"x": 2}, "k2")))
+        with pytest.raises(SilaConnectionError):
+            within(5, lambda: oracle.cancel(handle))
+        waited = time.monotonic() - started
+    assert polled.state == "running"  # unreachable, within patience
+    assert waited < 4  # 0.5 s a call: one poll, two submissions, one cancel
+
+
+def test_a_token_refused_after_construction_stops_and_a_renewed_one_sends_the_job_again():
+    """Before: the execution refused for its token was an instrument failure of the job."""
+    lab = doubling_lab(stations=1, run_seconds=0.0)
+    with SilaLabServer(lab, "old") as server:
+        oracle = connect(server, "old")
+        server.token = "new"  # the old token expires
+        handle = oracle.submit(Candidate("a", {"x": 1}, "k"))
+        with pytest.raises(
+            AccessRefused, match=r"refused the token \(InvalidAccessToken.*renew"
+        ) as caught:
+            wait_for(oracle, handle)
+        renewed = connect(server, "new")
+        assert renewed.poll(handle).state == "lost"  # it never ran: sent again under its key
+        status = wait_for(renewed, renewed.submit(Candidate("a", {"x": 1}, "k")))
+    assert "\n" not in str(caught.value)
+    assert status.result == {"y": 2}
+    assert [run["outcome"] for run in lab.log] == ["succeeded"]
