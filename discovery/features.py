@@ -40,6 +40,11 @@ STATISTICS = ("mean", "std", "min", "max", "range")
 #: Outer radius of the radial fingerprint (angstrom) and its number of bins.
 RADIAL_CUTOFF = 6.0
 RADIAL_BINS = 12
+#: Distances are rounded to this many decimals (angstrom) before they are binned, so that
+#: one distance written through two cells (1.9999999999999998 and 2.0) lands in one bin.
+DISTANCE_DECIMALS = 6
+#: Singular values of the periodic cell vectors below this (angstrom) make a flat cell.
+FLAT_CELL_TOLERANCE = 1e-6
 #: Neighbours of an atom: those within this multiple of its nearest neighbour's distance.
 NEIGHBOUR_SHELL = 1.2
 GRAMS_PER_CM3 = 1.66053906660  # one atomic mass unit per cubic angstrom
@@ -151,20 +156,111 @@ def composition_features(
     return pd.DataFrame(rows)
 
 
-def as_atoms(structure: Any) -> Atoms:
+def as_atoms(structure: Any, where: str = "features: ") -> Atoms:
     """ASE Atoms from Atoms, a pymatgen Structure or Molecule (through pymatgen's adaptor).
 
+    A molecule's total charge and spin travel the way ASE calculators (tblite, xtb)
+    read them: as initial charges summing to the charge and initial magnetic moments
+    summing to the unpaired electrons (spin multiplicity - 1), spread over the atoms in
+    whole units. This is done for a charged molecule, or one whose multiplicity is not
+    the singlet or doublet its electron count gives by default; a neutral molecule in
+    its default spin state is left as it is, and so are charges and moments the
+    molecule's sites already carry. A pymatgen Molecule gives them as ``charge`` and
+    ``spin_multiplicity``; Atoms as the attributes of those names that pymatgen's
+    adaptor adds (which ``Atoms.copy`` would drop).
+
+    Args:
+        structure: ase Atoms or a pymatgen Structure/Molecule.
+        where: names the entry in error messages (``"pool: candidate 'cu-1': "``).
+
     Raises:
-        PoolError: anything else.
+        PoolError: anything else; a disordered pymatgen structure (partial occupancies);
+            a periodic structure whose cell has no volume along its periodic directions.
     """
     if isinstance(structure, Atoms):
-        return structure.copy()
-    if isinstance(structure, (IStructure, IMolecule)):  # their mutable kinds included
-        return AseAtomsAdaptor.get_atoms(structure)
-    raise PoolError(
-        f"features: expected ase Atoms or a pymatgen Structure/Molecule, "
-        f"got {type(structure).__name__}"
-    )
+        atoms = structure.copy()
+        _carry_charge_and_spin(
+            atoms,
+            getattr(structure, "charge", 0) or 0,
+            getattr(structure, "spin_multiplicity", None),
+        )
+    elif isinstance(structure, (IStructure, IMolecule)):  # their mutable kinds included
+        atoms = _from_pymatgen(structure, where)
+    else:
+        raise PoolError(
+            f"{where}expected ase Atoms or a pymatgen Structure/Molecule, "
+            f"got {type(structure).__name__}"
+        )
+    _check_cell(atoms, where)
+    return atoms
+
+
+def _from_pymatgen(structure: IStructure | IMolecule, where: str) -> Atoms:
+    """Atoms through pymatgen's adaptor, a molecule's charge and spin included.
+
+    Raises:
+        PoolError: a disordered structure, which ASE cannot hold.
+    """
+    if not structure.is_ordered:
+        raise PoolError(
+            f"{where}structure {structure.composition.formula!r} is disordered (partial "
+            "occupancies); ASE Atoms need one species per site: order it first, e.g. with "
+            "pymatgen's OrderDisorderedStructureTransformation, or pick one ordering"
+        )
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    if isinstance(structure, IMolecule):  # the adaptor keeps these only for Molecule
+        _carry_charge_and_spin(atoms, structure.charge, structure.spin_multiplicity)
+    return atoms
+
+
+def _carry_charge_and_spin(atoms: Atoms, charge: float, multiplicity: float | None) -> None:
+    """Set initial charges and magnetic moments that sum to a molecule's charge and
+    unpaired electrons, where :func:`as_atoms` says so."""
+    electrons = int(atoms.get_atomic_numbers().sum() - round(charge))
+    default_unpaired = electrons % 2  # pymatgen's default: singlet or doublet
+    unpaired = default_unpaired if multiplicity is None else round(multiplicity) - 1
+    if charge == 0 and unpaired == default_unpaired:
+        return
+    if charge != 0 and not atoms.has("initial_charges"):
+        atoms.set_initial_charges(_spread(charge, len(atoms)))
+    if unpaired and not atoms.has("initial_magmoms"):
+        atoms.set_initial_magnetic_moments(_spread(unpaired, len(atoms)))
+
+
+def _spread(total: float, count: int) -> np.ndarray:
+    """``total`` over ``count`` atoms: (count,) float64 summing to it exactly.
+
+    Whole totals go in whole units (-2 over 3 atoms: -1, -1, 0), since calculators
+    read the sum and one that came to -0.9999999999999999 could be taken as 0.
+    """
+    if not float(total).is_integer():
+        return np.full(count, total / count)
+    units, extra = divmod(abs(int(total)), count)
+    values = np.full(count, float(units))
+    values[:extra] += 1.0
+    return np.copysign(values, total)
+
+
+def _check_cell(atoms: Atoms, where: str) -> None:
+    """Refuse a structure periodic along directions its cell does not span.
+
+    ASE's default cell is all zeros, so ``Atoms(..., pbc=True)`` without a cell is a
+    common slip; neighbour lists then see each atom's own images on top of it.
+
+    Raises:
+        PoolError: the cell vectors along the periodic directions are zero or
+            linearly dependent.
+    """
+    periodic = atoms.cell.array[atoms.pbc]
+    if not len(periodic):
+        return
+    if np.linalg.matrix_rank(periodic, tol=FLAT_CELL_TOLERANCE) < len(periodic):
+        raise PoolError(
+            f"{where}structure {atoms.get_chemical_formula()!r} is periodic "
+            f"(pbc={atoms.pbc.tolist()}) but its cell has no volume (cell lengths "
+            f"{np.round(atoms.cell.lengths(), 6).tolist()}); give it a cell, or pbc=False "
+            "for a molecule"
+        )
 
 
 def structure_features(structures: Sequence[Any]) -> pd.DataFrame:
@@ -176,12 +272,16 @@ def structure_features(structures: Sequence[Any]) -> pd.DataFrame:
     (neighbours within 1.2 times each atom's nearest distance), ``unlike
     neighbour fraction`` (of those, the share of another element: chemical
     order) and a radial
-    fingerprint ``rdf <r>`` (pairs per atom in bins of width 0.5 A up to 6 A).
+    fingerprint ``rdf <r>`` (pairs per atom in bins of width 0.5 A up to 6 A,
+    distances rounded to 1e-6 A so that every cell of a crystal gives the same).
 
     Raises:
-        PoolError: an object that is not a structure.
+        PoolError: as :func:`as_atoms`, naming the row.
     """
-    atoms_list = [s if isinstance(s, Atoms) else as_atoms(s) for s in structures]
+    atoms_list = [
+        as_atoms(structure, f"features: row {position}: ")
+        for position, structure in enumerate(structures)
+    ]
     formulas = [a.get_chemical_formula() for a in atoms_list]
     table = composition_features(formulas)
     extra = pd.DataFrame([_arrangement(atoms) for atoms in atoms_list])
@@ -214,13 +314,23 @@ def _arrangement(atoms: Atoms) -> dict[str, float]:
 
 
 def _pairs(atoms: Atoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, distance) of every ordered pair closer than the radial cutoff, through
-    periodic images where the structure is periodic."""
+    """(i, j, distance) of every ordered pair up to the radial cutoff, through periodic
+    images where the structure is periodic; distances rounded to ``DISTANCE_DECIMALS``.
+
+    Symmetric crystals put distances exactly on the bin edges (Ti-O = 2.0 A in SrTiO3
+    at a = 4 A) and on the cutoff; each cell writes them with its own last-digit noise,
+    so they are rounded, and looked for a hair beyond the cutoff, before being compared.
+    """
+    reach = RADIAL_CUTOFF + 10.0**-DISTANCE_DECIMALS
     if atoms.pbc.any():
-        return neighbor_list("ijd", atoms, RADIAL_CUTOFF)
-    matrix = atoms.get_all_distances()
-    first, second = np.nonzero(~np.eye(len(atoms), dtype=bool) & (matrix < RADIAL_CUTOFF))
-    return first, second, matrix[first, second]
+        first, second, distances = neighbor_list("ijd", atoms, reach)
+    else:
+        matrix = atoms.get_all_distances()
+        first, second = np.nonzero(~np.eye(len(atoms), dtype=bool) & (matrix < reach))
+        distances = matrix[first, second]
+    distances = np.round(distances, DISTANCE_DECIMALS)
+    within = distances <= RADIAL_CUTOFF
+    return first[within], second[within], distances[within]
 
 
 def pool_from_compositions(
@@ -267,7 +377,8 @@ def pool_from_structures(
         **options: passed to :meth:`CandidatePool.from_frame`.
 
     Raises:
-        PoolError: no structures, an object that is not a structure, or a ``frame``
+        PoolError: no structures; a structure :func:`as_atoms` refuses (not a structure,
+            disordered, or periodic in a cell with no volume), naming its id; or a ``frame``
             whose rows are not one per structure or whose columns clash with the
             pool's own (``candidate_id``, ``formula``, the structure features).
     """
@@ -279,7 +390,10 @@ def pool_from_structures(
             "row per structure, in the order of structures"
         )
     ids = [str(i) for i in structures]
-    atoms_list = [as_atoms(s) for s in structures.values()]  # converted once, used twice
+    atoms_list = [  # converted once, used twice
+        as_atoms(structure, f"pool: candidate '{candidate_id}': ")
+        for candidate_id, structure in zip(ids, structures.values(), strict=True)
+    ]
     table = pd.DataFrame({"candidate_id": ids})
     table["formula"] = [atoms.get_chemical_formula() for atoms in atoms_list]
     features = structure_features(atoms_list)

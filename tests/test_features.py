@@ -1,11 +1,14 @@
 import numpy as np
 import pandas as pd
 import pytest
-from ase.build import bulk, molecule
-from pymatgen.core import IMolecule, IStructure, Lattice, Structure
+from ase import Atoms
+from ase.build import bulk, make_supercell, molecule
+from pymatgen.core import IMolecule, IStructure, Lattice, Molecule, Structure
+from pymatgen.io.ase import AseAtomsAdaptor
 
 from discovery.exceptions import PoolError
 from discovery.features import (
+    as_atoms,
     composition_features,
     pool_from_compositions,
     pool_from_structures,
@@ -99,3 +102,70 @@ def test_an_element_pymatgen_knows_little_of_has_nan_where_it_has_no_data():
     oganesson = element_properties("Og")
     assert oganesson["atomic_number"] == 118 and oganesson["group"] == 18
     assert np.isnan(oganesson["valence_electrons"])
+
+
+def _strontium_titanate(a: float) -> Atoms:
+    return Atoms(
+        "SrTiO3",
+        scaled_positions=[[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]],
+        cell=[a, a, a],
+        pbc=True,
+    )
+
+
+def test_the_radial_fingerprint_is_the_same_whatever_cell_writes_the_crystal():
+    # at a = 4 A, Ti-O (2 A), O-O next-nearest (4 A) and Ti-O at the cutoff (6 A) lie on
+    # bin edges; a rotated supercell writes them 1e-16 A off, on either side
+    cell = _strontium_titanate(4.0)
+    rotated = make_supercell(cell, [[1, 1, 0], [-1, 1, 0], [0, 0, 1]])
+    table = structure_features([cell, rotated, cell * (2, 2, 2)]).drop(columns="atoms")
+    fingerprint = [c for c in table.columns if c.startswith("rdf")]
+    assert (table.loc[1, fingerprint] == table.loc[0, fingerprint]).all()
+    assert (table.loc[2, fingerprint] == table.loc[0, fingerprint]).all()
+    assert table["rdf 2.25"].tolist() == pytest.approx([2.4] * 3)  # 6 Ti-O + 6 O-Ti per 5
+    # 5.66 A: 12 of each kind's own; 6 A, the cutoff, counts: Ti-O along (1, 1, 1/2) a and
+    # (0, 0, 3/2) a, 30 per Ti, 10 per O: (5 * 12 + 30 + 3 * 10) / 5
+    assert table["rdf 5.75"].tolist() == pytest.approx([24.0] * 3)
+
+
+def test_a_periodic_structure_without_a_cell_is_refused_by_name():
+    dimer = Atoms("Cu2", positions=[[0, 0, 0], [1.5, 1.5, 0]], pbc=True)  # ASE's cell: zeros
+    with pytest.raises(PoolError, match=r"candidate 'dimer': .*'Cu2' is periodic .* no volume"):
+        pool_from_structures({"cu": bulk("Cu"), "dimer": dimer})
+    flat = Atoms("Cu2", positions=dimer.positions, cell=[3, 3, 0], pbc=True)
+    with pytest.raises(PoolError, match=r"row 1: .*no volume .*or pbc=False for a molecule"):
+        structure_features([bulk("Cu"), flat])
+    slab = Atoms("Cu2", positions=dimer.positions, cell=[3, 3, 0], pbc=[True, True, False])
+    assert structure_features([slab]).loc[0, "atoms"] == 2  # periodic only where it has a cell
+
+
+def test_a_disordered_structure_is_refused_by_name_with_a_way_out():
+    structures = {
+        "cu": Structure(Lattice.cubic(3.6), ["Cu"], [[0, 0, 0]]),
+        "cuau": Structure(Lattice.cubic(3.8), [{"Cu": 0.5, "Au": 0.5}], [[0, 0, 0]]),
+    }
+    with pytest.raises(
+        PoolError,
+        match=r"candidate 'cuau': .* disordered \(partial occupancies\).*OrderDisordered",
+    ):
+        pool_from_structures(structures)
+
+
+def test_a_molecule_keeps_its_charge_and_spin_as_initial_charges_and_moments():
+    hydroxide = Molecule(["O", "H"], [[0, 0, 0], [0, 0, 0.97]], charge=-1)
+    oxygen = Molecule(["O", "O"], [[0, 0, 0], [0, 0, 1.21]], spin_multiplicity=3)
+    for atoms in (as_atoms(hydroxide), as_atoms(as_atoms(hydroxide))):
+        assert atoms.get_initial_charges().sum() == -1  # exactly: calculators read the sum
+    assert as_atoms(AseAtomsAdaptor.get_atoms(hydroxide)).get_initial_charges().sum() == -1
+    assert as_atoms(oxygen).get_initial_magnetic_moments().sum() == 2  # two unpaired
+    water = as_atoms(Molecule(["O", "H", "H"], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]]))
+    assert not water.has("initial_charges") and not water.has("initial_magmoms")
+
+
+def test_a_charged_molecule_is_computed_charged_by_tblite():
+    tblite = pytest.importorskip("tblite.ase")
+    hydroxide = as_atoms(Molecule(["O", "H"], [[0, 0, 0], [0, 0, 0.97]], charge=-1))
+    hydroxide.calc = tblite.TBLite(method="GFN2-xTB", verbosity=0)
+    neutral = as_atoms(Molecule(["O", "H"], [[0, 0, 0], [0, 0, 0.97]]))
+    neutral.calc = tblite.TBLite(method="GFN2-xTB", charge=-1, verbosity=0)
+    assert hydroxide.get_potential_energy() == pytest.approx(neutral.get_potential_energy())
