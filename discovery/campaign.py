@@ -40,7 +40,8 @@ from discovery.objectives import (
     OutcomeConstraint,
     as_objectives,
 )
-from discovery.oracles.base import Oracle
+from discovery.oracles.base import UNNAMED_OUTPUT, Oracle
+from discovery.oracles.function import FunctionOracle
 from discovery.outcome_models import FEASIBILITY_WEIGHTED, PARETO_STRATEGIES
 from discovery.policy import PARETO_ARMS, Portfolio
 from discovery.proposal import uses_botorch
@@ -384,6 +385,14 @@ class Campaign:
         if answers != config.objective:
             raise ConfigurationError(
                 f"{prefix}: objective '{config.objective}' but the oracle reports '{answers}'"
+            )
+        measured = [config.objective] if self.outcomes is None else list(self.outcomes.outputs)
+        named = oracle.output if isinstance(oracle, FunctionOracle) else UNNAMED_OUTPUT
+        if named != UNNAMED_OUTPUT and named not in measured:
+            raise ConfigurationError(
+                f"{prefix}: the oracle reports a plain number as '{named}', which the "
+                f"campaign does not measure ({measured}); give FunctionOracle "
+                f"output='{config.objective}', or return a dict of named properties"
             )
         declared = getattr(oracle, "outputs", None)  # an oracle that names all it reports
         if declared is not None and self.outcomes is not None:

@@ -33,6 +33,7 @@ from discovery.oracles.base import (
     LOST,
     RUNNING,
     SUCCEEDED,
+    UNNAMED_OUTPUT,
     Oracle,
     Status,
     check_handle,
@@ -323,11 +324,13 @@ def read_result(
 
 
 def objective_value(result: dict[str, Any], objective: str) -> tuple[float | None, str | None]:
-    """The objective's value from an oracle result, or why it cannot be read."""
+    """The objective's value from an oracle result, or why it cannot be read. A result
+    of one unnamed number (``{"value": ...}``) is the objective; one property of another
+    name is not (a lab reporting absorbance is not measuring toughness)."""
     if objective in result:
         raw = result[objective]
-    elif len(result) == 1:
-        raw = next(iter(result.values()))
+    elif list(result) == [UNNAMED_OUTPUT]:
+        raw = result[UNNAMED_OUTPUT]
     else:
         return None, f"result has no '{objective}' (keys: {sorted(result)})"
     if isinstance(raw, (bool, np.bool_)):  # float() would read True as 1.0

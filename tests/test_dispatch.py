@@ -341,3 +341,33 @@ def test_a_slot_freed_by_a_refused_retry_is_filled_at_once():
     history = campaign.run(progress=False).history
     assert station.third_before_first_ended  # not after a wait for the slow job
     assert history["state"].value_counts().to_dict() == {"succeeded": 3, "failed": 1}
+
+
+class Spectrometer:
+    """Reports the one property it measures, whatever the campaign asked for."""
+
+    def submit(self, candidate):
+        return {"id": candidate.id}
+
+    def poll(self, handle):
+        return Status(SUCCEEDED, result={"absorbance": 0.42})
+
+    def cancel(self, handle):
+        pass
+
+
+def test_a_result_naming_another_property_is_not_taken_for_the_objective():
+    campaign = Campaign(POOL, Spectrometer(), "y", surrogate="forest", budget=3, n_initial=3)
+    history = campaign.run(progress=False).history
+    assert history["state"].eq("failed").all() and history["y"].isna().all()
+    assert "result has no 'y' (keys: ['absorbance'])" in history["error_message"].iloc[0]
+    unnamed = FunctionOracle(value)  # a plain number, reported as "value": the objective
+    assert (
+        Campaign(POOL, unnamed, "y", surrogate="forest", budget=3, n_initial=3)
+        .run(progress=False)
+        .history["y"]
+        .notna()
+        .all()
+    )
+    with pytest.raises(ConfigurationError, match="reports a plain number as 'energy'"):
+        Campaign(POOL, FunctionOracle(value, output="energy"), "y", budget=3, n_initial=3)

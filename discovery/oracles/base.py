@@ -25,6 +25,9 @@ QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, LOST = (
     "lost",
 )
 JOB_STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, LOST)
+#: The name a plain number is reported under when nobody named it (FunctionOracle's
+#: default ``output``): such a result is the campaign's objective, whatever it is called.
+UNNAMED_OUTPUT = "value"
 FINISHED_STATES = (SUCCEEDED, FAILED, CANCELLED, LOST)
 
 

@@ -28,6 +28,7 @@ from discovery.oracles.base import (
     QUEUED,
     RUNNING,
     SUCCEEDED,
+    UNNAMED_OUTPUT,
     Handle,
     Status,
     failure_class,
@@ -164,7 +165,7 @@ class FunctionOracle:
     def __init__(
         self,
         function: Callable[[Candidate], Any],
-        output: str = "value",
+        output: str = UNNAMED_OUTPUT,
         executor: Executor | None = None,
     ) -> None:
         if not callable(function):
