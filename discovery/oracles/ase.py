@@ -8,8 +8,10 @@ energy, the relaxed structure (extended XYZ) and how the relaxation went, all of
 which the campaign stores with the measurement.
 
 Failures are classified: a calculator that cannot run here is a configuration
-error at construction; an SCF that does not converge, an optimiser that runs out
-of steps or a geometry that explodes fail that candidate as "instrument"
+error at construction; an SCF that does not converge (or any other error the
+calculator raises, such as its program exiting with an error, quoted with the end
+of its output), an optimiser that runs out of steps, non-finite energies, forces
+or stress, or a geometry that explodes fail that candidate as "instrument"
 failures with the calculator's message; a calculation past ``timeout`` fails as
 "timeout". None of them stops the campaign.
 """
@@ -17,7 +19,7 @@ failures with the calculator's message; a calculation past ``timeout`` fails as
 from __future__ import annotations
 
 import io
-import math
+import subprocess
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from concurrent.futures import Executor
@@ -32,11 +34,12 @@ from ase.calculators.emt import parameters as EMT_PARAMETERS
 from discovery.exceptions import (
     CalculationTimeout,
     ConfigurationError,
+    DiscoveryError,
     InstrumentError,
     PoolError,
 )
 from discovery.features import as_atoms
-from discovery.oracles.calculators import CalculatorSpec, check_calculator
+from discovery.oracles.calculators import CalculatorSpec, check_calculator, failure_output
 from discovery.oracles.function import FunctionOracle
 from discovery.space import Candidate
 
@@ -52,6 +55,21 @@ PROPERTIES = (
 GRAMS_PER_CM3 = 1.66053907
 #: Atoms closer than this (angstrom) after a calculation mean the geometry exploded.
 EXPLODED_DISTANCE = 0.5
+#: What a calculator raises when its calculation fails: ASE's CalculationFailed (a
+#: RuntimeError), a plain RuntimeError (Elk, Turbomole, users' own), and the error of a
+#: program run through subprocess.check_call (GenericFileIOCalculator: Espresso, ...).
+CALCULATION_FAILURES = (RuntimeError, subprocess.CalledProcessError)
+#: Scalings of a relaxed reference crystal's lattice whose energies tell a minimum from
+#: the flat tail of a potential, where forces and stress vanish and a relaxation stops at
+#: once (Lennard-Jones with sigma = 1 from ASE's argon crystal, 5.26 sigma apart). The
+#: near ones first: at a minimum they suffice.
+NEAR_SCALINGS = (0.9, 1.1)
+FAR_SCALINGS = (0.8, 0.7, 0.6)
+#: Energy per atom (eV) by which a scaled reference crystal must differ from the relaxed
+#: one to count as lower or higher; a real crystal strained by 10 % rises by tens of meV.
+REFERENCE_TOLERANCE = 1e-3
+#: Relax-and-scan rounds before a reference crystal that is still no minimum is refused.
+REFERENCE_ROUNDS = 8
 StructureSource = Mapping[str, Any] | Callable[[Candidate], Any]
 
 
@@ -112,11 +130,17 @@ class AseCalculation:
         self.timeout = timeout
 
     def structure_of(self, candidate: Candidate) -> Atoms:
-        """The candidate's structure as ASE Atoms."""
+        """The candidate's structure as ASE Atoms.
+
+        Raises:
+            ConfigurationError: no structure for the candidate, or (PoolError) one that is
+                not a structure ASE can hold, naming the candidate.
+        """
+        where = _where(candidate.id)
         if callable(self.structures):
-            return as_atoms(self.structures(candidate))
+            return as_atoms(self.structures(candidate), where)
         try:
-            return as_atoms(self.structures[candidate.id])
+            return as_atoms(self.structures[candidate.id], where)
         except KeyError:
             raise ConfigurationError(
                 f"ase oracle: no structure for candidate '{candidate.id}'"
@@ -129,17 +153,29 @@ class AseCalculation:
         self, atoms: Atoms, relaxation: Relaxation | None, derived: bool = True
     ) -> dict[str, Any]:
         """Relax (if asked) and compute ``atoms``; the energies, the final structure and,
-        if ``derived``, the asked property (formation energy, band gap)."""
-        from ase.calculators.calculator import CalculationFailed
+        if ``derived``, the asked property (formation energy, band gap).
 
+        Raises:
+            InstrumentError: the calculator failed (its message, and the end of its
+                program's output when that exited with an error), the relaxation did not
+                converge, or the energy, forces or stress are not finite, or the geometry
+                exploded.
+            CalculationTimeout: the relaxation ran past the timeout.
+        """
         atoms.calc = self.spec.build()
         started = time.monotonic()
         try:
             steps = 0 if relaxation is None else self._relax(atoms, relaxation, started)
             energy = float(atoms.get_potential_energy())
-        except CalculationFailed as error:
-            raise InstrumentError(f"{self.spec.name}: {error}") from error
-        _check_geometry(atoms, energy)
+        except (DiscoveryError, NotImplementedError):
+            # classified already (a timeout, a non-finite force), or a property the
+            # calculator does not offer (ASE's PropertyNotImplementedError): no failure of it
+            raise
+        except CALCULATION_FAILURES as error:
+            message = f"{self.spec.name}: {error}{failure_output(atoms.calc, error)}"
+            raise InstrumentError(message) from error
+        _check_finite(atoms, relaxation is not None and relaxation.cell)
+        _check_geometry(atoms)
         count = len(atoms)
         result: dict[str, Any] = {
             "energy": energy,
@@ -177,8 +213,9 @@ class AseCalculation:
         converged = False
         # the last value irun yields says whether the relaxation converged
         for converged in optimizer.irun(fmax=relaxation.fmax, steps=relaxation.steps):  # noqa: B007
-            if not math.isfinite(atoms.get_potential_energy()):
-                raise InstrumentError(f"{self.spec.name}: energy is not finite during relaxation")
+            # before the optimiser steps on them: BFGS fails on NaN forces as a LinAlgError
+            where = f" at step {optimizer.nsteps} of the relaxation"
+            _check_finite(atoms, relaxation.cell, f"{self.spec.name}: ", where)
             if self.timeout is not None and time.monotonic() - started > self.timeout:
                 raise CalculationTimeout(
                     f"{self.spec.name}: relaxation stopped after {self.timeout} s "
@@ -199,23 +236,61 @@ class AseCalculation:
 
     def reference_energy(self, symbol: str) -> float:
         """Energy per atom of an element's ground-state crystal (ASE's reference state),
-        with its cell relaxed; computed once per element."""
-        if symbol not in self.references:
-            from ase.build import bulk
+        relaxed, cell included, to its minimum; computed once per element.
 
-            try:
-                crystal = bulk(symbol)
-            except (ValueError, KeyError, RuntimeError) as error:
-                raise ConfigurationError(
-                    f"ase oracle: no crystal reference state for {symbol} ({error}); "
-                    f"pass references={{'{symbol}': energy_per_atom}}"
-                ) from None
-            settings = self.relaxation or Relaxation()
-            relaxation = Relaxation(settings.fmax, max(settings.steps, 200), True, "BFGS")
-            self.references[symbol] = self.compute(crystal, relaxation, derived=False)[
-                "energy_per_atom"
-            ]
+        Raises:
+            ConfigurationError: ASE has no crystal for the element, or its crystal reaches
+                no minimum with this calculator.
+            InstrumentError: a relaxation of the crystal failed.
+        """
+        if symbol not in self.references:
+            self.references[symbol] = self._minimum_energy(symbol, _reference_crystal(symbol))
         return self.references[symbol]
+
+    def _minimum_energy(self, symbol: str, crystal: Atoms) -> float:
+        """Relax the crystal, then make sure with copies of it scaled (single points)
+        that it reached a minimum, not a flat tail of the potential that the relaxation
+        could not leave; when a copy lies lower, relax again from the lowest.
+
+        ASE's crystals have the real element's lattice: a calculator in other units
+        (Lennard-Jones or Morse with sigma or r0 = 1) puts them far out on that tail.
+
+        Raises:
+            ConfigurationError: no minimum in :data:`REFERENCE_ROUNDS` rounds.
+        """
+        settings = self.relaxation or Relaxation()
+        relaxation = Relaxation(settings.fmax, max(settings.steps, 200), True, "BFGS")
+        for _ in range(REFERENCE_ROUNDS):
+            energy = self.compute(crystal, relaxation, derived=False)["energy_per_atom"]
+            scan = self._scaled_energies(crystal, NEAR_SCALINGS)
+            if _is_minimum(energy, scan):
+                return energy
+            scan |= self._scaled_energies(crystal, FAR_SCALINGS)
+            if not scan:  # every scaled copy failed: the relaxation's word is all there is
+                return energy
+            if _is_minimum(energy, scan):
+                return energy
+            crystal = _scaled(crystal, min(scan, key=scan.__getitem__))
+        raise ConfigurationError(
+            f"ase oracle: the reference crystal of {symbol} (ASE's bulk('{symbol}')) did not "
+            f"relax to a minimum with calculator '{self.spec.name}' in {REFERENCE_ROUNDS} "
+            f"rounds: its energy ({energy:.6g} eV/atom) still falls, or does not change, "
+            f"when its lattice is scaled by {sorted(scan)}; "
+            f"pass references={{'{symbol}': energy_per_atom}}"
+        )
+
+    def _scaled_energies(self, crystal: Atoms, scalings: tuple[float, ...]) -> dict[float, float]:
+        """Energy per atom of the crystal with its lattice scaled by each factor."""
+        energies = {}
+        for factor in scalings:
+            try:
+                result = self.compute(_scaled(crystal, factor), None, derived=False)
+            except InstrumentError:
+                # an SCF that does not converge so strained, or atoms pushed too close:
+                # no sign of a lower energy there, and no reason to lose the reference
+                continue
+            energies[factor] = result["energy_per_atom"]
+        return energies
 
     def _formation_energy(self, atoms: Atoms, energy: float) -> dict[str, Any]:
         symbols = atoms.get_chemical_symbols()
@@ -227,9 +302,60 @@ class AseCalculation:
         }
 
 
-def _check_geometry(atoms: Atoms, energy: float) -> None:
-    if not math.isfinite(energy):
-        raise InstrumentError(f"energy is not finite ({energy})")
+def _reference_crystal(symbol: str) -> Atoms:
+    """ASE's crystal of the element, at the real element's lattice constant.
+
+    Raises:
+        ConfigurationError: ASE has none (H, N, O: molecules), naming the element.
+    """
+    from ase.build import bulk
+
+    try:
+        return bulk(symbol)
+    except (ValueError, KeyError, RuntimeError) as error:
+        raise ConfigurationError(
+            f"ase oracle: no crystal reference state for {symbol} ({error}); "
+            f"pass references={{'{symbol}': energy_per_atom}}"
+        ) from None
+
+
+def _scaled(crystal: Atoms, factor: float) -> Atoms:
+    """A copy of the crystal, without its calculator, with its lattice scaled by ``factor``."""
+    scaled = crystal.copy()
+    scaled.set_cell(crystal.cell[:] * factor, scale_atoms=True)
+    return scaled
+
+
+def _is_minimum(energy: float, scan: Mapping[float, float]) -> bool:
+    """No scaled crystal lies lower than ``energy``, and some lie higher (on a flat tail
+    none do)."""
+    energies = list(scan.values())
+    return all(e > energy - REFERENCE_TOLERANCE for e in energies) and any(
+        e > energy + REFERENCE_TOLERANCE for e in energies
+    )
+
+
+def _check_finite(atoms: Atoms, relaxing_cell: bool, prefix: str = "", where: str = "") -> None:
+    """Refuse a calculation whose energy, forces or (relaxing the cell) stress are not
+    finite: a NaN force would be reported as the largest force, and an optimiser would
+    step on it.
+
+    Raises:
+        InstrumentError: naming the first such quantity, after ``prefix`` and before ``where``.
+    """
+    results = atoms.calc.results
+    quantities = ("energy", "forces", "stress") if relaxing_cell else ("energy", "forces")
+    for quantity in quantities:
+        if quantity not in results:
+            continue
+        values = np.asarray(results[quantity], dtype=float)
+        count = int(np.count_nonzero(~np.isfinite(values)))
+        if count:
+            shown = str(float(values)) if values.ndim == 0 else f"{count} of {values.size} values"
+            raise InstrumentError(f"{prefix}{quantity} not finite{where} ({shown})")
+
+
+def _check_geometry(atoms: Atoms) -> None:
     if len(atoms) < 2:
         return
     distances = atoms.get_all_distances(mic=bool(atoms.pbc.any()))
@@ -429,6 +555,11 @@ def _checked_structures(structures: StructureSource) -> StructureSource:
             "or a function of the candidate"
         )
     try:
-        return {str(k): as_atoms(v) for k, v in structures.items()}
+        return {str(key): as_atoms(value, _where(key)) for key, value in structures.items()}
     except PoolError as error:
-        raise ConfigurationError(f"ase oracle: {error}") from None
+        raise ConfigurationError(str(error)) from None
+
+
+def _where(candidate_id: Any) -> str:
+    """How an error about a candidate's structure names it."""
+    return f"ase oracle: candidate '{candidate_id}': "

@@ -7,7 +7,8 @@ that name); anything else is given as ``"package.module:Class"``. A calculator
 that needs an executable, pseudopotentials or a licence is checked at
 construction: a missing one is a :class:`ConfigurationError` naming what to set.
 A calculator that computes in Python alone (EMT, Lennard-Jones, ...) is built at
-construction, so a keyword argument it does not take is refused there too.
+construction, so a keyword argument it does not take is refused there too. When a
+calculator's program exits with an error, :func:`failure_output` finds what it wrote last.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import inspect
 import os
 import shlex
 import shutil
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,11 @@ BUILT_AT_CONSTRUCTION = frozenset(
         "tblite.ase:TBLite",
     }
 )
+#: Lines from the end of a failed program's output quoted in its error: where a code such
+#: as Quantum ESPRESSO says why it stopped ("convergence NOT achieved").
+OUTPUT_TAIL_LINES = 6
+#: Bytes read from the end of an output file for them (a DFT output can run to gigabytes).
+OUTPUT_TAIL_BYTES = 16_384
 
 
 @dataclass(frozen=True)
@@ -239,3 +246,80 @@ _CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "vasp": _check_vasp,
     "gpaw": _check_gpaw,
 }
+
+
+def failure_output(calculator: Any, error: BaseException) -> str:
+    """The last lines the calculator's program wrote before it exited with an error, as
+    ``"; the end of <where>: line | line ..."``, or "" when ``error`` is not (or was not
+    caused by) a :class:`subprocess.CalledProcessError` or the program left nothing.
+
+    ASE runs codes such as Quantum ESPRESSO through ``subprocess.check_call``, whose
+    error says only "returned non-zero exit status 1"; the reason is in the program's
+    output. Read from what the error captured, then from the output and error files the
+    calculator itself names: a GenericFileIOCalculator's ``template.outputname`` and
+    ``errorname`` (Espresso's ``espresso.pwo`` and ``espresso.err``), a
+    FileIOCalculator's ``fileio_rules.stdout_name``, in the calculator's ``directory``.
+    """
+    process_error = _process_error(error)
+    if process_error is None:
+        return ""
+    tails = [
+        f"; the end of {source}: {' | '.join(lines)}"
+        for source, text in _program_outputs(calculator, process_error)
+        if (lines := _last_lines(text))
+    ]
+    return "".join(tails)
+
+
+def _process_error(error: BaseException) -> subprocess.CalledProcessError | None:
+    """``error`` or the error it was raised from (ASE's FileIOCalculator wraps one in
+    CalculationFailed), if a program exited with an error."""
+    seen: BaseException | None = error
+    for _ in range(8):  # a chain is short; the bound guards against a cycle
+        if seen is None or isinstance(seen, subprocess.CalledProcessError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _program_outputs(
+    calculator: Any, error: subprocess.CalledProcessError
+) -> Iterator[tuple[str, str]]:
+    """(where, text) of what the program wrote: captured, then in the files named."""
+    for stream in ("stdout", "stderr"):
+        captured = getattr(error, stream, None)
+        if captured:
+            yield f"its {stream}", _as_text(captured)
+    for path in _named_output_files(calculator):
+        text = _file_tail(path)
+        if text:
+            yield str(path), text
+
+
+def _named_output_files(calculator: Any) -> list[Path]:
+    directory = Path(getattr(calculator, "directory", None) or ".")
+    template = getattr(calculator, "template", None)
+    names = [getattr(template, "outputname", None), getattr(template, "errorname", None)]
+    rules = getattr(calculator, "fileio_rules", None)
+    if rules is not None and isinstance(rules.stdout_name, str):
+        names.append(rules.stdout_name.format(prefix=getattr(calculator, "prefix", None)))
+    return [directory / name for name in names if isinstance(name, str) and name]
+
+
+def _file_tail(path: Path) -> str:
+    try:
+        with path.open("rb") as stream:
+            stream.seek(max(0, path.stat().st_size - OUTPUT_TAIL_BYTES))
+            return _as_text(stream.read())
+    except OSError:  # the program failed before writing it: other sources may tell
+        return ""
+
+
+def _as_text(output: str | bytes) -> str:
+    return output if isinstance(output, str) else output.decode("utf-8", errors="replace")
+
+
+def _last_lines(text: str) -> list[str]:
+    """The last lines that say something (rules of '%' or '-' say nothing), stripped."""
+    lines = [line.strip() for line in text.splitlines()]
+    return [line for line in lines if any(c.isalnum() for c in line)][-OUTPUT_TAIL_LINES:]

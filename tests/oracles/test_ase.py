@@ -3,14 +3,20 @@ import json
 import os
 import re
 import stat
+import subprocess
+import sys
+from typing import ClassVar
 
 import numpy as np
 import pytest
 from ase import Atoms
 from ase.build import bulk, molecule
+from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
+from ase.calculators.lj import LennardJones
 from ase.eos import EquationOfState
 from ase.io import read
+from pymatgen.core import Lattice, Structure
 
 from discovery import Campaign
 from discovery.exceptions import ConfigurationError
@@ -344,3 +350,171 @@ def test_a_pool_candidate_without_a_structure_is_refused_before_any_experiment()
     assert oracle.known_ids == {"cu-3.40", "cu-3.50"}
     built = AseOracle("emt", lambda candidate: bulk("Cu", "fcc", a=3.6))
     assert built.known_ids is None  # a function may build any candidate's structure
+
+
+def lennard_jones_fcc_minimum(parameters):
+    """Energy per atom and lattice constant of the fcc Lennard-Jones crystal's minimum."""
+    from scipy.optimize import minimize_scalar
+
+    def energy_per_atom(a):
+        crystal = bulk("Ar", "fcc", a=a)
+        crystal.calc = LennardJones(**parameters)
+        return crystal.get_potential_energy() / len(crystal)
+
+    found = minimize_scalar(
+        energy_per_atom, bounds=(1.4, 1.7), method="bounded", options={"xatol": 1e-5}
+    )
+    return found.fun, found.x
+
+
+def test_a_reference_crystal_far_out_on_a_potentials_flat_tail_is_relaxed_to_its_minimum():
+    """Before: ASE's argon crystal (a = 5.26, in units of sigma = 1 here) 'relaxed' at once
+    on the tail of the potential (forces and stress ~0), so the reference was -0.01 eV
+    instead of -8.5 eV/atom and every formation energy was shifted by 8.5 eV."""
+    parameters = {"sigma": 1.0, "epsilon": 1.0, "rc": 5.0}
+    minimum, lattice = lennard_jones_fcc_minimum(parameters)
+    crystal = {"ar": bulk("Ar", "fcc", a=lattice)}
+    oracle = AseOracle("lj", crystal, parameters=parameters, property="formation_energy_per_atom")
+    status = measure(oracle, "ar")
+    assert status.state == "succeeded", status.error
+    assert status.result["reference_energies"]["Ar"] == pytest.approx(minimum, abs=1e-3)
+    assert status.result["formation_energy_per_atom"] == pytest.approx(0.0, abs=1e-3)
+
+
+class FlatCalculator(Calculator):
+    """The same energy, and no force or stress, whatever the structure: no minimum."""
+
+    implemented_properties = ("energy", "forces", "stress")
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        self.results = {
+            "energy": -1.0 * len(self.atoms),
+            "forces": np.zeros((len(self.atoms), 3)),
+            "stress": np.zeros(6),
+        }
+
+
+def test_a_reference_crystal_without_a_minimum_is_refused_naming_the_element():
+    oracle = AseOracle(
+        "tests.oracles.test_ase:FlatCalculator",
+        {"cu": bulk("Cu")},
+        property="formation_energy_per_atom",
+    )
+    with pytest.raises(
+        ConfigurationError, match=r"crystal of Cu .* did not relax to a minimum .*references="
+    ):
+        oracle.prepare({})
+
+
+class FailingCalculator(Calculator):
+    """Fails as ASE's Elk or Turbomole do: a plain RuntimeError."""
+
+    implemented_properties = ("energy", "forces", "stress")
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        raise RuntimeError("SCF did not converge after 100 iterations")
+
+
+class CapturingProgramCalculator(FailingCalculator):
+    """Runs a program that fails, capturing what it says."""
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        Calculator.calculate(self, atoms, properties, system_changes)
+        say = "print('reading input'); print('convergence NOT achieved'); raise SystemExit(3)"
+        subprocess.run([sys.executable, "-c", say], check=True, capture_output=True)
+
+
+def failing_program(folder, name, output):
+    path = folder / name
+    lines = "".join(f"echo '{line}'\n" for line in output)
+    path.write_text(f"#!/bin/sh\n{lines}exit 1\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+def test_an_espresso_run_that_exits_with_an_error_is_an_instrument_failure_quoting_its_output(
+    tmp_path, monkeypatch
+):
+    """Before: pw.x's exit status 1 reached the campaign as a CalledProcessError, class
+    'failed', without what Quantum ESPRESSO said."""
+    qe_says = ["convergence NOT achieved after 100 iterations: stopping", "%%%%%%%%", "bye"]
+    failing_program(tmp_path, "pw.x", qe_says)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    (tmp_path / "Cu.pbe.UPF").write_text("pseudopotential")
+    parameters = {
+        "command": "pw.x",
+        "pseudo_dir": str(tmp_path),
+        "pseudopotentials": {"Cu": "Cu.pbe.UPF"},
+        "directory": str(tmp_path / "run"),
+    }
+    error_class, error = failure(AseOracle("espresso", {"x": bulk("Cu")}, parameters=parameters))
+    assert error_class == "instrument"
+    first_line = error.splitlines()[0]
+    assert "non-zero exit status 1" in first_line and "espresso.pwo" in first_line
+    assert first_line.endswith("convergence NOT achieved after 100 iterations: stopping | bye")
+
+
+@pytest.mark.parametrize(
+    ("calculator", "message"),
+    [
+        ("FailingCalculator", "FailingCalculator: SCF did not converge after 100 iterations"),
+        ("CapturingProgramCalculator", "its stdout: reading input | convergence NOT achieved"),
+    ],
+)
+def test_any_error_a_calculator_raises_is_an_instrument_failure_with_its_message(
+    calculator, message
+):
+    """Before: a plain RuntimeError, or a CalledProcessError, was classed 'failed'."""
+    oracle = AseOracle(f"tests.oracles.test_ase:{calculator}", {"x": bulk("Cu")})
+    error_class, error = failure(oracle)
+    assert error_class == "instrument" and message in error.splitlines()[0]
+
+
+class NonFiniteCalculator(Calculator):
+    """A finite energy, with NaN in the quantity named by its ``nan`` parameter."""
+
+    implemented_properties = ("energy", "forces", "stress")
+    default_parameters: ClassVar[dict[str, str]] = {"nan": "forces"}
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        self.results = {
+            "energy": -1.0,
+            "forces": np.zeros((len(self.atoms), 3)),
+            "stress": np.zeros(6),
+        }
+        quantity = self.parameters["nan"]
+        self.results[quantity] = np.full_like(self.results[quantity], np.nan)
+
+
+@pytest.mark.parametrize(
+    ("nan", "options", "message"),
+    [
+        ("forces", {}, r"forces not finite \(6 of 6 values\)"),
+        ("forces", {"relax": True}, r"forces not finite at step 0 of the relaxation"),
+        ("stress", {"relax": True, "relax_cell": True}, r"stress not finite at step 0"),
+    ],
+)
+def test_non_finite_forces_or_stress_are_an_instrument_failure_naming_them(nan, options, message):
+    """Before: NaN forces were a success with a NaN largest force, or, relaxing, a
+    LinAlgError classed 'failed'."""
+    crystal = {"x": bulk("Cu", a=3.7) * (2, 1, 1)}
+    oracle = AseOracle(
+        "tests.oracles.test_ase:NonFiniteCalculator", crystal, parameters={"nan": nan}, **options
+    )
+    error_class, error = failure(oracle)
+    assert error_class == "instrument" and re.search(message, error.splitlines()[0])
+
+
+def test_a_structure_ase_cannot_hold_is_refused_naming_its_candidate():
+    """Before: the message named no candidate ('ase oracle: features: structure ...')."""
+    disordered = Structure(Lattice.cubic(3.8), [{"Cu": 0.5, "Au": 0.5}], [[0, 0, 0]])
+    flat = Atoms("Cu2", positions=[[0, 0, 0], [1.5, 1.5, 0]], pbc=True)  # no cell given
+    with pytest.raises(ConfigurationError, match=r"candidate 'cuau': structure 'Cu0.5 Au0.5'"):
+        AseOracle("emt", {"cu": bulk("Cu"), "cuau": disordered})
+    with pytest.raises(ConfigurationError, match=r"candidate 'flat': structure 'Cu2' is periodic"):
+        AseOracle("emt", {"cu": bulk("Cu"), "flat": flat})
+    error_class, error = failure(AseOracle("emt", lambda candidate: flat), "built")
+    assert error_class == "configuration" and "candidate 'built': structure 'Cu2'" in error
