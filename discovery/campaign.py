@@ -432,6 +432,9 @@ class Campaign:
         Raises:
             StoreError: the file holds a different campaign, is locked by another
                 process, or cannot be read or written.
+            AccessRefused: the instrument refused credentials it took before (an expired
+                token): the run stops with nothing recorded as failed, and running again
+                with renewed credentials resumes it.
         """
         if self.oracle is None:
             raise ConfigurationError(
