@@ -27,6 +27,7 @@ def top_found(module, campaign: Campaign) -> int:
     return len(module.top_designs(campaign.pool) & set(result.measured["candidate_id"]))
 
 
+@pytest.mark.slow  # over a minute: six 40-experiment campaigns
 def test_crossed_barrel_model_based_campaigns_beat_random():
     module = load("crossed_barrel")
     base = module.make_campaign().replace(budget=40)

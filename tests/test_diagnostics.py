@@ -82,6 +82,7 @@ def test_too_few_rows_or_unknown_scheme_are_named():
         make_folds(np.zeros((10, 1)), "loo", 5)
 
 
+@pytest.mark.slow  # about a minute: three models over 600 designs
 def test_models_beat_the_mean_baseline_by_half_with_group_cv_on_crossed_barrel():
     X, y = crossed_barrel()
     diagnosis = cross_validate(X, y, {"forest": "forest", "neural": "neural"}, cv="group")
