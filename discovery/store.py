@@ -21,7 +21,8 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +33,7 @@ import pandas as pd
 
 from discovery.array_pool import ArrayPool
 from discovery.exceptions import PoolError, StoreError
+from discovery.oracles.base import SUCCEEDED
 from discovery.search_space import Space
 from discovery.space import CandidatePool
 from discovery.store_schema import MIGRATIONS, SCHEMA_VERSION, package_versions
@@ -96,12 +98,64 @@ def _flock_soon(handle: Any, kind: int) -> None:
             time.sleep(1e-3)
 
 
+def lock_file_of(path: str | Path) -> Path:
+    """The run lock's file of the store at ``path``, named from the file the path leads to:
+    a store opened through a symbolic link shares the lock of the runs that name it."""
+    store = Path(path).resolve()
+    return store.with_name(store.name + ".lock")
+
+
+#: The stores whose run lock this process holds (see :func:`_leave_locks_to_the_parent`).
+_LOCKING_STORES: weakref.WeakSet[CampaignStore] = weakref.WeakSet()
+
+
+def _leave_locks_to_the_parent() -> None:
+    """In a forked child (a worker of a process pool): close its copies of the parent's
+    run-lock files. A flock belongs to the open file, which fork shares: a worker left
+    orphaned by a killed campaign kept its store locked for ever. Closing the child's copy
+    leaves the parent's lock held; unlocking it would release the parent's too."""
+    for store in list(_LOCKING_STORES):
+        handle, store._lock_file = store._lock_file, None
+        if handle is not None:
+            handle.close()
+    _LOCKING_STORES.clear()
+
+
+os.register_at_fork(after_in_child=_leave_locks_to_the_parent)
+
+
+def _connect(target: str) -> sqlite3.Connection:
+    """A connection to a store's file (a URI) or ``:memory:``, having read its schema: SQLite
+    opens the file, and a WAL store's index, at the first read.
+
+    Raises:
+        sqlite3.DatabaseError: the file cannot be opened or read.
+    """
+    db = sqlite3.connect(target, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
+    db.row_factory = sqlite3.Row
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
+def _one_line(message: Any) -> str:
+    """A message of SQLite's (a quick_check report spans lines) on one line."""
+    return " ".join(str(message).split())
+
+
+def _can_write(folder: Path) -> bool:
+    """Whether this process may create files in ``folder`` (not on a read-only mount)."""
+    return os.access(folder, os.W_OK)
+
+
 def run_lock_held(path: str | Path) -> bool:
     """Whether a process holds the run lock of the store at ``path``: runs its campaign,
     or is asking or telling. The probe holds a shared lock for an instant only."""
-    lock_path = Path(path).with_name(Path(path).name + ".lock")
     try:
-        handle = open(lock_path)
+        handle = open(lock_file_of(path))
     except FileNotFoundError:
         return False
     with handle:
@@ -188,6 +242,95 @@ class Job:
     parameters: dict | None = None
 
 
+@dataclass(frozen=True)
+class ToldMeasurement:
+    """A measurement the user reports: of a pool candidate (under ``job_id``, the job that
+    asked for it, or a new one) or, with its ``parameters``, of a design outside the pool."""
+
+    candidate_id: str
+    value: float | None
+    result: dict[str, Any]
+    job_id: int | None = None
+    parameters: dict | None = None
+
+
+def _job(row: sqlite3.Row) -> Job:
+    return Job(
+        job_id=row["job_id"],
+        iteration=row["iteration"],
+        candidate_id=row["candidate_id"],
+        idempotency_key=row["idempotency_key"],
+        score=row["score"],
+        handle=None if row["handle_json"] is None else json.loads(row["handle_json"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        parameters=None if row["parameters_json"] is None else json.loads(row["parameters_json"]),
+    )
+
+
+def _finish_job(
+    db: sqlite3.Connection,
+    job_id: int,
+    state: str,
+    error_class: str | None,
+    error_message: str | None,
+    now: str,
+) -> None:
+    db.execute(
+        "UPDATE jobs SET state = ?, error_class = ?, error_message = ?, updated_at = ? "
+        "WHERE job_id = ?",
+        (state, error_class, error_message, now, job_id),
+    )
+
+
+def _insert_measurement(
+    db: sqlite3.Connection,
+    job_id: int,
+    candidate_id: str,
+    value: float | None,
+    result: dict | None,
+    source: str,
+    now: str,
+) -> None:
+    db.execute(
+        "INSERT INTO measurements (job_id, candidate_id, value, result_json, source, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            job_id,
+            candidate_id,
+            value,
+            json.dumps(result or {}, default=_json_value),
+            source,
+            now,
+        ),
+    )
+
+
+def _insert_told_job(db: sqlite3.Connection, candidate_id: str, now: str) -> int:
+    """A job for a measurement the user reports without having asked for it; its id."""
+    cursor = db.execute(
+        "INSERT INTO jobs (iteration, candidate_id, idempotency_key, state, created_at, "
+        "updated_at) VALUES (NULL, ?, ?, ?, ?, ?)",
+        (candidate_id, uuid.uuid4().hex, ASKED, now, now),
+    )
+    return cursor.lastrowid
+
+
+def _insert_external(
+    db: sqlite3.Connection,
+    candidate_id: str,
+    value: float | None,
+    parameters: dict,
+    result: dict[str, Any] | None,
+    now: str,
+) -> None:
+    db.execute(
+        "INSERT INTO measurements (job_id, candidate_id, value, result_json, "
+        "parameters_json, source, created_at) VALUES (NULL, ?, ?, ?, ?, 'external', ?)",
+        (candidate_id, value, json.dumps(result or {}), json.dumps(parameters, default=str), now),
+    )
+
+
 class CampaignStore:
     """A campaign's durable record in one SQLite file (or in memory with ``path=None``).
 
@@ -196,48 +339,131 @@ class CampaignStore:
         read_only: open without writing (for status and export while another
             process runs the campaign).
 
+    Opening to write takes the run lock before it changes the file (creates, migrates).
+
     Raises:
-        StoreError: a folder, not an SQLite file, corrupt, or written by a newer schema.
+        StoreError: a folder, a missing folder, not an SQLite file, corrupt, another
+            application's database, written by a newer schema, or (opening to write a
+            store that must change) in use by another process.
     """
 
     def __init__(self, path: str | Path | None, read_only: bool = False) -> None:
         self.path = None if path is None else Path(path)
         self.read_only = read_only
         self._lock_file = None
-        where = str(self.path) if self.path else "memory"
-        if self.path is not None and self.path.is_dir():
-            raise StoreError(f"store {where} is a folder, not a store file")
-        if self.path is not None and read_only and not self.path.is_file():
-            raise StoreError(f"store {where}: no such file")
+        self._db = self._open()
         try:
-            if self.path is None:
-                self._db = sqlite3.connect(":memory:", isolation_level=None)
-            else:
-                mode = "ro" if read_only else "rwc"
-                # a URI quotes the name: a '#' or '?' in it ("run #2.sqlite") began the
-                # URI's fragment or query, and the store went to a file named "run "
-                self._db = sqlite3.connect(
-                    f"{self.path.resolve().as_uri()}?mode={mode}",
-                    uri=True,
-                    isolation_level=None,
-                    timeout=BUSY_TIMEOUT_SECONDS,
-                )
-            self._db.row_factory = sqlite3.Row
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            problems = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
+            version = self._checked_version()
+            if not read_only:
+                self._configure_and_migrate(self._lock_before_writing(version))
+            elif 0 < version < SCHEMA_VERSION:
+                self._read_as_current_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self) -> sqlite3.Connection:
+        """The connection, its first read done (SQLite opens a WAL store's index only then).
+
+        A read-only open of a store whose folder nobody can write (a read-only mount, an
+        archive) reads it as immutable: SQLite cannot create the index a WAL store's
+        readers share, and nobody can be changing the store there.
+
+        Raises:
+            StoreError: a folder, a missing folder or file, a folder a campaign cannot
+                write, or not a readable SQLite file.
+        """
+        if self.path is None:
+            return _connect(":memory:")
+        where = self.path
+        if self.path.is_dir():
+            raise StoreError(f"store {where} is a folder, not a store file")
+        if self.read_only and not self.path.is_file():
+            raise StoreError(f"store {where}: no such file")
+        folder = self.path.resolve().parent
+        if not folder.is_dir():
+            raise StoreError(f"store {where}: the folder {folder} does not exist")
+        writable = _can_write(folder)
+        if not self.read_only and not writable:
+            raise StoreError(
+                f"store {where}: the folder {folder} cannot be written (a read-only place?), "
+                "and a campaign that runs, asks or tells writes its store and journal there: "
+                "use a folder you can write"
+            )
+        # a URI quotes the name: a '#' or '?' in it ("run #2.sqlite") began the URI's
+        # fragment or query, and the store went to a file named "run "
+        uri = f"{self.path.resolve().as_uri()}?mode={'ro' if self.read_only else 'rwc'}"
+        try:
+            return _connect(uri)
         except sqlite3.DatabaseError as error:
-            raise StoreError(f"store {where}: not a readable SQLite file ({error})") from None
+            if not self.read_only or writable:
+                raise StoreError(
+                    f"store {where}: not a readable SQLite file ({_one_line(error)})"
+                ) from None
+            failure = error
+        wal, _ = journal_files(self.path.resolve())
+        if wal.is_file() and wal.stat().st_size:  # immutable would read past its rows
+            raise StoreError(
+                f"store {where}: cannot be read in its folder {folder}, which cannot be "
+                f"written: its journal {wal.name} holds rows SQLite reads only with an index "
+                f"it creates beside the store ({_one_line(failure)}); copy the store with its "
+                "journal to a folder you can write"
+            )
+        try:
+            return _connect(f"{uri}&immutable=1")
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"store {where}: not a readable SQLite file ({_one_line(error)})"
+            ) from None
+
+    def _checked_version(self) -> int:
+        """The file's schema version, once it is known to be an intact store (or empty).
+
+        Raises:
+            StoreError: not a readable SQLite file, corrupt, another application's
+                database, or written by a newer schema. Nothing has been changed.
+        """
+        where = self.path or "memory"
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            problems = [_one_line(row[0]) for row in self._db.execute("PRAGMA quick_check(3)")]
+            tables = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                    "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"store {where}: not a readable SQLite file ({_one_line(error)})"
+            ) from None
         if problems != ["ok"]:
             raise StoreError(f"store {where}: the file is corrupt ({'; '.join(problems)})")
+        if tables and (version == 0 or "campaign" not in tables):
+            raise StoreError(
+                f"store {where}: not a campaign store: it holds tables {tables} (another "
+                "application's database?); name a new file for the store"
+            )
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"store {where} was written by a newer discovery (schema {version}, this "
                 f"version reads up to {SCHEMA_VERSION}); upgrade discovery to open it"
             )
-        if not read_only:
-            self._configure_and_migrate(version)
-        elif 0 < version < SCHEMA_VERSION:
-            self._read_as_current_schema()
+        return version
+
+    def _lock_before_writing(self, version: int) -> int:
+        """Take the run lock before the file changes (a new store's tables, a migration,
+        the switch to WAL): a run refused as in use must leave the store as it was.
+
+        Returns:
+            the schema version read under the lock (another run may have migrated it).
+        """
+        journal = self._db.execute("PRAGMA journal_mode").fetchone()[0]
+        if self.path is None or (version == SCHEMA_VERSION and journal == "wal"):
+            return version
+        self.acquire_lock()
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
 
     def _configure_and_migrate(self, version: int) -> None:
         if self.path is not None:
@@ -307,8 +533,7 @@ class CampaignStore:
         """Take the campaign's run lock, or refuse if another process holds it."""
         if self.path is None or self._lock_file is not None:
             return
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        handle = open(lock_path, "a+")  # held open for as long as the lock is held
+        handle = open(lock_file_of(self.path), "a+")  # held open as long as the lock is held
         try:
             _flock_soon(handle, fcntl.LOCK_EX)
         except BlockingIOError:
@@ -324,6 +549,7 @@ class CampaignStore:
         handle.write(str(os.getpid()))
         handle.flush()
         self._lock_file = handle
+        _LOCKING_STORES.add(self)
 
     def checkpoint(self) -> bool:
         """Fold the write-ahead journal into the file; False where another connection
@@ -337,6 +563,7 @@ class CampaignStore:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
+        _LOCKING_STORES.discard(self)
         self._db.close()
 
     # -- the campaign ---------------------------------------------------------------
@@ -501,7 +728,10 @@ class CampaignStore:
                         None if point is None else json.dumps(point),
                     ),
                 )
-        return [j for j in self.jobs() if j.iteration == iteration]
+        rows = self._db.execute(
+            "SELECT * FROM jobs WHERE iteration = ? ORDER BY job_id", (iteration,)
+        )
+        return [_job(r) for r in rows]
 
     def record_submission(self, job_id: int, handle: dict) -> None:
         """The oracle accepted the job: keep its handle, count the attempt."""
@@ -572,38 +802,18 @@ class CampaignStore:
         if measured is None:
             measured = value is not None
         with self.transaction() as db:
-            db.execute(
-                "UPDATE jobs SET state = ?, error_class = ?, error_message = ?, updated_at = ? "
-                "WHERE job_id = ?",
-                (state, error_class, error_message, now, job_id),
-            )
+            _finish_job(db, job_id, state, error_class, error_message, now)
             if measured:
                 candidate_id = db.execute(
                     "SELECT candidate_id FROM jobs WHERE job_id = ?", (job_id,)
                 ).fetchone()[0]
-                db.execute(
-                    "INSERT INTO measurements (job_id, candidate_id, value, result_json, source, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        job_id,
-                        candidate_id,
-                        value,
-                        json.dumps(result or {}, default=_json_value),
-                        source,
-                        now,
-                    ),
-                )
+                _insert_measurement(db, job_id, candidate_id, value, result, source, now)
 
     def record_told_job(self, candidate_id: str) -> Job:
         """A job for a measurement the user reports without having asked for it."""
-        now = _now()
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO jobs (iteration, candidate_id, idempotency_key, state, created_at, "
-                "updated_at) VALUES (NULL, ?, ?, ?, ?, ?)",
-                (candidate_id, uuid.uuid4().hex, ASKED, now, now),
-            )
-        return next(j for j in self.jobs() if j.candidate_id == candidate_id)
+            job_id = _insert_told_job(db, candidate_id, _now())
+        return _job(self._db.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone())
 
     def record_external(
         self,
@@ -614,37 +824,31 @@ class CampaignStore:
     ) -> None:
         """A measurement of a design outside the pool (legacy data, a user's own idea)."""
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO measurements (job_id, candidate_id, value, result_json, "
-                "parameters_json, source, created_at) VALUES (NULL, ?, ?, ?, ?, 'external', ?)",
-                (
-                    candidate_id,
-                    value,
-                    json.dumps(result or {}),
-                    json.dumps(parameters, default=str),
-                    _now(),
-                ),
-            )
+            _insert_external(db, candidate_id, value, parameters, result, _now())
+
+    def record_told(self, told: Sequence[ToldMeasurement]) -> None:
+        """One transaction: every measurement of a tell, or none. A tell stopped or failed
+        part-way leaves the store as it was, so the same table can be told again whole."""
+        with self.transaction() as db:
+            for measurement in told:
+                now = _now()  # each its own time: history places a design outside the pool
+                candidate_id, value = measurement.candidate_id, measurement.value
+                if measurement.parameters is not None:
+                    _insert_external(
+                        db, candidate_id, value, measurement.parameters, measurement.result, now
+                    )
+                    continue
+                job_id = measurement.job_id
+                if job_id is None:
+                    job_id = _insert_told_job(db, candidate_id, now)
+                _finish_job(db, job_id, SUCCEEDED, None, None, now)
+                _insert_measurement(
+                    db, job_id, candidate_id, value, measurement.result, "told", now
+                )
 
     def jobs(self) -> list[Job]:
         """Every job, in the order it was created."""
-        rows = self._db.execute("SELECT * FROM jobs ORDER BY job_id").fetchall()
-        return [
-            Job(
-                job_id=r["job_id"],
-                iteration=r["iteration"],
-                candidate_id=r["candidate_id"],
-                idempotency_key=r["idempotency_key"],
-                score=r["score"],
-                handle=None if r["handle_json"] is None else json.loads(r["handle_json"]),
-                state=r["state"],
-                attempts=r["attempts"],
-                parameters=None
-                if r["parameters_json"] is None
-                else json.loads(r["parameters_json"]),
-            )
-            for r in rows
-        ]
+        return [_job(r) for r in self._db.execute("SELECT * FROM jobs ORDER BY job_id")]
 
     def measurements(self) -> list[tuple[str, float, dict | None]]:
         """(candidate id, value, parameters) of every measurement: those of designs outside

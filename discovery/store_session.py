@@ -17,10 +17,15 @@ from discovery.checks import is_finite_number
 from discovery.config import CampaignConfig
 from discovery.exceptions import ConfigurationError, StoreError
 from discovery.objectives import Objectives
-from discovery.oracles.base import SUCCEEDED
 from discovery.search_space import Space
 from discovery.space import UNNAMED_COLUMN, CandidatePool
-from discovery.store import OPEN_STATES, CampaignStore, journal_files
+from discovery.store import (
+    OPEN_STATES,
+    CampaignStore,
+    ToldMeasurement,
+    journal_files,
+    run_lock_held,
+)
 
 #: Configuration keys that may change between runs of one stored campaign.
 #: Settings a stored campaign takes from the code that reopens it. ``auto_strategy`` is
@@ -176,6 +181,8 @@ def move_aside(path: Path) -> Path:
     try:
         old = CampaignStore(path)
     except StoreError:
+        if run_lock_held(path):  # refused as in use (an older store it would migrate)
+            raise
         old = None  # not a readable store: keep the file as it is
     folded = True
     if old is not None:
@@ -206,9 +213,9 @@ def record_told(
     objective: str | Objectives,
     rows: list[tuple[str, Any, dict | None]],
 ) -> None:
-    """Record user-reported results (id, value, parameters), in order, once every row has
-    been checked: a refused row leaves the store as it was, so the corrected results can
-    be told whole.
+    """Record user-reported results (id, value, parameters), in order and in one
+    transaction, once every row has been checked: a refused row, or a tell stopped
+    part-way, leaves the store as it was, so the corrected results can be told whole.
 
     A row whose id is not in the pool is a design outside the pool: it needs its
     parameters, which must encode on the pool's features. With several objectives
@@ -224,7 +231,7 @@ def record_told(
     measured = {candidate_id for candidate_id, _, _ in store.measurements()}
     numbered = _NumberedIds(pool)
     measured_names = set(objective.outputs) if isinstance(objective, Objectives) else {objective}
-    checked: list[tuple[str, float, dict, dict | None]] = []
+    checked: list[ToldMeasurement] = []
     told_here: set[str] = set()
     for candidate_id, raw, parameters in rows:
         is_external = candidate_id not in pool
@@ -241,25 +248,25 @@ def record_told(
         if candidate_id in told_here:
             raise ConfigurationError(f"tell: candidate '{candidate_id}' is told twice")
         told_here.add(candidate_id)
+        job = None if is_external else jobs.get(candidate_id)
         if is_external:
             if candidate_id in measured:
                 raise ConfigurationError(f"tell: '{candidate_id}' already has a measurement")
             pool.encode(pd.DataFrame([parameters]))  # refuse what the models cannot use
-        else:
-            job = jobs.get(candidate_id)
-            if job is not None and job.state not in OPEN_STATES:
-                raise ConfigurationError(
-                    f"tell: candidate '{candidate_id}' already has an outcome ({job.state})"
-                )
-        checked.append((candidate_id, value, result, parameters if is_external else None))
-    for candidate_id, value, result, external in checked:
-        if external is not None:
-            store.record_external(candidate_id, value, external, result)
-            continue
-        job = jobs.get(candidate_id) or store.record_told_job(candidate_id)
-        store.record_outcome(
-            job.job_id, SUCCEEDED, value=value, result=result, source="told", measured=True
+        elif job is not None and job.state not in OPEN_STATES:
+            raise ConfigurationError(
+                f"tell: candidate '{candidate_id}' already has an outcome ({job.state})"
+            )
+        checked.append(
+            ToldMeasurement(
+                candidate_id,
+                value,
+                result,
+                job_id=None if job is None else job.job_id,
+                parameters=parameters if is_external else None,
+            )
         )
+    store.record_told(checked)
 
 
 def _check_told_parameters(

@@ -456,3 +456,35 @@ def test_a_written_file_in_brackets_is_named_as_written(tmp_path):
         result = runner.invoke(app, [command, str(store), "-o", str(tmp_path / output)])
         assert result.exit_code == 0, result.output
         assert output in " ".join(result.output.split())
+
+
+def test_tell_reads_ids_that_pandas_takes_for_gaps_as_written(tmp_path):
+    """pandas read the ids 'NA', 'None', 'null' and 'N/A' as missing, even as text: those
+    candidates could not be told through the command line."""
+    from discovery import Campaign, CandidatePool
+    from discovery.store import CampaignStore
+
+    ids = ["NA", "None", "null", "N/A", "n0", "n1"]
+    frame = pd.DataFrame({"id": ids, "x": [0.1, 0.3, 0.5, 0.7, 0.9, 0.2]})
+    pool = CandidatePool.from_frame(frame, id_column="id")
+    store = tmp_path / "na.sqlite"
+    Campaign(pool, None, "f", surrogate="forest", budget=6, n_initial=2, store=store).tell(
+        "n0", 1.0
+    )
+    results = tmp_path / "results.csv"
+    results.write_text("candidate_id,f\nn1,\n")  # a value left empty is still missing
+    line = one_line_error(runner.invoke(app, ["tell", str(store), str(results)]))
+    assert "value for 'n1' is missing" in line
+    results.write_text("candidate_id,f\nNA,0.5\nNone,0.7\nnull,0.1\nN/A,0.3\n")
+    told = runner.invoke(app, ["tell", str(store), str(results)])
+    assert told.exit_code == 0, told.output
+    measured = CampaignStore(store, read_only=True).measurements()
+    assert [c for c, _, _ in measured] == ["n0", "NA", "None", "null", "N/A"]
+
+
+def test_a_store_in_a_missing_folder_is_one_line_naming_the_folder(tmp_path):
+    """It was "not a readable SQLite file (unable to open database file)"."""
+    campaign_file = ROOT / "campaigns" / "lennard_jones.py"
+    line = one_line_error(run(campaign_file, "--store", "runs/a.sqlite", "--budget", 3))
+    missing = tmp_path.resolve() / "runs"
+    assert line == f"error: store runs/a.sqlite: the folder {missing} does not exist"

@@ -1,4 +1,9 @@
+import fcntl
+import os
+import re
+import signal
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -146,8 +151,9 @@ def test_a_corrupt_store_is_refused_before_anything_is_written(tmp_path):
     for offset in range(2 * page, len(data) - page, page):  # damage every page but the first
         data[offset + 8 : offset + 64] = b"\xff" * 56
     path.write_bytes(bytes(data))
-    with pytest.raises(StoreError, match="the file is corrupt"):
+    with pytest.raises(StoreError, match="the file is corrupt") as refused:
         campaign(path).run(progress=False)
+    assert "\n" not in str(refused.value)  # SQLite's report spans lines
     assert path.read_bytes() == bytes(data)
 
 
@@ -245,3 +251,218 @@ def test_a_space_campaign_is_stored_with_its_space_and_points(tmp_path):
     store = CampaignStore(tmp_path / "s.sqlite", read_only=True)
     assert store.load_pool() == space
     assert [job.parameters["x"] for job in store.jobs()] == asked["x"].tolist()
+
+
+def test_a_store_opened_through_a_symbolic_link_shares_its_run_lock(tmp_path):
+    """The lock was named from the path as given, the database from the file it leads to:
+    a run through a link ran the campaign beside the run of the file, twice over."""
+    from discovery.store import run_lock_held
+
+    path, link = tmp_path / "c.sqlite", tmp_path / "link.sqlite"
+    link.symlink_to(path.name)
+    holder = CampaignStore(path)
+    holder.acquire_lock()
+    try:
+        assert run_lock_held(link)
+        with pytest.raises(StoreError, match="in use by another process"):
+            campaign(link).run(progress=False)
+    finally:
+        holder.close()
+    assert len(campaign(link).run(progress=False).history) == 10
+
+
+def test_a_process_forked_from_a_campaign_leaves_its_run_lock_to_it(tmp_path):
+    """A process pool's forked worker inherited the run lock: once the campaign was
+    killed, the orphaned worker kept the store "in use" for ever. The worker closes its
+    copy of the lock file at the fork, which leaves the campaign's lock held."""
+    import subprocess
+    import sys
+
+    from discovery.store import run_lock_held
+
+    path = tmp_path / "c.sqlite"
+    holder = (
+        "import os, sys, time\n"
+        "from discovery.store import CampaignStore\n"
+        "store = CampaignStore(sys.argv[1])\n"
+        "store.acquire_lock()\n"
+        "worker = os.fork()\n"
+        "if worker == 0:\n"
+        "    time.sleep(30)\n"
+        "    os._exit(0)\n"
+        "print(worker, flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    campaign_process = subprocess.Popen(
+        [sys.executable, "-c", holder, str(path)],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    worker = int(campaign_process.stdout.readline())
+    try:
+        assert run_lock_held(path)  # the campaign's process holds it, its worker forked
+        campaign_process.kill()
+        campaign_process.wait()
+        os.kill(worker, 0)  # the orphaned worker lives on
+        assert not run_lock_held(path)
+        resumed = CampaignStore(path)
+        resumed.acquire_lock()
+        resumed.close()
+    finally:
+        campaign_process.kill()
+        os.kill(worker, signal.SIGKILL)
+        campaign_process.stdout.close()
+
+
+def test_a_store_in_a_folder_that_does_not_exist_is_named(tmp_path):
+    missing = tmp_path / "runs"
+    with pytest.raises(StoreError) as refused:
+        campaign(missing / "a.sqlite").run(progress=False)
+    assert (
+        str(refused.value) == f"store {missing / 'a.sqlite'}: the folder {missing} does not exist"
+    )
+    assert not missing.exists()
+
+
+def make_unwritable(folder, monkeypatch):
+    """Make ``folder`` one SQLite cannot create files in, as a read-only mount is. Root
+    writes in a folder of mode 0o555 all the same: for root, the folder is said to be
+    read-only and SQLite's failure to create a WAL store's index there is played."""
+    import discovery.store
+
+    folder.chmod(0o555)
+    if os.geteuid() != 0:
+        return
+    monkeypatch.setattr(discovery.store, "_can_write", lambda place: False, raising=False)
+    connect = sqlite3.connect
+
+    def without_an_index(target, *args, **kwargs):
+        if "mode=ro" in str(target) and "immutable=1" not in str(target):
+            raise sqlite3.OperationalError("unable to open database file")
+        return connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", without_an_index)
+
+
+def test_a_store_in_a_folder_nobody_can_write_is_read_where_it_is(tmp_path, monkeypatch):
+    """status, export and report of a finished store on a read-only mount said "not a
+    readable SQLite file": reading a WAL store creates an index file beside it."""
+    from discovery.cli.store import read_snapshot
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    path = folder / "c.sqlite"
+    campaign(path).run(progress=False)
+    make_unwritable(folder, monkeypatch)
+    try:
+        _, history = read_snapshot(path)
+        assert (history["state"] == "succeeded").sum() == 10
+        assert len(CampaignStore(path, read_only=True).measurements()) == 10
+        with pytest.raises(StoreError, match=re.escape(f"the folder {folder} cannot be written")):
+            campaign(path, budget=12).run(progress=False)
+        assert sorted(p.name for p in folder.iterdir()) == ["c.sqlite", "c.sqlite.lock"]
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_store_whose_journal_cannot_be_read_where_it_is_says_why(tmp_path, monkeypatch):
+    """Read as immutable, a store would lose the rows its journal holds: the error names
+    the journal and what to do."""
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    path = folder / "c.sqlite"
+    campaign(path).run(progress=False)
+    (folder / "c.sqlite-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(60))
+    make_unwritable(folder, monkeypatch)
+    try:
+        with pytest.raises(StoreError, match=r"journal c\.sqlite-wal") as refused:
+            CampaignStore(path, read_only=True)
+        assert "copy the store with its journal" in str(refused.value)
+    finally:
+        folder.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    "table", ["samples (id TEXT, mass REAL)", "jobs (id INTEGER PRIMARY KEY, cmd TEXT)"]
+)
+def test_another_applications_database_is_refused_and_left_as_it_was(tmp_path, table):
+    """Its tables were joined by a campaign's and it was switched to WAL; a clashing
+    table ('jobs') was refused only after the switch."""
+    path = tmp_path / "lab.db"
+    db = sqlite3.connect(path)
+    db.execute(f"CREATE TABLE {table}")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    name = table.split()[0]
+    for read_only in (False, True):
+        with pytest.raises(
+            StoreError, match=rf"not a campaign store: it holds tables \['{name}'\]"
+        ):
+            if read_only:
+                CampaignStore(path, read_only=True)
+            else:
+                campaign(path).run(progress=False)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lab.db"]
+
+
+def test_a_run_refused_as_in_use_leaves_an_older_store_unmigrated(tmp_path):
+    """The second run migrated the store the first held, then said it was in use."""
+    path = tmp_path / "c.sqlite"
+    campaign(path, budget=6).run(progress=False)
+    back_to_schema(path, 3)
+    before = path.read_bytes()
+    with open(tmp_path / "c.sqlite.lock", "a+") as lock:  # a campaign runs it elsewhere
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for new in (False, True):  # nor is it moved aside to start afresh
+            with pytest.raises(StoreError, match="in use by another process"):
+                campaign(path).run(progress=False, new=new)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    assert schema_of(path) == 3 and path.read_bytes() == before
+    assert not list(tmp_path.glob("c-*"))  # not moved aside
+    assert len(campaign(path).run(progress=False).history) == 10
+    assert schema_of(path) == SCHEMA_VERSION
+
+
+def test_a_tell_that_fails_part_way_records_nothing_and_is_then_told_whole(tmp_path):
+    """Each row was its own transaction: a tell stopped part-way (a full disk, Ctrl-C)
+    kept its first rows, and the same table was then refused as told already."""
+    path = tmp_path / "c.sqlite"
+    manual = campaign(path)
+    manual.tell("0", FRAME.y[0])
+    db = sqlite3.connect(path)  # the third row of the table finds the disk full
+    db.execute(
+        "CREATE TRIGGER full_disk BEFORE INSERT ON measurements "
+        "WHEN (SELECT count(*) FROM measurements) >= 3 BEGIN SELECT RAISE(ABORT, 'full'); END"
+    )
+    db.commit()
+    db.close()
+    table = pd.DataFrame({"candidate_id": list("12345"), "y": FRAME.y[1:6].to_numpy()})
+    with pytest.raises(StoreError, match="rolled back"):
+        manual.tell(table)
+    reader = CampaignStore(path, read_only=True)
+    assert len(reader.measurements()) == 1 and len(reader.jobs()) == 1
+    reader.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER full_disk")
+    db.commit()
+    db.close()
+    manual.tell(table)
+    reader = CampaignStore(path, read_only=True)
+    assert [c for c, _, _ in reader.measurements()] == [str(i) for i in range(6)]
+    reader.close()
+
+
+def test_a_tell_reads_the_jobs_once_however_long_its_table(tmp_path, monkeypatch):
+    """Each told row read every job again: 2000 rows took 49 s."""
+    reads = []
+    jobs = CampaignStore.jobs
+    monkeypatch.setattr(CampaignStore, "jobs", lambda store: reads.append(1) or jobs(store))
+    manual = campaign(tmp_path / "c.sqlite", budget=40)
+    for rows in (range(0, 3), range(3, 33)):
+        reads.clear()
+        told = {"candidate_id": [str(i) for i in rows], "y": FRAME.y.iloc[rows].to_numpy()}
+        manual.tell(pd.DataFrame(told))
+        assert len(reads) <= 2

@@ -199,15 +199,13 @@ def tell(
     debug: DebugOption = False,
 ) -> None:
     """Record measured results from a CSV file."""
-    import pandas as pd
-
     from discovery.campaign import Campaign
 
     with command_boundary(debug):
         if not results.is_file():
             raise ConfigurationError(f"tell: results file not found: {results}")
         campaign = Campaign.resume(store)
-        frame = pd.read_csv(results, dtype={"candidate_id": str})
+        frame = _read_results(results)
         try:  # every row is checked before any is recorded
             campaign.tell(frame)
         except ConfigurationError as error:
@@ -215,3 +213,15 @@ def tell(
                 f"{error}; nothing in {results.name} was recorded: correct it and tell it again"
             ) from None
     console.print(Text(f"{len(frame)} results recorded in {store}"))
+
+
+def _read_results(results: Path) -> pd.DataFrame:
+    """A results table with its ids as written: pandas reads an id 'NA', 'None', 'null' or
+    'N/A' as missing (even as text); the other columns keep its reading of gaps."""
+    import pandas as pd
+
+    frame = pd.read_csv(results, dtype={"candidate_id": str})
+    if "candidate_id" in frame.columns:
+        ids = pd.read_csv(results, usecols=["candidate_id"], dtype=str, keep_default_na=False)
+        frame["candidate_id"] = ids["candidate_id"]
+    return frame
