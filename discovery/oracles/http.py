@@ -11,9 +11,9 @@ Every submission carries the job's idempotency key from the store, so a
 submission repeated after a dropped connection or a crash runs the experiment
 once. Connection errors, 5xx (but 501 and 505), 408 and 429 answers are retried with
 backoff (or after the server's Retry-After) and then reported as transient (the campaign
-retries the job under the same key); but while the server cannot be reached at all, a
-job already submitted keeps its last known state (queued or running) for ``patience``
-seconds, as the lab goes on with it, and only then fails as transient. 401 and 403 at
+retries the job under the same key); but while the server cannot be reached at all (no
+answer, or a gateway's 502 or 504 for it), a job already submitted keeps its last known
+state (queued or running) for ``patience`` seconds, as the lab goes on with it, and only then fails as transient. 401 and 403 at
 construction, 501, 505 and a redirect (the address to use instead is named) are
 configuration errors; 401 or 403 after construction (a token that expired) stops the
 campaign (:class:`~discovery.exceptions.AccessRefused`) with nothing recorded as failed.
@@ -68,6 +68,9 @@ MAX_RETRY_AFTER = 30.0
 #: Unreadable status answers in a row (a garbled or truncated body) taken as glitches
 #: of the connection before the job fails: polling again is safe, the job is kept.
 UNREADABLE_POLLS = 5
+
+#: A gateway's answers that the server behind it did not answer (bad gateway, timeout).
+GATEWAY_CODES = (502, 504)
 
 #: Where a response whose body did not decompress says why (httpx's ``extensions``).
 UNDECODABLE = "discovery.undecodable"
@@ -178,7 +181,8 @@ class HttpOracle:
         for the caller to judge.
 
         Raises:
-            ServerUnreachable: the last attempt got no answer at all.
+            ServerUnreachable: the last attempt got no answer at all, or a gateway's 502
+                or 504 (a proxy in front of a lab server that restarts).
             TransientError: the last attempt was answered 5xx, 408 or 429.
             AccessRefused: 401 or 403, the token refused.
             ConfigurationError: a redirect, 501, 505 or another 4xx but 404.
@@ -196,7 +200,10 @@ class HttpOracle:
                 response.status_code >= 500 and response.status_code not in NEVER_RETRIED_CODES
             ) or response.status_code in RETRIED_CODES:
                 last = f"HTTP {response.status_code}: {response.text[:200]}"
-                wait, failure = _retry_after(response), TransientError
+                # a gateway's 502 or 504: the server behind it did not answer either
+                unanswered = response.status_code in GATEWAY_CODES
+                wait = _retry_after(response)
+                failure = ServerUnreachable if unanswered else TransientError
                 continue
             self._check_answer(method, path, response)
             return response

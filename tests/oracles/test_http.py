@@ -176,6 +176,25 @@ def test_a_busy_or_rate_limiting_server_is_asked_again_after_the_time_it_asks_fo
     assert time.monotonic() - started >= float(headers.get("Retry-After", 0))
 
 
+def test_a_gateway_whose_lab_server_restarts_does_not_fail_the_jobs_in_flight():
+    # a reverse proxy answers 502 while the lab server behind it restarts: no answer from
+    # the lab, whose jobs run on, so the job keeps its state for patience seconds
+    running = (200, {"status": "running"}, {})
+    done = (200, {"status": "succeeded", "result": {"y": 2}}, {})
+    bad_gateway = (502, {"error": "upstream connect error"}, {})
+    script = {**HEALTHY, ("GET", "/jobs/a"): [running, bad_gateway, bad_gateway, done]}
+    with ScriptedServer(script) as server:
+        oracle = HttpOracle(server.url, "t", retries=0, patience=30.0)
+        handle = {"job_id": "a", "idempotency_key": "k"}
+        states = [oracle.poll(handle).state for _ in range(4)]
+    assert states == ["running", "running", "running", "succeeded"]
+    script = {**HEALTHY, ("GET", "/jobs/a"): [(504, {"error": "gateway timeout"}, {})]}
+    with ScriptedServer(script) as server:
+        oracle = HttpOracle(server.url, "t", retries=0, patience=0.0)
+        with pytest.raises(TransientError, match=r"unreachable for .* HTTP 504"):
+            oracle.poll({"job_id": "a", "idempotency_key": "k"})
+
+
 def test_a_method_the_server_does_not_implement_is_a_configuration_error_not_retried():
     script = {**HEALTHY, ("DELETE", "/jobs/a"): [(501, {"error": "no cancelling here"}, {})]}
     with ScriptedServer(script) as server:
