@@ -265,16 +265,20 @@ def fake_program(folder, name):
     return path
 
 
+def espresso_on_path(folder, monkeypatch):
+    """Espresso's settings for copper with a pw.x in ``folder`` (put first on PATH) and a
+    pseudopotential file there."""
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    (folder / "Cu.pbe.UPF").write_text("pseudopotential")
+    return {"command": "pw.x", "pseudo_dir": str(folder), "pseudopotentials": {"Cu": "Cu.pbe.UPF"}}
+
+
 def test_espresso_is_built_from_configuration_when_its_executable_and_pseudopotentials_exist(
     tmp_path, monkeypatch
 ):
     fake_program(tmp_path, "pw.x")
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    (tmp_path / "Cu.pbe.UPF").write_text("pseudopotential")
     parameters = {
-        "command": "pw.x",
-        "pseudo_dir": str(tmp_path),
-        "pseudopotentials": {"Cu": "Cu.pbe.UPF"},
+        **espresso_on_path(tmp_path, monkeypatch),
         "kpts": (4, 4, 4),
         "input_data": {"system": {"ecutwfc": 40}},
     }
@@ -441,14 +445,7 @@ def test_an_espresso_run_that_exits_with_an_error_is_an_instrument_failure_quoti
     'failed', without what Quantum ESPRESSO said."""
     qe_says = ["convergence NOT achieved after 100 iterations: stopping", "%%%%%%%%", "bye"]
     failing_program(tmp_path, "pw.x", qe_says)
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    (tmp_path / "Cu.pbe.UPF").write_text("pseudopotential")
-    parameters = {
-        "command": "pw.x",
-        "pseudo_dir": str(tmp_path),
-        "pseudopotentials": {"Cu": "Cu.pbe.UPF"},
-        "directory": str(tmp_path / "run"),
-    }
+    parameters = {**espresso_on_path(tmp_path, monkeypatch), "directory": str(tmp_path / "run")}
     error_class, error = failure(AseOracle("espresso", {"x": bulk("Cu")}, parameters=parameters))
     assert error_class == "instrument"
     first_line = error.splitlines()[0]
