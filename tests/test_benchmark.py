@@ -410,6 +410,12 @@ def test_an_objective_named_as_a_history_column_is_refused_before_any_run(tmp_pa
     assert not (tmp_path / "out" / "results.jsonl").exists()
 
 
+def _interruptible() -> None:
+    """Ctrl-C as in a terminal, also where the suite itself was started in the background
+    (which ignores SIGINT, and the command would inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupted_benchmark_with_workers_stops_at_once(tmp_path):
     """Ctrl-C on `discovery benchmark --workers 2` left the command silent for half a
     minute or more, once for ever: the workers went on with their runs, recording
@@ -419,7 +425,10 @@ def test_an_interrupted_benchmark_with_workers_stops_at_once(tmp_path):
         "--strategies", "gp-ei,random", "--runs", "8", "--cycles", "40", "--at", "10",
         "--no-progress", "--workers", "2", "--out", str(tmp_path),
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=_interruptible,
+    )  # fmt: skip
     results = tmp_path / "results.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (results.exists() and results.read_text()):
