@@ -160,6 +160,11 @@ class CampaignRun:
             rows = [spec.read(result)[0] for result in self.store.measurement_results()]
             self.outcomes = np.array(rows).reshape(len(rows), len(spec.outputs))
 
+    def _taken_points(self) -> np.ndarray:
+        """Features of a space's points chosen or measured so far: the jobs' and those told
+        from outside (a design must not offer a told point again)."""
+        return np.vstack([self.train_features, self.pool.features])
+
     def _pool_rows_told_outside(self) -> list[int]:
         """Pool rows whose features are those of a design told from outside the pool (a
         lab notebook's id for a pool candidate): measured, so never suggested again."""
@@ -233,7 +238,7 @@ class CampaignRun:
             return sys.maxsize
         counted = self.train_features.shape[0] + len(self.pool)
         if self._listed_count[0] != counted:  # a point was chosen or told since
-            taken = np.vstack([self.train_features, self.pool.features])
+            taken = self._taken_points()
             _, features = self.space.listed()
             self._listed_count = (counted, int(listed_new(features, taken).sum()))
         return self._listed_count[1]
@@ -499,7 +504,7 @@ class CampaignRun:
         """Indices of ``size`` candidates drawn at random (new points of a space)."""
         if self.space is not None:
             points = space_initial_design(
-                self.space, resolve_space_design("random"), size, self.pool.features, self.rng
+                self.space, resolve_space_design("random"), size, self._taken_points(), self.rng
             )
             return np.asarray(self.register(points), dtype=int)
         return np.asarray(
@@ -511,7 +516,7 @@ class CampaignRun:
         campaign = self.campaign
         if self.space is not None:
             points = space_initial_design(
-                self.space, campaign.initial_design, size, self.pool.features, self.rng
+                self.space, campaign.initial_design, size, self._taken_points(), self.rng
             )
             return np.asarray(self.register(points), dtype=int)
         return np.asarray(
@@ -555,7 +560,7 @@ class CampaignRun:
         if uses_botorch_for_outcomes(surrogate, targets):
             function = botorch_acquisition(models, targets, self.train_features, pending, self.rng)
             if self.space is not None:
-                taken = np.vstack([self.train_features, self.pool.features])
+                taken = self._taken_points()
                 points, scores = propose_by_optimizing(self.space, function, size, taken, self.rng)
             else:
                 available = np.flatnonzero(~self.excluded)
@@ -569,7 +574,7 @@ class CampaignRun:
                 return score_candidates(models, targets, campaign.acquisition, X, self.rng)
 
             if self.space is not None:
-                taken = np.vstack([self.train_features, self.pool.features])
+                taken = self._taken_points()
                 region = self._front_trust_region()
                 points, scores = propose_by_sampling(
                     self.space, score, campaign.selector, size, taken, self.rng, region
@@ -621,7 +626,7 @@ class CampaignRun:
             for job in self.store.jobs()
             if job.state in OPEN_STATES
         ]
-        taken = np.vstack([self.train_features, self.pool.features])
+        taken = self._taken_points()
         maximize = self.config.model_maximizes
         if uses_botorch(surrogate, acquisition):
             points, scores = propose_with_botorch(

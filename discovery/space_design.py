@@ -65,13 +65,18 @@ def space_initial_design(
         # one at a time, or told before) as the farthest from them: each call's fresh
         # scramble would otherwise start anew, and one point at a time be a random one.
         selector: Selector = design if method is None else FarthestPointDesign()
-        points = space.sample(max(DESIGN_SAMPLE_SIZE, 8 * size), "sobol", seed=seed)
-        features = space.encode(points)
-        excluded = ~distinct_new(features, taken)
-        wanted = min(size, int((~excluded).sum()))
+        sample = space.sample(max(DESIGN_SAMPLE_SIZE, 8 * size), "sobol", seed=seed)
+        features = space.encode(sample)
+        # Repeats and points already taken leave the sample: a sample of a space of
+        # integers and categories repeats its few points thousands of times, and a
+        # selector takes what it is told is excluded for measured points (k-means made
+        # a cluster of each, the farthest point measured its distances from them).
+        new = np.flatnonzero(distinct_new(features, taken))
+        points, features = [sample[int(i)] for i in new], features[new]
+        wanted = min(size, len(points))
         # the points already taken join the sample, excluded, so that the design spreads
         # away from them too (an initial design asked for one point at a time)
-        seen = np.concatenate([excluded, np.ones(taken.shape[0], dtype=bool)])
+        seen = np.concatenate([np.zeros(len(points), bool), np.ones(taken.shape[0], bool)])
         fresh = np.asarray(
             selector.pick(None, wanted, seen, np.vstack([features, taken]), rng) if wanted else [],
             dtype=int,

@@ -436,6 +436,23 @@ def test_asking_more_than_a_small_space_holds_gives_its_new_points_once():
     assert len(rows) == 7 and not rows.duplicated(["n", "s"]).any()
 
 
+@pytest.mark.parametrize("design", ["sobol", "farthest", "kmeans", "random"])
+def test_an_initial_design_over_a_grid_offers_no_told_point_and_spreads_away_from_them(design):
+    """Points told before the first ask were left out of the initial design: it offered
+    a told point again (the farthest design, (1, 1) told and asked). And a design on a
+    space of integers took the thousands of repeats in its sample for measured points:
+    k-means made 4,092 clusters of 64 points (20 s an ask), the farthest point started
+    at random."""
+    grid = Space([Integer("n", 1, 8), Integer("m", 1, 8)])
+    campaign = Campaign(grid, None, "y", initial_design=design, n_initial=6, seed=0)
+    campaign.tell({"n": 1, "m": 1}, 1.0)
+    campaign.tell({"n": 8, "m": 8}, 2.0)
+    asked = set(campaign.ask(4)[["n", "m"]].itertuples(index=False, name=None))
+    assert len(asked) == 4 and not asked & {(1, 1), (8, 8)}
+    if design in ("sobol", "farthest"):  # the farthest from the told corners come first
+        assert {(1, 8), (8, 1)} <= asked
+
+
 @pytest.mark.parametrize("seed", [0, 2])
 def test_a_trust_region_whose_points_are_all_measured_gives_way_to_the_whole_space(seed):
     space = Space([Integer("n", 1, 8), Categorical("s", ["a", "b"])])  # 16 points
