@@ -493,7 +493,9 @@ class Space:
         while len(kept) < n and draws < MAX_DRAWS_PER_POINT * n:
             points = self._draw(batch, method, rng, walk)
             draws += batch
-            kept.extend(p for p in points if self.contains(p))
+            if self.constraints:  # a draw is in the box by construction: only these reject
+                points = [p for p in points if self.contains(p)]
+            kept.extend(points)
             rate = max(len(kept) / draws, 1 / MAX_DRAWS_PER_POINT)
             batch = min(MAX_DRAWS_PER_POINT * n, math.ceil(1.25 * (n - len(kept)) / rate) + 1)
         return kept[:n], draws
