@@ -211,6 +211,7 @@ def test_redoxmers_pool_holds_every_molecule_and_its_front():
     assert summary["true Pareto front measured"].endswith("/ 22")
 
 
+@pytest.mark.slow  # 12 s of EMT relaxations; the single-objective EMT campaign stays in the default run
 def test_emt_alloys_pareto_campaign_measures_stability_and_density_as_the_truth_says(
     monkeypatch,
 ):

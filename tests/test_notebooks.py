@@ -23,7 +23,15 @@ def test_every_notebook_is_checked():
     assert sorted(path.name for path in FOLDER.glob("*.ipynb")) == sorted(PRINTS)
 
 
-@pytest.mark.parametrize("name", sorted(PRINTS))
+#: Run with the slow tests (`make test-slow`): 45 s, and each of its parts (bandits, goals,
+#: a portfolio, the environment) has its own tests in the default run.
+SLOW_NOTEBOOKS = {"reward_maximisation.ipynb"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_NOTEBOOKS else n for n in sorted(PRINTS)],
+)
 def test_notebook_runs(name, tmp_path):
     # a notebook imports campaigns/ and simulators/ from its folder's parent
     for package in ("campaigns", "simulators"):

@@ -453,7 +453,7 @@ def test_an_initial_design_over_a_grid_offers_no_told_point_and_spreads_away_fro
         assert {(1, 8), (8, 1)} <= asked
 
 
-@pytest.mark.parametrize("seed", [0, 2])
+@pytest.mark.parametrize("seed", [0, pytest.param(2, marks=pytest.mark.slow)])  # 10 s each
 def test_a_trust_region_whose_points_are_all_measured_gives_way_to_the_whole_space(seed):
     space = Space([Integer("n", 1, 8), Categorical("s", ["a", "b"])])  # 16 points
 

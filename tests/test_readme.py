@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -25,6 +27,7 @@ def test_quick_start_runs_and_finds_a_good_condition(capsys):
     assert result.summary()["best_value"] > -0.05  # optimum 0 at (520, 0.35)
 
 
+@pytest.mark.slow  # 16 s; stores and resumes have their own tests in the default run
 def test_durable_campaign_example_runs_on_the_quick_start_pool(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
