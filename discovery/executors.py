@@ -12,6 +12,7 @@ import functools
 import importlib.machinery
 import multiprocessing
 import os
+import pickle
 import sys
 import threading
 from collections.abc import Iterable
@@ -114,10 +115,11 @@ class RecoveringProcessPool(Executor):
 
     A worker that dies (a segfault, the OOM killer) breaks the whole pool: every job in
     flight fails with ``BrokenProcessPool`` (a transient failure, retried by the
-    campaign), though one caused it. The next submissions, as many as the futures that
-    broke, then run each in a process of its own, so the retried jobs cannot take each
-    other down again and only the one that kills its process keeps failing; the next
-    submission after that starts a fresh shared pool.
+    campaign), though one caused it. A call submitted again after its run broke a pool
+    then runs in a process of its own, so the retried jobs cannot take each other down
+    again and only the one that kills its process keeps failing; other calls go to a
+    fresh shared pool. Calls are recognised by their pickled function and arguments:
+    new experiments submitted between the retries do not take the retries' places.
 
     Jobs whose functions a fresh process can import run in workers started from a fork
     server, the others (functions of the main script) in forked ones (see
@@ -129,13 +131,15 @@ class RecoveringProcessPool(Executor):
         self.rebuilds = 0
         self._pools: dict[bool, ProcessPoolExecutor] = {}  # by whether workers start afresh
         self._lock = threading.Lock()
-        self._to_isolate = 0  # submissions still to run alone, one per broken future
+        self._in_flight: dict[Future, tuple] = {}  # each future's call, until seen done
+        self._suspects: list[bytes] = []  # calls whose last run broke its pool, pickled
 
     def submit(self, fn, /, *args: Any, **kwargs: Any) -> Future:
         afresh = _starts_afresh(fn, args, kwargs)
+        call = (fn, args, kwargs)
         with self._lock:
-            isolate = self._to_isolate > 0
-            self._to_isolate -= isolate
+            self._note_broken_calls()
+            isolate = self._is_suspect(call)
             if not isolate and afresh not in self._pools:
                 self._pools[afresh] = _process_pool(self.max_workers, afresh)
         if isolate:
@@ -150,17 +154,43 @@ class RecoveringProcessPool(Executor):
                 self._pools[afresh] = _process_pool(self.max_workers, afresh)
                 self.rebuilds += 1
                 future = self._pools[afresh].submit(fn, *args, **kwargs)
-        future.add_done_callback(self._count_broken)
+        with self._lock:
+            self._in_flight[future] = call
         return future
 
-    def _count_broken(self, future: Future) -> None:
-        if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
-            with self._lock:
-                self._to_isolate += 1
+    def _note_broken_calls(self) -> None:
+        """Take the calls of finished futures that a dying worker broke as suspects. Read
+        here, at the next submission, not in a done-callback: a campaign can see a future
+        done and submit its retry before the future's callbacks have run."""
+        for future in [f for f in self._in_flight if f.done()]:
+            call = self._in_flight.pop(future)
+            if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+                key = _pickled(call)
+                if key is not None:
+                    self._suspects.append(key)
+
+    def _is_suspect(self, call: tuple) -> bool:
+        """Whether ``call`` broke a pool on its last run (it is then no longer one)."""
+        if not self._suspects:
+            return False
+        key = _pickled(call)
+        if key not in self._suspects:
+            return False
+        self._suspects.remove(key)
+        return True
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         for pool in list(self._pools.values()):
             pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def _pickled(call: tuple) -> bytes | None:
+    """A call's function and arguments as bytes, to know it again; None where they do not
+    pickle (a process pool could not run the call either)."""
+    try:
+        return pickle.dumps(call)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
 
 
 def dask_executor(scheduler: Any) -> Executor:

@@ -2,8 +2,14 @@
 does not deadlock in a worker forked from a campaign that has fitted a GP."""
 
 import functools
+import os
+import signal
 import subprocess
 import sys
+import time
+from concurrent.futures import wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +21,15 @@ from tests.oracles.conformance import wait_for
 
 #: Seconds a job may take, worker start-up included, before it is called hung.
 RESULT_TIMEOUT_SECONDS = 60
+
+
+def die_if_doomed(marker: str, name: str) -> str:
+    """A job that takes a while, and kills its worker process where ``marker`` names it."""
+    time.sleep(0.2)  # the others are in flight when it dies
+    if Path(marker).read_text() == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.3)
+    return name
 
 
 @pytest.fixture
@@ -127,3 +142,28 @@ def test_a_function_of_an_unguarded_script_runs_in_a_worker(tmp_path):
                           timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "42"
+
+
+def test_retried_calls_run_alone_though_new_ones_are_submitted_first(tmp_path):
+    """After a worker died, the next submissions ran alone, as many as the calls that
+    broke, whatever they were: new experiments sent first took those places, the retries
+    went back to a shared pool, and the design that kills its process broke its
+    neighbours' runs again (three retried experiments failed for good in one suite run)."""
+    marker = tmp_path / "doomed"
+    marker.write_text("d")
+    pool = RecoveringProcessPool(max_workers=3)
+    try:
+        broken = [pool.submit(die_if_doomed, str(marker), name) for name in "dbc"]
+        wait(broken, timeout=RESULT_TIMEOUT_SECONDS)
+        assert all(isinstance(f.exception(), BrokenProcessPool) for f in broken)
+        new = [pool.submit(die_if_doomed, str(marker), name) for name in "xyz"]
+        retried = {name: pool.submit(die_if_doomed, str(marker), name) for name in "dbc"}
+        assert retried["b"].result(timeout=RESULT_TIMEOUT_SECONDS) == "b"
+        assert retried["c"].result(timeout=RESULT_TIMEOUT_SECONDS) == "c"
+        assert isinstance(retried["d"].exception(timeout=RESULT_TIMEOUT_SECONDS), BrokenProcessPool)
+        assert [f.result(timeout=RESULT_TIMEOUT_SECONDS) for f in new] == ["x", "y", "z"]
+    finally:
+        for executor in list(pool._pools.values()):
+            for process in list((executor._processes or {}).values()):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
