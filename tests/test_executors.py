@@ -38,7 +38,12 @@ def pool():
     keep the test session from exiting."""
     pool = RecoveringProcessPool(max_workers=1)
     yield pool
-    for executor in getattr(pool, "_pools", {}).values():
+    end_workers(pool)
+
+
+def end_workers(pool: RecoveringProcessPool) -> None:
+    """Kill a pool's worker processes and shut it down."""
+    for executor in list(getattr(pool, "_pools", {}).values()):
         for process in list((executor._processes or {}).values()):
             process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
@@ -163,7 +168,4 @@ def test_retried_calls_run_alone_though_new_ones_are_submitted_first(tmp_path):
         assert isinstance(retried["d"].exception(timeout=RESULT_TIMEOUT_SECONDS), BrokenProcessPool)
         assert [f.result(timeout=RESULT_TIMEOUT_SECONDS) for f in new] == ["x", "y", "z"]
     finally:
-        for executor in list(pool._pools.values()):
-            for process in list((executor._processes or {}).values()):
-                process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        end_workers(pool)
