@@ -3,6 +3,8 @@ import os
 import re
 import signal
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -99,14 +101,21 @@ def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(tmp_path):
 
 def test_a_second_process_on_the_same_store_is_refused(tmp_path):
     path = tmp_path / "c.sqlite"
+    with another_run_holds(path):
+        with pytest.raises(StoreError, match="in use by another process"):
+            campaign(path).run(progress=False)
+    assert len(campaign(path).run(progress=False).history) == 10
+
+
+@contextmanager
+def another_run_holds(path: Path) -> Iterator[None]:
+    """The store at ``path`` held as a running campaign holds it, until the block ends."""
     holder = CampaignStore(path)
     holder.acquire_lock()
     try:
-        with pytest.raises(StoreError, match="in use by another process"):
-            campaign(path).run(progress=False)
+        yield
     finally:
         holder.close()
-    assert len(campaign(path).run(progress=False).history) == 10
 
 
 def test_a_full_disk_rolls_the_write_back_whole(tmp_path):
@@ -260,14 +269,10 @@ def test_a_store_opened_through_a_symbolic_link_shares_its_run_lock(tmp_path):
 
     path, link = tmp_path / "c.sqlite", tmp_path / "link.sqlite"
     link.symlink_to(path.name)
-    holder = CampaignStore(path)
-    holder.acquire_lock()
-    try:
+    with another_run_holds(path):
         assert run_lock_held(link)
         with pytest.raises(StoreError, match="in use by another process"):
             campaign(link).run(progress=False)
-    finally:
-        holder.close()
     assert len(campaign(link).run(progress=False).history) == 10
 
 
