@@ -32,7 +32,7 @@ OLDEST := numpy==1.26.4 pandas==2.2.3 pytz==2026.6 tzdata==2026.6 scikit-learn==
 	pyarrow==17.0.0 botorch==0.12.0 gpytorch==1.13 linear-operator==0.5.3 \
 	jaxtyping==0.2.19 typeguard==2.13.3 pyro-ppl==1.9.1 pyro-api==0.1.2 opt-einsum==3.4.0 \
 	lazy_loader==0.4 scipy==1.10.1
-# TESTS narrows it (CI runs the store's and the resumes' tests this way).
+# TESTS narrows it (CI runs the store's, the resumes' and most multi-objective tests this way).
 TESTS ?=
 test-oldest: setup browser
 	$(BIN)/pip install --quiet --no-deps --upgrade --target .oldest $(OLDEST)
