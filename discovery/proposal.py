@@ -7,7 +7,8 @@ Two ways, by what the surrogate allows:
   qPosteriorStandardDeviation for batches and for experiments still running,
   which enter as ``X_pending``), maximised by ``optimize_acqf`` with the space's
   linear constraints passed through, from the restarts and raw samples BoTorch's
-  tutorials use. Discrete parameters are fixed per combination (as
+  tutorials use (under linear constraints, raw samples from the space's own feasible
+  sampler, through BoTorch's ``generator`` hook). Discrete parameters are fixed per combination (as
   ``optimize_acqf_mixed`` does), so exclusions narrow or remove combinations
   exactly; with more than ``MAX_COMBINATIONS`` combinations, only those of the
   best points of a scored 2048-point feasible Sobol sample are optimised.
@@ -44,9 +45,11 @@ from discovery.selection import Selector, TopK
 #: BoTorch tutorials' settings for optimize_acqf.
 NUM_RESTARTS = 10
 RAW_SAMPLES = 512
-#: Hit-and-run chain that draws the raw samples when linear constraints bind the space:
-#: BoTorch's defaults (10,000 burn-in steps, every 32nd step kept) take about a second
-#: per optimisation in pure Python; starting points for a local optimiser need no such
+#: Hit-and-run chain that draws the raw samples when linear constraints bind the space
+#: and an exclusion narrows a real's range for a discrete combination (otherwise the
+#: space's own feasible sampler draws them, see :func:`_feasible_starts`): BoTorch's
+#: defaults (10,000 burn-in steps, every 32nd step kept) take about a second per
+#: optimisation in pure Python; starting points for a local optimiser need no such
 #: mixing, and a mixed space runs one optimisation per discrete combination.
 POLYTOPE_CHAIN = {"n_burnin": 1_000, "n_thinning": 4}
 #: Feasible Sobol points scored by a surrogate that has no gradients.
@@ -455,6 +458,7 @@ def _optimize(space: Space, function: Any, size: int, rng: np.random.Generator):
     chosen, values = [], []
     base_pending = getattr(function, "X_pending", None)
     sequential = size > 1 and len(combinations) > 1
+    starts = _feasible_starts(space, rng) if inequalities or equalities else None
     for _ in range(size if sequential else 1):
         best = None
         for fixed, bounds in combinations:
@@ -469,7 +473,7 @@ def _optimize(space: Space, function: Any, size: int, rng: np.random.Generator):
                     inequality_constraints=inequalities,
                     equality_constraints=equalities,
                     fixed_features=fixed or None,
-                    options=dict(POLYTOPE_CHAIN) if inequalities or equalities else None,
+                    **_start_options(starts, bounds),
                 )
             total = float(value.sum())
             if best is None or total > best[1]:
@@ -482,6 +486,40 @@ def _optimize(space: Space, function: Any, size: int, rng: np.random.Generator):
             pending = so_far if base_pending is None else torch.cat([base_pending, so_far])
             function.set_X_pending(pending)
     return torch.cat(chosen).cpu().numpy(), torch.cat(values).cpu().numpy()
+
+
+def _feasible_starts(space: Space, rng: np.random.Generator) -> Callable[[int], np.ndarray]:
+    """``draw(n)``: (n, d) unit features of ``n`` feasible points of the space, drawn by
+    its own sampler once per ``n`` and seed (a mixture's equality is met in its null
+    space, in milliseconds, where BoTorch's hit-and-run takes half a second)."""
+    seed, drawn = _seed(rng), {}
+
+    def draw(n: int) -> np.ndarray:
+        if n not in drawn:
+            drawn[n] = space.encode(space.sample(n, "sobol", seed=seed))
+        return drawn[n]
+
+    return draw
+
+
+def _start_options(starts: Callable[[int], np.ndarray] | None, bounds: Any) -> dict[str, Any]:
+    """optimize_acqf's options for its raw samples: none without constraints (BoTorch's
+    Sobol sample of the box); with them, the space's feasible draws as BoTorch's
+    ``generator``, its discrete columns then set to the combination's values, which no
+    linear constraint names. An exclusion that narrows a real's range for the
+    combination leaves those draws partly outside it: BoTorch's hit-and-run then."""
+    if starts is None:
+        return {}
+    if not (bool((bounds[0] == 0).all()) and bool((bounds[1] == 1).all())):
+        return {"options": dict(POLYTOPE_CHAIN)}
+
+    def generator(n: int, q: int, seed: int | None) -> Any:
+        import torch
+
+        features = torch.from_numpy(starts(n * q)).to(bounds)
+        return features.reshape(n, q, -1)
+
+    return {"generator": generator}
 
 
 def _real_bounds(space: Space, fixed_point: dict[str, Any], options: dict[str, Any]):
