@@ -234,7 +234,8 @@ def test_a_killed_benchmark_resumes_without_redoing_runs_and_ends_as_an_uninterr
         "--no-progress",
     ]  # fmt: skip
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    subprocess.run([*command, "--out", str(whole)], check=True, capture_output=True)
+    arguments = command[3:]  # the same command in this process: only the killed one needs its own
+    assert CliRunner().invoke(app, [*arguments, "--out", str(whole)]).exit_code == 0
     process = subprocess.Popen(
         [*command, "--out", str(killed), "--workers", "2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -257,8 +258,8 @@ def test_a_killed_benchmark_resumes_without_redoing_runs_and_ends_as_an_uninterr
     assert 3 <= len(finished_before) < 8
     with results.open("a") as handle:
         handle.write('{"dataset": "perovskite", "strat')  # a line cut short by the kill
-    resumed = subprocess.run([*command, "--out", str(killed)], capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = CliRunner().invoke(app, [*arguments, "--out", str(killed)])
+    assert resumed.exit_code == 0, resumed.output
     lines = results.read_text().splitlines()
     assert len(lines) == 8  # the partial line dropped, no run measured twice
     assert _results(killed) == _results(whole)

@@ -176,6 +176,7 @@ def test_noble_gas_crystal_campaign_finds_xenon_near_its_lattice_minimum():
     assert set(result.history["element"]) <= {"Ne", "Ar", "Kr", "Xe"}
 
 
+@pytest.mark.slow  # 24 s; the same campaign runs from the command line for the report's tests
 def test_flow_reactor_pareto_campaign_maps_a_front_from_the_command_line(tmp_path):
     from typer.testing import CliRunner
 

@@ -168,7 +168,7 @@ def test_a_space_of_categories_keeps_choosing_by_the_model_once_its_peak_is_meas
         return weights[p["cat"]] + weights[p["ligand"]] - 0.3 * abs(p["equivalents"] - 3)
 
     history = (
-        Campaign(space, FunctionOracle(response, output="y"), "y", budget=20, n_initial=4, seed=0)
+        Campaign(space, FunctionOracle(response, output="y"), "y", budget=14, n_initial=4, seed=0)
         .run(progress=False)
         .history
     )
