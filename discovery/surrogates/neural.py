@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -177,9 +178,7 @@ class NeuralEnsembleSurrogate(BaseEstimator):
         )
 
     def _train(self, model, train_X, train_y, valid_X, valid_y, generator) -> _BatchedMLP:
-        optimizer = torch.optim.Adam(
-            model.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
-        )
+        optimizer = _adam(model.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
         rows = train_X.shape[1]
         batch = rows if self.batch_size is None else min(self.batch_size, rows)
         has_validation = valid_X.shape[1] > 0
@@ -240,3 +239,14 @@ class NeuralEnsembleSurrogate(BaseEstimator):
             samples=members if n_samples > 0 else None,
             noise_std=noise,
         )
+
+
+def _adam(parameters: Iterable[torch.nn.Parameter], **options: float) -> torch.optim.Adam:
+    """Adam with PyTorch's fused kernel where this PyTorch has one for the parameters'
+    device (on a CPU from PyTorch 2.4: a fit of the ensemble takes half the time, its
+    predictions differ by float32 rounding), and with its per-tensor loop otherwise."""
+    parameters = list(parameters)
+    try:
+        return torch.optim.Adam(parameters, fused=True, **options)
+    except RuntimeError:  # no fused kernel for this device in this PyTorch
+        return torch.optim.Adam(parameters, **options)
