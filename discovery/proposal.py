@@ -46,12 +46,16 @@ from discovery.selection import Selector, TopK
 NUM_RESTARTS = 10
 RAW_SAMPLES = 512
 #: Hit-and-run chain that draws the raw samples when linear constraints bind the space
-#: and an exclusion narrows a real's range for a discrete combination (otherwise the
-#: space's own feasible sampler draws them, see :func:`_feasible_starts`): BoTorch's
-#: defaults (10,000 burn-in steps, every 32nd step kept) take about a second per
-#: optimisation in pure Python; starting points for a local optimiser need no such
-#: mixing, and a mixed space runs one optimisation per discrete combination.
+#: and an exclusion leaves a discrete combination too little of the space's own feasible
+#: draws (see :func:`_feasible_starts`): BoTorch's defaults (10,000 burn-in steps, every
+#: 32nd step kept) take about a second per optimisation in pure Python; starting points
+#: for a local optimiser need no such mixing.
 POLYTOPE_CHAIN = {"n_burnin": 1_000, "n_thinning": 4}
+#: Feasible draws per raw sample wanted, at most, before that chain is used instead.
+MAX_START_DRAWS = 64
+#: How far outside a combination's bounds a feasible draw may lie (a mixture's parts are
+#: met to the equality tolerance) and still start an optimisation, which clamps it.
+BOUND_SLACK = 1e-9
 #: Feasible Sobol points scored by a surrogate that has no gradients.
 SAMPLE_SIZE = 2**14
 #: Points predicted at once while scoring a sample.
@@ -473,7 +477,7 @@ def _optimize(space: Space, function: Any, size: int, rng: np.random.Generator):
                     inequality_constraints=inequalities,
                     equality_constraints=equalities,
                     fixed_features=fixed or None,
-                    **_start_options(starts, bounds),
+                    **_start_options(starts, bounds, (inequalities, equalities)),
                 )
             total = float(value.sum())
             if best is None or total > best[1]:
@@ -502,22 +506,39 @@ def _feasible_starts(space: Space, rng: np.random.Generator) -> Callable[[int], 
     return draw
 
 
-def _start_options(starts: Callable[[int], np.ndarray] | None, bounds: Any) -> dict[str, Any]:
-    """optimize_acqf's options for its raw samples: none without constraints (BoTorch's
-    Sobol sample of the box); with them, the space's feasible draws as BoTorch's
-    ``generator``, its discrete columns then set to the combination's values, which no
-    linear constraint names. An exclusion that narrows a real's range for the
-    combination leaves those draws partly outside it: BoTorch's hit-and-run then."""
+def _start_options(
+    starts: Callable[[int], np.ndarray] | None,
+    bounds: Any,
+    constraints: tuple[list | None, list | None],
+) -> dict[str, Any]:
+    """optimize_acqf's options for its raw samples: none without linear constraints
+    (BoTorch's Sobol sample of the box); with them, the space's feasible draws as
+    BoTorch's ``generator``. Their discrete columns are then set to the combination's
+    values, which no linear constraint names; draws outside a real's range that an
+    exclusion narrows for the combination are left out, and where too few are left,
+    BoTorch's hit-and-run in the narrowed box draws them."""
     if starts is None:
         return {}
-    if not (bool((bounds[0] == 0).all()) and bool((bounds[1] == 1).all())):
-        return {"options": dict(POLYTOPE_CHAIN)}
+    low, high = (side.cpu().numpy() for side in bounds)
+    inequalities, equalities = constraints
 
     def generator(n: int, q: int, seed: int | None) -> Any:
         import torch
+        from botorch.optim.initializers import sample_q_batches_from_polytope
 
-        features = torch.from_numpy(starts(n * q)).to(bounds)
-        return features.reshape(n, q, -1)
+        wanted = draws = n * q
+        while True:
+            features = starts(draws)
+            inside = np.all((features >= low - BOUND_SLACK) & (features <= high + BOUND_SLACK), 1)
+            if inside.sum() >= wanted or draws >= MAX_START_DRAWS * wanted:
+                break
+            draws *= 4
+        if inside.sum() >= wanted:
+            return torch.from_numpy(features[inside][:wanted]).to(bounds).reshape(n, q, -1)
+        return sample_q_batches_from_polytope(
+            n=n, q=q, bounds=bounds, seed=seed, inequality_constraints=inequalities,
+            equality_constraints=equalities, **POLYTOPE_CHAIN,
+        )  # fmt: skip
 
     return {"generator": generator}
 

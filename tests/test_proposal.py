@@ -87,6 +87,37 @@ def test_mixed_constrained_campaign_proposes_only_feasible_new_points(surrogate)
     assert (mixtures - 1).abs().max() <= EQUALITY_TOLERANCE
 
 
+def test_a_gp_keeps_a_mixture_and_a_sliver_an_exclusion_leaves_one_solvent():
+    """Raw samples of each solvent's optimisation come from the space's feasible draws,
+    less those outside the range an exclusion leaves the solvent; water keeps 1 % of the
+    temperatures, too few of them, and its samples come from a walk in its own box."""
+    space = Space(
+        [Real("a", 0, 1), Real("b", 0, 1), Real("temperature", 20, 120),
+         Categorical("solvent", ["water", "THF"])],
+        [LinearConstraint({"a": 1, "b": 1}, "==", 1),
+         Exclusion({"solvent": ["water"], "temperature": (">", 21)})],
+    )  # fmt: skip
+
+    def wet_and_cool(p):
+        return p["a"] + (0.5 if p["solvent"] == "water" else 0.0) - p["temperature"] / 100
+
+    campaign = Campaign(space, None, "y", surrogate="gp", n_initial=2, seed=1)
+    told = [(0.2, 20.5, "water"), (0.9, 20.2, "water"), (0.5, 60.0, "THF"), (0.8, 110.0, "THF")]
+    for a, temperature, solvent in told:
+        point = {"a": a, "b": 1 - a, "temperature": temperature, "solvent": solvent}
+        campaign.tell(point, wet_and_cool(point))
+    proposed = []
+    for _ in range(2):
+        for _, row in campaign.ask(1).iterrows():
+            point = {name: row[name] for name in space.names}
+            proposed.append(point)
+            campaign.tell(point, wet_and_cool(point))
+    assert all(space.violation(point) is None for point in proposed)
+    assert max(abs(point["a"] + point["b"] - 1) for point in proposed) <= EQUALITY_TOLERANCE
+    water = [point for point in proposed if point["solvent"] == "water"]
+    assert len(water) >= 2 and all(point["temperature"] <= 21 for point in water)
+
+
 def test_gp_campaign_finds_the_top_of_a_smooth_hill():
     space = Space([Real("x", 0, 1), Real("y", 0, 10)])
 
