@@ -23,9 +23,11 @@ def test_every_notebook_is_checked():
     assert sorted(path.name for path in FOLDER.glob("*.ipynb")) == sorted(PRINTS)
 
 
-#: Run with the slow tests (`make test-slow`): 45 s, and each of its parts (bandits, goals,
-#: a portfolio, the environment) has its own tests in the default run.
-SLOW_NOTEBOOKS = {"reward_maximisation.ipynb"}
+#: Run with the slow tests (`make test-slow`): reward maximisation (45 s), whose bandits,
+#: goals, portfolio and environment have their own tests in the default run, and
+#: training-set selection (13 s), whose k-means and random designs, Lennard-Jones dimer and
+#: uncertainty campaign have theirs (test_selection.py, tests/simulators/).
+SLOW_NOTEBOOKS = {"reward_maximisation.ipynb", "training_set_selection.ipynb"}
 
 
 @pytest.mark.parametrize(
