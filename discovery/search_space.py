@@ -110,6 +110,7 @@ class Space:
         self.constraints: list[Constraint] = constraints
         self._by_name = {p.name: p for p in parameters}
         self._box: tuple | None = None  # the null-space sampling box, made when first needed
+        self._polytope: tuple | None = None  # the walks' polytope and starts, made likewise
         self._listed: tuple[list[dict[str, Any]], np.ndarray] | None = None
         self._box_acceptance = 1.0
         self._inequality_acceptance: float | None = None  # estimated when first needed
@@ -542,6 +543,15 @@ class Space:
         """(n, k) unit features of the constrained reals, spread uniformly over their
         polytope by ``n`` hit-and-run chains run side by side (one chain's draws are
         correlated, and many of them slow to make)."""
+        origin, directions, M, c, corners = self._walk_polytope()
+        return origin + _hit_and_run_chains(n, M, c, corners, rng) @ directions.T
+
+    def _walk_polytope(self) -> tuple:
+        """(origin, directions, M, c, corners): the constrained reals' unit features are
+        origin + directions z for z in the polytope M z <= c, whose Chebyshev centre and
+        extreme points along each axis (``corners``) the chains start from; solved once."""
+        if self._polytope is not None:
+            return self._polytope
         _, b, G, h = self._dense_feature_constraints()
         k = G.shape[1]
         if len(b):
@@ -554,7 +564,8 @@ class Space:
         M = np.vstack([directions, -directions, -G @ directions])
         c = np.concatenate([1 - origin, origin, G @ origin - h])
         c = np.where(c > -EQUALITY_TOLERANCE, np.maximum(c, 0.0), c)
-        return origin + _hit_and_run_chains(n, M, c, rng) @ directions.T
+        self._polytope = (origin, directions, M, c, _polytope_corners(M, c))
+        return self._polytope
 
     def _share_meeting_inequalities(self) -> float:
         """Estimated share of the constrained reals' unit box that meets every linear
@@ -823,14 +834,10 @@ def _from_unit(parameter: Parameter, unit: np.ndarray) -> list[Any]:
     return [values[i] for i in strata]
 
 
-def _hit_and_run_chains(
-    n: int, M: np.ndarray, c: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    """(n, r) points near-uniform in the polytope M z <= c (bounded, holding z = 0): the
-    ends of ``n`` hit-and-run chains stepped together, each from a random mixture of the
-    polytope's Chebyshev centre and its extreme points along each axis. Chains that all
-    start at the centre of a long thin polytope (two parts of a mixture holding 90 % or
-    more) stay near it: 100 steps left them a third of the spread along its length."""
+def _polytope_corners(M: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """(k, r) points of the polytope M z <= c (bounded, holding z = 0): its Chebyshev
+    centre (the origin where that linear program fails) and its extreme points along each
+    axis, by linear programs."""
     r = M.shape[1]
     centre = linprog(
         np.r_[np.zeros(r), -1.0],  # the centre of the largest ball inside
@@ -844,8 +851,19 @@ def _hit_and_run_chains(
         end = linprog(axis, A_ub=M, b_ub=c, bounds=[(None, None)] * r, method="highs")
         if end.status == 0:
             corners.append(end.x)
+    return np.array(corners)
+
+
+def _hit_and_run_chains(
+    n: int, M: np.ndarray, c: np.ndarray, corners: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """(n, r) points near-uniform in the polytope M z <= c: the ends of ``n`` hit-and-run
+    chains stepped together, each from a random mixture of its ``corners``
+    (:func:`_polytope_corners`). Chains that all start at the centre of a long thin
+    polytope (two parts of a mixture holding 90 % or more) stay near it: 100 steps left
+    them a third of the spread along its length."""
     weights = rng.dirichlet(np.full(len(corners), START_CONCENTRATION), n)
-    z = weights @ np.array(corners)  # inside: the polytope is convex
+    z = weights @ corners  # inside: the polytope is convex
     for _ in range(HIT_AND_RUN_CHAIN_STEPS):
         direction = rng.standard_normal(z.shape)
         direction /= np.linalg.norm(direction, axis=1, keepdims=True)
