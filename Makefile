@@ -5,12 +5,14 @@ BIN := $(VENV)/bin
 
 .PHONY: setup browser run test test-oldest test-slow lint benchmark clean
 
-# torch==2.13.0 is installed first, on its own, so that no dependency pulls
-# another (much larger) torch build; the project's declared range admits it.
+# pip installs torch==2.13.0 first, so that no dependency pulls another (much larger)
+# torch build; the project's declared range admits it, so what comes after keeps it.
+# uv installs the rest: the same versions pip would resolve, in seconds where pip takes
+# about a minute and a half.
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet torch==2.13.0 uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
 	touch $@
 
 # The report's tests look at pages as a person would, in Debian's headless Chromium.
