@@ -1,13 +1,16 @@
 """A seeded campaign run as a subprocess by test_crash.py, to be killed and resumed.
 
     python tests/crash_campaign.py STORE SIDE_LOG [--kill-at N] [--seconds S] [--space]
+        [--pareto] [--hold-until PATH]
 
 Every evaluation takes S seconds and appends "key,candidate_id" to SIDE_LOG
 (flushed and synced) before it returns; with --kill-at N the process SIGKILLs
 itself right after the N-th evaluation, between the oracle's work and its record.
 With --space the campaign proposes points of a continuous space with a GP instead
 of choosing from a pool, two experiments at a time. With --pareto it measures two
-objectives, y and z, and seeks their Pareto front with a GP (qLogNEHVI).
+objectives, y and z, and seeks their Pareto front with a GP (qLogNEHVI). With
+--hold-until PATH no experiment starts before PATH exists (a report being written, say),
+so that whatever makes PATH sees the campaign running, however slowly it starts.
 """
 
 import argparse
@@ -41,8 +44,11 @@ def make_campaign(
     seconds: float,
     space: bool = False,
     pareto: bool = False,
+    hold_until: str | None = None,
 ) -> Campaign:
     def experiment(candidate):
+        while hold_until is not None and not os.path.exists(hold_until):
+            time.sleep(0.05)
         time.sleep(seconds)  # an experiment takes time: kills land inside it too
         with open(side_log, "a") as log:
             log.write(f"{candidate.idempotency_key},{candidate.id}\n")
@@ -83,8 +89,15 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=0.03)
     parser.add_argument("--space", action="store_true")
     parser.add_argument("--pareto", action="store_true")
+    parser.add_argument("--hold-until", default=None)
     args = parser.parse_args()
     campaign = make_campaign(
-        args.store, args.side_log, args.kill_at, args.seconds, args.space, args.pareto
+        args.store,
+        args.side_log,
+        args.kill_at,
+        args.seconds,
+        args.space,
+        args.pareto,
+        args.hold_until,
     )
     campaign.run(progress=False)

@@ -161,7 +161,8 @@ def test_watch_on_a_finished_campaign_writes_one_page_that_stays_put(stores, tmp
 def test_watch_reports_a_running_campaign_without_disturbing_it_and_ends_with_it(tmp_path):
     store, side_log, page = tmp_path / "w.sqlite", tmp_path / "side.log", tmp_path / "w.html"
     script = [sys.executable, str(ROOT / "tests" / "crash_campaign.py"), str(store), str(side_log)]
-    worker = subprocess.Popen([*script, "--seconds", "0.3"], cwd=ROOT)  # outlasts start-up
+    # no experiment starts before the first report exists: it sees the campaign running
+    worker = subprocess.Popen([*script, "--seconds", "0.1", "--hold-until", str(page)], cwd=ROOT)
     while not store.exists() or not load_campaign_or_none(store):
         time.sleep(0.1)
     command = [sys.executable, "-m", "discovery", "report", str(store), "-o", str(page)]
