@@ -107,6 +107,28 @@ def test_the_olympus_tables_are_pools_of_distinct_settings(name, size, best):
     assert best_found == pytest.approx(best, rel=1e-4)  # the best design, repeats averaged
 
 
+def test_the_steels_are_a_pool_of_alloy_compositions_by_element_fraction():
+    dataset = load_dataset("steels")
+    fractions = dataset.frame[list(dataset.features)]
+    assert dataset.name == "matbench_steels" and dataset.maximize
+    assert len(dataset) == 312 and len(dataset.features) == 14 and dataset.features[0] == "Fe"
+    assert not fractions.duplicated().any()
+    np.testing.assert_allclose(fractions.sum(axis=1), 1.0, atol=1e-9)  # atomic fractions
+    assert dataset.good(0.05).sum() == 16 and dataset.values[dataset.good(0.05)].min() == 1998.6
+
+
+def test_formation_enthalpies_are_a_pool_of_compositions_described_by_their_elements():
+    dataset = load_dataset("formation_enthalpy")
+    assert dataset.name == "expt_formation_enthalpy_kim2017" and not dataset.maximize
+    assert len(dataset) == 1131 and dataset.frame["composition"].is_unique
+    assert dataset.pool.features.shape == (1131, 41)  # computed from the formulas as read
+    assert "mean electronegativity" in dataset.features
+    assert dataset.values.min() == -1.2624  # the most stable compound
+    assert dataset.good(0.05).sum() == 57
+    with pytest.raises(ConfigurationError, match="its design columns are"):
+        load_dataset("formation_enthalpy", features=["mean electronegativity"])
+
+
 def test_the_direct_arylation_screen_is_the_complete_grid_of_conditions():
     dataset = load_dataset("direct_arylation")
     conditions = dataset.frame[list(dataset.features)]

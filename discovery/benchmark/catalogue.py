@@ -29,6 +29,10 @@ class DatasetEntry:
     direction: str
     id_column: str | None = None
     aliases: tuple[str, ...] = ()
+    #: The column of chemical formulas whose composition features
+    #: (:func:`discovery.features.composition_features`) are the design columns, computed
+    #: as the table is read; ``features`` is then empty.
+    composition: str | None = None
 
 
 #: The OER libraries of Rohr et al. (2020): each file's number, and its six elements in
@@ -50,6 +54,10 @@ OLYMPUS_TABLES = (
     ("photo_pce10", "mat_1 mat_2 mat_3 mat_4", "degradation", "min"),
     ("suzuki", "temperature pd_mol arbpin k3po4", "yield", "max"),
 )  # fmt: skip
+
+#: The elements of Matbench's steels, the columns of their atomic fractions
+#: (``data/matbench_steels/README.md``).
+STEEL_ELEMENTS = tuple("Fe Cr Ni Co Mo Al C Si Ti V Mn W N Nb".split())
 
 #: The shipped datasets, by the name ``discovery benchmark`` takes.
 DATASETS: dict[str, DatasetEntry] = {
@@ -103,6 +111,15 @@ DATASETS: dict[str, DatasetEntry] = {
                 objective, direction,
             )
             for name, columns, objective, direction in OLYMPUS_TABLES
+        ),
+        DatasetEntry(
+            "matbench_steels", "matbench_steels/pool.csv", STEEL_ELEMENTS,
+            "yield strength", "max", id_column="id", aliases=("steels",),
+        ),
+        DatasetEntry(
+            "expt_formation_enthalpy_kim2017", "expt_formation_enthalpy_kim2017/pool.csv", (),
+            "e_form expt", "min", id_column="composition", composition="composition",
+            aliases=("formation_enthalpy",),
         ),
     )
 }  # fmt: skip

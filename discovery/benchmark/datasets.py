@@ -107,15 +107,16 @@ def load_dataset(
                 f"dataset '{key}': its direction is '{entry.direction}', not '{direction}' "
                 f"(--direction is for a CSV file)"
             )
-        if features and list(features) != list(entry.features):
+        frame = pd.read_csv(DATA / entry.file)
+        columns = list(entry.features)
+        if entry.composition is not None:
+            frame, columns = _with_composition_features(frame, entry.composition)
+        if features and list(features) != columns:
             raise ConfigurationError(
-                f"dataset '{key}': its design columns are {list(entry.features)}, not "
+                f"dataset '{key}': its design columns are {columns}, not "
                 f"{list(features)} (--features is for a CSV file)"
             )
-        frame = pd.read_csv(DATA / entry.file)
-        return _checked(
-            key, frame, list(entry.features), entry.objective, entry.direction, entry.id_column
-        )
+        return _checked(key, frame, columns, entry.objective, entry.direction, entry.id_column)
     path = Path(name)
     if objective is None or direction is None:
         raise ConfigurationError(
@@ -133,6 +134,14 @@ def load_dataset(
         )
     columns = features or without_unnamed([c for c in frame.columns if c != objective])
     return _checked(path.stem, frame, columns, objective, direction, None)
+
+
+def _with_composition_features(frame: pd.DataFrame, column: str) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` with the composition features of its formulas added, and their names."""
+    from discovery.features import composition_features  # pymatgen: only where needed
+
+    features = composition_features(frame[column].tolist())
+    return pd.concat([frame, features], axis=1), list(features.columns)
 
 
 def _checked(
