@@ -53,7 +53,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     aliases = {alias: name for name, _, alias in (pair.partition("=") for pair in args.same)}
-    dataset = cache(load_dataset)  # one read per dataset, not one per run
+    dataset = dataset_reader()
     rows = {}
     for folder in args.folders:
         for row in ResultsFile(folder).rows():
@@ -65,7 +65,7 @@ def main() -> None:
         keep = {*args.only.split(","), *(rule.partition("=")[0] for rule in args.by_space)}
         rows = [row for row in rows if row["strategy"] in keep]
     rows = paired_rows(rows, {row["strategy"] for row in rows})  # runs every strategy finished
-    runs = per_run(rows, lambda row: dataset(row["dataset"]), args.at, args.fraction)
+    runs = per_run(rows, dataset, args.at, args.fraction)
     medians = runs.pivot_table(index="strategy", columns="dataset", values="top", aggfunc="median")
     cycles = runs.pivot_table(
         index="strategy", columns="dataset", values="cycles", aggfunc="median"
@@ -118,6 +118,21 @@ def markdown(frame: pd.DataFrame) -> str:
     return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
+def dataset_reader():
+    """A reader of a result row's dataset, each read once: a shipped one by its name, a
+    CSV file with the objective, direction and design columns its rows recorded."""
+
+    @cache
+    def read(name: str, objective, direction, features):
+        return load_dataset(name, objective, direction, list(features) if features else None)
+
+    def dataset(row: dict):
+        features = tuple(row.get("features") or ())
+        return read(row["dataset"], row.get("objective"), row.get("direction"), features)
+
+    return dataset
+
+
 def by_space_rows(rows: list[dict], rules: list[str], dataset) -> list[dict]:
     """Each rule's runs: copies of its numeric strategy's runs on the all-numeric datasets
     and of its one-hot strategy's on the datasets with categorical parameters."""
@@ -126,7 +141,7 @@ def by_space_rows(rows: list[dict], rules: list[str], dataset) -> list[dict]:
         name, _, pair = rule.partition("=")
         numeric, _, onehot = pair.partition(",")
         for row in rows:
-            has_categorical = bool(dataset(row["dataset"]).pool.categorical_columns)
+            has_categorical = bool(dataset(row).pool.categorical_columns)
             if row["strategy"] == (onehot if has_categorical else numeric):
                 made.append({**row, "strategy": name})
     return made
