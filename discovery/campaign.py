@@ -247,7 +247,8 @@ class Campaign:
         self.auto_choice = None
         if isinstance(surrogate, str) and surrogate == AUTO:
             has_categorical = not is_space and bool(pool.categorical_columns)
-            choice = auto_strategy(is_space, outcomes is not None, goal, has_categorical)
+            n_columns = 0 if is_space else len(pool.feature_names)
+            choice = auto_strategy(is_space, outcomes is not None, goal, has_categorical, n_columns)
             surrogate = choice.surrogate(seed, device)
             self.auto_choice = None if policy is not None else choice  # a portfolio's arms choose
             if acquisition is None and choice.acquisition is not None and policy is None:

@@ -6,7 +6,13 @@ from rich.console import Console
 
 from discovery import Campaign, CandidatePool, LookupOracle, Objective, Real, Space
 from discovery.cli.run import summary_table
-from discovery.defaults import ONEHOT_POOL_CHOICE, POOL_CHOICE, auto_strategy
+from discovery.defaults import (
+    MANY_COLUMNS,
+    MANY_COLUMNS_POOL_CHOICE,
+    ONEHOT_POOL_CHOICE,
+    POOL_CHOICE,
+    auto_strategy,
+)
 from tests.test_campaign import ORACLE, POOL
 
 
@@ -44,6 +50,24 @@ def test_a_pool_with_categorical_parameters_averages_over_hyperparameter_draws()
     printed = Console(width=200, record=True)
     printed.print(summary_table(campaign, result, {}))
     assert "categorical parameters" in printed.export_text()
+
+
+def test_a_pool_of_many_numeric_descriptors_gets_the_dimension_scaled_prior():
+    rng = np.random.default_rng(1)
+    wide = pd.DataFrame(
+        rng.uniform(size=(40, MANY_COLUMNS)), columns=[f"d{j}" for j in range(MANY_COLUMNS)]
+    )
+    wide["y"] = wide.sum(axis=1) + rng.normal(0, 0.1, 40)
+    pool = CandidatePool.from_frame(wide, objective="y")
+    campaign = Campaign(pool, LookupOracle.from_pool(pool, "y"), "y", budget=6, n_initial=3)
+    assert campaign.auto_choice is MANY_COLUMNS_POOL_CHOICE
+    assert campaign.surrogate.lengthscale_prior == "dim_scaled"
+    assert campaign.config.acquisition == "ucb"
+    assert campaign.config.acquisition_params == {"beta": 1.0}
+    narrow = CandidatePool.from_frame(wide.drop(columns=f"d{MANY_COLUMNS - 1}"), objective="y")
+    assert Campaign(narrow, None, "y", budget=6).auto_choice is POOL_CHOICE
+    result = campaign.run(progress=False)
+    assert len(result.history) == 6 and result.history["candidate_id"].is_unique
 
 
 def test_what_the_user_names_wins_over_the_default():
